@@ -1,0 +1,94 @@
+# imgd: top-level Makefile.
+#
+#   make          build every program into $(BUILD)/bin
+#   make deps     install the Debian packages the build and the tests need
+#   make run      deps + build + start imgd in the foreground on ./state
+#   make check    the whole test suite (unit, sandbox, integration, interop,
+#                 fuzz replay); ends with "N passed, N failed"
+#   make fuzz     run every libFuzzer target for FUZZ_SECONDS each
+#
+# Each folder adds its sources, programs and tests in its own module.mk.
+
+.DEFAULT_GOAL := all
+.SUFFIXES:
+
+BUILD	?= build
+CC	?= cc
+CLANG	?= clang
+STATE	?= ./state
+FUZZ_SECONDS ?= 60
+
+WARN	:= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wvla -Wno-unused-parameter
+HARDEN	:= -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE \
+	   -fstack-clash-protection -fcf-protection
+CFLAGS	?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) $(EXTRA_CFLAGS) \
+	     -I. -MMD -MP
+LDHARDEN := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+ALL_LDFLAGS = $(LDHARDEN) $(LDFLAGS) $(EXTRA_LDFLAGS)
+
+# Libraries, one line each so that a folder links only what it needs.
+LIB_EVENT	:= -levent_core
+LIB_CRYPTO	:= -lcrypto
+LIB_SSL		:= -lssl -lcrypto
+LIB_SECCOMP	:= -lseccomp
+LIB_CAP		:= -lcap
+LIB_ARCHIVE	:= -larchive
+LIB_YAML	:= -lyaml
+LIB_JANSSON	:= -ljansson
+LIB_SQLITE	:= -lsqlite3
+
+BINS		:=
+TEST_BINS	:=
+FUZZ_TARGETS	:=
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+include ipc/module.mk
+include policy/module.mk
+include unpacker/module.mk
+include frontend/module.mk
+include fetcher/module.mk
+include store/module.mk
+include imgctl/module.mk
+include tests/module.mk
+
+all: $(BINS)
+
+tests: $(TEST_BINS)
+
+# Debian packages: build libraries, the reference client and daemon used by
+# the interop tests, and the tools the tests drive.
+DEB_BUILD := gcc make pkg-config libevent-dev libssl-dev libseccomp-dev \
+	     libarchive-dev libyaml-dev libjansson-dev libsqlite3-dev libcap-dev
+DEB_TEST  := clang lxd-client lxd curl python3 xz-utils bzip2 zstd lzma \
+	     tar passwd procps
+deps:
+	@sh .ci/deps.sh $(DEB_BUILD) $(DEB_TEST)
+
+deps-build:
+	@sh .ci/deps.sh $(DEB_BUILD)
+
+run: deps-build all
+	@sh store/run.sh $(BUILD)/bin $(STATE)
+
+check: all tests
+	@bash tests/run $(BUILD)
+
+fuzz: fuzz-build
+	@bash tests/fuzz/run $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+fuzz-build: $(FUZZ_TARGETS)
+
+clean:
+	rm -rf $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+.PHONY: all tests deps deps-build run check fuzz fuzz-build clean format
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,1 @@
+# fetcher: sources, programs and tests (see the top-level Makefile).

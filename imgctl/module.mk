@@ -1,0 +1,1 @@
+# imgctl: sources, programs and tests (see the top-level Makefile).

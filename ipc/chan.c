@@ -1,0 +1,242 @@
+/*
+ * IPC channels over SOCK_SEQPACKET: one record per datagram, at most one fd
+ * per record (SCM_RIGHTS), bounded outbound queue.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ipc/chan.h"
+#include "ipc/log.h"
+
+struct ipc_out {
+	struct ipc_out *next;
+	int fd;
+	size_t len;
+	uint8_t data[];
+};
+
+int
+ipc_chan_init(struct ipc_chan *c, int fd, int self, int peer)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->self = self;
+	c->peer = peer;
+	c->rbuf = malloc(LIM_IPC_RECORD_MAX + 1);
+	c->wbuf = malloc(LIM_IPC_RECORD_MAX);
+	c->arena.base = malloc(IPC_ARENA_SIZE);
+	c->arena.size = IPC_ARENA_SIZE;
+	if (c->rbuf == NULL || c->wbuf == NULL || c->arena.base == NULL) {
+		free(c->rbuf);
+		free(c->wbuf);
+		free(c->arena.base);
+		memset(c, 0, sizeof(*c));
+		c->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+void
+ipc_chan_close(struct ipc_chan *c)
+{
+	struct ipc_out *o, *next;
+
+	for (o = c->head; o != NULL; o = next) {
+		next = o->next;
+		if (o->fd != -1)
+			close(o->fd);
+		free(o);
+	}
+	c->head = c->tail = NULL;
+	c->qlen = 0;
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	free(c->rbuf);
+	free(c->wbuf);
+	free(c->arena.base);
+	c->rbuf = c->wbuf = NULL;
+	c->arena.base = NULL;
+}
+
+int
+ipc_pending(const struct ipc_chan *c)
+{
+	return c->head != NULL;
+}
+
+int
+ipc_send(struct ipc_chan *c, uint16_t type, uint64_t id, const void *msg,
+    int fd)
+{
+	struct ipc_out *o;
+	ssize_t n;
+
+	if (c->qlen >= LIM_IPC_QUEUE_MAX) {
+		snprintf(c->err, sizeof(c->err), "queue to the %s is full",
+		    ipc_procname(c->peer));
+		goto fail;
+	}
+	n = ipc_encode(type, id, fd != -1, msg, c->wbuf, LIM_IPC_RECORD_MAX,
+	    c->err, sizeof(c->err));
+	if (n == -1)
+		goto fail;
+	if ((o = malloc(sizeof(*o) + (size_t)n)) == NULL) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		goto fail;
+	}
+	memcpy(o->data, c->wbuf, (size_t)n);
+	o->len = (size_t)n;
+	o->fd = fd;
+	o->next = NULL;
+	if (c->tail)
+		c->tail->next = o;
+	else
+		c->head = o;
+	c->tail = o;
+	c->qlen++;
+	return ipc_flush(c) == -1 ? -1 : 0;
+fail:
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+static ssize_t
+send_one(int sock, const struct ipc_out *o)
+{
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = { .iov_base = (void *)o->data, .iov_len = o->len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cmsg;
+
+	if (o->fd != -1) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = sizeof(cm.buf);
+		cmsg = CMSG_FIRSTHDR(&mh);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &o->fd, sizeof(int));
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
+int
+ipc_flush(struct ipc_chan *c)
+{
+	struct ipc_out *o;
+
+	while ((o = c->head) != NULL) {
+		if (send_one(c->fd, o) == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 1;
+			snprintf(c->err, sizeof(c->err), "send to the %s: %s",
+			    ipc_procname(c->peer), strerror(errno));
+			return -1;
+		}
+		c->head = o->next;
+		if (c->head == NULL)
+			c->tail = NULL;
+		c->qlen--;
+		if (o->fd != -1)
+			close(o->fd);
+		free(o);
+	}
+	return 0;
+}
+
+/* Closes every fd carried by the control messages. */
+static void
+close_fds(struct msghdr *mh)
+{
+	struct cmsghdr *cmsg;
+
+	for (cmsg = CMSG_FIRSTHDR(mh); cmsg; cmsg = CMSG_NXTHDR(mh, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int),
+			    sizeof(int));
+			close(fd);
+		}
+	}
+}
+
+int
+ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
+{
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cm;
+	struct iovec iov = { .iov_base = c->rbuf,
+			     .iov_len = LIM_IPC_RECORD_MAX + 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cm.buf,
+			     .msg_controllen = sizeof(cm.buf) };
+	struct cmsghdr *cmsg;
+	struct ipc_hdr hdr;
+	ssize_t n;
+	int fd = -1, nfds = 0;
+
+	n = recvmsg(c->fd, &mh,
+	    MSG_CMSG_CLOEXEC | (c->blocking ? 0 : MSG_DONTWAIT));
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n == -1) {
+		snprintf(c->err, sizeof(c->err), "receive from the %s: %s",
+		    ipc_procname(c->peer), strerror(errno));
+		return -1;
+	}
+	if (n == 0) {
+		snprintf(c->err, sizeof(c->err), "the %s closed the channel",
+		    ipc_procname(c->peer));
+		close_fds(&mh);
+		return -1;
+	}
+	/* Transport: one whole record, at most one fd, nothing else. */
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC) ||
+	    (size_t)n > LIM_IPC_RECORD_MAX) {
+		snprintf(c->err, sizeof(c->err), "oversized record");
+		close_fds(&mh);
+		return -1;
+	}
+	for (cmsg = CMSG_FIRSTHDR(&mh); cmsg; cmsg = CMSG_NXTHDR(&mh, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS ||
+		    cmsg->cmsg_len != CMSG_LEN(sizeof(int))) {
+			nfds = 2;
+			continue;
+		}
+		memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+		nfds++;
+	}
+	if (nfds > 1) {
+		snprintf(c->err, sizeof(c->err), "more than one fd");
+		close_fds(&mh);
+		return -1;
+	}
+	if (ipc_decode(c->peer, c->rbuf, (size_t)n, fd, &hdr, &m->m,
+	    &c->arena, c->err, sizeof(c->err)) == -1) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	m->type = hdr.type;
+	m->id = hdr.id;
+	m->fd = fd;
+	return 1;
+}

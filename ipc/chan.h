@@ -1,0 +1,58 @@
+/*
+ * An IPC channel: one end of a SOCK_SEQPACKET socketpair, a bounded outbound
+ * queue, and the receive side of the validation pipeline. Event-loop
+ * agnostic: the owner polls the fd and calls ipc_flush/ipc_recv.
+ */
+#ifndef IMGD_IPC_CHAN_H
+#define IMGD_IPC_CHAN_H
+
+#include <stdint.h>
+
+#include "ipc/codec.h"
+#include "ipc/msg.h"
+
+struct ipc_out;
+
+struct ipc_chan {
+	int fd;
+	int self;		/* PROC_* of this end */
+	int peer;		/* PROC_* of the other end */
+	struct ipc_out *head, *tail;
+	size_t qlen;
+	int blocking;		/* ipc_recv waits for a record */
+	uint8_t *rbuf, *wbuf;
+	struct ipc_arena arena;
+	char err[256];		/* why the last call failed */
+};
+
+struct ipc_msg {
+	uint16_t type;
+	uint64_t id;
+	int fd;			/* owned by the receiver, or -1 */
+	union imsg_any m;
+};
+
+int ipc_chan_init(struct ipc_chan *c, int fd, int self, int peer);
+/* Closes the socket and every fd still queued. */
+void ipc_chan_close(struct ipc_chan *c);
+
+/*
+ * Queues one record and tries to send what is queued. Takes ownership of
+ * fd (closed once sent, or on failure). -1 when the message does not
+ * encode or the queue is full (c->err says which).
+ */
+int ipc_send(struct ipc_chan *c, uint16_t type, uint64_t id, const void *msg,
+    int fd);
+/* 0: queue empty; 1: records wait for the socket to be writable; -1: the
+ * peer is gone. */
+int ipc_flush(struct ipc_chan *c);
+int ipc_pending(const struct ipc_chan *c);
+
+/*
+ * Receives and validates one record. 1: m is valid (strings valid until the
+ * next call); 0: nothing to read; -1: EOF or a bad record (c->err says
+ * which; any fd that came with it is closed).
+ */
+int ipc_recv(struct ipc_chan *c, struct ipc_msg *m);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * Logging: stderr only, so that it works unchanged inside a chroot with no
+ * files and under a seccomp filter that allows write(2) on fd 2 only.
+ * Timestamps are UTC (gmtime_r reads no zone files).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc/log.h"
+
+static const char *log_name = "imgd";
+static int log_debugging;
+static pid_t log_pid;
+
+void
+log_init(const char *procname, int debug)
+{
+	log_name = procname;
+	log_debugging = debug;
+	log_pid = getpid();
+}
+
+const char *
+log_procname(void)
+{
+	return log_name;
+}
+
+void
+log_setdebug(int debug)
+{
+	log_debugging = debug;
+}
+
+static void
+log_vemit(const char *level, const char *fmt, va_list ap, int errnum)
+{
+	char msg[2048], stamp[32];
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+	int len;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	len = snprintf(msg, sizeof(msg), "%s.%03ldZ %s[%ld]: %s: ", stamp,
+	    ts.tv_nsec / 1000000, log_name, (long)log_pid, level);
+	if (len < 0 || (size_t)len >= sizeof(msg))
+		len = 0;
+	n = (size_t)len;
+	len = vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
+	if (len > 0)
+		n += (size_t)len < sizeof(msg) - n ? (size_t)len :
+		    sizeof(msg) - n - 1;
+	if (errnum != 0 && n < sizeof(msg) - 1) {
+		len = snprintf(msg + n, sizeof(msg) - n, ": %s",
+		    strerror(errnum));
+		if (len > 0)
+			n += (size_t)len < sizeof(msg) - n ? (size_t)len :
+			    sizeof(msg) - n - 1;
+	}
+	/* Control characters from untrusted data must not forge lines. */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+			msg[i] = '?';
+	if (n >= sizeof(msg) - 1)
+		n = sizeof(msg) - 2;
+	msg[n++] = '\n';
+	(void)!write(STDERR_FILENO, msg, n);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vemit("warning", fmt, ap, saved);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vemit("warning", fmt, ap, 0);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vemit("info", fmt, ap, 0);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_debugging)
+		return;
+	va_start(ap, fmt);
+	log_vemit("debug", fmt, ap, 0);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vemit("fatal", fmt, ap, saved);
+	va_end(ap);
+	_exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vemit("fatal", fmt, ap, 0);
+	va_end(ap);
+	_exit(1);
+}

@@ -1,0 +1,23 @@
+/*
+ * Logging shared by all imgd processes: one line per event on stderr,
+ * "TIME PROC[PID]: LEVEL: message". The store's stderr is the operator's
+ * terminal or journal; children inherit it.
+ */
+#ifndef IMGD_IPC_LOG_H
+#define IMGD_IPC_LOG_H
+
+#include <stdarg.h>
+
+void log_init(const char *procname, int debug);
+const char *log_procname(void);
+void log_setdebug(int debug);
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

@@ -1,0 +1,421 @@
+/*
+ * The imgd IPC protocol: every message type, its payload struct and (in
+ * ipc/msgtab.c) its table row: who may send it, payload bounds, fd policy
+ * and fields. See DESIGN.md section 3.
+ *
+ * Wire format of a record (one SOCK_SEQPACKET datagram), little-endian:
+ *	u16 type | u8 version | u8 flags | u32 payload length | u64 id
+ * followed by the payload, encoded field by field (ipc/codec.c). The id is
+ * the request id (frontend requests), the job id (unpacker jobs) or 0.
+ */
+#ifndef IMGD_IPC_MSG_H
+#define IMGD_IPC_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy/limits.h"
+
+#define IPC_VERSION		1
+#define IPC_HDR_LEN		16
+#define IPC_FLAG_FD		0x01	/* an fd travels with this record */
+#define IPC_FLAGS_KNOWN		IPC_FLAG_FD
+#define IPC_PAYLOAD_MAX		(LIM_IPC_RECORD_MAX - IPC_HDR_LEN)
+
+/* Process kinds, as bits: a table row lists the kinds that may send it. */
+enum proc_kind {
+	PROC_STORE = 0x01,
+	PROC_FRONTEND = 0x02,
+	PROC_FETCHER = 0x04,
+	PROC_UNPACKER = 0x08,
+};
+#define PROC_CHILDREN (PROC_FRONTEND | PROC_FETCHER | PROC_UNPACKER)
+
+/* Limits that only the protocol needs. */
+#define LIM_ALIASES_PER_IMAGE	32
+#define LIM_ALIAS_DESC_MAX	255
+#define LIM_ETAG_MAX		64
+#define LIM_OP_ID_MAX		36
+#define LIM_NOTE_MAX		512
+
+struct ipc_kv {
+	char *key;
+	char *value;
+};
+
+/* Image layouts and parts. */
+enum { IMG_UNIFIED = 0, IMG_SPLIT = 1 };
+enum { PART_UNIFIED = 0, PART_METADATA = 1, PART_ROOTFS = 2 };
+
+/* Update modes and which fields an update sets. */
+enum { UPD_PUT = 0, UPD_PATCH = 1 };
+#define UPD_PUBLIC	0x01
+#define UPD_AUTO_UPDATE	0x02
+#define UPD_EXPIRES_AT	0x04
+#define UPD_PROPERTIES	0x08
+#define UPD_TARGET	0x10
+#define UPD_DESCRIPTION	0x20
+#define UPD_KNOWN	0x3f
+
+/* Upload end states. */
+enum { UPLOAD_COMPLETE = 0, UPLOAD_ABORTED = 1 };
+
+enum imsg_type {
+	IMSG_NONE = 0,
+	/* any child -> store */
+	IMSG_READY,
+	/* store -> child */
+	IMSG_PING,
+	/* child -> store */
+	IMSG_PONG,
+	/* store -> frontend */
+	IMSG_LISTEN,
+	IMSG_SERVER_INFO,
+	IMSG_ERR,
+	IMSG_OK,
+	IMSG_IMAGE_INFO,
+	IMSG_ALIAS_INFO,
+	IMSG_LIST_END,
+	IMSG_OP_UPDATE,
+	IMSG_LIFECYCLE,
+	IMSG_EXPORT_PART,
+	/* frontend -> store */
+	IMSG_IMAGES_LIST_REQ,
+	IMSG_IMAGE_GET_REQ,
+	IMSG_IMAGE_UPDATE_REQ,
+	IMSG_IMAGE_DELETE_REQ,
+	IMSG_IMAGE_EXPORT_REQ,
+	IMSG_ALIAS_LIST_REQ,
+	IMSG_ALIAS_GET_REQ,
+	IMSG_ALIAS_CREATE_REQ,
+	IMSG_ALIAS_UPDATE_REQ,
+	IMSG_ALIAS_RENAME_REQ,
+	IMSG_ALIAS_DELETE_REQ,
+	IMSG_UPLOAD_BEGIN,
+	IMSG_UPLOAD_PART,
+	IMSG_UPLOAD_END,
+	/* store -> unpacker */
+	IMSG_UNPACK_INPUT,
+	/* unpacker -> store */
+	IMSG_UNPACK_META,
+	IMSG_UNPACK_TEMPLATE,
+	IMSG_UNPACK_DONE,
+	IMSG_UNPACK_FAIL,
+	IMSG_TYPE_COUNT
+};
+
+/* Sandbox self-check, sent once before any work (DESIGN.md section 2). */
+struct imsg_ready {
+	uint32_t ruid, euid, suid, rgid, egid, sgid;
+	uint64_t cap_eff, cap_prm, cap_bnd;
+	uint8_t no_new_privs;
+	uint8_t seccomp;	/* prctl(PR_GET_SECCOMP): 2 = filter */
+	uint8_t chrooted;
+	char *notes;		/* what could not be dropped, or "" */
+};
+
+struct imsg_ping {
+	uint64_t nonce;
+};
+
+struct imsg_listen {
+	uint8_t kind;		/* 0: unix socket (trusted) */
+	char *name;
+};
+
+struct imsg_server_info {
+	char *version;
+	char *server_name;
+	char **architectures;
+	uint32_t narchitectures;
+};
+
+struct imsg_err {
+	uint16_t status;	/* HTTP status */
+	char *message;
+};
+
+struct imsg_ok {
+	char *location;		/* "" or the created resource */
+};
+
+struct imsg_image_info {
+	char *fingerprint;
+	char *project;
+	char *filename;
+	uint64_t size;
+	uint8_t public;
+	uint8_t auto_update;
+	uint8_t cached;
+	uint8_t split;
+	char *architecture;
+	char *type;
+	int64_t created_at;	/* seconds */
+	int64_t expires_at;	/* seconds, 0 = never */
+	int64_t uploaded_at;	/* nanoseconds */
+	int64_t last_used_at;	/* nanoseconds, 0 = never */
+	struct ipc_kv *properties;
+	uint32_t nproperties;
+	struct ipc_kv *aliases;	/* name -> description */
+	uint32_t naliases;
+	char *etag;
+};
+
+struct imsg_alias_info {
+	char *name;
+	char *description;
+	char *target;
+	char *type;
+	char *etag;
+};
+
+struct imsg_list_end {
+	uint32_t count;
+};
+
+struct imsg_op_update {
+	char *id;
+	char *project;
+	char *class;
+	char *description;
+	uint16_t status_code;
+	int64_t created_at;	/* nanoseconds */
+	int64_t updated_at;
+	char *err;
+	struct ipc_kv *metadata;
+	uint32_t nmetadata;
+	char **resources;	/* image URLs */
+	uint32_t nresources;
+};
+
+struct imsg_lifecycle {
+	char *project;
+	char *action;
+	char *source;
+	struct ipc_kv *context;
+	uint32_t ncontext;
+	char *requestor;
+};
+
+struct imsg_export_part {
+	uint8_t part;		/* PART_* */
+	uint8_t nparts;		/* 1 unified, 2 split */
+	uint64_t size;
+	char *filename;
+};
+
+struct imsg_images_list_req {
+	char *project;
+};
+
+struct imsg_image_ref_req {	/* get, delete, export */
+	char *project;
+	char *ref;		/* fingerprint or unique hex prefix */
+	char *requestor;
+};
+
+struct imsg_image_update_req {
+	char *project;
+	char *ref;
+	char *if_match;
+	char *requestor;
+	uint8_t mode;		/* UPD_PUT / UPD_PATCH */
+	uint32_t set;		/* UPD_* bits present in the request */
+	uint8_t public;
+	uint8_t auto_update;
+	int64_t expires_at;
+	struct ipc_kv *properties;
+	uint32_t nproperties;
+};
+
+struct imsg_alias_list_req {
+	char *project;
+};
+
+struct imsg_alias_req {		/* get, delete */
+	char *project;
+	char *name;
+	char *requestor;
+};
+
+struct imsg_alias_create_req {
+	char *project;
+	char *name;
+	char *description;
+	char *target;
+	char *type;
+	char *requestor;
+};
+
+struct imsg_alias_update_req {
+	char *project;
+	char *name;
+	char *if_match;
+	char *requestor;
+	uint8_t mode;
+	uint32_t set;
+	char *target;
+	char *description;
+};
+
+struct imsg_alias_rename_req {
+	char *project;
+	char *name;
+	char *new_name;
+	char *requestor;
+};
+
+/* The first part's pipe travels with UPLOAD_BEGIN, a split rootfs's with
+ * UPLOAD_PART; UPLOAD_END says whether the body arrived whole. */
+struct imsg_upload_begin {
+	char *project;
+	char *filename;
+	char *fingerprint;	/* X-LXD-fingerprint, or "" */
+	char *requestor;
+	uint8_t public;
+	uint8_t layout;		/* IMG_UNIFIED / IMG_SPLIT */
+	struct ipc_kv *properties;
+	uint32_t nproperties;
+	struct ipc_kv *aliases;	/* created atomically with the image */
+	uint32_t naliases;
+};
+
+struct imsg_upload_part {
+	uint8_t part;
+	char *filename;
+};
+
+struct imsg_upload_end {
+	uint8_t status;		/* UPLOAD_* */
+	uint64_t bytes;		/* body bytes the frontend passed on */
+	char *reason;
+};
+
+struct imsg_unpack_input {
+	uint8_t part;
+	uint8_t nparts;
+	uint64_t size;
+};
+
+struct imsg_unpack_meta {
+	char *architecture;
+	int64_t creation_date;
+	int64_t expiry_date;
+	struct ipc_kv *properties;
+	uint32_t nproperties;
+	uint32_t ntemplates;
+};
+
+struct imsg_unpack_template {
+	char *path;
+	char *template;
+	uint8_t when;
+	uint8_t create_only;
+	struct ipc_kv *properties;
+	uint32_t nproperties;
+};
+
+struct imsg_unpack_done {
+	char *compression0;
+	char *compression1;
+	uint64_t entries;
+	uint64_t unpacked_bytes;
+	uint64_t devices;
+};
+
+struct imsg_unpack_fail {
+	char *message;
+};
+
+union imsg_any {
+	struct imsg_ready ready;
+	struct imsg_ping ping;
+	struct imsg_listen listen;
+	struct imsg_server_info server_info;
+	struct imsg_err err;
+	struct imsg_ok ok;
+	struct imsg_image_info image_info;
+	struct imsg_alias_info alias_info;
+	struct imsg_list_end list_end;
+	struct imsg_op_update op_update;
+	struct imsg_lifecycle lifecycle;
+	struct imsg_export_part export_part;
+	struct imsg_images_list_req images_list_req;
+	struct imsg_image_ref_req image_ref_req;
+	struct imsg_image_update_req image_update_req;
+	struct imsg_alias_list_req alias_list_req;
+	struct imsg_alias_req alias_req;
+	struct imsg_alias_create_req alias_create_req;
+	struct imsg_alias_update_req alias_update_req;
+	struct imsg_alias_rename_req alias_rename_req;
+	struct imsg_upload_begin upload_begin;
+	struct imsg_upload_part upload_part;
+	struct imsg_upload_end upload_end;
+	struct imsg_unpack_input unpack_input;
+	struct imsg_unpack_meta unpack_meta;
+	struct imsg_unpack_template unpack_template;
+	struct imsg_unpack_done unpack_done;
+	struct imsg_unpack_fail unpack_fail;
+};
+
+/* Field kinds of the codec. */
+enum ipc_ftype {
+	FT_U8,
+	FT_BOOL,	/* u8, 0 or 1 */
+	FT_U16,
+	FT_U32,
+	FT_U64,
+	FT_I64,
+	FT_STR,		/* u16 length + bytes, no NUL, charset-checked */
+	FT_STRLIST,	/* u16 count + FT_STR each */
+	FT_KVLIST,	/* u16 count + (key, value) FT_STR pairs */
+};
+
+/* Character classes for strings. Every class excludes NUL. */
+enum ipc_charset {
+	CS_ANY_UTF8,	/* valid UTF-8, no control characters but \t \n */
+	CS_LINE,	/* valid UTF-8, no control characters at all */
+	CS_HEX,		/* lowercase hex digits */
+	CS_TOKEN,	/* [A-Za-z0-9._-] */
+	CS_NAME,	/* alias/project names: CS_LINE without '/' */
+	CS_PATH,	/* CS_LINE, for file paths and URLs */
+};
+
+struct ipc_field {
+	const char *name;
+	uint8_t type;		/* enum ipc_ftype */
+	uint8_t cs;		/* enum ipc_charset, strings only */
+	uint8_t cs_value;	/* charset of KV values */
+	uint16_t off;		/* offset in the payload struct */
+	uint16_t count_off;	/* lists: offset of the uint32_t count */
+	uint32_t min;		/* strings: min length; ints: min value */
+	uint32_t max;		/* strings/lists: max length/count; ints: max */
+	uint32_t max_key;	/* KV: key max length */
+	uint32_t max_value;	/* KV: value max length */
+	uint32_t max_total;	/* lists: max bytes of all strings together */
+};
+
+enum ipc_fdpolicy {
+	FD_NONE,	/* no fd may travel */
+	FD_PIPE_RD,	/* the read end of a pipe */
+	FD_FILE_RD,	/* a regular file opened read-only */
+	FD_SOCKET,	/* a listening socket */
+};
+
+struct ipc_msgdef {
+	uint16_t type;
+	const char *name;
+	uint8_t senders;	/* PROC_* bits that may send it */
+	uint8_t fd;		/* enum ipc_fdpolicy */
+	uint32_t minlen;	/* payload bounds, computed from the fields */
+	uint32_t maxlen;
+	size_t structsz;
+	const struct ipc_field *fields;
+	size_t nfields;
+};
+
+const struct ipc_msgdef *ipc_msgdef(uint16_t type);
+const char *ipc_typename(uint16_t type);
+const char *ipc_procname(int kind);
+
+#endif

@@ -1,0 +1,455 @@
+/*
+ * The one table of imgd's IPC messages. Each row: number, name, who may send
+ * it, fd policy, and its fields with per-field limits and character classes.
+ * The codec, the logs, the fuzz dictionary and the negative tests all walk
+ * this table; nothing else knows the wire layout.
+ */
+#include <stddef.h>
+
+#include "ipc/msg.h"
+
+#define F_INT(S, m, t, lo, hi)                                          \
+	{ .name = #m, .type = (t), .off = offsetof(S, m), .min = (lo),  \
+	  .max = (hi) }
+#define F_U8(S, m, hi)		F_INT(S, m, FT_U8, 0, hi)
+#define F_BOOL(S, m)		F_INT(S, m, FT_BOOL, 0, 1)
+#define F_U16(S, m, lo, hi)	F_INT(S, m, FT_U16, lo, hi)
+#define F_U32(S, m)		F_INT(S, m, FT_U32, 0, UINT32_MAX)
+#define F_U64(S, m)		F_INT(S, m, FT_U64, 0, 0)
+#define F_I64(S, m)		F_INT(S, m, FT_I64, 0, 0)
+#define F_STR(S, m, lo, hi, c)                                          \
+	{ .name = #m, .type = FT_STR, .cs = (c), .off = offsetof(S, m), \
+	  .min = (lo), .max = (hi) }
+#define F_STRLIST(S, m, n, hi, c)                                       \
+	{ .name = #m, .type = FT_STRLIST, .cs = (c),                    \
+	  .off = offsetof(S, m), .count_off = offsetof(S, n),           \
+	  .max = (hi), .max_value = (hi##_LEN) }
+#define F_KV(S, m, n, hi, k, v, ck, cv, tot)                            \
+	{ .name = #m, .type = FT_KVLIST, .cs = (ck), .cs_value = (cv),  \
+	  .off = offsetof(S, m), .count_off = offsetof(S, n),           \
+	  .max = (hi), .max_key = (k), .max_value = (v),                \
+	  .max_total = (tot) }
+
+/* Lists whose element length is named after the list bound. */
+#define LIM_ARCHS		32
+#define LIM_ARCHS_LEN		LIM_ARCH_NAME_MAX
+#define LIM_RESOURCES		8
+#define LIM_RESOURCES_LEN	128
+
+#define FP_LEN		64	/* hex sha256 */
+#define PROPS(S, m, n)                                                  \
+	F_KV(S, m, n, LIM_META_PROPERTIES_MAX, LIM_PROP_KEY_MAX,        \
+	    LIM_PROP_VALUE_MAX, CS_LINE, CS_ANY_UTF8, LIM_PROP_TOTAL_MAX)
+#define PROJECT(S)	F_STR(S, project, 1, LIM_PROJECT_NAME_MAX, CS_NAME)
+#define REQUESTOR(S)	F_STR(S, requestor, 0, 128, CS_LINE)
+
+#define S struct imsg_ready
+static const struct ipc_field f_ready[] = {
+	F_U32(S, ruid), F_U32(S, euid), F_U32(S, suid),
+	F_U32(S, rgid), F_U32(S, egid), F_U32(S, sgid),
+	F_U64(S, cap_eff), F_U64(S, cap_prm), F_U64(S, cap_bnd),
+	F_BOOL(S, no_new_privs), F_U8(S, seccomp, 2), F_BOOL(S, chrooted),
+	F_STR(S, notes, 0, LIM_NOTE_MAX, CS_LINE),
+};
+#undef S
+
+static const struct ipc_field f_ping[] = {
+	F_U64(struct imsg_ping, nonce),
+};
+
+#define S struct imsg_listen
+static const struct ipc_field f_listen[] = {
+	F_U8(S, kind, 0),
+	F_STR(S, name, 1, 64, CS_TOKEN),
+};
+#undef S
+
+#define S struct imsg_server_info
+static const struct ipc_field f_server_info[] = {
+	F_STR(S, version, 1, 32, CS_TOKEN),
+	F_STR(S, server_name, 1, 64, CS_LINE),
+	F_STRLIST(S, architectures, narchitectures, LIM_ARCHS, CS_TOKEN),
+};
+#undef S
+
+#define S struct imsg_err
+static const struct ipc_field f_err[] = {
+	F_U16(S, status, 400, 599),
+	F_STR(S, message, 1, LIM_ERROR_MAX, CS_LINE),
+};
+#undef S
+
+static const struct ipc_field f_ok[] = {
+	F_STR(struct imsg_ok, location, 0, 512, CS_PATH),
+};
+
+#define S struct imsg_image_info
+static const struct ipc_field f_image_info[] = {
+	F_STR(S, fingerprint, FP_LEN, FP_LEN, CS_HEX),
+	PROJECT(S),
+	F_STR(S, filename, 0, LIM_FILENAME_MAX, CS_LINE),
+	F_U64(S, size),
+	F_BOOL(S, public), F_BOOL(S, auto_update), F_BOOL(S, cached),
+	F_BOOL(S, split),
+	F_STR(S, architecture, 1, LIM_ARCH_NAME_MAX, CS_TOKEN),
+	F_STR(S, type, 1, 32, CS_TOKEN),
+	F_I64(S, created_at), F_I64(S, expires_at), F_I64(S, uploaded_at),
+	F_I64(S, last_used_at),
+	PROPS(S, properties, nproperties),
+	F_KV(S, aliases, naliases, LIM_ALIASES_PER_IMAGE, LIM_ALIAS_NAME_MAX,
+	    LIM_ALIAS_DESC_MAX, CS_NAME, CS_LINE, 32 * KiB),
+	F_STR(S, etag, 1, LIM_ETAG_MAX, CS_HEX),
+};
+#undef S
+
+#define S struct imsg_alias_info
+static const struct ipc_field f_alias_info[] = {
+	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_NAME),
+	F_STR(S, description, 0, LIM_ALIAS_DESC_MAX, CS_LINE),
+	F_STR(S, target, FP_LEN, FP_LEN, CS_HEX),
+	F_STR(S, type, 1, 32, CS_TOKEN),
+	F_STR(S, etag, 1, LIM_ETAG_MAX, CS_HEX),
+};
+#undef S
+
+static const struct ipc_field f_list_end[] = {
+	F_U32(struct imsg_list_end, count),
+};
+
+#define S struct imsg_op_update
+static const struct ipc_field f_op_update[] = {
+	F_STR(S, id, LIM_OP_ID_MAX, LIM_OP_ID_MAX, CS_TOKEN),
+	PROJECT(S),
+	F_STR(S, class, 1, 16, CS_TOKEN),
+	F_STR(S, description, 1, 128, CS_LINE),
+	F_U16(S, status_code, 100, 401),
+	F_I64(S, created_at), F_I64(S, updated_at),
+	F_STR(S, err, 0, LIM_ERROR_MAX, CS_LINE),
+	F_KV(S, metadata, nmetadata, 8, 32, 128, CS_TOKEN, CS_LINE, 2048),
+	F_STRLIST(S, resources, nresources, LIM_RESOURCES, CS_PATH),
+};
+#undef S
+
+#define S struct imsg_lifecycle
+static const struct ipc_field f_lifecycle[] = {
+	PROJECT(S),
+	F_STR(S, action, 1, 64, CS_TOKEN),
+	F_STR(S, source, 1, 512, CS_PATH),
+	F_KV(S, context, ncontext, 8, 32, 512, CS_TOKEN, CS_LINE, 4096),
+	REQUESTOR(S),
+};
+#undef S
+
+#define S struct imsg_export_part
+static const struct ipc_field f_export_part[] = {
+	F_U8(S, part, PART_ROOTFS),
+	F_U8(S, nparts, 2),
+	F_U64(S, size),
+	F_STR(S, filename, 1, LIM_FILENAME_MAX, CS_TOKEN),
+};
+#undef S
+
+static const struct ipc_field f_images_list_req[] = {
+	PROJECT(struct imsg_images_list_req),
+};
+
+#define S struct imsg_image_ref_req
+static const struct ipc_field f_image_ref_req[] = {
+	PROJECT(S),
+	F_STR(S, ref, 1, FP_LEN, CS_HEX),
+	REQUESTOR(S),
+};
+#undef S
+
+#define S struct imsg_image_update_req
+static const struct ipc_field f_image_update_req[] = {
+	PROJECT(S),
+	F_STR(S, ref, 1, FP_LEN, CS_HEX),
+	F_STR(S, if_match, 0, LIM_ETAG_MAX, CS_HEX),
+	REQUESTOR(S),
+	F_U8(S, mode, UPD_PATCH),
+	F_INT(S, set, FT_U32, 0, UPD_PUBLIC | UPD_AUTO_UPDATE |
+	    UPD_EXPIRES_AT | UPD_PROPERTIES),
+	F_BOOL(S, public), F_BOOL(S, auto_update),
+	F_I64(S, expires_at),
+	PROPS(S, properties, nproperties),
+};
+#undef S
+
+static const struct ipc_field f_alias_list_req[] = {
+	PROJECT(struct imsg_alias_list_req),
+};
+
+#define S struct imsg_alias_req
+static const struct ipc_field f_alias_req[] = {
+	PROJECT(S),
+	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_NAME),
+	REQUESTOR(S),
+};
+#undef S
+
+#define S struct imsg_alias_create_req
+static const struct ipc_field f_alias_create_req[] = {
+	PROJECT(S),
+	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_NAME),
+	F_STR(S, description, 0, LIM_ALIAS_DESC_MAX, CS_LINE),
+	F_STR(S, target, 1, FP_LEN, CS_HEX),
+	F_STR(S, type, 0, 32, CS_TOKEN),
+	REQUESTOR(S),
+};
+#undef S
+
+#define S struct imsg_alias_update_req
+static const struct ipc_field f_alias_update_req[] = {
+	PROJECT(S),
+	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_NAME),
+	F_STR(S, if_match, 0, LIM_ETAG_MAX, CS_HEX),
+	REQUESTOR(S),
+	F_U8(S, mode, UPD_PATCH),
+	F_INT(S, set, FT_U32, 0, UPD_TARGET | UPD_DESCRIPTION),
+	F_STR(S, target, 0, FP_LEN, CS_HEX),
+	F_STR(S, description, 0, LIM_ALIAS_DESC_MAX, CS_LINE),
+};
+#undef S
+
+#define S struct imsg_alias_rename_req
+static const struct ipc_field f_alias_rename_req[] = {
+	PROJECT(S),
+	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_NAME),
+	F_STR(S, new_name, 1, LIM_ALIAS_NAME_MAX, CS_NAME),
+	REQUESTOR(S),
+};
+#undef S
+
+#define S struct imsg_upload_begin
+static const struct ipc_field f_upload_begin[] = {
+	PROJECT(S),
+	F_STR(S, filename, 0, LIM_FILENAME_MAX, CS_LINE),
+	F_STR(S, fingerprint, 0, FP_LEN, CS_HEX),
+	REQUESTOR(S),
+	F_BOOL(S, public),
+	F_U8(S, layout, IMG_SPLIT),
+	PROPS(S, properties, nproperties),
+	F_KV(S, aliases, naliases, LIM_ALIASES_PER_IMAGE, LIM_ALIAS_NAME_MAX,
+	    LIM_ALIAS_DESC_MAX, CS_NAME, CS_LINE, 16 * KiB),
+};
+#undef S
+
+#define S struct imsg_upload_part
+static const struct ipc_field f_upload_part[] = {
+	F_INT(S, part, FT_U8, PART_ROOTFS, PART_ROOTFS),
+	F_STR(S, filename, 0, LIM_FILENAME_MAX, CS_LINE),
+};
+#undef S
+
+#define S struct imsg_upload_end
+static const struct ipc_field f_upload_end[] = {
+	F_U8(S, status, UPLOAD_ABORTED),
+	F_U64(S, bytes),
+	F_STR(S, reason, 0, LIM_ERROR_MAX, CS_LINE),
+};
+#undef S
+
+#define S struct imsg_unpack_input
+static const struct ipc_field f_unpack_input[] = {
+	F_U8(S, part, PART_ROOTFS),
+	F_INT(S, nparts, FT_U8, 1, 2),
+	F_U64(S, size),
+};
+#undef S
+
+#define S struct imsg_unpack_meta
+static const struct ipc_field f_unpack_meta[] = {
+	F_STR(S, architecture, 1, LIM_ARCH_NAME_MAX, CS_TOKEN),
+	F_I64(S, creation_date),
+	F_I64(S, expiry_date),
+	PROPS(S, properties, nproperties),
+	F_INT(S, ntemplates, FT_U32, 0, LIM_META_TEMPLATES_MAX),
+};
+#undef S
+
+#define S struct imsg_unpack_template
+static const struct ipc_field f_unpack_template[] = {
+	F_STR(S, path, 1, LIM_TEMPLATE_PATH_MAX, CS_PATH),
+	F_STR(S, template, 1, LIM_TEMPLATE_NAME_MAX, CS_PATH),
+	F_U8(S, when, 15),
+	F_BOOL(S, create_only),
+	PROPS(S, properties, nproperties),
+};
+#undef S
+
+#define S struct imsg_unpack_done
+static const struct ipc_field f_unpack_done[] = {
+	F_STR(S, compression0, 1, 15, CS_TOKEN),
+	F_STR(S, compression1, 0, 15, CS_TOKEN),
+	F_U64(S, entries),
+	F_U64(S, unpacked_bytes),
+	F_U64(S, devices),
+};
+#undef S
+
+static const struct ipc_field f_unpack_fail[] = {
+	F_STR(struct imsg_unpack_fail, message, 1, LIM_ERROR_MAX, CS_LINE),
+};
+
+#define ROW(t, snd, fdp, st, f)                                         \
+	[t] = { .type = (t), .name = #t, .senders = (snd), .fd = (fdp), \
+		.structsz = sizeof(st), .fields = (f),                  \
+		.nfields = sizeof(f) / sizeof((f)[0]) }
+
+static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
+	ROW(IMSG_READY, PROC_CHILDREN, FD_NONE, struct imsg_ready, f_ready),
+	ROW(IMSG_PING, PROC_STORE, FD_NONE, struct imsg_ping, f_ping),
+	ROW(IMSG_PONG, PROC_CHILDREN, FD_NONE, struct imsg_ping, f_ping),
+	ROW(IMSG_LISTEN, PROC_STORE, FD_SOCKET, struct imsg_listen,
+	    f_listen),
+	ROW(IMSG_SERVER_INFO, PROC_STORE, FD_NONE, struct imsg_server_info,
+	    f_server_info),
+	ROW(IMSG_ERR, PROC_STORE, FD_NONE, struct imsg_err, f_err),
+	ROW(IMSG_OK, PROC_STORE, FD_NONE, struct imsg_ok, f_ok),
+	ROW(IMSG_IMAGE_INFO, PROC_STORE, FD_NONE, struct imsg_image_info,
+	    f_image_info),
+	ROW(IMSG_ALIAS_INFO, PROC_STORE, FD_NONE, struct imsg_alias_info,
+	    f_alias_info),
+	ROW(IMSG_LIST_END, PROC_STORE, FD_NONE, struct imsg_list_end,
+	    f_list_end),
+	ROW(IMSG_OP_UPDATE, PROC_STORE, FD_NONE, struct imsg_op_update,
+	    f_op_update),
+	ROW(IMSG_LIFECYCLE, PROC_STORE, FD_NONE, struct imsg_lifecycle,
+	    f_lifecycle),
+	ROW(IMSG_EXPORT_PART, PROC_STORE, FD_FILE_RD, struct imsg_export_part,
+	    f_export_part),
+	ROW(IMSG_IMAGES_LIST_REQ, PROC_FRONTEND, FD_NONE,
+	    struct imsg_images_list_req, f_images_list_req),
+	ROW(IMSG_IMAGE_GET_REQ, PROC_FRONTEND, FD_NONE,
+	    struct imsg_image_ref_req, f_image_ref_req),
+	ROW(IMSG_IMAGE_UPDATE_REQ, PROC_FRONTEND, FD_NONE,
+	    struct imsg_image_update_req, f_image_update_req),
+	ROW(IMSG_IMAGE_DELETE_REQ, PROC_FRONTEND, FD_NONE,
+	    struct imsg_image_ref_req, f_image_ref_req),
+	ROW(IMSG_IMAGE_EXPORT_REQ, PROC_FRONTEND, FD_NONE,
+	    struct imsg_image_ref_req, f_image_ref_req),
+	ROW(IMSG_ALIAS_LIST_REQ, PROC_FRONTEND, FD_NONE,
+	    struct imsg_alias_list_req, f_alias_list_req),
+	ROW(IMSG_ALIAS_GET_REQ, PROC_FRONTEND, FD_NONE, struct imsg_alias_req,
+	    f_alias_req),
+	ROW(IMSG_ALIAS_CREATE_REQ, PROC_FRONTEND, FD_NONE,
+	    struct imsg_alias_create_req, f_alias_create_req),
+	ROW(IMSG_ALIAS_UPDATE_REQ, PROC_FRONTEND, FD_NONE,
+	    struct imsg_alias_update_req, f_alias_update_req),
+	ROW(IMSG_ALIAS_RENAME_REQ, PROC_FRONTEND, FD_NONE,
+	    struct imsg_alias_rename_req, f_alias_rename_req),
+	ROW(IMSG_ALIAS_DELETE_REQ, PROC_FRONTEND, FD_NONE,
+	    struct imsg_alias_req, f_alias_req),
+	ROW(IMSG_UPLOAD_BEGIN, PROC_FRONTEND, FD_PIPE_RD,
+	    struct imsg_upload_begin, f_upload_begin),
+	ROW(IMSG_UPLOAD_PART, PROC_FRONTEND, FD_PIPE_RD,
+	    struct imsg_upload_part, f_upload_part),
+	ROW(IMSG_UPLOAD_END, PROC_FRONTEND, FD_NONE, struct imsg_upload_end,
+	    f_upload_end),
+	ROW(IMSG_UNPACK_INPUT, PROC_STORE, FD_FILE_RD,
+	    struct imsg_unpack_input, f_unpack_input),
+	ROW(IMSG_UNPACK_META, PROC_UNPACKER, FD_NONE, struct imsg_unpack_meta,
+	    f_unpack_meta),
+	ROW(IMSG_UNPACK_TEMPLATE, PROC_UNPACKER, FD_NONE,
+	    struct imsg_unpack_template, f_unpack_template),
+	ROW(IMSG_UNPACK_DONE, PROC_UNPACKER, FD_NONE, struct imsg_unpack_done,
+	    f_unpack_done),
+	ROW(IMSG_UNPACK_FAIL, PROC_UNPACKER, FD_NONE, struct imsg_unpack_fail,
+	    f_unpack_fail),
+};
+
+/* Wire size of a field at its smallest and largest. */
+static void
+field_bounds(const struct ipc_field *f, uint64_t *lo, uint64_t *hi)
+{
+	switch (f->type) {
+	case FT_U8:
+	case FT_BOOL:
+		*lo = *hi = 1;
+		break;
+	case FT_U16:
+		*lo = *hi = 2;
+		break;
+	case FT_U32:
+		*lo = *hi = 4;
+		break;
+	case FT_U64:
+	case FT_I64:
+		*lo = *hi = 8;
+		break;
+	case FT_STR:
+		*lo = 2 + (uint64_t)f->min;
+		*hi = 2 + (uint64_t)f->max;
+		break;
+	case FT_STRLIST:
+		*lo = 2;
+		*hi = 2 + (uint64_t)f->max * (2 + f->max_value);
+		break;
+	case FT_KVLIST:
+		*lo = 2;
+		*hi = 2 + (uint64_t)f->max * 4 + f->max_total;
+		break;
+	default:
+		*lo = *hi = 0;
+	}
+}
+
+static void
+ipc_table_init(void)
+{
+	static int done;
+	uint64_t lo, hi, flo, fhi;
+
+	if (done)
+		return;
+	for (size_t t = 1; t < IMSG_TYPE_COUNT; t++) {
+		struct ipc_msgdef *d = &ipc_table[t];
+
+		lo = hi = 0;
+		for (size_t i = 0; i < d->nfields; i++) {
+			field_bounds(&d->fields[i], &flo, &fhi);
+			lo += flo;
+			hi += fhi;
+		}
+		d->minlen = (uint32_t)lo;
+		d->maxlen = hi > IPC_PAYLOAD_MAX ? IPC_PAYLOAD_MAX :
+		    (uint32_t)hi;
+	}
+	done = 1;
+}
+
+const struct ipc_msgdef *
+ipc_msgdef(uint16_t type)
+{
+	ipc_table_init();
+	if (type == IMSG_NONE || type >= IMSG_TYPE_COUNT ||
+	    ipc_table[type].name == NULL)
+		return NULL;
+	return &ipc_table[type];
+}
+
+const char *
+ipc_typename(uint16_t type)
+{
+	const struct ipc_msgdef *d = ipc_msgdef(type);
+
+	return d ? d->name + 5 : "unknown"; /* skip "IMSG_" */
+}
+
+const char *
+ipc_procname(int kind)
+{
+	switch (kind) {
+	case PROC_STORE:
+		return "store";
+	case PROC_FRONTEND:
+		return "frontend";
+	case PROC_FETCHER:
+		return "fetcher";
+	case PROC_UNPACKER:
+		return "unpacker";
+	default:
+		return "unknown";
+	}
+}

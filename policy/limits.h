@@ -1,0 +1,87 @@
+/*
+ * Every default limit of imgd, in one place (see ../shared/SECURITY.md,
+ * "Default limits"). Each is enforced where the data is first parsed; the
+ * configurable ones can be changed in the config file (policy/config.c).
+ */
+#ifndef IMGD_POLICY_LIMITS_H
+#define IMGD_POLICY_LIMITS_H
+
+#define KiB (1024ULL)
+#define MiB (1024ULL * KiB)
+#define GiB (1024ULL * MiB)
+
+/* Images: each compressed part. */
+#define LIM_IMAGE_PART_MAX		(8 * GiB)
+/* Unpacked size: min(32 GiB, 20 x compressed + 256 MiB) ... */
+#define LIM_UNPACKED_ABS_MAX		(32 * GiB)
+#define LIM_UNPACKED_FACTOR		20
+#define LIM_UNPACKED_SLACK		(256 * MiB)
+/* ... and abort above 100:1 once 64 MiB are out. */
+#define LIM_RATIO_MAX			100
+#define LIM_RATIO_AFTER			(64 * MiB)
+#define LIM_ENTRIES_MAX			1000000
+#define LIM_PATH_MAX			4095
+#define LIM_PATH_COMPONENT_MAX		255
+#define LIM_PATH_DEPTH_MAX		128
+#define LIM_XATTR_MAX			(64 * KiB)
+/*
+ * Memory for the index of entry names the unpacker keeps to refuse
+ * duplicates, type changes and paths through symlinks: well inside
+ * LIM_UNPACKER_AS, and about 4 times what 1,000,000 typical names need.
+ */
+#define LIM_NAME_INDEX_MAX		(256 * MiB)
+
+/* metadata.yaml */
+#define LIM_META_FILE_MAX		(1 * MiB)
+#define LIM_META_DEPTH_MAX		16
+#define LIM_META_PROPERTIES_MAX		256
+#define LIM_META_TEMPLATES_MAX		256
+/*
+ * Properties travel in one IPC record (IMSG_IMAGE_INFO), so they are
+ * bounded one by one and together.
+ */
+#define LIM_PROP_KEY_MAX		255
+#define LIM_PROP_VALUE_MAX		4096
+#define LIM_PROP_TOTAL_MAX		(32 * KiB)
+#define LIM_ARCH_NAME_MAX		32
+#define LIM_TEMPLATE_PATH_MAX		4095
+#define LIM_TEMPLATE_NAME_MAX		255
+
+/* Templates (rendered by a later issue; parsed and bounded now). */
+#define LIM_TEMPLATE_SOURCE_MAX		(256 * KiB)
+#define LIM_TEMPLATE_OUTPUT_MAX		(1 * MiB)
+#define LIM_TEMPLATE_OUTPUT_TOTAL	(16 * MiB)
+
+/* Names. */
+#define LIM_ALIAS_NAME_MAX		255
+#define LIM_DESCRIPTION_MAX		1024
+#define LIM_PROJECT_NAME_MAX		63
+#define LIM_FILENAME_MAX		255
+#define LIM_ERROR_MAX			1024
+
+/* Unpacker resources. */
+#define LIM_UNPACKER_AS			(1 * GiB)
+#define LIM_UNPACKER_CPU_SECONDS	600
+#define LIM_UNPACKER_WALL_SECONDS	900
+#define LIM_UNPACKER_PER_TENANT		2
+
+/* HTTP (frontend). */
+#define LIM_HTTP_LINE_MAX		(8 * KiB)
+#define LIM_HTTP_HEADERS_TOTAL		(32 * KiB)
+#define LIM_HTTP_HEADER_FIELDS		100
+#define LIM_HTTP_HEADER_TIMEOUT		10
+#define LIM_HTTP_IDLE_TIMEOUT		30
+#define LIM_HTTP_JSON_MAX		(1 * MiB)
+#define LIM_HTTP_JSON_DEPTH		64
+#define LIM_HTTP_CONNS_PER_CLIENT	64
+#define LIM_HTTP_CONNS_MAX		1024
+/* An upload slower than this for LIM_HTTP_SLOW_SECONDS is dropped. */
+#define LIM_HTTP_MIN_RATE		(1 * KiB)
+#define LIM_HTTP_SLOW_SECONDS		30
+#define LIM_WS_FRAME_MAX		(64 * KiB)
+
+/* IPC */
+#define LIM_IPC_RECORD_MAX		(64 * KiB)
+#define LIM_IPC_QUEUE_MAX		1024
+
+#endif

@@ -1,0 +1,1 @@
+# policy: sources, programs and tests (see the top-level Makefile).

@@ -1,0 +1,882 @@
+/*
+ * IPC codec and channel tests, driven by the message table: every type
+ * round-trips (at its smallest and its largest), and every type rejects a
+ * record cut at every offset, one unit over or under each field's bounds,
+ * a trailing byte, bad version/flags, a wrong sender, a missing, unexpected
+ * or wrong-kind fd -- without leaking an fd.
+ *
+ *	test_ipc [--corpus DIR]	(writes the encodings as fuzz seeds)
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ipc/chan.h"
+#include "ipc/codec.h"
+#include "tests/t.h"
+
+static const int kinds[] = { PROC_STORE, PROC_FRONTEND, PROC_FETCHER,
+	PROC_UNPACKER };
+
+/* ---- samples: a valid payload struct for any type, from its fields ---- */
+
+struct sample {
+	uint8_t msg[sizeof(union imsg_any)];
+	char *strs[4096];
+	size_t nstrs;
+};
+
+static char *
+sample_str(struct sample *s, size_t len, int cs, unsigned seed)
+{
+	static const char *alpha[] = {
+		[CS_ANY_UTF8] = "ab\tc\nd\xc3\xa9", [CS_LINE] = "line \xc3\xa9x",
+		[CS_HEX] = "0123456789abcdef", [CS_TOKEN] = "az.09_-AZ",
+		[CS_NAME] = "name \xc3\xa9x", [CS_PATH] = "/pa/th\xc3\xa9x",
+	};
+	const char *a = alpha[cs];
+	size_t alen = strlen(a);
+	char *p = malloc(len + 1);
+
+	/* Repeat the alphabet but never split a multibyte character. */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)a[(i + seed) % alen];
+
+		if (c >= 0x80 || len - i < 2)
+			c = cs == CS_HEX ? 'a' : 'x';
+		p[i] = (char)c;
+	}
+	if (len >= 2 && cs != CS_HEX && cs != CS_TOKEN) {
+		/* One real two-byte character, when it fits. */
+		p[0] = '\xc3';
+		p[1] = '\xa9';
+	}
+	p[len] = '\0';
+	s->strs[s->nstrs++] = p;
+	return p;
+}
+
+static void
+sample_free(struct sample *s)
+{
+	for (size_t i = 0; i < s->nstrs; i++)
+		free(s->strs[i]);
+	s->nstrs = 0;
+}
+
+static void
+set_int(void *msg, const struct ipc_field *f, uint64_t v)
+{
+	uint8_t *p = (uint8_t *)msg + f->off;
+	uint16_t v16 = (uint16_t)v;
+	uint32_t v32 = (uint32_t)v;
+
+	switch (f->type) {
+	case FT_U8:
+	case FT_BOOL:
+		*p = (uint8_t)v;
+		break;
+	case FT_U16:
+		memcpy(p, &v16, 2);
+		break;
+	case FT_U32:
+		memcpy(p, &v32, 4);
+		break;
+	default:
+		memcpy(p, &v, 8);
+	}
+}
+
+/* big = 0: every field at its minimum; 1: every field at its maximum. */
+static void
+sample_make(struct sample *s, const struct ipc_msgdef *d, int big)
+{
+	memset(s->msg, 0, sizeof(s->msg));
+	for (size_t i = 0; i < d->nfields; i++) {
+		const struct ipc_field *f = &d->fields[i];
+		uint8_t *dst = s->msg + f->off;
+
+		if (f->type == FT_STR) {
+			char *v = sample_str(s, big ? f->max : f->min, f->cs,
+			    (unsigned)i);
+			memcpy(dst, &v, sizeof(v));
+		} else if (f->type == FT_STRLIST || f->type == FT_KVLIST) {
+			uint32_t n = big ? f->max : 0;
+			size_t budget = f->max_total && n ?
+			    f->max_total / n : f->max_value * 2u;
+			void *list;
+
+			if (f->type == FT_STRLIST) {
+				char **l = calloc(n + 1, sizeof(*l));
+				for (uint32_t k = 0; k < n; k++)
+					l[k] = sample_str(s, f->max_value,
+					    f->cs, k);
+				list = l;
+			} else {
+				struct ipc_kv *l = calloc(n + 1, sizeof(*l));
+				size_t kl = budget / 2 < f->max_key ?
+				    budget / 2 : f->max_key;
+				size_t vl = budget - kl < f->max_value ?
+				    budget - kl : f->max_value;
+				if (kl == 0)
+					kl = 1;
+				for (uint32_t k = 0; k < n; k++) {
+					l[k].key = sample_str(s, kl, f->cs, k);
+					l[k].value = sample_str(s, vl,
+					    f->cs_value, k);
+				}
+				list = l;
+			}
+			s->strs[s->nstrs++] = list;
+			memcpy(dst, &list, sizeof(list));
+			memcpy(s->msg + f->count_off, &n, sizeof(n));
+		} else if (f->type == FT_U64 || f->type == FT_I64) {
+			set_int(s->msg, f, big ? UINT64_MAX : 0);
+		} else {
+			set_int(s->msg, f, big ? f->max : f->min);
+		}
+	}
+}
+
+/* Field-by-field equality of two payload structs. */
+static int
+sample_equal(const struct ipc_msgdef *d, const void *a, const void *b)
+{
+	for (size_t i = 0; i < d->nfields; i++) {
+		const struct ipc_field *f = &d->fields[i];
+		const uint8_t *pa = (const uint8_t *)a + f->off;
+		const uint8_t *pb = (const uint8_t *)b + f->off;
+		char *sa, *sb;
+		uint32_t na, nb;
+
+		if (f->type == FT_STR) {
+			memcpy(&sa, pa, sizeof(sa));
+			memcpy(&sb, pb, sizeof(sb));
+			if (strcmp(sa, sb) != 0)
+				return 0;
+		} else if (f->type == FT_STRLIST || f->type == FT_KVLIST) {
+			void *la, *lb;
+
+			memcpy(&na, (const uint8_t *)a + f->count_off, 4);
+			memcpy(&nb, (const uint8_t *)b + f->count_off, 4);
+			memcpy(&la, pa, sizeof(la));
+			memcpy(&lb, pb, sizeof(lb));
+			if (na != nb)
+				return 0;
+			for (uint32_t k = 0; k < na; k++) {
+				if (f->type == FT_STRLIST) {
+					if (strcmp(((char **)la)[k],
+					    ((char **)lb)[k]) != 0)
+						return 0;
+				} else {
+					struct ipc_kv *ka = la, *kb = lb;
+					if (strcmp(ka[k].key, kb[k].key) ||
+					    strcmp(ka[k].value, kb[k].value))
+						return 0;
+				}
+			}
+		} else if (memcmp(pa, pb, (size_t)(f->type == FT_U8 ||
+		    f->type == FT_BOOL ? 1 : f->type == FT_U16 ? 2 :
+		    f->type == FT_U32 ? 4 : 8)) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- an independent raw writer, to build records the encoder refuses ---- */
+
+enum mut { M_NONE, M_LEN_OVER, M_LEN_UNDER, M_INT_OVER, M_INT_UNDER,
+	M_COUNT_OVER, M_BAD_CHAR };
+
+struct raw {
+	uint8_t b[LIM_IPC_RECORD_MAX * 2];
+	size_t len;
+};
+
+static void
+raw_le(struct raw *r, uint64_t v, size_t w)
+{
+	for (size_t i = 0; i < w; i++)
+		r->b[r->len++] = (uint8_t)(v >> (8 * i));
+}
+
+static void
+raw_str(struct raw *r, const char *s, size_t len)
+{
+	raw_le(r, len, 2);
+	memcpy(r->b + r->len, s, len);
+	r->len += len;
+}
+
+static int
+int_w(int t)
+{
+	return t == FT_U8 || t == FT_BOOL ? 1 : t == FT_U16 ? 2 :
+	    t == FT_U32 ? 4 : 8;
+}
+
+/* A character outside the class, for M_BAD_CHAR. */
+static char
+bad_char(int cs)
+{
+	switch (cs) {
+	case CS_HEX:
+		return 'A';
+	case CS_TOKEN:
+		return ' ';
+	case CS_NAME:
+		return '/';
+	default:
+		return '\001';
+	}
+}
+
+/*
+ * Serializes sample s of type d with mutation m applied to field fi (the
+ * first element, for lists). Returns 0 when the mutation does not apply
+ * (e.g. "under" a minimum of 0).
+ */
+static int
+raw_encode(struct raw *r, const struct ipc_msgdef *d, const void *msg,
+    size_t fi, int m)
+{
+	char big[70000];
+
+	r->len = 0;
+	raw_le(r, d->type, 2);
+	raw_le(r, IPC_VERSION, 1);
+	raw_le(r, d->fd != FD_NONE ? IPC_FLAG_FD : 0, 1);
+	raw_le(r, 0, 4);
+	raw_le(r, 0x1122334455667788ULL, 8);
+	for (size_t i = 0; i < d->nfields; i++) {
+		const struct ipc_field *f = &d->fields[i];
+		const uint8_t *p = (const uint8_t *)msg + f->off;
+		int mm = i == fi ? m : M_NONE;
+
+		if (f->type == FT_STR) {
+			char *s;
+			size_t n;
+
+			memcpy(&s, p, sizeof(s));
+			n = strlen(s);
+			memcpy(big, s, n);
+			if (mm == M_LEN_OVER) {
+				n = f->max + 1;
+				memset(big, f->cs == CS_HEX ? 'a' : 'x', n);
+			} else if (mm == M_LEN_UNDER) {
+				if (f->min == 0)
+					return 0;
+				n = f->min - 1;
+				memset(big, f->cs == CS_HEX ? 'a' : 'x', n);
+			} else if (mm == M_BAD_CHAR) {
+				if (n == 0) {
+					n = f->min ? f->min : 1;
+					if (n > f->max)
+						return 0;
+					memset(big, 'a', n);
+				}
+				big[0] = bad_char(f->cs);
+			} else if (mm != M_NONE)
+				return 0;
+			raw_str(r, big, n);
+		} else if (f->type == FT_STRLIST || f->type == FT_KVLIST) {
+			uint32_t n;
+			void *list;
+
+			memcpy(&n, (const uint8_t *)msg + f->count_off, 4);
+			memcpy(&list, p, sizeof(list));
+			if (mm == M_COUNT_OVER) {
+				raw_le(r, f->max + 1u, 2);
+				for (uint32_t k = 0; k <= f->max; k++) {
+					raw_str(r, "k", 1);
+					if (f->type == FT_KVLIST)
+						raw_str(r, "", 0);
+				}
+				continue;
+			}
+			if (mm == M_LEN_OVER) {
+				/* One element one byte too long. */
+				size_t ml = f->type == FT_KVLIST ? f->max_key :
+				    f->max_value;
+				raw_le(r, 1, 2);
+				memset(big, 'a', ml + 1);
+				raw_str(r, big, ml + 1);
+				if (f->type == FT_KVLIST)
+					raw_str(r, "", 0);
+				continue;
+			}
+			if (mm == M_BAD_CHAR) {
+				raw_le(r, 1, 2);
+				big[0] = bad_char(f->cs);
+				raw_str(r, big, 1);
+				if (f->type == FT_KVLIST)
+					raw_str(r, "", 0);
+				continue;
+			}
+			if (mm != M_NONE)
+				return 0;
+			raw_le(r, n, 2);
+			for (uint32_t k = 0; k < n; k++) {
+				if (f->type == FT_STRLIST) {
+					char *s = ((char **)list)[k];
+					raw_str(r, s, strlen(s));
+				} else {
+					struct ipc_kv *kv = list;
+					raw_str(r, kv[k].key,
+					    strlen(kv[k].key));
+					raw_str(r, kv[k].value,
+					    strlen(kv[k].value));
+				}
+			}
+		} else {
+			uint64_t v = 0;
+
+			memcpy(&v, p, (size_t)int_w(f->type));
+			if (f->type == FT_U64 || f->type == FT_I64) {
+				if (mm != M_NONE)
+					return 0;
+			} else if (mm == M_INT_OVER) {
+				uint64_t lim = int_w(f->type) == 4 ?
+				    UINT32_MAX : int_w(f->type) == 2 ?
+				    UINT16_MAX : UINT8_MAX;
+				if (f->max >= lim)
+					return 0;
+				v = (uint64_t)f->max + 1;
+			} else if (mm == M_INT_UNDER) {
+				if (f->min == 0)
+					return 0;
+				v = f->min - 1;
+			} else if (mm != M_NONE)
+				return 0;
+			raw_le(r, v, (size_t)int_w(f->type));
+		}
+	}
+	uint32_t plen = (uint32_t)(r->len - IPC_HDR_LEN);
+	for (int i = 0; i < 4; i++)
+		r->b[4 + i] = (uint8_t)(plen >> (8 * i));
+	return 1;
+}
+
+/* A valid fd of the kind a type requires (caller closes), or -1. */
+static int
+fd_for(int policy)
+{
+	int p[2], s[2];
+
+	switch (policy) {
+	case FD_PIPE_RD:
+		if (pipe(p) == -1)
+			return -1;
+		close(p[1]);
+		return p[0];
+	case FD_FILE_RD:
+		return open("/proc/self/exe", O_RDONLY);
+	case FD_SOCKET:
+		s[0] = socket(AF_UNIX, SOCK_STREAM, 0);
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		/* Abstract name: nothing in the file system. */
+		snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
+		    "imgd-test-%d", getpid());
+		if (bind(s[0], (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+		    listen(s[0], 1) == -1) {
+			close(s[0]);
+			return -1;
+		}
+		return s[0];
+	default:
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, s) == -1)
+			return -1;
+		close(s[1]);
+		return s[0];
+	}
+}
+
+static int
+sender_of(const struct ipc_msgdef *d)
+{
+	for (size_t i = 0; i < 4; i++)
+		if (d->senders & kinds[i])
+			return kinds[i];
+	return 0;
+}
+
+static int
+count_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	while ((de = readdir(dir)) != NULL)
+		n++;
+	closedir(dir);
+	return n;
+}
+
+static struct ipc_arena arena;
+static uint8_t rec[LIM_IPC_RECORD_MAX];
+
+static int
+decode_ok(const struct ipc_msgdef *d, const uint8_t *b, size_t len, int fd,
+    void *out, char *err)
+{
+	struct ipc_hdr h;
+
+	return ipc_decode(sender_of(d), b, len, fd, &h, out, &arena, err,
+	    256) == 0;
+}
+
+T_TEST(roundtrip_every_type)
+{
+	static struct sample s;
+	union imsg_any out;
+	struct ipc_hdr h;
+	char err[256];
+
+	for (uint16_t t = 1; t < IMSG_TYPE_COUNT; t++) {
+		const struct ipc_msgdef *d = ipc_msgdef(t);
+
+		T_CHECK(d != NULL);
+		for (int big = 0; big <= 1; big++) {
+			int fd = d->fd != FD_NONE ? fd_for(d->fd) : -1;
+			ssize_t n;
+
+			sample_make(&s, d, big);
+			n = ipc_encode(t, 42, fd != -1, s.msg, rec, sizeof(rec),
+			    err, sizeof(err));
+			if (n < 0) {
+				T_FAIL("%s big=%d: encode: %s", d->name, big,
+				    err);
+			} else if (ipc_decode(sender_of(d), rec, (size_t)n, fd,
+			    &h, &out, &arena, err, sizeof(err)) != 0) {
+				T_FAIL("%s big=%d: decode: %s", d->name, big,
+				    err);
+			} else {
+				T_EQ_INT(h.type, t);
+				T_EQ_INT(h.id, 42);
+				if (!sample_equal(d, s.msg, &out))
+					T_FAIL("%s big=%d: fields differ",
+					    d->name, big);
+				/* The independent writer agrees. */
+				static struct raw r;
+				raw_encode(&r, d, s.msg, (size_t)-1, M_NONE);
+				for (int i = 0; i < 8; i++)
+					r.b[8 + i] = rec[8 + i];
+				T_CHECK(r.len == (size_t)n &&
+				    memcmp(r.b, rec, r.len) == 0);
+			}
+			if (fd != -1)
+				close(fd);
+			sample_free(&s);
+		}
+	}
+}
+
+T_TEST(encoder_refuses_out_of_bounds)
+{
+	static struct sample s;
+	char err[256];
+
+	for (uint16_t t = 1; t < IMSG_TYPE_COUNT; t++) {
+		const struct ipc_msgdef *d = ipc_msgdef(t);
+
+		for (size_t i = 0; i < d->nfields; i++) {
+			const struct ipc_field *f = &d->fields[i];
+
+			if (f->type != FT_STR)
+				continue;
+			sample_make(&s, d, 0);
+			char *v = sample_str(&s, f->max + 1, f->cs, 0);
+			memcpy(s.msg + f->off, &v, sizeof(v));
+			if (ipc_encode(t, 1, d->fd != FD_NONE, s.msg, rec,
+			    sizeof(rec), err, sizeof(err)) != -1)
+				T_FAIL("%s.%s: over-long string encoded",
+				    d->name, f->name);
+			sample_free(&s);
+		}
+		/* fd policy is checked by the encoder too. */
+		sample_make(&s, d, 0);
+		T_CHECK(ipc_encode(t, 1, d->fd == FD_NONE, s.msg, rec,
+		    sizeof(rec), err, sizeof(err)) == -1);
+		sample_free(&s);
+	}
+}
+
+T_TEST(decoder_rejects_cuts_and_trailing)
+{
+	static struct sample s;
+	static struct raw r;
+	union imsg_any out;
+	char err[256];
+
+	for (uint16_t t = 1; t < IMSG_TYPE_COUNT; t++) {
+		const struct ipc_msgdef *d = ipc_msgdef(t);
+		int fd = d->fd != FD_NONE ? fd_for(d->fd) : -1;
+
+		sample_make(&s, d, 1);
+		raw_encode(&r, d, s.msg, (size_t)-1, M_NONE);
+		T_CHECK(decode_ok(d, r.b, r.len, fd, &out, err));
+		for (size_t cut = 0; cut < r.len; cut++) {
+			/* As received (header says more than there is)... */
+			if (decode_ok(d, r.b, cut, fd, &out, err))
+				T_FAIL("%s: cut at %zu accepted", d->name,
+				    cut);
+			if (cut < IPC_HDR_LEN)
+				continue;
+			/* ... and with a header that agrees with the cut. */
+			uint8_t save[4];
+			memcpy(save, r.b + 4, 4);
+			uint32_t pl = (uint32_t)(cut - IPC_HDR_LEN);
+			for (int i = 0; i < 4; i++)
+				r.b[4 + i] = (uint8_t)(pl >> (8 * i));
+			if (decode_ok(d, r.b, cut, fd, &out, err))
+				T_FAIL("%s: payload cut at %zu accepted",
+				    d->name, cut);
+			memcpy(r.b + 4, save, 4);
+		}
+		/* One trailing byte. */
+		uint32_t pl = (uint32_t)(r.len + 1 - IPC_HDR_LEN);
+		r.b[r.len] = 0;
+		for (int i = 0; i < 4; i++)
+			r.b[4 + i] = (uint8_t)(pl >> (8 * i));
+		if (decode_ok(d, r.b, r.len + 1, fd, &out, err))
+			T_FAIL("%s: trailing byte accepted", d->name);
+		else if (pl <= d->maxlen)
+			T_CONTAINS(err, "trailing");
+		if (fd != -1)
+			close(fd);
+		sample_free(&s);
+	}
+}
+
+T_TEST(decoder_rejects_field_bounds)
+{
+	static struct sample s;
+	static struct raw r;
+	static const char *mname[] = { "none", "len+1", "len-1", "int+1",
+		"int-1", "count+1", "bad char" };
+	union imsg_any out;
+	char err[256];
+	int tried = 0;
+
+	for (uint16_t t = 1; t < IMSG_TYPE_COUNT; t++) {
+		const struct ipc_msgdef *d = ipc_msgdef(t);
+		int fd = d->fd != FD_NONE ? fd_for(d->fd) : -1;
+
+		sample_make(&s, d, 0);
+		for (size_t i = 0; i < d->nfields; i++) {
+			for (int m = M_LEN_OVER; m <= M_BAD_CHAR; m++) {
+				if (!raw_encode(&r, d, s.msg, i, m))
+					continue;
+				tried++;
+				if (decode_ok(d, r.b, r.len, fd, &out, err)) {
+					T_FAIL("%s.%s %s: accepted", d->name,
+					    d->fields[i].name, mname[m]);
+					continue;
+				}
+				/* Either the field or the size bound says no. */
+				if (strstr(err, d->fields[i].name) == NULL &&
+				    strstr(err, "payload") == NULL)
+					T_FAIL("%s.%s %s: \"%s\"", d->name,
+					    d->fields[i].name, mname[m], err);
+			}
+		}
+		if (fd != -1)
+			close(fd);
+		sample_free(&s);
+	}
+	T_CHECK(tried > 100);
+}
+
+T_TEST(decoder_rejects_header_sender_fd)
+{
+	static struct sample s;
+	static struct raw r;
+	union imsg_any out;
+	struct ipc_hdr h;
+	char err[256];
+
+	for (uint16_t t = 1; t < IMSG_TYPE_COUNT; t++) {
+		const struct ipc_msgdef *d = ipc_msgdef(t);
+		int fd = d->fd != FD_NONE ? fd_for(d->fd) : -1;
+
+		sample_make(&s, d, 0);
+		raw_encode(&r, d, s.msg, (size_t)-1, M_NONE);
+		for (int v = 0; v <= 255; v += 255) {
+			r.b[2] = (uint8_t)(v == 0 ? 0 : IPC_VERSION + 1);
+			T_CHECK(!decode_ok(d, r.b, r.len, fd, &out, err));
+			T_CONTAINS(err, "version");
+		}
+		r.b[2] = IPC_VERSION;
+		for (int bit = 1; bit < 8; bit++) {
+			r.b[3] ^= (uint8_t)(1 << bit);
+			T_CHECK(!decode_ok(d, r.b, r.len, fd, &out, err));
+			T_CONTAINS(err, "flags");
+			r.b[3] ^= (uint8_t)(1 << bit);
+		}
+		for (size_t k = 0; k < 4; k++) {
+			if (d->senders & kinds[k])
+				continue;
+			T_CHECK(ipc_decode(kinds[k], r.b, r.len, fd, &h, &out,
+			    &arena, err, sizeof(err)) == -1);
+			T_CONTAINS(err, "may not be sent");
+		}
+		if (d->fd == FD_NONE) {
+			int extra = fd_for(FD_PIPE_RD);
+			T_CHECK(!decode_ok(d, r.b, r.len, extra, &out, err));
+			T_CONTAINS(err, "unexpected fd");
+			close(extra);
+		} else {
+			T_CHECK(!decode_ok(d, r.b, r.len, -1, &out, err));
+			T_CONTAINS(err, "fd missing");
+			/* Every other kind of fd is refused. */
+			int wrong[] = { FD_PIPE_RD, FD_FILE_RD, FD_SOCKET,
+				FD_NONE };
+			for (size_t k = 0; k < 4; k++) {
+				if (wrong[k] == d->fd)
+					continue;
+				int w = fd_for(wrong[k]);
+				T_CHECK(!decode_ok(d, r.b, r.len, w, &out,
+				    err));
+				close(w);
+			}
+			if (d->fd == FD_PIPE_RD) { /* write end refused */
+				int p[2];
+				if (pipe(p) == 0) {
+					T_CHECK(!decode_ok(d, r.b, r.len, p[1],
+					    &out, err));
+					close(p[0]);
+					close(p[1]);
+				}
+			}
+			if (d->fd == FD_FILE_RD) { /* writable refused */
+				int w = open("/dev/null", O_RDWR);
+				T_CHECK(!decode_ok(d, r.b, r.len, w, &out,
+				    err));
+				close(w);
+			}
+		}
+		/* Unknown types. */
+		r.b[0] = IMSG_TYPE_COUNT;
+		r.b[1] = 0;
+		T_CHECK(!decode_ok(d, r.b, r.len, fd, &out, err));
+		r.b[0] = 0;
+		T_CHECK(!decode_ok(d, r.b, r.len, fd, &out, err));
+		if (fd != -1)
+			close(fd);
+		sample_free(&s);
+	}
+}
+
+/* Over a real socketpair: bad records are dropped and their fds closed. */
+T_TEST(channel_closes_fds_of_bad_records)
+{
+	static struct sample s;
+	struct ipc_chan store, child;
+	struct ipc_msg m;
+	int sp[2], before;
+
+	before = count_fds();
+	T_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0);
+	T_CHECK(ipc_chan_init(&store, sp[0], PROC_STORE, PROC_FRONTEND) == 0);
+	T_CHECK(ipc_chan_init(&child, sp[1], PROC_FRONTEND, PROC_STORE) == 0);
+
+	/* A good record with a pipe fd arrives with its fd. */
+	const struct ipc_msgdef *d = ipc_msgdef(IMSG_UPLOAD_BEGIN);
+	sample_make(&s, d, 0);
+	T_CHECK(ipc_send(&child, IMSG_UPLOAD_BEGIN, 7, s.msg,
+	    fd_for(FD_PIPE_RD)) == 0);
+	T_EQ_INT(ipc_recv(&store, &m), 1);
+	T_EQ_INT(m.type, IMSG_UPLOAD_BEGIN);
+	T_EQ_INT(m.id, 7);
+	T_CHECK(m.fd >= 0);
+	close(m.fd);
+	sample_free(&s);
+
+	/* Records the table forbids, sent raw: each is refused, fd closed. */
+	static struct raw r;
+	struct {
+		uint16_t type;
+		int fdkind;
+	} bad[] = {
+		{ IMSG_UPLOAD_BEGIN, FD_FILE_RD },  /* wrong fd kind */
+		{ IMSG_IMAGES_LIST_REQ, FD_PIPE_RD }, /* unexpected fd */
+		{ IMSG_IMAGE_INFO, -1 },	    /* wrong sender */
+		{ IMSG_UNPACK_META, FD_PIPE_RD },   /* wrong sender + fd */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		d = ipc_msgdef(bad[i].type);
+		sample_make(&s, d, 0);
+		raw_encode(&r, d, s.msg, (size_t)-1, M_NONE);
+		r.b[3] = bad[i].fdkind != -1 ? IPC_FLAG_FD : 0;
+		struct ipc_out_fake {
+			int fd;
+		} f = { bad[i].fdkind != -1 ? fd_for(bad[i].fdkind) : -1 };
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(int))];
+		} cm;
+		struct iovec iov = { r.b, r.len };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		if (f.fd != -1) {
+			memset(&cm, 0, sizeof(cm));
+			mh.msg_control = cm.b;
+			mh.msg_controllen = sizeof(cm.b);
+			struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(c), &f.fd, sizeof(int));
+		}
+		T_CHECK(sendmsg(sp[1], &mh, 0) == (ssize_t)r.len);
+		if (f.fd != -1)
+			close(f.fd);
+		T_EQ_INT(ipc_recv(&store, &m), -1);
+		sample_free(&s);
+	}
+
+	/* Two fds in one record. */
+	{
+		int a = fd_for(FD_PIPE_RD), b = fd_for(FD_PIPE_RD);
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(2 * sizeof(int))];
+		} cm;
+		uint8_t one[IPC_HDR_LEN] = { 0 };
+		struct iovec iov = { one, sizeof(one) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = cm.b,
+				     .msg_controllen = sizeof(cm.b) };
+		memset(&cm, 0, sizeof(cm));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+		memcpy(CMSG_DATA(c), &a, sizeof(int));
+		memcpy(CMSG_DATA(c) + sizeof(int), &b, sizeof(int));
+		T_CHECK(sendmsg(sp[1], &mh, 0) == sizeof(one));
+		close(a);
+		close(b);
+		T_EQ_INT(ipc_recv(&store, &m), -1);
+		T_CONTAINS(store.err, "more than one fd");
+	}
+
+	/* An oversized datagram. */
+	{
+		static uint8_t huge[LIM_IPC_RECORD_MAX + 100];
+		int sz = (int)sizeof(huge) * 2;
+		setsockopt(sp[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		if (send(sp[1], huge, sizeof(huge), 0) == (ssize_t)sizeof(huge)) {
+			T_EQ_INT(ipc_recv(&store, &m), -1);
+			T_CONTAINS(store.err, "oversized");
+		}
+	}
+
+	/* Nothing pending: 0; peer gone: -1. */
+	T_EQ_INT(ipc_recv(&store, &m), 0);
+	ipc_chan_close(&child);
+	T_EQ_INT(ipc_recv(&store, &m), -1);
+	T_CONTAINS(store.err, "closed");
+	ipc_chan_close(&store);
+	T_EQ_INT(count_fds(), before);
+}
+
+T_TEST(queue_is_bounded)
+{
+	struct ipc_chan a, b;
+	struct imsg_ping p = { .nonce = 1 };
+	int sp[2], ok = 0, refused = 0;
+
+	T_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sp) ==
+	    0);
+	ipc_chan_init(&a, sp[0], PROC_STORE, PROC_FETCHER);
+	ipc_chan_init(&b, sp[1], PROC_FETCHER, PROC_STORE);
+	/* Nobody reads: the socket fills, then the queue, then refusal. */
+	for (int i = 0; i < 100000 && !refused; i++) {
+		if (ipc_send(&a, IMSG_PING, (uint64_t)i, &p, -1) == 0)
+			ok++;
+		else
+			refused = 1;
+	}
+	T_CHECK(refused);
+	T_CONTAINS(a.err, "full");
+	T_EQ_INT(ipc_pending(&a), 1);
+	ipc_chan_close(&a);
+	ipc_chan_close(&b);
+}
+
+T_TEST(charsets)
+{
+	T_CHECK(ipc_str_valid("abc", 3, CS_HEX));
+	T_CHECK(!ipc_str_valid("ABC", 3, CS_HEX));
+	T_CHECK(!ipc_str_valid("a\0b", 3, CS_LINE));
+	T_CHECK(!ipc_str_valid("a\nb", 3, CS_LINE));
+	T_CHECK(ipc_str_valid("a\nb", 3, CS_ANY_UTF8));
+	T_CHECK(!ipc_str_valid("a/b", 3, CS_NAME));
+	T_CHECK(ipc_str_valid("\xc3\xa9", 2, CS_NAME));
+	T_CHECK(!ipc_str_valid("\xc3", 1, CS_LINE));	   /* cut */
+	T_CHECK(!ipc_str_valid("\xc0\xaf", 2, CS_LINE));   /* overlong */
+	T_CHECK(!ipc_str_valid("\xed\xa0\x80", 3, CS_LINE)); /* surrogate */
+	T_CHECK(!ipc_str_valid("\xc2\x85", 2, CS_LINE));   /* C1 NEL */
+	T_CHECK(!ipc_str_valid("\xf4\x90\x80\x80", 4, CS_LINE));
+	T_CHECK(ipc_str_valid("\xf0\x9f\x98\x80", 4, CS_LINE));
+	T_CHECK(!ipc_str_valid("a b", 3, CS_TOKEN));
+}
+
+static void
+write_corpus(const char *dir)
+{
+	static struct sample s;
+	char path[512], err[256];
+
+	mkdir(dir, 0755);
+	for (uint16_t t = 1; t < IMSG_TYPE_COUNT; t++) {
+		const struct ipc_msgdef *d = ipc_msgdef(t);
+
+		for (int big = 0; big <= 1; big++) {
+			ssize_t n;
+			FILE *f;
+
+			sample_make(&s, d, big);
+			n = ipc_encode(t, 1, d->fd != FD_NONE, s.msg, rec + 1,
+			    sizeof(rec) - 1, err, sizeof(err));
+			sample_free(&s);
+			if (n < 0)
+				continue;
+			/* First byte: the sender, as the fuzz target reads it. */
+			rec[0] = (uint8_t)sender_of(d);
+			snprintf(path, sizeof(path), "%s/%s-%s", dir, d->name,
+			    big ? "max" : "min");
+			if ((f = fopen(path, "wb")) != NULL) {
+				fwrite(rec, 1, (size_t)n + 1, f);
+				fclose(f);
+			}
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	arena.size = IPC_ARENA_SIZE;
+	arena.base = malloc(arena.size);
+	if (argc == 3 && strcmp(argv[1], "--corpus") == 0) {
+		write_corpus(argv[2]);
+		return 0;
+	}
+	T_RUN(charsets);
+	T_RUN(roundtrip_every_type);
+	T_RUN(encoder_refuses_out_of_bounds);
+	T_RUN(decoder_rejects_cuts_and_trailing);
+	T_RUN(decoder_rejects_field_bounds);
+	T_RUN(decoder_rejects_header_sender_fd);
+	T_RUN(channel_closes_fds_of_bad_records);
+	T_RUN(queue_is_bounded);
+	free(arena.base);
+	return T_DONE();
+}
