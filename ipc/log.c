@@ -22,6 +22,9 @@ log_init(const char *procname, int debug)
 	log_name = procname;
 	log_debugging = debug;
 	log_pid = getpid();
+	/* glibc reads the zone file on the first time conversion, even for
+	 * gmtime_r: do it now, before any chroot or seccomp filter. */
+	tzset();
 }
 
 const char *
@@ -39,7 +42,7 @@ log_setdebug(int debug)
 static void
 log_vemit(const char *level, const char *fmt, va_list ap, int errnum)
 {
-	char msg[2048], stamp[32];
+	char msg[2048], stamp[64];
 	struct timespec ts;
 	struct tm tm;
 	size_t n;
@@ -47,7 +50,9 @@ log_vemit(const char *level, const char *fmt, va_list ap, int errnum)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
 	len = snprintf(msg, sizeof(msg), "%s.%03ldZ %s[%ld]: %s: ", stamp,
 	    ts.tv_nsec / 1000000, log_name, (long)log_pid, level);
 	if (len < 0 || (size_t)len >= sizeof(msg))

@@ -79,6 +79,13 @@
 #define LIM_HTTP_MIN_RATE		(1 * KiB)
 #define LIM_HTTP_SLOW_SECONDS		30
 #define LIM_WS_FRAME_MAX		(64 * KiB)
+/*
+ * multipart/form-data uploads: each part's header block, and the preamble
+ * and the epilogue around the parts (RFC 2046 sets no bound on them).
+ */
+#define LIM_MP_HEADERS_MAX		(8 * KiB)
+#define LIM_MP_HEADER_FIELDS		16
+#define LIM_MP_PREAMBLE_MAX		(8 * KiB)
 
 /* IPC */
 #define LIM_IPC_RECORD_MAX		(64 * KiB)

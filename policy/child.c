@@ -1,0 +1,49 @@
+/*
+ * Common start of imgd-frontend, imgd-fetcher and imgd-unpacker.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ipc/log.h"
+#include "policy/child.h"
+
+void
+child_start(const struct sandbox_spec *spec, int argc, char **argv,
+    struct ipc_chan *chan, const char **probe)
+{
+	struct sandbox_target t;
+	struct imsg_ready rd;
+	struct stat st;
+	char notes[LIM_NOTE_MAX + 1];
+	int debug, type;
+	socklen_t len = sizeof(type);
+
+	log_init(spec->name, 0);
+	sandbox_args(argc, argv, &t, &debug, probe);
+	log_setdebug(debug);
+	/* fd 3 must be our SOCK_SEQPACKET channel, and nothing else open. */
+	if (fstat(IMGD_IPC_FD, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+	    getsockopt(IMGD_IPC_FD, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_SEQPACKET)
+		fatalx("fd %d is not the store channel", IMGD_IPC_FD);
+	if (close_range(IMGD_IPC_FD + 1, ~0U, 0) == -1)
+		fatal("close_range");
+	/* A peer that goes away must not kill us with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	sandbox_enter(spec, &t, &rd, notes, sizeof(notes));
+	rd.notes = notes;
+	if (ipc_chan_init(chan, IMGD_IPC_FD, spec->kind, PROC_STORE) == -1)
+		fatalx("out of memory");
+	chan->blocking = 1;
+	if (ipc_send(chan, IMSG_READY, 0, &rd, -1) == -1)
+		fatalx("READY: %s", chan->err);
+	chan->blocking = 0;
+	if (notes[0])
+		log_warnx("sandbox: %s", notes);
+	log_debug("sandboxed: uid %u, seccomp %u", rd.euid, rd.seccomp);
+}

