@@ -19,7 +19,8 @@ STATE	?= ./state
 FUZZ_SECONDS ?= 60
 
 WARN	:= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
-	   -Wmissing-prototypes -Wvla -Wno-unused-parameter
+	   -Wmissing-prototypes -Wvla -Wno-unused-parameter \
+	   -Wno-format-truncation
 HARDEN	:= -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE \
 	   -fstack-clash-protection -fcf-protection
 CFLAGS	?= -O2 -g

@@ -38,7 +38,8 @@ main(int argc, char **argv)
 	struct ipc_msg m;
 	const char *probe;
 
-	child_start(&fetcher_spec, argc, argv, &chan, &probe);
+	child_init(&fetcher_spec, argc, argv);
+	child_enter(&fetcher_spec, &chan, &probe);
 	if (probe)
 		sandbox_probe(probe);
 	chan.blocking = 1;

@@ -12,19 +12,18 @@
 #include "ipc/log.h"
 #include "policy/child.h"
 
+static struct sandbox_target target;
+static const char *target_probe;
+
 void
-child_start(const struct sandbox_spec *spec, int argc, char **argv,
-    struct ipc_chan *chan, const char **probe)
+child_init(const struct sandbox_spec *spec, int argc, char **argv)
 {
-	struct sandbox_target t;
-	struct imsg_ready rd;
 	struct stat st;
-	char notes[LIM_NOTE_MAX + 1];
 	int debug, type;
 	socklen_t len = sizeof(type);
 
 	log_init(spec->name, 0);
-	sandbox_args(argc, argv, &t, &debug, probe);
+	sandbox_args(argc, argv, &target, &debug, &target_probe);
 	log_setdebug(debug);
 	/* fd 3 must be our SOCK_SEQPACKET channel, and nothing else open. */
 	if (fstat(IMGD_IPC_FD, &st) == -1 || !S_ISSOCK(st.st_mode) ||
@@ -35,7 +34,17 @@ child_start(const struct sandbox_spec *spec, int argc, char **argv,
 		fatal("close_range");
 	/* A peer that goes away must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
-	sandbox_enter(spec, &t, &rd, notes, sizeof(notes));
+}
+
+void
+child_enter(const struct sandbox_spec *spec, struct ipc_chan *chan,
+    const char **probe)
+{
+	struct imsg_ready rd;
+	char notes[LIM_NOTE_MAX + 1];
+
+	*probe = target_probe;
+	sandbox_enter(spec, &target, &rd, notes, sizeof(notes));
 	rd.notes = notes;
 	if (ipc_chan_init(chan, IMGD_IPC_FD, spec->kind, PROC_STORE) == -1)
 		fatalx("out of memory");

@@ -11,11 +11,14 @@
 #define IMGD_IPC_FD 3	/* the store socket, placed there by the store */
 
 /*
- * Runs the sandbox entry for spec and sends READY on the returned channel.
- * *probe is the test hook to run afterwards (NULL normally). Before calling,
- * a child prepares what it cannot get later (event base, time zone).
+ * child_init: parses the command line, checks fd 3 and closes every other
+ * inherited fd. Then the child prepares what it cannot get later (an event
+ * base, uname), and child_enter runs the sandbox entry and sends READY on
+ * the returned channel. *probe is the test hook to run afterwards (NULL
+ * normally).
  */
-void child_start(const struct sandbox_spec *spec, int argc, char **argv,
-    struct ipc_chan *chan, const char **probe);
+void child_init(const struct sandbox_spec *spec, int argc, char **argv);
+void child_enter(const struct sandbox_spec *spec, struct ipc_chan *chan,
+    const char **probe);
 
 #endif

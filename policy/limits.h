@@ -26,8 +26,9 @@
 #define LIM_XATTR_MAX			(64 * KiB)
 /*
  * Memory for the index of entry names the unpacker keeps to refuse
- * duplicates, type changes and paths through symlinks: well inside
- * LIM_UNPACKER_AS, and about 4 times what 1,000,000 typical names need.
+ * duplicates, type changes and paths through symlinks (about 100 bytes a
+ * name): 2.5 times what LIM_ENTRIES_MAX typical names need, well inside
+ * LIM_UNPACKER_AS.
  */
 #define LIM_NAME_INDEX_MAX		(256 * MiB)
 

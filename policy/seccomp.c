@@ -112,6 +112,7 @@ static const struct sc_cond sc_conds[] = {
 	{ SCMP_SYS(fcntl), 1, SCMP_CMP_EQ, F_SETFL, 0 },
 	{ SCMP_SYS(fcntl), 1, SCMP_CMP_EQ, F_GETFD, 0 },
 	{ SCMP_SYS(fcntl), 1, SCMP_CMP_EQ, F_SETFD, 0 },
+	{ SCMP_SYS(fcntl), 1, SCMP_CMP_EQ, F_SETPIPE_SZ, 0 },
 	/* Internet sockets only: no AF_UNIX/AF_NETLINK/AF_PACKET. */
 	{ SCMP_SYS(socket), 0, SCMP_CMP_EQ, AF_INET, 0 },
 	{ SCMP_SYS(socket), 0, SCMP_CMP_EQ, AF_INET6, 0 },

@@ -1,0 +1,472 @@
+/*
+ * Client connections: accept, read and check a request head, frame its
+ * body (Content-Length or chunked), hand it to the router, write the
+ * response, then close or read the next request. Timeouts and connection
+ * counts follow SECURITY.md's HTTP limits.
+ */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frontend/fe.h"
+#include "ipc/codec.h"
+#include "ipc/log.h"
+
+#define READ_HIGH	(256 * 1024)	/* per connection input buffer */
+
+static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
+static int nconns;
+
+static void read_cb(struct bufferevent *bev, void *arg);
+static void write_cb(struct bufferevent *bev, void *arg);
+static void event_cb(struct bufferevent *bev, short what, void *arg);
+static void timer_cb(evutil_socket_t fd, short ev, void *arg);
+
+static void
+arm_timer(struct conn *c, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	event_add(c->timer, &tv);
+}
+
+static int
+conns_of(uid_t uid)
+{
+	struct conn *c;
+	int n = 0;
+
+	TAILQ_FOREACH(c, &conns, entry)
+		if (c->uid == uid)
+			n++;
+	return n;
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	socklen_t len = sizeof(cred);
+	struct conn *c;
+
+	(void)l;
+	(void)sa;
+	(void)salen;
+	(void)arg;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		cred.uid = (uid_t)-1;
+	if (nconns >= LIM_HTTP_CONNS_MAX ||
+	    conns_of(cred.uid) >= LIM_HTTP_CONNS_PER_CLIENT) {
+		log_warnx("connection from uid %d refused: too many",
+		    (int)cred.uid);
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return;
+	}
+	c->uid = cred.uid;
+	c->pid = cred.pid;
+	snprintf(c->requestor, sizeof(c->requestor), "uid %d (unix)",
+	    (int)cred.uid);
+	c->bev = bufferevent_socket_new(fe_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->timer = evtimer_new(fe_base, timer_cb, c);
+	if (c->bev == NULL || c->timer == NULL) {
+		if (c->bev)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
+		free(c);
+		return;
+	}
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	http_head_init(&c->head);
+	c->state = CONN_HEAD;
+	arm_timer(c, LIM_HTTP_IDLE_TIMEOUT);
+	TAILQ_INSERT_TAIL(&conns, c, entry);
+	nconns++;
+}
+
+static void
+accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	/* EMFILE and friends: keep serving the connections we have. */
+	log_warn("accept");
+}
+
+void
+conn_listen(int fd)
+{
+	struct evconnlistener *l;
+
+	evutil_make_socket_nonblocking(fd);
+	/* Backlog 0: the store made it listen; listen(2) is not allowed. */
+	l = evconnlistener_new(fe_base, accept_cb, NULL, LEV_OPT_CLOSE_ON_FREE,
+	    0, fd);
+	if (l == NULL)
+		fatalx("evconnlistener_new");
+	evconnlistener_set_error_cb(l, accept_error_cb);
+	log_debug("listening on fd %d", fd);
+}
+
+void
+conn_close(struct conn *c)
+{
+	if (c->state == CONN_UPLOAD || c->upload)
+		upload_conn_gone(c);
+	if (c->export)
+		export_conn_gone(c);
+	events_conn_gone(c);
+	TAILQ_REMOVE(&conns, c, entry);
+	nconns--;
+	if (c->list)
+		json_decref(c->list);
+	filter_free(c->flt);
+	if (c->body)
+		evbuffer_free(c->body);
+	event_free(c->timer);
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+struct conn *
+conn_by_reqid(uint64_t reqid)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &conns, entry)
+		if (c->reqid == reqid && reqid != 0)
+			return c;
+	return NULL;
+}
+
+static void
+timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)ev;
+	switch (c->state) {
+	case CONN_HEAD:
+		/* Idle between requests, or a head that never completes. */
+		if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+			conn_error(c, 408, "Request header timeout");
+		else
+			conn_close(c);
+		return;
+	case CONN_BODY:
+		conn_error(c, 408, "Request body timeout");
+		return;
+	case CONN_WRITE:
+		conn_close(c);	/* a client that does not read */
+		return;
+	default:
+		return;
+	}
+}
+
+void
+conn_respond_raw(struct conn *c, int status, const char *headers,
+    const void *body, size_t len)
+{
+	char date[HTTP_DATE_LEN + 1];
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	http_date(date, time(NULL));
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
+	    http_reason(status), date);
+	if (headers)
+		evbuffer_add(out, headers, strlen(headers));
+	if (c->close_after)
+		evbuffer_add_printf(out, "Connection: close\r\n");
+	evbuffer_add_printf(out, "Content-Length: %zu\r\n\r\n", len);
+	evbuffer_add(out, body, len);
+	c->state = CONN_WRITE;
+	c->reqid = 0;
+	bufferevent_enable(c->bev, EV_WRITE);
+	arm_timer(c, LIM_HTTP_IDLE_TIMEOUT);
+}
+
+void
+conn_respond(struct conn *c, int status, const char *extra, json_t *body)
+{
+	char headers[1024];
+	char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	json_decref(body);
+	if (text == NULL) {
+		static const char oom[] = "{\"type\":\"error\",\"error_code\":"
+		    "500,\"error\":\"out of memory\"}";
+		c->close_after = 1;
+		conn_respond_raw(c, 500, "Content-Type: application/json\r\n",
+		    oom, sizeof(oom) - 1);
+		return;
+	}
+	snprintf(headers, sizeof(headers),
+	    "Content-Type: application/json\r\n%s", extra ? extra : "");
+	conn_respond_raw(c, status, headers, text, strlen(text));
+	free(text);
+}
+
+void
+conn_error(struct conn *c, int status, const char *fmt, ...)
+{
+	char msg[LIM_ERROR_MAX + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* The rest of an unread body would be taken for the next request. */
+	if (c->state == CONN_HEAD || c->state == CONN_BODY ||
+	    c->state == CONN_UPLOAD)
+		c->close_after = 1;
+	conn_respond(c, status, NULL, render_error(status, msg));
+}
+
+/* Framing done: the small body is complete. */
+static void
+body_complete(struct conn *c)
+{
+	size_t len = evbuffer_get_length(c->body);
+	char *p = (char *)evbuffer_pullup(c->body, -1);
+
+	c->state = CONN_STORE;
+	event_del(c->timer);
+	route_request(c, p ? p : "", len);
+}
+
+/* Collects a JSON-sized body, Content-Length or chunked. */
+static void
+body_input(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	while (evbuffer_get_length(in) > 0) {
+		size_t avail = evbuffer_get_length(in);
+		const uint8_t *p = evbuffer_pullup(in, (ssize_t)avail);
+
+		if (c->chunked) {
+			const uint8_t *data;
+			size_t dlen;
+			ssize_t n = http_chunked_decode(&c->ch, p, avail,
+			    &data, &dlen);
+
+			if (n < 0) {
+				conn_error(c, c->ch.err.status, "%s",
+				    c->ch.err.reason);
+				return;
+			}
+			if (dlen)
+				evbuffer_add(c->body, data, dlen);
+			evbuffer_drain(in, (size_t)n);
+			if (http_chunked_done(&c->ch))
+				break;
+		} else {
+			size_t take = avail < (size_t)c->body_left ? avail :
+			    (size_t)c->body_left;
+			evbuffer_add(c->body, p, take);
+			evbuffer_drain(in, take);
+			c->body_left -= (int64_t)take;
+			if (c->body_left == 0)
+				break;
+		}
+		if (evbuffer_get_length(c->body) > LIM_HTTP_JSON_MAX) {
+			conn_error(c, 413, "Request body larger than %llu bytes",
+			    (unsigned long long)LIM_HTTP_JSON_MAX);
+			return;
+		}
+	}
+	if (evbuffer_get_length(c->body) > LIM_HTTP_JSON_MAX)
+		conn_error(c, 413, "Request body larger than %llu bytes",
+		    (unsigned long long)LIM_HTTP_JSON_MAX);
+	else if (c->chunked ? http_chunked_done(&c->ch) : c->body_left == 0)
+		body_complete(c);
+}
+
+static int
+parse_target(struct conn *c)
+{
+	const char *target = http_head_target(&c->head), *query;
+	char project[256];
+	size_t plen;
+	int rc;
+
+	snprintf(c->method, sizeof(c->method), "%s",
+	    http_head_method(&c->head));
+	http_target_split(target, &plen, &query);
+	if (http_path_decode(target, plen, c->path, sizeof(c->path),
+	    HTTP_PATH_NO_SLASH | HTTP_PATH_NO_DOTS) < 0) {
+		conn_error(c, 400, "Invalid request path");
+		return -1;
+	}
+	if (query && strlen(query) >= sizeof(c->query)) {
+		conn_error(c, 414, "Query string too long");
+		return -1;
+	}
+	snprintf(c->query, sizeof(c->query), "%s", query ? query : "");
+	rc = http_query_get(c->query, "project", project, sizeof(project));
+	if (rc == -1) {
+		conn_error(c, 400, "Invalid query string");
+		return -1;
+	}
+	if (rc == 0)
+		snprintf(project, sizeof(project), "default");
+	if (strlen(project) == 0 || strlen(project) > LIM_PROJECT_NAME_MAX ||
+	    !ipc_str_valid(project, strlen(project), CS_NAME)) {
+		conn_error(c, 400, "Invalid project name");
+		return -1;
+	}
+	snprintf(c->project, sizeof(c->project), "%s", project);
+	return 0;
+}
+
+static void
+request_start(struct conn *c)
+{
+	c->close_after = !c->head.keep_alive;
+	c->chunked = c->head.chunked;
+	c->body_left = c->head.content_length > 0 ? c->head.content_length : 0;
+	if (c->chunked)
+		http_chunked_init(&c->ch);
+	if (parse_target(c) == -1)
+		return;
+	if (c->head.websocket != HTTP_WS_NONE) {
+		events_start(c);
+		return;
+	}
+	if (route_is_upload(c)) {
+		c->state = CONN_UPLOAD;
+		event_del(c->timer);
+		if (upload_start(c) == 0)
+			upload_input(c);
+		return;
+	}
+	if (!c->chunked && c->body_left > (int64_t)LIM_HTTP_JSON_MAX) {
+		conn_error(c, 413, "Request body larger than %llu bytes",
+		    (unsigned long long)LIM_HTTP_JSON_MAX);
+		return;
+	}
+	if (c->body == NULL)
+		c->body = evbuffer_new();
+	else
+		evbuffer_drain(c->body, evbuffer_get_length(c->body));
+	c->state = CONN_BODY;
+	arm_timer(c, LIM_HTTP_IDLE_TIMEOUT);
+	body_input(c);
+}
+
+static void
+head_input(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t len = evbuffer_get_length(in);
+	ssize_t n;
+
+	if (len == 0)
+		return;
+	if (len > HTTP_HEAD_MAX)
+		len = HTTP_HEAD_MAX;
+	n = http_parse_request_head(&c->head, (const char *)evbuffer_pullup(in,
+	    (ssize_t)len), len);
+	if (n < 0) {
+		conn_error(c, c->head.err.status, "%s", c->head.err.reason);
+		return;
+	}
+	if (n == 0) {
+		/* The first byte starts the header timeout. */
+		arm_timer(c, LIM_HTTP_HEADER_TIMEOUT);
+		return;
+	}
+	evbuffer_drain(in, (size_t)n);
+	request_start(c);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	switch (c->state) {
+	case CONN_HEAD:
+		head_input(c);
+		break;
+	case CONN_BODY:
+		body_input(c);
+		break;
+	case CONN_UPLOAD:
+		upload_input(c);
+		break;
+	case CONN_EVENTS:
+		events_input(c);
+		break;
+	default:
+		/* Pipelined bytes wait in the (bounded) input buffer. */
+		break;
+	}
+}
+
+/* The response is out: next request, or close. */
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (c->state == CONN_EXPORT) {
+		export_pump(c);
+		return;
+	}
+	if (c->state != CONN_WRITE ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+		return;
+	if (c->close_after) {
+		conn_close(c);
+		return;
+	}
+	http_head_init(&c->head);
+	c->state = CONN_HEAD;
+	c->want = WANT_NONE;
+	arm_timer(c, LIM_HTTP_IDLE_TIMEOUT);
+	head_input(c);
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		conn_close(c);
+}
+
+/* Used by the upload and export code after they paused reading. */
+void
+conn_read_more(struct conn *c)
+{
+	read_cb(c->bev, c);
+}
+
+void
+conn_request_done(struct conn *c)
+{
+	c->reqid = 0;
+}

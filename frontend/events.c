@@ -1,0 +1,517 @@
+/*
+ * Operations as the clients see them, and the /1.0/events websocket.
+ * The store sends every change of an operation (IMSG_OP_UPDATE) and every
+ * lifecycle event; this file keeps a bounded mirror of the operations for
+ * GET and /wait, and forwards events to the websocket listeners of their
+ * project (the real lxc client waits for its operations there).
+ */
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "frontend/fe.h"
+#include "ipc/log.h"
+
+#define OPS_MAX		10000	/* operations remembered at most */
+#define OPS_KEEP	60	/* seconds a finished one stays visible */
+#define WAIT_MAX	3600	/* /wait without a timeout: an hour */
+#define LISTENER_QUEUE	(4 * 1024 * 1024)	/* then it is too slow */
+
+enum { EV_OPERATION = 1, EV_LIFECYCLE = 2, EV_LOGGING = 4 };
+
+struct opv {
+	TAILQ_ENTRY(opv) entry;
+	char id[LIM_OP_ID_MAX + 1];
+	char project[LIM_PROJECT_NAME_MAX + 1];
+	json_t *doc;		/* rendered, without the envelope */
+	int final;
+	time_t done_at;
+};
+
+struct waiter {
+	TAILQ_ENTRY(waiter) entry;
+	struct conn *c;
+	char id[LIM_OP_ID_MAX + 1];
+	struct event *timer;
+};
+
+struct listener {
+	TAILQ_ENTRY(listener) entry;
+	struct conn *c;
+};
+
+static TAILQ_HEAD(, opv) ops = TAILQ_HEAD_INITIALIZER(ops);
+static TAILQ_HEAD(, waiter) waiters = TAILQ_HEAD_INITIALIZER(waiters);
+static TAILQ_HEAD(, listener) listeners = TAILQ_HEAD_INITIALIZER(listeners);
+static int nops;
+static struct event *ev_expire;
+
+static const char *
+status_name(int code)
+{
+	switch (code) {
+	case 100: return "Operation created";
+	case 101: return "Started";
+	case 102: return "Stopped";
+	case 103: return "Running";
+	case 104: return "Cancelling";
+	case 105: return "Pending";
+	case 200: return "Success";
+	case 400: return "Failure";
+	case 401: return "Cancelled";
+	default: return "Unknown";
+	}
+}
+
+static json_t *
+ts(int64_t ns)
+{
+	char buf[64];
+
+	render_time(buf, sizeof(buf), ns / 1000000000LL, ns % 1000000000LL);
+	return json_string(buf);
+}
+
+static json_t *
+render_op(const struct imsg_op_update *m)
+{
+	json_t *o = json_object(), *meta = NULL, *res = NULL;
+
+	if (m->nmetadata) {
+		meta = json_object();
+		for (uint32_t i = 0; i < m->nmetadata; i++)
+			json_object_set_new(meta, m->metadata[i].key,
+			    json_string(m->metadata[i].value));
+	}
+	if (m->nresources) {
+		json_t *imgs = json_array();
+		res = json_object();
+		for (uint32_t i = 0; i < m->nresources; i++)
+			json_array_append_new(imgs,
+			    json_string(m->resources[i]));
+		json_object_set_new(res, "images", imgs);
+	}
+	json_object_set_new(o, "id", json_string(m->id));
+	json_object_set_new(o, "class", json_string(m->class));
+	json_object_set_new(o, "description", json_string(m->description));
+	json_object_set_new(o, "created_at", ts(m->created_at));
+	json_object_set_new(o, "updated_at", ts(m->updated_at));
+	json_object_set_new(o, "status",
+	    json_string(status_name(m->status_code)));
+	json_object_set_new(o, "status_code", json_integer(m->status_code));
+	json_object_set_new(o, "resources", res ? res : json_null());
+	json_object_set_new(o, "metadata", meta ? meta : json_null());
+	json_object_set_new(o, "may_cancel", json_false());
+	json_object_set_new(o, "err", json_string(m->err));
+	json_object_set_new(o, "location", json_string("none"));
+	return o;
+}
+
+static void
+listener_drop(struct listener *l)
+{
+	TAILQ_REMOVE(&listeners, l, entry);
+	free(l);
+}
+
+/* One event to every listener that wants it. */
+static void
+broadcast(int type, const char *tname, const char *project, json_t *meta)
+{
+	struct listener *l, *next;
+	char stamp[64];
+	struct timespec now;
+	json_t *ev = json_object();
+	char *text;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	render_time(stamp, sizeof(stamp), now.tv_sec, now.tv_nsec);
+	json_object_set_new(ev, "type", json_string(tname));
+	json_object_set_new(ev, "timestamp", json_string(stamp));
+	json_object_set(ev, "metadata", meta);
+	json_object_set_new(ev, "location", json_string("none"));
+	json_object_set_new(ev, "project", json_string(project));
+	text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(ev);
+	if (text == NULL)
+		return;
+	for (l = TAILQ_FIRST(&listeners); l; l = next) {
+		struct conn *c = l->c;
+		struct evbuffer *out = bufferevent_get_output(c->bev);
+		uint8_t hdr[WS_HEADER_MAX];
+		size_t len = strlen(text), hl;
+
+		next = TAILQ_NEXT(l, entry);
+		if (!(c->event_types & type) || c->ws_closing ||
+		    (!c->all_projects && strcmp(c->project, project) != 0))
+			continue;
+		if (evbuffer_get_length(out) > LISTENER_QUEUE) {
+			log_warnx("events listener too slow: dropped");
+			conn_close(c);	/* calls events_conn_gone */
+			continue;
+		}
+		hl = ws_frame_header(hdr, WS_OP_TEXT, 1, len);
+		evbuffer_add(out, hdr, hl);
+		evbuffer_add(out, text, len);
+	}
+	free(text);
+}
+
+static struct opv *
+op_find(const char *id)
+{
+	struct opv *o;
+
+	TAILQ_FOREACH(o, &ops, entry)
+		if (strcmp(o->id, id) == 0)
+			return o;
+	return NULL;
+}
+
+static void
+waiter_free(struct waiter *w)
+{
+	TAILQ_REMOVE(&waiters, w, entry);
+	event_free(w->timer);
+	free(w);
+}
+
+static void
+waiter_answer(struct waiter *w)
+{
+	struct opv *o = op_find(w->id);
+	struct conn *c = w->c;
+
+	waiter_free(w);
+	if (o == NULL)
+		conn_error(c, 404, "Operation not found");
+	else
+		conn_respond(c, 200, NULL, render_sync(json_deep_copy(o->doc)));
+}
+
+void
+ops_update(struct imsg_op_update *m, json_t **rendered)
+{
+	struct opv *o = op_find(m->id);
+	struct waiter *w, *next;
+
+	if (o == NULL) {
+		if (nops >= OPS_MAX) {
+			/* Forget the oldest finished one, if any. */
+			struct opv *old;
+			TAILQ_FOREACH(old, &ops, entry)
+				if (old->final)
+					break;
+			if (old == NULL)
+				return;
+			TAILQ_REMOVE(&ops, old, entry);
+			json_decref(old->doc);
+			free(old);
+			nops--;
+		}
+		if ((o = calloc(1, sizeof(*o))) == NULL)
+			return;
+		snprintf(o->id, sizeof(o->id), "%s", m->id);
+		snprintf(o->project, sizeof(o->project), "%s", m->project);
+		TAILQ_INSERT_TAIL(&ops, o, entry);
+		nops++;
+	}
+	if (o->doc)
+		json_decref(o->doc);
+	o->doc = render_op(m);
+	o->final = m->status_code >= 200;
+	if (o->final && o->done_at == 0)
+		o->done_at = time(NULL);
+	if (rendered)
+		*rendered = o->doc;
+	broadcast(EV_OPERATION, "operation", o->project, o->doc);
+	if (!o->final)
+		return;
+	for (w = TAILQ_FIRST(&waiters); w; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (strcmp(w->id, o->id) == 0)
+			waiter_answer(w);
+	}
+}
+
+json_t *
+ops_get(const char *id, const char *project)
+{
+	struct opv *o = op_find(id);
+
+	if (o == NULL || strcmp(o->project, project) != 0)
+		return NULL;
+	return json_deep_copy(o->doc);
+}
+
+json_t *
+ops_list(const char *project, int recursion)
+{
+	json_t *groups = json_object();
+	struct opv *o;
+
+	TAILQ_FOREACH(o, &ops, entry) {
+		char key[32], url[80];
+		json_t *g;
+		const char *st = json_string_value(json_object_get(o->doc,
+		    "status"));
+
+		if (strcmp(o->project, project) != 0)
+			continue;
+		snprintf(key, sizeof(key), "%s", st ? st : "unknown");
+		for (char *p = key; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		if ((g = json_object_get(groups, key)) == NULL) {
+			g = json_array();
+			json_object_set_new(groups, key, g);
+		}
+		snprintf(url, sizeof(url), "/1.0/operations/%s", o->id);
+		json_array_append_new(g, recursion ? json_deep_copy(o->doc) :
+		    json_string(url));
+	}
+	return groups;
+}
+
+static void
+wait_timeout_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	waiter_answer(arg);
+}
+
+void
+ops_wait(struct conn *c, const char *id, int timeout)
+{
+	struct opv *o = op_find(id);
+	struct waiter *w;
+	struct timeval tv;
+
+	if (o == NULL || strcmp(o->project, c->project) != 0) {
+		conn_error(c, 404, "Operation not found");
+		return;
+	}
+	if (o->final || timeout == 0) {
+		conn_respond(c, 200, NULL, render_sync(json_deep_copy(o->doc)));
+		return;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		conn_error(c, 500, "out of memory");
+		return;
+	}
+	w->c = c;
+	snprintf(w->id, sizeof(w->id), "%s", id);
+	w->timer = evtimer_new(fe_base, wait_timeout_cb, w);
+	tv.tv_sec = timeout < 0 || timeout > WAIT_MAX ? WAIT_MAX : timeout;
+	tv.tv_usec = 0;
+	event_add(w->timer, &tv);
+	TAILQ_INSERT_TAIL(&waiters, w, entry);
+	c->state = CONN_STORE;
+}
+
+/* A connection closes: it waits and listens no more. */
+void
+events_conn_gone(struct conn *c)
+{
+	struct waiter *w, *wn;
+	struct listener *l, *ln;
+
+	for (w = TAILQ_FIRST(&waiters); w; w = wn) {
+		wn = TAILQ_NEXT(w, entry);
+		if (w->c == c)
+			waiter_free(w);
+	}
+	for (l = TAILQ_FIRST(&listeners); l; l = ln) {
+		ln = TAILQ_NEXT(l, entry);
+		if (l->c == c)
+			listener_drop(l);
+	}
+}
+
+void
+events_lifecycle(struct imsg_lifecycle *m)
+{
+	json_t *meta = json_object(), *ctx = NULL, *req = json_object();
+
+	json_object_set_new(meta, "action", json_string(m->action));
+	json_object_set_new(meta, "source", json_string(m->source));
+	if (m->ncontext) {
+		ctx = json_object();
+		for (uint32_t i = 0; i < m->ncontext; i++)
+			json_object_set_new(ctx, m->context[i].key,
+			    json_string(m->context[i].value));
+		json_object_set_new(meta, "context", ctx);
+	}
+	json_object_set_new(req, "username", json_string(m->requestor));
+	json_object_set_new(req, "protocol", json_string("unix"));
+	json_object_set_new(req, "address", json_string("@"));
+	json_object_set_new(meta, "requestor", req);
+	broadcast(EV_LIFECYCLE, "lifecycle", m->project, meta);
+	json_decref(meta);
+}
+
+static unsigned
+parse_types(const char *s)
+{
+	unsigned t = 0;
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+		if (strcmp(tok, "operation") == 0)
+			t |= EV_OPERATION;
+		else if (strcmp(tok, "lifecycle") == 0)
+			t |= EV_LIFECYCLE;
+		else if (strcmp(tok, "logging") == 0)
+			t |= EV_LOGGING;
+		else
+			return 0;
+	}
+	return t;
+}
+
+int
+events_start(struct conn *c)
+{
+	char accept[WS_ACCEPT_LEN + 1], types[128], all[16];
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct listener *l;
+	int rc;
+
+	c->close_after = 1;
+	if (strcmp(c->path, "/1.0/events") != 0 ||
+	    strcmp(c->method, "GET") != 0) {
+		conn_error(c, 404, "not found");
+		return -1;
+	}
+	if (c->head.websocket == HTTP_WS_BAD_VERSION) {
+		conn_respond_raw(c, 426, "Sec-WebSocket-Version: 13\r\n", "",
+		    0);
+		return -1;
+	}
+	if (c->head.websocket != HTTP_WS_OK || ws_accept(http_head_get(
+	    &c->head, "Sec-WebSocket-Key"), accept) == -1) {
+		conn_error(c, 400, "Invalid websocket handshake");
+		return -1;
+	}
+	rc = http_query_get(c->query, "type", types, sizeof(types));
+	c->event_types = rc == 1 ? parse_types(types) :
+	    EV_OPERATION | EV_LIFECYCLE | EV_LOGGING;
+	if (rc == -1 || c->event_types == 0) {
+		conn_error(c, 400, "Invalid event types");
+		return -1;
+	}
+	c->all_projects = http_query_get(c->query, "all-projects", all,
+	    sizeof(all)) == 1 && strcmp(all, "true") == 0;
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		conn_error(c, 500, "out of memory");
+		return -1;
+	}
+	l->c = c;
+	TAILQ_INSERT_TAIL(&listeners, l, entry);
+	evbuffer_add_printf(out, "HTTP/1.1 101 Switching Protocols\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+	ws_parser_init(&c->ws);
+	c->state = CONN_EVENTS;
+	event_del(c->timer);
+	events_input(c);
+	return 0;
+}
+
+static void
+ws_send(struct conn *c, enum ws_opcode op, const uint8_t *p, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	uint8_t hdr[WS_HEADER_MAX];
+	size_t hl = ws_frame_header(hdr, op, 1, len);
+
+	evbuffer_add(out, hdr, hl);
+	evbuffer_add(out, p, len);
+}
+
+/* Client frames: pings are answered, a close is echoed, data ignored. */
+void
+events_input(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	uint8_t close[WS_CONTROL_MAX];
+	ssize_t cl;
+
+	while (!c->ws_closing) {
+		struct evbuffer_iovec v;
+		const uint8_t *data;
+		size_t used = 0, dlen;
+		size_t avail = evbuffer_peek(in, -1, NULL, &v, 1) ? v.iov_len : 0;
+		enum ws_event ev = ws_parse(&c->ws, avail ? v.iov_base : "",
+		    avail, &used, &data, &dlen);
+
+		evbuffer_drain(in, used);
+		switch (ev) {
+		case WS_NEED_MORE:
+			if (evbuffer_get_length(in) == 0)
+				return;
+			break;
+		case WS_FRAME_END:
+			if (c->ws.frame.opcode == WS_OP_PING)
+				ws_send(c, WS_OP_PONG, c->ws.ctl,
+				    (size_t)c->ws.frame.len);
+			else if (c->ws.frame.opcode == WS_OP_CLOSE) {
+				cl = ws_close_payload(close, WS_CLOSE_NORMAL,
+				    "");
+				ws_send(c, WS_OP_CLOSE, close, (size_t)cl);
+				goto closing;
+			}
+			break;
+		case WS_ERROR:
+			cl = ws_close_payload(close, c->ws.err.status,
+			    c->ws.err.reason);
+			if (cl > 0)
+				ws_send(c, WS_OP_CLOSE, close, (size_t)cl);
+			goto closing;
+		default:
+			break;
+		}
+	}
+	return;
+closing:
+	/* Close once the close frame is out (conn.c's write path). */
+	c->ws_closing = 1;
+	c->state = CONN_WRITE;
+	c->close_after = 1;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+static void
+expire_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct opv *o, *next;
+	struct timeval tv = { 10, 0 };
+	time_t now = time(NULL);
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	for (o = TAILQ_FIRST(&ops); o; o = next) {
+		next = TAILQ_NEXT(o, entry);
+		if (o->final && now - o->done_at > OPS_KEEP) {
+			TAILQ_REMOVE(&ops, o, entry);
+			json_decref(o->doc);
+			free(o);
+			nops--;
+		}
+	}
+	event_add(ev_expire, &tv);
+}
+
+void
+events_init(void)
+{
+	ev_expire = evtimer_new(fe_base, expire_cb, NULL);
+	expire_cb(-1, 0, NULL);
+}

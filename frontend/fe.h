@@ -1,0 +1,157 @@
+/*
+ * imgd-frontend: the unprivileged network face of imgd. It parses HTTP,
+ * JSON, multipart and websocket frames from clients, turns each request
+ * into a typed IPC request for the store, and renders the store's answers
+ * in LXD's shapes. It holds no files and decides nothing.
+ */
+#ifndef IMGD_FRONTEND_FE_H
+#define IMGD_FRONTEND_FE_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "frontend/http.h"
+#include "ipc/chan.h"
+
+struct bufferevent;
+struct evbuffer;
+struct event;
+struct event_base;
+struct upload;
+struct export;
+
+/* What a connection is doing. */
+enum conn_state {
+	CONN_HEAD,	/* reading a request head */
+	CONN_BODY,	/* collecting a small (JSON) body */
+	CONN_UPLOAD,	/* streaming an image body to the store */
+	CONN_STORE,	/* waiting for the store's answer */
+	CONN_WRITE,	/* writing a response, then close or next request */
+	CONN_EXPORT,	/* streaming an exported image */
+	CONN_EVENTS,	/* a websocket event listener */
+};
+
+/* What the store's answer is for (the route decides). */
+enum want {
+	WANT_NONE,
+	WANT_IMAGE,		/* one IMAGE_INFO */
+	WANT_IMAGES,		/* IMAGE_INFO x n, LIST_END */
+	WANT_ALIAS,
+	WANT_ALIASES,
+	WANT_OK,		/* OK: 200 empty sync, or 201 + Location */
+	WANT_OP,		/* OP_UPDATE: 202 async */
+	WANT_EXPORT,		/* EXPORT_PART x nparts */
+};
+
+struct conn {
+	TAILQ_ENTRY(conn) entry;
+	struct bufferevent *bev;
+	struct event *timer;
+	enum conn_state state;
+	uid_t uid;		/* SO_PEERCRED of the unix socket peer */
+	pid_t pid;
+	char requestor[64];
+	struct http_head head;
+	int chunked;
+	struct http_chunked ch;
+	int64_t body_left;	/* Content-Length bodies */
+	struct evbuffer *body;	/* small bodies */
+	int close_after;
+	/* the request */
+	char method[16];
+	char path[1024];
+	char query[2048];
+	char project[LIM_PROJECT_NAME_MAX + 1];
+	/* the store's answer */
+	uint64_t reqid;
+	enum want want;
+	int recursion;
+	char filter[1024];
+	struct filter *flt;	/* parsed ?filter= of an image list */
+	int status_ok;		/* 200 or 201 */
+	json_t *list;
+	struct upload *upload;
+	struct export *export;
+	/* events */
+	unsigned event_types;
+	int all_projects;
+	struct ws_parser ws;
+	int ws_closing;
+};
+
+/* main.c */
+extern struct event_base *fe_base;
+extern struct ipc_chan fe_chan;
+int store_send(uint16_t type, const void *msg, int fd, uint64_t *reqid);
+struct server_info_view {
+	char version[33];
+	char server_name[65];
+	char archs[8][LIM_ARCH_NAME_MAX + 1];
+	int narchs;
+	char kernel[65], kernel_version[129], machine[65];
+	pid_t pid;
+};
+extern struct server_info_view fe_info;
+
+/* conn.c */
+void conn_listen(int fd);
+void conn_request_done(struct conn *c);
+void conn_close(struct conn *c);
+struct conn *conn_by_reqid(uint64_t reqid);
+void conn_respond(struct conn *c, int status, const char *extra_headers,
+    json_t *body);
+void conn_respond_raw(struct conn *c, int status, const char *headers,
+    const void *body, size_t len);
+void conn_error(struct conn *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void conn_read_more(struct conn *c);
+
+/* router.c */
+void route_request(struct conn *c, const char *body, size_t len);
+void route_store_reply(struct conn *c, struct ipc_msg *m);
+int route_is_upload(struct conn *c);
+
+/* render.c */
+json_t *render_sync(json_t *metadata);
+json_t *render_error(int code, const char *msg);
+json_t *render_image(const struct imsg_image_info *m);
+json_t *render_alias(const struct imsg_alias_info *m);
+json_t *render_server(void);
+void render_time(char *out, size_t len, int64_t sec, int64_t nsec);
+char *url_escape(const char *s);
+
+/* jsonin.c */
+json_t *json_parse_limited(const char *buf, size_t len, char *err,
+    size_t errlen);
+int parse_rfc3339(const char *s, int64_t *sec);
+
+/* filter.c */
+struct filter;
+struct filter *filter_parse(const char *s, char *err, size_t errlen);
+int filter_match(const struct filter *f, json_t *image);
+void filter_free(struct filter *f);
+
+/* upload.c */
+int upload_start(struct conn *c);
+void upload_input(struct conn *c);
+void upload_conn_gone(struct conn *c);
+
+/* export.c */
+void export_part(struct conn *c, struct imsg_export_part *p, int fd);
+void export_conn_gone(struct conn *c);
+void export_pump(struct conn *c);
+
+/* events.c */
+void ops_update(struct imsg_op_update *m, json_t **rendered);
+json_t *ops_get(const char *id, const char *project);
+json_t *ops_list(const char *project, int recursion);
+void ops_wait(struct conn *c, const char *id, int timeout);
+void events_lifecycle(struct imsg_lifecycle *l);
+int events_start(struct conn *c);
+void events_input(struct conn *c);
+void events_init(void);
+void events_conn_gone(struct conn *c);
+
+#endif

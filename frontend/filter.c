@@ -1,0 +1,208 @@
+/*
+ * LXD's API filter language for GET /1.0/images?filter=: clauses
+ * "[not] FIELD eq|ne VALUE" joined by "and"/"or", evaluated left to right.
+ * FIELD is a key of the image document or "properties.KEY"; string values
+ * match as an anchored, case-insensitive regular expression (LXD's rule),
+ * other values by their text. Bounded: 32 clauses, 256-byte patterns, no
+ * back-references.
+ */
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "frontend/fe.h"
+
+#define FILTER_CLAUSES	32
+#define FILTER_VALUE	256
+
+struct clause {
+	int or;		/* joined to the previous result with "or" */
+	int not;
+	int ne;
+	char field[128];
+	char value[FILTER_VALUE + 1];
+	int has_re;
+	regex_t re;
+};
+
+struct filter {
+	struct clause c[FILTER_CLAUSES];
+	int n;
+};
+
+/* Next whitespace-separated token; a double-quoted one may hold spaces. */
+static int
+token(const char **s, char *out, size_t len)
+{
+	const char *p = *s;
+	size_t n = 0;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return 0;
+	if (*p == '"') {
+		p++;
+		while (*p && *p != '"') {
+			if (n + 1 >= len)
+				return -1;
+			out[n++] = *p++;
+		}
+		if (*p != '"')
+			return -1;
+		p++;
+	} else {
+		while (*p && *p != ' ' && *p != '\t') {
+			if (n + 1 >= len)
+				return -1;
+			out[n++] = *p++;
+		}
+	}
+	out[n] = '\0';
+	*s = p;
+	return 1;
+}
+
+void
+filter_free(struct filter *f)
+{
+	if (f == NULL)
+		return;
+	for (int i = 0; i < f->n; i++)
+		if (f->c[i].has_re)
+			regfree(&f->c[i].re);
+	free(f);
+}
+
+static int
+compile(struct clause *c)
+{
+	char pat[FILTER_VALUE + 8];
+
+	for (const char *p = c->value; *p; p++)
+		if (p[0] == '\\' && p[1] >= '1' && p[1] <= '9')
+			return 0;	/* back-references: plain compare */
+	if (strchr(c->value, '^') || strchr(c->value, '$'))
+		snprintf(pat, sizeof(pat), "%s", c->value);
+	else
+		snprintf(pat, sizeof(pat), "^%s$", c->value);
+	c->has_re = regcomp(&c->re, pat, REG_EXTENDED | REG_ICASE |
+	    REG_NOSUB) == 0;
+	return 0;
+}
+
+struct filter *
+filter_parse(const char *s, char *err, size_t errlen)
+{
+	struct filter *f = calloc(1, sizeof(*f));
+	char tok[FILTER_VALUE + 1];
+	int rc;
+
+	if (f == NULL)
+		return NULL;
+	while ((rc = token(&s, tok, sizeof(tok))) == 1) {
+		struct clause *c;
+
+		if (f->n == FILTER_CLAUSES) {
+			snprintf(err, errlen, "filter: more than %d clauses",
+			    FILTER_CLAUSES);
+			goto fail;
+		}
+		c = &f->c[f->n];
+		if (f->n > 0) {
+			if (strcmp(tok, "and") && strcmp(tok, "or")) {
+				snprintf(err, errlen, "filter: expected "
+				    "\"and\" or \"or\", got \"%s\"", tok);
+				goto fail;
+			}
+			c->or = strcmp(tok, "or") == 0;
+			if (token(&s, tok, sizeof(tok)) != 1) {
+				snprintf(err, errlen, "filter: dangling "
+				    "\"%s\"", c->or ? "or" : "and");
+				goto fail;
+			}
+		}
+		if (strcasecmp(tok, "not") == 0) {
+			c->not = 1;
+			if (token(&s, tok, sizeof(tok)) != 1)
+				goto incomplete;
+		}
+		snprintf(c->field, sizeof(c->field), "%s", tok);
+		if (token(&s, tok, sizeof(tok)) != 1)
+			goto incomplete;
+		if (strcmp(tok, "eq") && strcmp(tok, "ne")) {
+			snprintf(err, errlen, "filter: unknown operator "
+			    "\"%s\" (eq or ne)", tok);
+			goto fail;
+		}
+		c->ne = strcmp(tok, "ne") == 0;
+		if (token(&s, tok, sizeof(tok)) != 1)
+			goto incomplete;
+		snprintf(c->value, sizeof(c->value), "%s", tok);
+		compile(c);
+		f->n++;
+	}
+	if (rc == -1) {
+		snprintf(err, errlen, "filter: value too long or quote not "
+		    "closed");
+		goto fail;
+	}
+	return f;
+incomplete:
+	snprintf(err, errlen, "filter: incomplete clause");
+fail:
+	filter_free(f);
+	return NULL;
+}
+
+static json_t *
+lookup(json_t *doc, const char *field)
+{
+	const char *dot = strchr(field, '.');
+	char head[128];
+
+	if (dot == NULL)
+		return json_object_get(doc, field);
+	snprintf(head, sizeof(head), "%.*s", (int)(dot - field), field);
+	doc = json_object_get(doc, head);
+	return json_is_object(doc) ? lookup(doc, dot + 1) : NULL;
+}
+
+static int
+clause_match(const struct clause *c, json_t *doc)
+{
+	json_t *v = lookup(doc, c->field);
+	char text[64];
+	int m;
+
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		m = c->has_re ? regexec(&c->re, s, 0, NULL, 0) == 0 :
+		    strcasecmp(s, c->value) == 0;
+	} else if (json_is_boolean(v)) {
+		m = strcmp(c->value, json_is_true(v) ? "true" : "false") == 0;
+	} else if (json_is_integer(v)) {
+		snprintf(text, sizeof(text), "%lld",
+		    (long long)json_integer_value(v));
+		m = strcmp(c->value, text) == 0;
+	} else
+		m = 0;
+	if (c->ne)
+		m = !m;
+	return c->not ? !m : m;
+}
+
+int
+filter_match(const struct filter *f, json_t *doc)
+{
+	int match = 1;
+
+	for (int i = 0; i < f->n; i++) {
+		int m = clause_match(&f->c[i], doc);
+
+		match = f->c[i].or ? (match || m) : (match && m);
+	}
+	return match;
+}

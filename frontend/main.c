@@ -1,0 +1,188 @@
+/*
+ * imgd-frontend: started by the store, sandboxed before it reads a byte
+ * from anyone. It gets its listening sockets from the store (IMSG_LISTEN),
+ * never opens a file, and cannot make outbound connections (own network
+ * namespace).
+ */
+#include <event2/event.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "frontend/fe.h"
+#include "ipc/log.h"
+#include "policy/child.h"
+
+struct event_base *fe_base;
+struct ipc_chan fe_chan;
+struct server_info_view fe_info;
+
+static struct event *ev_chan, *ev_chan_write;
+static uint64_t next_reqid = 1;
+
+static const struct sandbox_rlimit fe_rlimits[] = {
+	{ RLIMIT_NPROC, 0, "no new processes" },
+	{ RLIMIT_CORE, 0, "no core files" },
+	{ RLIMIT_FSIZE, 0, "writes no files" },
+	{ RLIMIT_NOFILE, 4096, "client sockets, upload pipes, export fds" },
+};
+
+static const struct sc_group *const fe_groups[] = {
+	&sc_base, &sc_ipc, &sc_selfcheck, &sc_events, &sc_server, &sc_pipes,
+	NULL
+};
+
+/* The listening sockets still work in a fresh network namespace; nothing
+ * else network-wise does. */
+static const struct sandbox_spec fe_spec = {
+	.name = "frontend",
+	.kind = PROC_FRONTEND,
+	.ns_flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET,
+	.rlimits = fe_rlimits,
+	.nrlimits = sizeof(fe_rlimits) / sizeof(fe_rlimits[0]),
+	.groups = fe_groups,
+};
+
+static void
+chan_flush(void)
+{
+	int rc = ipc_flush(&fe_chan);
+
+	if (rc == -1)
+		fatalx("%s", fe_chan.err);
+	if (rc == 1)
+		event_add(ev_chan_write, NULL);
+}
+
+static void
+chan_write_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	chan_flush();
+}
+
+int
+store_send(uint16_t type, const void *msg, int fd, uint64_t *reqid)
+{
+	uint64_t id = next_reqid++;
+
+	if (ipc_send(&fe_chan, type, id, msg, fd) == -1) {
+		log_warnx("to store: %s", fe_chan.err);
+		return -1;
+	}
+	if (reqid)
+		*reqid = id;
+	chan_flush();
+	return 0;
+}
+
+static void
+server_info(struct imsg_server_info *si)
+{
+	snprintf(fe_info.version, sizeof(fe_info.version), "%s", si->version);
+	snprintf(fe_info.server_name, sizeof(fe_info.server_name), "%s",
+	    si->server_name);
+	fe_info.narchs = 0;
+	for (uint32_t i = 0; i < si->narchitectures && i < 8; i++)
+		snprintf(fe_info.archs[fe_info.narchs++],
+		    sizeof(fe_info.archs[0]), "%s", si->architectures[i]);
+}
+
+static void
+dispatch(struct ipc_msg *m)
+{
+	struct conn *c;
+
+	switch (m->type) {
+	case IMSG_LISTEN:
+		conn_listen(m->fd);
+		m->fd = -1;
+		return;
+	case IMSG_SERVER_INFO:
+		server_info(&m->m.server_info);
+		return;
+	case IMSG_PING:
+		store_send(IMSG_PONG, &m->m.ping, -1, NULL);
+		return;
+	case IMSG_LIFECYCLE:
+		events_lifecycle(&m->m.lifecycle);
+		return;
+	case IMSG_OP_UPDATE:
+		ops_update(&m->m.op_update, NULL);
+		if (m->id == 0)
+			return;
+		break;
+	default:
+		break;
+	}
+	/* An answer to a request: its connection may be gone already. */
+	if ((c = conn_by_reqid(m->id)) != NULL)
+		route_store_reply(c, m);
+}
+
+static void
+chan_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ipc_msg m;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	for (;;) {
+		int rc = ipc_recv(&fe_chan, &m);
+
+		if (rc == 0)
+			return;
+		/* A bad record from the store, or the store gone: stop. */
+		if (rc == -1)
+			fatalx("store channel: %s", fe_chan.err);
+		dispatch(&m);
+		if (m.fd != -1)
+			close(m.fd);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct utsname u;
+	const char *probe;
+
+	child_init(&fe_spec, argc, argv);
+	/* What the sandbox will not let us get later. */
+	if ((fe_base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	uname(&u);
+	snprintf(fe_info.kernel, sizeof(fe_info.kernel), "%s", u.sysname);
+	snprintf(fe_info.kernel_version, sizeof(fe_info.kernel_version), "%s",
+	    u.release);
+	snprintf(fe_info.machine, sizeof(fe_info.machine), "%s", u.machine);
+	fe_info.pid = getppid();
+	/* jansson seeds its hash from /dev/urandom on first use, and OpenSSL
+	 * initialises itself (config, providers) on its first digest. */
+	json_object_seed(0);
+	{
+		char acc[WS_ACCEPT_LEN + 1];
+		if (ws_accept("dGhlIHNhbXBsZSBub25jZQ==", acc) == -1)
+			fatalx("websocket self-test");
+	}
+
+	child_enter(&fe_spec, &fe_chan, &probe);
+	if (probe)
+		sandbox_probe(probe);
+	events_init();
+	ev_chan = event_new(fe_base, fe_chan.fd, EV_READ | EV_PERSIST, chan_cb,
+	    NULL);
+	ev_chan_write = event_new(fe_base, fe_chan.fd, EV_WRITE, chan_write_cb,
+	    NULL);
+	event_add(ev_chan, NULL);
+	event_base_dispatch(fe_base);
+	return 0;
+}

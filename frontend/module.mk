@@ -1,0 +1,12 @@
+# frontend: HTTP codec (http.mk), and the imgd-frontend program.
+include frontend/http.mk
+
+FRONTEND_OBJS := $(addprefix $(BUILD)/frontend/, main.o conn.o router.o \
+	render.o jsonin.o filter.o upload.o export.o events.o)
+
+$(BUILD)/bin/imgd-frontend: $(FRONTEND_OBJS) $(HTTP_CODEC_OBJS) \
+    $(BUILD)/policy/child.o $(SANDBOX_OBJS) $(IPC_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_EVENT) $(LIB_JANSSON) \
+	    $(LIB_CRYPTO) $(LIB_SECCOMP) $(LIB_CAP)
+BINS += $(BUILD)/bin/imgd-frontend

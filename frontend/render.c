@@ -1,0 +1,218 @@
+/*
+ * LXD's JSON shapes: the sync/async/error envelopes, images, aliases and
+ * the server description. Field order follows LXD's structs so that the
+ * real client (and a diff against a real LXD) sees the same documents.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "frontend/fe.h"
+
+/* Go's RFC3339Nano: fraction without trailing zeros, none when 0. */
+void
+render_time(char *out, size_t len, int64_t sec, int64_t nsec)
+{
+	struct tm tm;
+	time_t t = (time_t)sec;
+	char frac[16] = "";
+
+	if (sec == INT64_MIN) {	/* Go's zero time: "never" */
+		snprintf(out, len, "0001-01-01T00:00:00Z");
+		return;
+	}
+	gmtime_r(&t, &tm);
+	if (nsec > 0) {
+		snprintf(frac, sizeof(frac), ".%09lld", (long long)nsec);
+		for (size_t n = strlen(frac); frac[n - 1] == '0'; n--)
+			frac[n - 1] = '\0';
+	}
+	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d%sZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, frac);
+}
+
+static json_t *
+time_ns(int64_t ns)
+{
+	char buf[64];
+
+	if (ns == 0)
+		render_time(buf, sizeof(buf), INT64_MIN, 0);
+	else
+		render_time(buf, sizeof(buf), ns / 1000000000LL,
+		    ns % 1000000000LL);
+	return json_string(buf);
+}
+
+static json_t *
+time_s(int64_t s)
+{
+	char buf[64];
+
+	render_time(buf, sizeof(buf), s, 0);
+	return json_string(buf);
+}
+
+static json_t *
+envelope(const char *type, const char *status, int status_code,
+    const char *operation, int error_code, const char *error, json_t *meta)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "type", json_string(type));
+	json_object_set_new(o, "status", json_string(status));
+	json_object_set_new(o, "status_code", json_integer(status_code));
+	json_object_set_new(o, "operation", json_string(operation));
+	json_object_set_new(o, "error_code", json_integer(error_code));
+	json_object_set_new(o, "error", json_string(error));
+	json_object_set_new(o, "metadata", meta ? meta : json_null());
+	return o;
+}
+
+json_t *
+render_sync(json_t *metadata)
+{
+	return envelope("sync", "Success", 200, "", 0, "", metadata);
+}
+
+json_t *
+render_error(int code, const char *msg)
+{
+	json_t *m = json_string(msg);
+
+	/* Never NULL: a message that is not UTF-8 is replaced. */
+	if (m == NULL)
+		m = json_string("invalid request");
+	json_t *o = envelope("error", "", 0, "", code, "", NULL);
+	json_object_set_new(o, "error", m);
+	return o;
+}
+
+json_t *
+render_image(const struct imsg_image_info *m)
+{
+	json_t *o = json_object(), *props = json_object(), *aliases =
+	    json_array(), *profiles = json_array();
+
+	for (uint32_t i = 0; i < m->nproperties; i++)
+		json_object_set_new(props, m->properties[i].key,
+		    json_string(m->properties[i].value));
+	for (uint32_t i = 0; i < m->naliases; i++) {
+		json_t *a = json_object();
+		json_object_set_new(a, "name", json_string(m->aliases[i].key));
+		json_object_set_new(a, "description",
+		    json_string(m->aliases[i].value));
+		json_array_append_new(aliases, a);
+	}
+	json_array_append_new(profiles, json_string("default"));
+	json_object_set_new(o, "auto_update", json_boolean(m->auto_update));
+	json_object_set_new(o, "properties", props);
+	json_object_set_new(o, "public", json_boolean(m->public));
+	json_object_set_new(o, "expires_at", time_s(m->expires_at));
+	json_object_set_new(o, "profiles", profiles);
+	json_object_set_new(o, "aliases", aliases);
+	json_object_set_new(o, "architecture", json_string(m->architecture));
+	json_object_set_new(o, "cached", json_boolean(m->cached));
+	json_object_set_new(o, "filename", json_string(m->filename));
+	json_object_set_new(o, "fingerprint", json_string(m->fingerprint));
+	json_object_set_new(o, "size", json_integer((json_int_t)m->size));
+	json_object_set_new(o, "type", json_string(m->type));
+	json_object_set_new(o, "created_at", time_s(m->created_at));
+	json_object_set_new(o, "last_used_at", time_ns(m->last_used_at));
+	json_object_set_new(o, "uploaded_at", time_ns(m->uploaded_at));
+	return o;
+}
+
+json_t *
+render_alias(const struct imsg_alias_info *m)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "description", json_string(m->description));
+	json_object_set_new(o, "target", json_string(m->target));
+	json_object_set_new(o, "name", json_string(m->name));
+	json_object_set_new(o, "type", json_string(m->type));
+	return o;
+}
+
+/*
+ * The API extensions imgd implements for the image commands: the real
+ * client changes its requests by them, so only honest ones are listed.
+ */
+static const char *const extensions[] = {
+	"etag", "patch", "api_filtering", "projects", "image_types",
+	"image_create_aliases",
+};
+
+json_t *
+render_server(void)
+{
+	json_t *o = json_object(), *env = json_object(), *ext = json_array(),
+	       *archs = json_array(), *auth = json_array();
+
+	for (size_t i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++)
+		json_array_append_new(ext, json_string(extensions[i]));
+	for (int i = 0; i < fe_info.narchs; i++)
+		json_array_append_new(archs, json_string(fe_info.archs[i]));
+	json_array_append_new(auth, json_string("tls"));
+	json_object_set_new(o, "config", json_object());
+	json_object_set_new(o, "api_extensions", ext);
+	json_object_set_new(o, "api_status", json_string("stable"));
+	json_object_set_new(o, "api_version", json_string("1.0"));
+	json_object_set_new(o, "auth", json_string("trusted"));
+	json_object_set_new(o, "public", json_false());
+	json_object_set_new(o, "auth_methods", auth);
+	json_object_set_new(env, "addresses", json_array());
+	json_object_set_new(env, "architectures", archs);
+	json_object_set_new(env, "certificate", json_string(""));
+	json_object_set_new(env, "certificate_fingerprint", json_string(""));
+	json_object_set_new(env, "driver", json_string(""));
+	json_object_set_new(env, "driver_version", json_string(""));
+	json_object_set_new(env, "kernel", json_string(fe_info.kernel));
+	json_object_set_new(env, "kernel_architecture",
+	    json_string(fe_info.machine));
+	json_object_set_new(env, "kernel_version",
+	    json_string(fe_info.kernel_version));
+	json_object_set_new(env, "project", json_string("default"));
+	json_object_set_new(env, "server", json_string("imgd"));
+	json_object_set_new(env, "server_clustered", json_false());
+	json_object_set_new(env, "server_event_mode",
+	    json_string("full-mesh"));
+	json_object_set_new(env, "server_name",
+	    json_string(fe_info.server_name));
+	json_object_set_new(env, "server_pid", json_integer(fe_info.pid));
+	json_object_set_new(env, "server_version",
+	    json_string(fe_info.version));
+	json_object_set_new(env, "storage", json_string(""));
+	json_object_set_new(env, "storage_version", json_string(""));
+	json_object_set_new(o, "environment", env);
+	return o;
+}
+
+/* Percent-encodes everything but RFC 3986 unreserved characters. */
+char *
+url_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = malloc(strlen(s) * 3 + 1), *p = out;
+
+	if (out == NULL)
+		return NULL;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~') {
+			*p++ = (char)c;
+		} else {
+			*p++ = '%';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		}
+	}
+	*p = '\0';
+	return out;
+}

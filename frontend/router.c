@@ -1,0 +1,714 @@
+/*
+ * The LXD-compatible API on the local socket: each route checks and
+ * converts the request into one typed IPC request, and renders the store's
+ * answer. Untrusted text is parsed here and nowhere else.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend/fe.h"
+#include "ipc/codec.h"
+#include "ipc/log.h"
+
+#define ROUTE_IMAGES		"/1.0/images"
+#define ROUTE_ALIASES		"/1.0/images/aliases"
+#define ROUTE_OPERATIONS	"/1.0/operations"
+
+/* A fingerprint or prefix: hex only, so that it can never be a pattern. */
+static int
+image_ref(const char *in, char out[65])
+{
+	size_t n = strlen(in);
+
+	if (n == 0 || n > 64)
+		return -1;
+	for (size_t i = 0; i <= n; i++) {
+		char ch = in[i];
+
+		if (ch >= 'A' && ch <= 'F')
+			ch = (char)(ch - 'A' + 'a');
+		if (i < n && !((ch >= '0' && ch <= '9') ||
+		    (ch >= 'a' && ch <= 'f')))
+			return -1;
+		out[i] = ch;
+	}
+	return 0;
+}
+
+static int
+alias_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= LIM_ALIAS_NAME_MAX &&
+	    ipc_str_valid(s, n, CS_NAME);
+}
+
+static void
+send_req(struct conn *c, uint16_t type, const void *msg, enum want want)
+{
+	c->want = want;
+	c->state = CONN_STORE;
+	if (store_send(type, msg, -1, &c->reqid) == -1)
+		conn_error(c, 503, "imgd is busy, try again");
+}
+
+/* The If-Match header: "" when absent, else its 64 hex digits. */
+static int
+if_match(struct conn *c, char out[LIM_ETAG_MAX + 1])
+{
+	const char *v = http_head_get(&c->head, "If-Match");
+	size_t n;
+
+	out[0] = '\0';
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (v[0] == '"')
+		v++;
+	n = strlen(v);
+	if (n > 0 && v[n - 1] == '"')
+		n--;
+	if (n != 64 || !ipc_str_valid(v, n, CS_HEX)) {
+		conn_error(c, 412, "ETag doesn't match");
+		return -1;
+	}
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static int
+recursion_of(struct conn *c)
+{
+	char v[16];
+
+	if (http_query_get(c->query, "recursion", v, sizeof(v)) != 1)
+		return 0;
+	return atoi(v) > 0;
+}
+
+/* ---- JSON bodies ---- */
+
+static json_t *
+body_object(struct conn *c, const char *body, size_t len)
+{
+	char err[256];
+	json_t *j = json_parse_limited(body, len, err, sizeof(err));
+
+	if (j == NULL) {
+		conn_error(c, 400, "%s", err);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		conn_error(c, 400, "Invalid request: expected a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* A string member: absent (0), present (1), or wrong (-1, answered). */
+static int
+get_str(struct conn *c, json_t *o, const char *key, size_t max, int cs,
+    const char **out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		conn_error(c, 400, "Invalid value for \"%s\": expected a "
+		    "string", key);
+		return -1;
+	}
+	if (json_string_length(v) > max ||
+	    !ipc_str_valid(json_string_value(v), json_string_length(v), cs)) {
+		conn_error(c, 400, "Invalid value for \"%s\": at most %zu "
+		    "characters, no control characters", key, max);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 1;
+}
+
+static int
+get_bool(struct conn *c, json_t *o, const char *key, uint8_t *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_boolean(v)) {
+		conn_error(c, 400, "Invalid value for \"%s\": expected true "
+		    "or false", key);
+		return -1;
+	}
+	*out = json_is_true(v);
+	return 1;
+}
+
+static int
+get_props(struct conn *c, json_t *o, struct ipc_kv *kv, uint32_t *n)
+{
+	json_t *p = json_object_get(o, "properties"), *v;
+	const char *k;
+	size_t total = 0;
+
+	*n = 0;
+	if (p == NULL || json_is_null(p))
+		return 0;
+	if (!json_is_object(p)) {
+		conn_error(c, 400, "Invalid value for \"properties\": "
+		    "expected an object of strings");
+		return -1;
+	}
+	json_object_foreach(p, k, v) {
+		if (!json_is_string(v)) {
+			conn_error(c, 400, "Invalid value for property "
+			    "\"%s\": expected a string", k);
+			return -1;
+		}
+		if (*n == LIM_META_PROPERTIES_MAX) {
+			conn_error(c, 400, "Too many properties (at most %d)",
+			    LIM_META_PROPERTIES_MAX);
+			return -1;
+		}
+		if (strlen(k) == 0 || strlen(k) > LIM_PROP_KEY_MAX ||
+		    !ipc_str_valid(k, strlen(k), CS_LINE) ||
+		    json_string_length(v) > LIM_PROP_VALUE_MAX ||
+		    !ipc_str_valid(json_string_value(v), json_string_length(v),
+		    CS_ANY_UTF8)) {
+			conn_error(c, 400, "Invalid property \"%s\": keys "
+			    "1-%d and values up to %d characters, no control "
+			    "characters", k, LIM_PROP_KEY_MAX,
+			    LIM_PROP_VALUE_MAX);
+			return -1;
+		}
+		total += strlen(k) + json_string_length(v);
+		kv[*n].key = (char *)k;
+		kv[(*n)++].value = (char *)json_string_value(v);
+	}
+	if (total > LIM_PROP_TOTAL_MAX) {
+		conn_error(c, 400, "Properties larger than %llu bytes in all",
+		    (unsigned long long)LIM_PROP_TOTAL_MAX);
+		return -1;
+	}
+	return 1;
+}
+
+/* ---- images ---- */
+
+static void
+image_put(struct conn *c, const char *ref, const char *body, size_t len)
+{
+	static struct ipc_kv kv[LIM_META_PROPERTIES_MAX];
+	struct imsg_image_update_req r = { 0 };
+	char etag[LIM_ETAG_MAX + 1];
+	const char *exp = NULL;
+	json_t *o, *prof;
+	int rc;
+
+	if (if_match(c, etag) == -1 || (o = body_object(c, body, len)) ==
+	    NULL)
+		return;
+	r.project = c->project;
+	r.ref = (char *)ref;
+	r.if_match = etag;
+	r.requestor = c->requestor;
+	r.mode = strcmp(c->method, "PUT") == 0 ? UPD_PUT : UPD_PATCH;
+	if ((rc = get_bool(c, o, "public", &r.public)) == -1)
+		goto out;
+	r.set |= rc ? UPD_PUBLIC : 0;
+	if ((rc = get_bool(c, o, "auto_update", &r.auto_update)) == -1)
+		goto out;
+	r.set |= rc ? UPD_AUTO_UPDATE : 0;
+	if ((rc = get_props(c, o, kv, &r.nproperties)) == -1)
+		goto out;
+	r.properties = kv;
+	r.set |= rc ? UPD_PROPERTIES : 0;
+	if ((rc = get_str(c, o, "expires_at", 64, CS_LINE, &exp)) == -1)
+		goto out;
+	if (rc && parse_rfc3339(exp, &r.expires_at) == -1) {
+		conn_error(c, 400, "Invalid value for \"expires_at\": "
+		    "expected an RFC 3339 time");
+		goto out;
+	}
+	/* Go's zero time means "not given", as in LXD. */
+	if (rc && r.expires_at != INT64_MIN)
+		r.set |= UPD_EXPIRES_AT;
+	prof = json_object_get(o, "profiles");
+	if (prof && !json_is_null(prof)) {
+		size_t i;
+		json_t *p;
+
+		if (!json_is_array(prof)) {
+			conn_error(c, 400, "Invalid value for \"profiles\": "
+			    "expected a list");
+			goto out;
+		}
+		json_array_foreach(prof, i, p)
+			if (!json_is_string(p) ||
+			    strcmp(json_string_value(p), "default") != 0) {
+				conn_error(c, 400, "Profile '%s' doesn't exist",
+				    json_is_string(p) ? json_string_value(p) :
+				    "?");
+				goto out;
+			}
+	}
+	/* architecture, created_at, fingerprint...: immutable, ignored. */
+	c->status_ok = 200;
+	send_req(c, IMSG_IMAGE_UPDATE_REQ, &r, WANT_OK);
+out:
+	json_decref(o);
+}
+
+static void
+image_route(struct conn *c, const char *rest, const char *body, size_t len)
+{
+	struct imsg_image_ref_req r = { .project = c->project,
+					.requestor = c->requestor };
+	char ref[65], name[128];
+	const char *slash = strchr(rest, '/');
+
+	snprintf(name, sizeof(name), "%.*s", slash ? (int)(slash - rest) :
+	    (int)strlen(rest), rest);
+	/* Not hex: no image can have that name. Say nothing more. */
+	if (image_ref(name, ref) == -1 || (slash && strcmp(slash,
+	    "/export") != 0)) {
+		conn_error(c, 404, "Image not found");
+		return;
+	}
+	r.ref = ref;
+	if (slash) {
+		if (strcmp(c->method, "GET") != 0)
+			goto method;
+		send_req(c, IMSG_IMAGE_EXPORT_REQ, &r, WANT_EXPORT);
+	} else if (strcmp(c->method, "GET") == 0) {
+		send_req(c, IMSG_IMAGE_GET_REQ, &r, WANT_IMAGE);
+	} else if (strcmp(c->method, "DELETE") == 0) {
+		send_req(c, IMSG_IMAGE_DELETE_REQ, &r, WANT_OP);
+	} else if (strcmp(c->method, "PUT") == 0 ||
+	    strcmp(c->method, "PATCH") == 0) {
+		image_put(c, ref, body, len);
+	} else
+		goto method;
+	return;
+method:
+	conn_error(c, 405, "Method not allowed");
+}
+
+static void
+images_route(struct conn *c, const char *body, size_t len)
+{
+	struct imsg_images_list_req r = { .project = c->project };
+	char err[256];
+	int rc;
+
+	(void)body;
+	(void)len;
+	if (strcmp(c->method, "POST") == 0) {
+		/* An upload never gets here (route_is_upload). */
+		conn_error(c, 501, "Only image uploads are supported: remote "
+		    "and publish sources are not implemented yet");
+		return;
+	}
+	if (strcmp(c->method, "GET") != 0) {
+		conn_error(c, 405, "Method not allowed");
+		return;
+	}
+	c->recursion = recursion_of(c);
+	rc = http_query_get(c->query, "filter", c->filter, sizeof(c->filter));
+	if (rc == -1) {
+		conn_error(c, 400, "Invalid filter");
+		return;
+	}
+	if (rc == 0)
+		c->filter[0] = '\0';
+	filter_free(c->flt);
+	c->flt = NULL;
+	if (c->filter[0] &&
+	    (c->flt = filter_parse(c->filter, err, sizeof(err))) == NULL) {
+		conn_error(c, 400, "%s", err);
+		return;
+	}
+	c->list = json_array();
+	send_req(c, IMSG_IMAGES_LIST_REQ, &r, WANT_IMAGES);
+}
+
+/* ---- aliases ---- */
+
+static void
+alias_create(struct conn *c, const char *body, size_t len)
+{
+	struct imsg_alias_create_req r = { .project = c->project,
+					   .requestor = c->requestor,
+					   .description = "", .type = "" };
+	const char *name = NULL, *target = NULL, *s;
+	char ref[65];
+	json_t *o;
+
+	if ((o = body_object(c, body, len)) == NULL)
+		return;
+	if (get_str(c, o, "name", 4096, CS_ANY_UTF8, &name) == -1 ||
+	    get_str(c, o, "target", 4096, CS_ANY_UTF8, &target) == -1)
+		goto out;
+	if (name == NULL || *name == '\0' || target == NULL || !*target) {
+		conn_error(c, 400, "name and target are required");
+		goto out;
+	}
+	if (!alias_name_ok(name)) {
+		conn_error(c, 400, "Invalid alias name: 1-%d characters, no "
+		    "\"/\" and no control characters", LIM_ALIAS_NAME_MAX);
+		goto out;
+	}
+	if (image_ref(target, ref) == -1) {
+		conn_error(c, 404, "Image not found");
+		goto out;
+	}
+	if (get_str(c, o, "description", LIM_ALIAS_DESC_MAX, CS_LINE, &s) ==
+	    -1)
+		goto out;
+	if (s && json_object_get(o, "description"))
+		r.description = (char *)s;
+	s = NULL;
+	if (get_str(c, o, "type", 32, CS_TOKEN, &s) == -1)
+		goto out;
+	r.type = (char *)(s ? s : "");
+	r.name = (char *)name;
+	r.target = ref;
+	c->status_ok = 201;
+	send_req(c, IMSG_ALIAS_CREATE_REQ, &r, WANT_OK);
+out:
+	json_decref(o);
+}
+
+static void
+alias_put(struct conn *c, const char *name, const char *body, size_t len)
+{
+	struct imsg_alias_update_req r = { .project = c->project,
+					   .requestor = c->requestor,
+					   .name = (char *)name,
+					   .target = "", .description = "" };
+	char etag[LIM_ETAG_MAX + 1], ref[65];
+	const char *target = NULL, *desc = NULL;
+	json_t *o;
+	int rc;
+
+	if (if_match(c, etag) == -1 || (o = body_object(c, body, len)) ==
+	    NULL)
+		return;
+	r.if_match = etag;
+	r.mode = strcmp(c->method, "PUT") == 0 ? UPD_PUT : UPD_PATCH;
+	if ((rc = get_str(c, o, "target", 4096, CS_ANY_UTF8, &target)) == -1)
+		goto out;
+	if (rc && *target) {
+		if (image_ref(target, ref) == -1) {
+			conn_error(c, 404, "Image not found");
+			goto out;
+		}
+		r.target = ref;
+		r.set |= UPD_TARGET;
+	}
+	if ((rc = get_str(c, o, "description", LIM_ALIAS_DESC_MAX, CS_LINE,
+	    &desc)) == -1)
+		goto out;
+	if (rc) {
+		r.description = (char *)desc;
+		r.set |= UPD_DESCRIPTION;
+	}
+	c->status_ok = 200;
+	send_req(c, IMSG_ALIAS_UPDATE_REQ, &r, WANT_OK);
+out:
+	json_decref(o);
+}
+
+static void
+alias_rename(struct conn *c, const char *name, const char *body, size_t len)
+{
+	struct imsg_alias_rename_req r = { .project = c->project,
+					   .requestor = c->requestor,
+					   .name = (char *)name };
+	const char *to = NULL;
+	json_t *o;
+
+	if ((o = body_object(c, body, len)) == NULL)
+		return;
+	if (get_str(c, o, "name", 4096, CS_ANY_UTF8, &to) == -1)
+		goto out;
+	if (to == NULL || !alias_name_ok(to)) {
+		conn_error(c, 400, "Invalid new alias name");
+		goto out;
+	}
+	r.new_name = (char *)to;
+	c->status_ok = 201;
+	send_req(c, IMSG_ALIAS_RENAME_REQ, &r, WANT_OK);
+out:
+	json_decref(o);
+}
+
+static void
+aliases_route(struct conn *c, const char *rest, const char *body,
+    size_t len)
+{
+	struct imsg_alias_list_req l = { .project = c->project };
+	struct imsg_alias_req r = { .project = c->project,
+				    .requestor = c->requestor };
+
+	if (rest == NULL) {
+		if (strcmp(c->method, "GET") == 0) {
+			c->recursion = recursion_of(c);
+			c->list = json_array();
+			send_req(c, IMSG_ALIAS_LIST_REQ, &l, WANT_ALIASES);
+		} else if (strcmp(c->method, "POST") == 0)
+			alias_create(c, body, len);
+		else
+			conn_error(c, 405, "Method not allowed");
+		return;
+	}
+	if (!alias_name_ok(rest)) {
+		conn_error(c, 404, "Image alias not found");
+		return;
+	}
+	r.name = (char *)rest;
+	if (strcmp(c->method, "GET") == 0)
+		send_req(c, IMSG_ALIAS_GET_REQ, &r, WANT_ALIAS);
+	else if (strcmp(c->method, "DELETE") == 0) {
+		c->status_ok = 200;
+		send_req(c, IMSG_ALIAS_DELETE_REQ, &r, WANT_OK);
+	} else if (strcmp(c->method, "PUT") == 0 ||
+	    strcmp(c->method, "PATCH") == 0)
+		alias_put(c, rest, body, len);
+	else if (strcmp(c->method, "POST") == 0)
+		alias_rename(c, rest, body, len);
+	else
+		conn_error(c, 405, "Method not allowed");
+}
+
+/* ---- operations ---- */
+
+static void
+operations_route(struct conn *c, const char *rest)
+{
+	char id[LIM_OP_ID_MAX + 8], tmo[16];
+	const char *slash;
+	json_t *op;
+
+	if (rest == NULL) {
+		if (strcmp(c->method, "GET") != 0)
+			conn_error(c, 405, "Method not allowed");
+		else
+			conn_respond(c, 200, NULL, render_sync(ops_list(
+			    c->project, recursion_of(c))));
+		return;
+	}
+	slash = strchr(rest, '/');
+	snprintf(id, sizeof(id), "%.*s", slash ? (int)(slash - rest) :
+	    (int)strlen(rest), rest);
+	if (slash && strcmp(slash, "/wait") == 0 &&
+	    strcmp(c->method, "GET") == 0) {
+		int t = -1;
+		if (http_query_get(c->query, "timeout", tmo, sizeof(tmo)) == 1)
+			t = atoi(tmo);
+		ops_wait(c, id, t);
+		return;
+	}
+	if (slash || (op = ops_get(id, c->project)) == NULL) {
+		conn_error(c, 404, "Operation not found");
+		return;
+	}
+	if (strcmp(c->method, "GET") == 0)
+		conn_respond(c, 200, NULL, render_sync(op));
+	else {
+		json_decref(op);
+		conn_error(c, strcmp(c->method, "DELETE") == 0 ? 403 : 405,
+		    "This operation can't be cancelled");
+	}
+}
+
+/* ---- dispatch ---- */
+
+int
+route_is_upload(struct conn *c)
+{
+	const char *ct = http_head_get(&c->head, "Content-Type");
+
+	return strcmp(c->method, "POST") == 0 &&
+	    strcmp(c->path, ROUTE_IMAGES) == 0 &&
+	    (ct == NULL || strncmp(ct, "application/json", 16) != 0);
+}
+
+void
+route_request(struct conn *c, const char *body, size_t len)
+{
+	const char *p = c->path;
+
+	if (strcmp(p, "/") == 0) {
+		json_t *a = json_array();
+		json_array_append_new(a, json_string("/1.0"));
+		conn_respond(c, 200, NULL, render_sync(a));
+	} else if (strcmp(p, "/1.0") == 0 || strcmp(p, "/1.0/") == 0) {
+		if (strcmp(c->method, "GET") == 0)
+			conn_respond(c, 200, NULL, render_sync(render_server()));
+		else
+			conn_error(c, 405, "Method not allowed");
+	} else if (strcmp(p, ROUTE_IMAGES) == 0) {
+		images_route(c, body, len);
+	} else if (strcmp(p, ROUTE_ALIASES) == 0) {
+		aliases_route(c, NULL, body, len);
+	} else if (strncmp(p, ROUTE_ALIASES "/", sizeof(ROUTE_ALIASES)) ==
+	    0) {
+		aliases_route(c, p + sizeof(ROUTE_ALIASES), body, len);
+	} else if (strncmp(p, ROUTE_IMAGES "/", sizeof(ROUTE_IMAGES)) == 0) {
+		image_route(c, p + sizeof(ROUTE_IMAGES), body, len);
+	} else if (strcmp(p, ROUTE_OPERATIONS) == 0) {
+		operations_route(c, NULL);
+	} else if (strncmp(p, ROUTE_OPERATIONS "/",
+	    sizeof(ROUTE_OPERATIONS)) == 0) {
+		operations_route(c, p + sizeof(ROUTE_OPERATIONS));
+	} else
+		conn_error(c, 404, "not found");
+}
+
+/* ---- answers from the store ---- */
+
+static void
+list_add(struct conn *c, json_t *doc, const char *url)
+{
+	if (c->recursion)
+		json_array_append(c->list, doc);
+	else
+		json_array_append_new(c->list, json_string(url));
+}
+
+static void
+image_reply(struct conn *c, struct imsg_image_info *m)
+{
+	char hdr[128], url[128];
+	json_t *doc = render_image(m);
+
+	if (c->want == WANT_IMAGE) {
+		snprintf(hdr, sizeof(hdr), "ETag: \"%s\"\r\n", m->etag);
+		conn_respond(c, 200, hdr, render_sync(doc));
+		return;
+	}
+	if (c->flt == NULL || filter_match(c->flt, doc)) {
+		snprintf(url, sizeof(url), "/1.0/images/%s", m->fingerprint);
+		list_add(c, doc, url);
+	}
+	json_decref(doc);
+}
+
+static void
+alias_reply(struct conn *c, struct imsg_alias_info *m)
+{
+	char hdr[128];
+	json_t *doc = render_alias(m);
+
+	if (c->want == WANT_ALIAS) {
+		snprintf(hdr, sizeof(hdr), "ETag: \"%s\"\r\n", m->etag);
+		conn_respond(c, 200, hdr, render_sync(doc));
+		return;
+	}
+	char *esc = url_escape(m->name), url[1024];
+	snprintf(url, sizeof(url), "/1.0/images/aliases/%s", esc ? esc : "");
+	free(esc);
+	list_add(c, doc, url);
+	json_decref(doc);
+}
+
+static void
+ok_reply(struct conn *c, struct imsg_ok *m)
+{
+	char hdr[1200] = "";
+
+	if (m->location[0]) {
+		/* Only the last segment (an alias name) needs escaping. */
+		const char *slash = strrchr(m->location, '/');
+		char *esc = url_escape(slash ? slash + 1 : m->location);
+		snprintf(hdr, sizeof(hdr), "Location: %.*s%s\r\n",
+		    slash ? (int)(slash - m->location + 1) : 0, m->location,
+		    esc ? esc : "");
+		free(esc);
+	}
+	conn_respond(c, c->status_ok ? c->status_ok : 200, hdr,
+	    render_sync(NULL));
+}
+
+static void
+op_reply(struct conn *c, struct imsg_op_update *m)
+{
+	char hdr[128], url[80];
+	json_t *op = ops_get(m->id, m->project), *o;
+
+	if (op == NULL) {
+		conn_error(c, 500, "operation vanished");
+		return;
+	}
+	snprintf(url, sizeof(url), "/1.0/operations/%s", m->id);
+	snprintf(hdr, sizeof(hdr), "Location: %s\r\n", url);
+	o = render_sync(op);
+	json_object_set_new(o, "type", json_string("async"));
+	json_object_set_new(o, "status", json_string("Operation created"));
+	json_object_set_new(o, "status_code", json_integer(100));
+	json_object_set_new(o, "operation", json_string(url));
+	conn_respond(c, 202, hdr, o);
+}
+
+void
+route_store_reply(struct conn *c, struct ipc_msg *m)
+{
+	if (m->type == IMSG_ERR) {
+		if (c->state == CONN_EXPORT)
+			conn_close(c);	/* headers are out: cut it short */
+		else if (c->state == CONN_UPLOAD || c->state == CONN_STORE)
+			conn_error(c, m->m.err.status, "%s", m->m.err.message);
+		return;
+	}
+	switch (c->want) {
+	case WANT_IMAGE:
+	case WANT_IMAGES:
+		if (m->type == IMSG_IMAGE_INFO) {
+			image_reply(c, &m->m.image_info);
+			return;
+		}
+		break;
+	case WANT_ALIAS:
+	case WANT_ALIASES:
+		if (m->type == IMSG_ALIAS_INFO) {
+			alias_reply(c, &m->m.alias_info);
+			return;
+		}
+		break;
+	case WANT_OK:
+		if (m->type == IMSG_OK) {
+			ok_reply(c, &m->m.ok);
+			return;
+		}
+		break;
+	case WANT_OP:
+		if (m->type == IMSG_OP_UPDATE) {
+			op_reply(c, &m->m.op_update);
+			return;
+		}
+		break;
+	case WANT_EXPORT:
+		if (m->type == IMSG_EXPORT_PART) {
+			export_part(c, &m->m.export_part, m->fd);
+			m->fd = -1;
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	if (m->type == IMSG_LIST_END && (c->want == WANT_IMAGES ||
+	    c->want == WANT_ALIASES)) {
+		json_t *list = c->list;
+		c->list = NULL;
+		conn_respond(c, 200, NULL, render_sync(list));
+		return;
+	}
+	log_warnx("unexpected %s for a request", ipc_typename(m->type));
+	conn_error(c, 500, "internal error");
+}

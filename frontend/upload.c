@@ -1,0 +1,516 @@
+/*
+ * Streaming image uploads (POST /1.0/images with a raw or multipart body).
+ * The body is never held: it is framed (Content-Length or chunked), split
+ * into parts when multipart, and written into a pipe per part whose read
+ * end the store got with UPLOAD_BEGIN / UPLOAD_PART. When a pipe is full,
+ * reading from the client stops until the store drains it, so memory stays
+ * at the socket and pipe buffers whatever the image size.
+ */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "frontend/fe.h"
+#include "ipc/codec.h"
+#include "ipc/log.h"
+
+#define PIPE_SIZE	(1024 * 1024)
+#define HDR_ALIAS	"X-Imgd-Alias"
+
+struct upload {
+	int split;
+	int pipe;		/* write end of the current part, or -1 */
+	struct event *ev_pipe;	/* the pipe is writable again */
+	struct event *ev_rate;
+	struct evbuffer *pending;	/* decoded, not yet in the pipe */
+	uint64_t bytes;		/* body bytes passed to the store */
+	uint64_t seen;		/* raw bytes from the client */
+	uint64_t seen_at_check;
+	int blocked;		/* waiting on the store, not the client */
+	int done;
+	struct mp_parser mp;
+};
+
+static void pipe_cb(evutil_socket_t fd, short ev, void *arg);
+
+static int
+is_true(const char *v)
+{
+	return v && (!strcasecmp(v, "true") || !strcmp(v, "1") ||
+	    !strcasecmp(v, "yes") || !strcasecmp(v, "on"));
+}
+
+static int
+new_pipe(struct conn *c, int *rd)
+{
+	struct upload *u = c->upload;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
+		log_warn("upload: pipe");
+		return -1;
+	}
+	/* Bigger pipe, fewer wakeups; the default is fine if refused. */
+	(void)fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE);
+	u->pipe = p[1];
+	if (u->ev_pipe)
+		event_free(u->ev_pipe);
+	u->ev_pipe = event_new(fe_base, p[1], EV_WRITE, pipe_cb, c);
+	*rd = p[0];
+	return 0;
+}
+
+static void
+close_pipe(struct upload *u)
+{
+	if (u->ev_pipe) {
+		event_free(u->ev_pipe);
+		u->ev_pipe = NULL;
+	}
+	if (u->pipe != -1)
+		close(u->pipe);
+	u->pipe = -1;
+}
+
+static void
+upload_free(struct conn *c)
+{
+	struct upload *u = c->upload;
+
+	if (u == NULL)
+		return;
+	close_pipe(u);
+	if (u->ev_rate)
+		event_free(u->ev_rate);
+	evbuffer_free(u->pending);
+	free(u);
+	c->upload = NULL;
+}
+
+static void
+send_end(struct conn *c, int status, const char *reason)
+{
+	struct upload *u = c->upload;
+	struct imsg_upload_end e = { .status = (uint8_t)status,
+				     .bytes = u->bytes,
+				     .reason = (char *)reason };
+
+	u->done = 1;
+	close_pipe(u);
+	if (ipc_send(&fe_chan, IMSG_UPLOAD_END, c->reqid, &e, -1) == -1)
+		log_warnx("upload end: %s", fe_chan.err);
+	ipc_flush(&fe_chan);
+}
+
+/* The upload fails here (bad input): the store forgets it, the client is
+ * told why. */
+static void
+upload_abort(struct conn *c, int status, const char *msg)
+{
+	if (c->upload && !c->upload->done && c->reqid)
+		send_end(c, UPLOAD_ABORTED, msg);
+	upload_free(c);
+	c->reqid = 0;
+	conn_error(c, status, "%s", msg);
+}
+
+static void
+rate_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct conn *c = arg;
+	struct upload *u = c->upload;
+	struct timeval tv = { LIM_HTTP_SLOW_SECONDS, 0 };
+
+	(void)fd;
+	(void)ev;
+	if (u == NULL || u->done)
+		return;
+	/* Only the client's own slowness counts, not the store's. */
+	if (!u->blocked && u->seen - u->seen_at_check <
+	    (uint64_t)LIM_HTTP_MIN_RATE * LIM_HTTP_SLOW_SECONDS) {
+		upload_abort(c, 408, "Upload too slow: dropped");
+		return;
+	}
+	u->seen_at_check = u->seen;
+	event_add(u->ev_rate, &tv);
+}
+
+/* Writes what it can; the rest waits in pending. 0, or -1 if the store
+ * closed the pipe (it refused the upload and will say why). */
+static int
+to_pipe(struct upload *u, const uint8_t *p, size_t len)
+{
+	if (evbuffer_get_length(u->pending) == 0) {
+		while (len > 0) {
+			ssize_t n = write(u->pipe, p, len);
+
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1 && errno == EAGAIN)
+				break;
+			if (n == -1)
+				return -1;
+			p += n;
+			len -= (size_t)n;
+			u->bytes += (uint64_t)n;
+		}
+	}
+	if (len > 0)
+		evbuffer_add(u->pending, p, len);
+	return 0;
+}
+
+static int
+flush_pending(struct upload *u)
+{
+	while (evbuffer_get_length(u->pending) > 0) {
+		struct evbuffer_iovec v;
+		ssize_t n;
+
+		evbuffer_peek(u->pending, -1, NULL, &v, 1);
+		n = write(u->pipe, v.iov_base, v.iov_len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return 1;
+		if (n == -1)
+			return -1;
+		evbuffer_drain(u->pending, (size_t)n);
+		u->bytes += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int
+part_begin(struct conn *c)
+{
+	struct upload *u = c->upload;
+	struct mp_part *p = &u->mp.part;
+	struct imsg_upload_part msg = { .part = PART_ROOTFS, .filename = "" };
+	int rd;
+
+	if (p->index == 0) {
+		if (strcmp(p->name, "metadata") != 0) {
+			upload_abort(c, 400, "Invalid multipart image: "
+			    "the first part must be \"metadata\"");
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(p->name, "rootfs.img") == 0) {
+		upload_abort(c, 400, "Virtual-machine images are not "
+		    "supported");
+		return -1;
+	}
+	if (strcmp(p->name, "rootfs") != 0) {
+		upload_abort(c, 400, "Invalid multipart image: the "
+		    "second part must be \"rootfs\"");
+		return -1;
+	}
+	if (strlen(p->filename) <= LIM_FILENAME_MAX &&
+	    ipc_str_valid(p->filename, strlen(p->filename), CS_LINE))
+		msg.filename = p->filename;
+	close_pipe(u);
+	if (new_pipe(c, &rd) == -1) {
+		upload_abort(c, 500, "cannot open a pipe");
+		return -1;
+	}
+	if (ipc_send(&fe_chan, IMSG_UPLOAD_PART, c->reqid, &msg, rd) == -1) {
+		upload_abort(c, 503, "imgd is busy, try again");
+		return -1;
+	}
+	ipc_flush(&fe_chan);
+	return 0;
+}
+
+/* Body bytes, after the transfer coding: into the pipe, or through the
+ * multipart parser first. 1: paused (pipe full), -1: failed. */
+static int
+body_data(struct conn *c, const uint8_t *p, size_t len)
+{
+	struct upload *u = c->upload;
+
+	while (u->split) {
+		const uint8_t *data;
+		size_t used = 0, dlen = 0;
+		enum mp_event ev = mp_parse(&u->mp, p, len, &used, &data,
+		    &dlen);
+
+		p += used;
+		len -= used;
+		switch (ev) {
+		case MP_NEED_MORE:
+			return 0;
+		case MP_PART_BEGIN:
+			if (part_begin(c) == -1)
+				return -1;
+			break;
+		case MP_DATA:
+			if (to_pipe(u, data, dlen) == -1)
+				return -1;
+			break;
+		case MP_PART_END:
+		case MP_DONE:
+			break;
+		case MP_ERROR:
+			char msg[256];
+			snprintf(msg, sizeof(msg), "Invalid multipart body: %s",
+			    u->mp.err.reason);
+			upload_abort(c, u->mp.err.status, msg);
+			return -1;
+		}
+	}
+	return to_pipe(u, p, len);
+}
+
+static void
+body_complete(struct conn *c)
+{
+	struct upload *u = c->upload;
+
+	if (u->split && (mp_finish(&u->mp) == -1 || u->mp.nparts != 2)) {
+		upload_abort(c, 400, "Invalid multipart image: it needs "
+		    "a \"metadata\" and a \"rootfs\" part");
+		return;
+	}
+	send_end(c, UPLOAD_COMPLETE, "");
+	/* Now the store decides: an operation, or an error. */
+	c->state = CONN_STORE;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+void
+upload_input(struct conn *c)
+{
+	struct upload *u = c->upload;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	if (u == NULL || u->done || c->state != CONN_UPLOAD)
+		return;
+	for (;;) {
+		struct evbuffer_iovec v;
+		const uint8_t *data = NULL;
+		size_t dlen = 0, used;
+		int rc = flush_pending(u);
+
+		if (rc == -1)
+			goto store_gone;
+		if (rc == 1 || evbuffer_get_length(u->pending) > 0) {
+			/* The store is behind: stop reading the client. */
+			u->blocked = 1;
+			bufferevent_disable(c->bev, EV_READ);
+			event_add(u->ev_pipe, NULL);
+			return;
+		}
+		u->blocked = 0;
+		bufferevent_enable(c->bev, EV_READ);
+		if (c->chunked ? http_chunked_done(&c->ch) : c->body_left == 0)
+			break;
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+			return;
+		if (c->chunked) {
+			ssize_t n = http_chunked_decode(&c->ch, v.iov_base,
+			    v.iov_len, &data, &dlen);
+			if (n < 0) {
+				upload_abort(c, c->ch.err.status, c->ch.err.reason);
+				return;
+			}
+			used = (size_t)n;
+		} else {
+			used = v.iov_len < (uint64_t)c->body_left ? v.iov_len :
+			    (size_t)c->body_left;
+			data = v.iov_base;
+			dlen = used;
+			c->body_left -= (int64_t)used;
+		}
+		u->seen += used;
+		rc = dlen ? body_data(c, data, dlen) : 0;
+		if (c->upload == NULL)
+			return;		/* refused above */
+		evbuffer_drain(in, used);
+		if (rc == -1)
+			goto store_gone;
+	}
+	body_complete(c);
+	return;
+store_gone:
+	/* The store closed the pipe: its IMSG_ERR explains, or will. */
+	close_pipe(u);
+	u->done = 1;
+	c->state = CONN_STORE;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+static void
+pipe_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)ev;
+	if (c->state == CONN_UPLOAD)
+		upload_input(c);
+}
+
+static int
+parse_props(struct conn *c, struct ipc_kv *kv, char (*buf)[2][4200],
+    uint32_t *n)
+{
+	size_t i = 0, total = 0;
+	const char *v;
+
+	*n = 0;
+	while ((v = http_head_next(&c->head, "X-LXD-properties", &i))) {
+		const char *cur = v;
+		int rc;
+
+		while ((rc = http_query_next(&cur, buf[*n][0], 4200,
+		    buf[*n][1], 4200)) == 1) {
+			const char *k = buf[*n][0], *val = buf[*n][1];
+			uint32_t j;
+
+			if (!*k || strlen(k) > LIM_PROP_KEY_MAX ||
+			    !ipc_str_valid(k, strlen(k), CS_LINE) ||
+			    strlen(val) > LIM_PROP_VALUE_MAX ||
+			    !ipc_str_valid(val, strlen(val), CS_ANY_UTF8))
+				return -1;
+			/* A later value of a key replaces the earlier. */
+			for (j = 0; j < *n; j++)
+				if (strcmp(kv[j].key, k) == 0)
+					break;
+			if (j == LIM_META_PROPERTIES_MAX)
+				return -1;
+			if (j < *n) {
+				memmove(buf[j][1], val, strlen(val) + 1);
+				continue;
+			}
+			kv[j].key = buf[j][0];
+			kv[j].value = buf[j][1];
+			total += strlen(k) + strlen(val);
+			(*n)++;
+		}
+		if (rc == -1 || total > LIM_PROP_TOTAL_MAX)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+parse_aliases(struct conn *c, struct ipc_kv *kv, char (*buf)[256],
+    uint32_t *n)
+{
+	size_t i = 0;
+	const char *v;
+
+	*n = 0;
+	while ((v = http_head_next(&c->head, HDR_ALIAS, &i))) {
+		if (*n == LIM_ALIASES_PER_IMAGE ||
+		    http_path_decode(v, strlen(v), buf[*n], 256,
+		    HTTP_PATH_NO_SLASH) <= 0 ||
+		    !ipc_str_valid(buf[*n], strlen(buf[*n]), CS_NAME))
+			return -1;
+		for (uint32_t j = 0; j < *n; j++)
+			if (strcmp(kv[j].key, buf[*n]) == 0)
+				return -1;
+		kv[*n].key = buf[*n];
+		kv[(*n)++].value = "";
+	}
+	return 0;
+}
+
+int
+upload_start(struct conn *c)
+{
+	static struct ipc_kv props[LIM_META_PROPERTIES_MAX];
+	static char propbuf[LIM_META_PROPERTIES_MAX][2][4200];
+	static struct ipc_kv aliases[LIM_ALIASES_PER_IMAGE];
+	static char aliasbuf[LIM_ALIASES_PER_IMAGE][256];
+	struct imsg_upload_begin b = { .project = c->project,
+				       .requestor = c->requestor };
+	const char *ct = http_head_get(&c->head, "Content-Type");
+	const char *fn = http_head_get(&c->head, "X-LXD-filename");
+	const char *fp = http_head_get(&c->head, "X-LXD-fingerprint");
+	char boundary[MP_BOUNDARY_MAX + 1];
+	struct timeval tv = { LIM_HTTP_SLOW_SECONDS, 0 };
+	struct http_error err;
+	struct upload *u;
+	int rd;
+
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		conn_error(c, 500, "out of memory");
+		return -1;
+	}
+	c->upload = u;
+	u->pipe = -1;
+	u->pending = evbuffer_new();
+	if (!c->chunked && c->head.content_length < 0) {
+		upload_abort(c, 411, "An image upload needs a "
+		    "Content-Length or a chunked body");
+		return -1;
+	}
+	if (ct && strncasecmp(ct, "multipart/", 10) == 0) {
+		if (mp_boundary_parse(ct, boundary, &err) == -1 ||
+		    mp_init(&u->mp, boundary, 2) == -1) {
+			char msg[256];
+			snprintf(msg, sizeof(msg), "Invalid multipart body: %s",
+			    err.reason);
+			upload_abort(c, 400, msg);
+			return -1;
+		}
+		u->split = 1;
+	}
+	b.layout = u->split ? IMG_SPLIT : IMG_UNIFIED;
+	b.public = (uint8_t)is_true(http_head_get(&c->head, "X-LXD-public"));
+	b.filename = "";
+	if (fn && strlen(fn) <= LIM_FILENAME_MAX &&
+	    ipc_str_valid(fn, strlen(fn), CS_LINE))
+		b.filename = (char *)fn;
+	b.fingerprint = "";
+	if (fp && *fp) {
+		if (strlen(fp) != 64 || !ipc_str_valid(fp, 64, CS_HEX)) {
+			upload_abort(c, 400, "Invalid X-LXD-fingerprint: "
+			    "expected 64 lowercase hex digits");
+			return -1;
+		}
+		b.fingerprint = (char *)fp;
+	}
+	if (parse_props(c, props, propbuf, &b.nproperties) == -1) {
+		upload_abort(c, 400, "Invalid X-LXD-properties");
+		return -1;
+	}
+	b.properties = props;
+	if (parse_aliases(c, aliases, aliasbuf, &b.naliases) == -1) {
+		upload_abort(c, 400, "Invalid " HDR_ALIAS " header");
+		return -1;
+	}
+	b.aliases = aliases;
+	if (new_pipe(c, &rd) == -1) {
+		upload_abort(c, 500, "cannot open a pipe");
+		return -1;
+	}
+	c->want = WANT_OP;
+	if (store_send(IMSG_UPLOAD_BEGIN, &b, rd, &c->reqid) == -1) {
+		upload_abort(c, 503, "imgd is busy, try again");
+		return -1;
+	}
+	u->ev_rate = evtimer_new(fe_base, rate_cb, c);
+	event_add(u->ev_rate, &tv);
+	return 0;
+}
+
+void
+upload_conn_gone(struct conn *c)
+{
+	struct upload *u = c->upload;
+
+	if (u && !u->done && c->reqid)
+		send_end(c, UPLOAD_ABORTED, "client disconnected");
+	upload_free(c);
+}

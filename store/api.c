@@ -1,0 +1,743 @@
+/*
+ * The frontend's requests, decided here. Each case of api_dispatch decodes
+ * nothing itself (the IPC layer did) and calls a handler that answers with
+ * records carrying the request id: the result, or IMSG_ERR with the HTTP
+ * status and a message for the client.
+ */
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipc/log.h"
+#include "store/store.h"
+
+void
+api_reply_err(uint64_t reqid, int status, const char *fmt, ...)
+{
+	struct child *fe = proc_frontend();
+	struct imsg_err e = { .status = (uint16_t)status };
+	char msg[LIM_ERROR_MAX + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* The message goes to a client: one line, nothing else. */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	e.message = msg;
+	if (fe)
+		proc_send(fe, IMSG_ERR, reqid, &e, -1);
+}
+
+static void
+reply_ok(uint64_t reqid, const char *location)
+{
+	struct child *fe = proc_frontend();
+	struct imsg_ok ok = { .location = (char *)(location ? location : "") };
+
+	if (fe)
+		proc_send(fe, IMSG_OK, reqid, &ok, -1);
+}
+
+static void
+reply_db(uint64_t reqid, int rc, const char *what)
+{
+	switch (rc) {
+	case DB_NOTFOUND:
+		api_reply_err(reqid, 404, "%s not found", what);
+		break;
+	case DB_AMBIGUOUS:
+		api_reply_err(reqid, 400, "More than one image matches this "
+		    "fingerprint prefix: give more characters");
+		break;
+	default:
+		log_warnx("database: %s", db_errmsg());
+		api_reply_err(reqid, 500, "internal database error");
+	}
+}
+
+void
+api_lifecycle(const char *project, const char *action, const char *source,
+    const char *requestor, const char *ckey, const char *cval)
+{
+	struct child *fe = proc_frontend();
+	struct ipc_kv kv = { (char *)ckey, (char *)cval };
+	struct imsg_lifecycle l = {
+		.project = (char *)project, .action = (char *)action,
+		.source = (char *)source, .context = ckey ? &kv : NULL,
+		.ncontext = ckey ? 1 : 0,
+		.requestor = (char *)(requestor ? requestor : ""),
+	};
+
+	if (fe)
+		proc_send(fe, IMSG_LIFECYCLE, 0, &l, -1);
+}
+
+static void
+etag_of(const char *parts[], size_t n, char out[65])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	uint8_t md[32];
+	unsigned int len;
+
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	for (size_t i = 0; i < n; i++)
+		EVP_DigestUpdate(c, parts[i], strlen(parts[i]) + 1);
+	EVP_DigestFinal_ex(c, md, &len);
+	EVP_MD_CTX_free(c);
+	hex_encode(md, 32, out);
+}
+
+/* Over what an edit may change, as LXD's: public, auto_update, properties. */
+static void
+image_etag(const struct image *img, char out[65])
+{
+	const char *p[2 + 2 * LIM_META_PROPERTIES_MAX];
+	size_t n = 0;
+
+	p[n++] = img->public ? "1" : "0";
+	p[n++] = img->auto_update ? "1" : "0";
+	for (uint32_t i = 0; i < img->nprops && i < LIM_META_PROPERTIES_MAX;
+	    i++) {
+		p[n++] = img->props[i].key;
+		p[n++] = img->props[i].value;
+	}
+	etag_of(p, n, out);
+}
+
+static void
+alias_etag(const struct alias *a, char out[65])
+{
+	const char *p[] = { a->name, a->description, a->target, "container" };
+
+	etag_of(p, 4, out);
+}
+
+int
+image_to_info(const struct image *img, const char *project,
+    struct imsg_image_info *m, char etag[65])
+{
+	image_etag(img, etag);
+	memset(m, 0, sizeof(*m));
+	m->fingerprint = (char *)img->fingerprint;
+	m->project = (char *)project;
+	m->filename = (char *)img->filename;
+	m->size = img->size;
+	m->public = (uint8_t)img->public;
+	m->auto_update = (uint8_t)img->auto_update;
+	m->cached = (uint8_t)img->cached;
+	m->split = (uint8_t)img->split;
+	m->architecture = (char *)img->architecture;
+	m->type = (char *)img->type;
+	m->created_at = img->created_at;
+	m->expires_at = img->expires_at;
+	m->uploaded_at = img->uploaded_at;
+	m->last_used_at = img->last_used_at;
+	m->properties = img->props;
+	m->nproperties = img->nprops;
+	m->aliases = img->aliases;
+	m->naliases = img->naliases < LIM_ALIASES_PER_IMAGE ? img->naliases :
+	    LIM_ALIASES_PER_IMAGE;
+	m->etag = etag;
+	return 0;
+}
+
+static int
+project(uint64_t reqid, const char *name, int64_t *id)
+{
+	if (db_project_id(name, id) == DB_OK)
+		return 0;
+	api_reply_err(reqid, 404, "Project not found");
+	return -1;
+}
+
+/* Sends one image, with the project name the client asked for. */
+static void
+reply_image(uint64_t reqid, struct image *img, const char *proj)
+{
+	struct child *fe = proc_frontend();
+	struct imsg_image_info m;
+	char etag[65];
+
+	image_to_info(img, proj, &m, etag);
+	if (fe)
+		proc_send(fe, IMSG_IMAGE_INFO, reqid, &m, -1);
+}
+
+struct list_ctx {
+	uint64_t reqid;
+	const char *project;
+	uint32_t n;
+};
+
+static int
+list_one(struct image *img, void *arg)
+{
+	struct list_ctx *l = arg;
+
+	reply_image(l->reqid, img, l->project);
+	l->n++;
+	return 0;
+}
+
+static void
+images_list(uint64_t reqid, struct imsg_images_list_req *r)
+{
+	struct list_ctx l = { reqid, r->project, 0 };
+	struct imsg_list_end end;
+	struct child *fe = proc_frontend();
+	int64_t pid;
+
+	if (project(reqid, r->project, &pid) == -1)
+		return;
+	if (db_images_list(pid, list_one, &l) != DB_OK) {
+		reply_db(reqid, DB_ERROR, "");
+		return;
+	}
+	end.count = l.n;
+	if (fe)
+		proc_send(fe, IMSG_LIST_END, reqid, &end, -1);
+}
+
+static int
+resolve(uint64_t reqid, const char *proj, const char *ref, int64_t *pid,
+    struct image *img)
+{
+	int rc;
+
+	if (project(reqid, proj, pid) == -1)
+		return -1;
+	if ((rc = db_image_resolve(*pid, ref, img)) != DB_OK) {
+		if (rc == DB_AMBIGUOUS)
+			image_free(img);
+		/* Never the fingerprint: a prefix must not reveal one. */
+		reply_db(reqid, rc, "Image");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+image_get(uint64_t reqid, struct imsg_image_ref_req *r)
+{
+	struct image img;
+	int64_t pid;
+
+	if (resolve(reqid, r->project, r->ref, &pid, &img) == -1)
+		return;
+	reply_image(reqid, &img, r->project);
+	image_free(&img);
+}
+
+/*
+ * Sets the properties from kv: all of them (replace), or over the existing
+ * ones (PATCH, and X-LXD-properties over metadata.yaml). -1 over limits.
+ */
+int
+image_merge_props(struct image *img, const struct ipc_kv *kv, uint32_t n,
+    int replace)
+{
+	struct ipc_kv merged[LIM_META_PROPERTIES_MAX];
+	uint32_t m = 0;
+	size_t total = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		merged[m++] = kv[i];
+	/* PATCH keeps the keys the request does not mention. */
+	for (uint32_t i = 0; !replace && i < img->nprops; i++) {
+		uint32_t k;
+
+		for (k = 0; k < n; k++)
+			if (strcmp(kv[k].key, img->props[i].key) == 0)
+				break;
+		if (k < n)
+			continue;
+		if (m == LIM_META_PROPERTIES_MAX)
+			return -1;
+		merged[m++] = img->props[i];
+	}
+	for (uint32_t i = 0; i < m; i++)
+		total += strlen(merged[i].key) + strlen(merged[i].value);
+	if (total > LIM_PROP_TOTAL_MAX)
+		return -1;
+	return image_set_props(img, merged, m);
+}
+
+static void
+image_update(uint64_t reqid, struct imsg_image_update_req *r)
+{
+	struct image img;
+	char etag[65], src[128];
+	int64_t pid;
+	int put = r->mode == UPD_PUT;
+
+	if (resolve(reqid, r->project, r->ref, &pid, &img) == -1)
+		return;
+	image_etag(&img, etag);
+	if (r->if_match[0] && strcmp(r->if_match, etag) != 0) {
+		api_reply_err(reqid, 412, "ETag doesn't match: the image "
+		    "changed since it was read");
+		goto out;
+	}
+	if (put || (r->set & UPD_PUBLIC))
+		img.public = r->public;
+	if (put || (r->set & UPD_AUTO_UPDATE))
+		img.auto_update = r->auto_update;
+	if (r->set & UPD_EXPIRES_AT)
+		img.expires_at = r->expires_at;
+	if ((put || (r->set & UPD_PROPERTIES)) &&
+	    image_merge_props(&img, r->properties, r->nproperties, put) ==
+	    -1) {
+		api_reply_err(reqid, 400, "Too many properties: at most %d, "
+		    "%llu bytes in all", LIM_META_PROPERTIES_MAX,
+		    (unsigned long long)LIM_PROP_TOTAL_MAX);
+		goto out;
+	}
+	if (db_image_update(&img) != DB_OK) {
+		reply_db(reqid, DB_ERROR, "");
+		goto out;
+	}
+	reply_ok(reqid, NULL);
+	snprintf(src, sizeof(src), "/1.0/images/%s", img.fingerprint);
+	api_lifecycle(r->project, "image-updated", src, r->requestor, NULL,
+	    NULL);
+	audit("image-updated", "project", r->project, "fingerprint",
+	    img.fingerprint, "requestor", r->requestor, NULL);
+out:
+	image_free(&img);
+}
+
+static void
+image_delete(uint64_t reqid, struct imsg_image_ref_req *r)
+{
+	struct image img;
+	struct op *op;
+	char src[128];
+	int64_t pid;
+
+	if (resolve(reqid, r->project, r->ref, &pid, &img) == -1)
+		return;
+	snprintf(src, sizeof(src), "/1.0/images/%s", img.fingerprint);
+	op = op_new(r->project, "Deleting image", src);
+	op_reply(op, reqid);
+	/* Row first, then the file: a crash between leaves an orphan file
+	 * that the start-up repair removes, never a row without a file. */
+	if (db_image_delete(img.id) != DB_OK) {
+		log_warnx("delete %s: %s", img.fingerprint, db_errmsg());
+		op_finish(op, "internal database error");
+		goto out;
+	}
+	if (db_fp_refs(img.fingerprint) == 0)
+		blob_remove(img.fingerprint);
+	op_finish(op, NULL);
+	log_info("deleted image %s from project %s", img.fingerprint,
+	    r->project);
+	api_lifecycle(r->project, "image-deleted", src, r->requestor, NULL,
+	    NULL);
+	audit("image-deleted", "project", r->project, "fingerprint",
+	    img.fingerprint, "requestor", r->requestor, NULL);
+out:
+	image_free(&img);
+}
+
+static void
+image_export(uint64_t reqid, struct imsg_image_ref_req *r)
+{
+	struct child *fe = proc_frontend();
+	struct image img;
+	char name[2][LIM_FILENAME_MAX + 1];
+	int fds[2] = { -1, -1 }, nparts;
+	int64_t pid;
+
+	if (resolve(reqid, r->project, r->ref, &pid, &img) == -1)
+		return;
+	nparts = img.split ? 2 : 1;
+	if (img.split) {
+		snprintf(name[0], sizeof(name[0]), "meta-%s%s",
+		    img.fingerprint, blob_ext(img.compression[0]));
+		snprintf(name[1], sizeof(name[1]), "%s%s", img.fingerprint,
+		    blob_ext(img.compression[1]));
+	} else
+		snprintf(name[0], sizeof(name[0]), "%s%s", img.fingerprint,
+		    blob_ext(img.compression[0]));
+	for (int i = 0; i < nparts; i++)
+		if ((fds[i] = blob_open(img.fingerprint, i == 0 ?
+		    PART_UNIFIED : PART_ROOTFS)) == -1) {
+			log_warn("export %s: open", img.fingerprint);
+			api_reply_err(reqid, 500, "The image file is missing");
+			goto out;
+		}
+	for (int i = 0; i < nparts && fe; i++) {
+		struct imsg_export_part p = {
+			.part = (uint8_t)(nparts == 1 ? PART_UNIFIED :
+			    i == 0 ? PART_METADATA : PART_ROOTFS),
+			.nparts = (uint8_t)nparts,
+			.filename = name[i],
+		};
+		off_t end = lseek(fds[i], 0, SEEK_END);
+
+		lseek(fds[i], 0, SEEK_SET);
+		p.size = end > 0 ? (uint64_t)end : 0;
+		proc_send(fe, IMSG_EXPORT_PART, reqid, &p, fds[i]);
+		fds[i] = -1;
+	}
+out:
+	for (int i = 0; i < 2; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	image_free(&img);
+}
+
+/*
+ * Inserts a validated image and its aliases in one transaction, links its
+ * files, and commits: all of it, or none of it.
+ */
+int
+image_commit(const char *proj, struct image *img,
+    const struct ipc_kv *aliases, uint32_t naliases, int fds[2], char *err,
+    size_t errlen)
+{
+	int64_t pid;
+	int linked_before = db_fp_refs(img->fingerprint) > 0, rc;
+
+	if (db_project_id(proj, &pid) != DB_OK) {
+		snprintf(err, errlen, "Project not found");
+		return -1;
+	}
+	if (db_begin() == -1) {
+		snprintf(err, errlen, "internal database error");
+		return -1;
+	}
+	if ((rc = db_image_insert(pid, img)) != DB_OK) {
+		snprintf(err, errlen, rc == DB_CONFLICT ?
+		    "Image with same fingerprint already exists" :
+		    "internal database error");
+		goto fail;
+	}
+	for (uint32_t i = 0; i < naliases; i++) {
+		rc = db_alias_insert(pid, aliases[i].key, aliases[i].value,
+		    img->id);
+		if (rc != DB_OK) {
+			snprintf(err, errlen, rc == DB_CONFLICT ?
+			    "Alias already exists: %s" :
+			    "internal database error (%s)", aliases[i].key);
+			goto fail;
+		}
+	}
+	if (blob_commit(fds[0], img->fingerprint, PART_UNIFIED, err,
+	    errlen) == -1 || (img->split && blob_commit(fds[1],
+	    img->fingerprint, PART_ROOTFS, err, errlen) == -1))
+		goto fail_files;
+	if (db_commit() == -1) {
+		snprintf(err, errlen, "internal database error");
+		goto fail_files;
+	}
+	return 0;
+fail_files:
+	db_rollback();
+	if (!linked_before)
+		blob_remove(img->fingerprint);
+	return -1;
+fail:
+	db_rollback();
+	return -1;
+}
+
+/* ---- aliases ---- */
+
+static void
+reply_alias(uint64_t reqid, const struct alias *a)
+{
+	struct child *fe = proc_frontend();
+	char etag[65];
+	struct imsg_alias_info m = {
+		.name = (char *)a->name, .description = (char *)a->description,
+		.target = (char *)a->target, .type = "container", .etag = etag,
+	};
+
+	alias_etag(a, etag);
+	if (fe)
+		proc_send(fe, IMSG_ALIAS_INFO, reqid, &m, -1);
+}
+
+struct alias_ctx {
+	uint64_t reqid;
+	uint32_t n;
+};
+
+static int
+alias_one(struct alias *a, void *arg)
+{
+	struct alias_ctx *c = arg;
+
+	reply_alias(c->reqid, a);
+	c->n++;
+	return 0;
+}
+
+static void
+alias_list(uint64_t reqid, struct imsg_alias_list_req *r)
+{
+	struct child *fe = proc_frontend();
+	struct alias_ctx c = { reqid, 0 };
+	struct imsg_list_end end;
+	int64_t pid;
+
+	if (project(reqid, r->project, &pid) == -1)
+		return;
+	db_alias_list(pid, alias_one, &c);
+	end.count = c.n;
+	if (fe)
+		proc_send(fe, IMSG_LIST_END, reqid, &end, -1);
+}
+
+static int
+alias_lookup(uint64_t reqid, const char *proj, const char *name,
+    int64_t *pid, struct alias *a)
+{
+	if (project(reqid, proj, pid) == -1)
+		return -1;
+	if (db_alias_get(*pid, name, a) != DB_OK) {
+		api_reply_err(reqid, 404, "Image alias not found");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+alias_get(uint64_t reqid, struct imsg_alias_req *r)
+{
+	struct alias a;
+	int64_t pid;
+
+	if (alias_lookup(reqid, r->project, r->name, &pid, &a) == 0)
+		reply_alias(reqid, &a);
+}
+
+/* The alias target: an image of this project, by fingerprint or prefix. */
+static int
+alias_target(uint64_t reqid, int64_t pid, const char *ref, int64_t *id,
+    int64_t keep)
+{
+	struct image img;
+	int rc = db_image_resolve(pid, ref, &img);
+	int n;
+
+	if (rc != DB_OK) {
+		if (rc == DB_AMBIGUOUS)
+			image_free(&img);
+		reply_db(reqid, rc, "Image");
+		return -1;
+	}
+	*id = img.id;
+	image_free(&img);
+	n = db_alias_count(*id);
+	if (*id != keep && n >= LIM_ALIASES_PER_IMAGE) {
+		api_reply_err(reqid, 400, "An image has at most %d aliases",
+		    LIM_ALIASES_PER_IMAGE);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+alias_create(uint64_t reqid, struct imsg_alias_create_req *r)
+{
+	struct alias a;
+	char src[512];
+	int64_t pid, id;
+
+	if (project(reqid, r->project, &pid) == -1)
+		return;
+	if (r->type[0] && strcmp(r->type, "container") != 0) {
+		api_reply_err(reqid, 400, "Unsupported alias type \"%s\"",
+		    r->type);
+		return;
+	}
+	if (db_alias_get(pid, r->name, &a) == DB_OK) {
+		api_reply_err(reqid, 409, "Alias \"%s\" already exists",
+		    r->name);
+		return;
+	}
+	if (alias_target(reqid, pid, r->target, &id, -1) == -1)
+		return;
+	if (db_alias_insert(pid, r->name, r->description, id) != DB_OK) {
+		reply_db(reqid, DB_ERROR, "");
+		return;
+	}
+	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->name);
+	reply_ok(reqid, src);
+	db_alias_get(pid, r->name, &a);
+	api_lifecycle(r->project, "image-alias-created", src, r->requestor,
+	    "target", a.target);
+	audit("image-alias-created", "project", r->project, "alias", r->name,
+	    "target", a.target, "requestor", r->requestor, NULL);
+}
+
+static void
+alias_update(uint64_t reqid, struct imsg_alias_update_req *r)
+{
+	struct alias a;
+	char etag[65], src[512];
+	const char *desc;
+	int64_t pid, id;
+	int put = r->mode == UPD_PUT;
+
+	if (alias_lookup(reqid, r->project, r->name, &pid, &a) == -1)
+		return;
+	alias_etag(&a, etag);
+	if (r->if_match[0] && strcmp(r->if_match, etag) != 0) {
+		api_reply_err(reqid, 412, "ETag doesn't match: the alias "
+		    "changed since it was read");
+		return;
+	}
+	if (put && !(r->set & UPD_TARGET)) {
+		api_reply_err(reqid, 400, "The target field is required");
+		return;
+	}
+	id = a.image_id;
+	if ((r->set & UPD_TARGET) && alias_target(reqid, pid, r->target, &id,
+	    a.image_id) == -1)
+		return;
+	desc = put || (r->set & UPD_DESCRIPTION) ? r->description :
+	    a.description;
+	if (db_alias_update(a.id, id, desc) != DB_OK) {
+		reply_db(reqid, DB_ERROR, "");
+		return;
+	}
+	reply_ok(reqid, NULL);
+	db_alias_get(pid, r->name, &a);
+	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->name);
+	api_lifecycle(r->project, "image-alias-updated", src, r->requestor,
+	    "target", a.target);
+	audit("image-alias-updated", "project", r->project, "alias", r->name,
+	    "target", a.target, "requestor", r->requestor, NULL);
+}
+
+static void
+alias_rename(uint64_t reqid, struct imsg_alias_rename_req *r)
+{
+	struct alias a, b;
+	char src[512];
+	int64_t pid;
+
+	if (project(reqid, r->project, &pid) == -1)
+		return;
+	if (db_alias_get(pid, r->new_name, &b) == DB_OK) {
+		api_reply_err(reqid, 409, "Alias \"%s\" already exists",
+		    r->new_name);
+		return;
+	}
+	if (alias_lookup(reqid, r->project, r->name, &pid, &a) == -1)
+		return;
+	if (db_alias_rename(a.id, r->new_name) != DB_OK) {
+		reply_db(reqid, DB_ERROR, "");
+		return;
+	}
+	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->new_name);
+	reply_ok(reqid, src);
+	api_lifecycle(r->project, "image-alias-renamed", src, r->requestor,
+	    "old_name", r->name);
+	audit("image-alias-renamed", "project", r->project, "alias",
+	    r->new_name, "old_name", r->name, "requestor", r->requestor, NULL);
+}
+
+static void
+alias_delete(uint64_t reqid, struct imsg_alias_req *r)
+{
+	struct alias a;
+	char src[512];
+	int64_t pid;
+
+	if (alias_lookup(reqid, r->project, r->name, &pid, &a) == -1)
+		return;
+	if (db_alias_delete(a.id) != DB_OK) {
+		reply_db(reqid, DB_ERROR, "");
+		return;
+	}
+	reply_ok(reqid, NULL);
+	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->name);
+	api_lifecycle(r->project, "image-alias-deleted", src, r->requestor,
+	    NULL, NULL);
+	audit("image-alias-deleted", "project", r->project, "alias", r->name,
+	    "requestor", r->requestor, NULL);
+}
+
+void
+api_frontend_ready(struct child *fe)
+{
+	struct imsg_listen l = { .kind = 0, .name = "unix" };
+	struct imsg_server_info si = {
+		.version = "0.1", .server_name = S->server_name,
+		.architectures = S->archs, .narchitectures = S->narchs,
+	};
+	int fd = dup(S->unix_fd);
+
+	/* The frontend only ever gets sockets that already listen. */
+	if (fd == -1 || proc_send(fe, IMSG_LISTEN, 0, &l, fd) == -1 ||
+	    proc_send(fe, IMSG_SERVER_INFO, 0, &si, -1) == -1)
+		return;
+	ops_resend();
+}
+
+void
+api_dispatch(struct child *fe, struct ipc_msg *m)
+{
+	union imsg_any *a = &m->m;
+
+	(void)fe;
+	switch (m->type) {
+	case IMSG_IMAGES_LIST_REQ:
+		images_list(m->id, &a->images_list_req);
+		break;
+	case IMSG_IMAGE_GET_REQ:
+		image_get(m->id, &a->image_ref_req);
+		break;
+	case IMSG_IMAGE_UPDATE_REQ:
+		image_update(m->id, &a->image_update_req);
+		break;
+	case IMSG_IMAGE_DELETE_REQ:
+		image_delete(m->id, &a->image_ref_req);
+		break;
+	case IMSG_IMAGE_EXPORT_REQ:
+		image_export(m->id, &a->image_ref_req);
+		break;
+	case IMSG_ALIAS_LIST_REQ:
+		alias_list(m->id, &a->alias_list_req);
+		break;
+	case IMSG_ALIAS_GET_REQ:
+		alias_get(m->id, &a->alias_req);
+		break;
+	case IMSG_ALIAS_CREATE_REQ:
+		alias_create(m->id, &a->alias_create_req);
+		break;
+	case IMSG_ALIAS_UPDATE_REQ:
+		alias_update(m->id, &a->alias_update_req);
+		break;
+	case IMSG_ALIAS_RENAME_REQ:
+		alias_rename(m->id, &a->alias_rename_req);
+		break;
+	case IMSG_ALIAS_DELETE_REQ:
+		alias_delete(m->id, &a->alias_req);
+		break;
+	case IMSG_UPLOAD_BEGIN:
+		upload_begin(m->id, &a->upload_begin, m->fd);
+		m->fd = -1;
+		break;
+	case IMSG_UPLOAD_PART:
+		upload_part(m->id, &a->upload_part, m->fd);
+		m->fd = -1;
+		break;
+	case IMSG_UPLOAD_END:
+		upload_end(m->id, &a->upload_end);
+		break;
+	default:
+		/* The table lets the frontend send nothing else. */
+		proc_kill(fe, "unexpected record");
+	}
+}

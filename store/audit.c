@@ -1,0 +1,121 @@
+/*
+ * <state>/audit.log: append-only JSON lines, hash-chained. Each line has
+ * "prev", the sha256 of the previous line (zeros for the first), so that a
+ * line removed or changed later breaks the chain (tests/integration checks
+ * it with a few lines of shell).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc/log.h"
+#include "store/store.h"
+
+static int audit_fd = -1;
+static char prev[65];
+
+static void
+sha256_hex(const void *data, size_t len, char out[65])
+{
+	uint8_t md[32];
+	unsigned int mdlen = 0;
+
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	hex_encode(md, 32, out);
+}
+
+/* The hash of the last line already in the file. */
+static int
+load_prev(int fd)
+{
+	char buf[65536];
+	struct stat st;
+	off_t off;
+	ssize_t n;
+	char *end, *start;
+
+	memset(prev, '0', 64);
+	prev[64] = '\0';
+	if (fstat(fd, &st) == -1)
+		return -1;
+	if (st.st_size == 0)
+		return 0;
+	off = st.st_size > (off_t)sizeof(buf) ? st.st_size -
+	    (off_t)sizeof(buf) : 0;
+	n = pread(fd, buf, sizeof(buf), off);
+	if (n <= 0 || buf[n - 1] != '\n') {
+		errno = EINVAL;	/* a torn last line: say so, do not guess */
+		return -1;
+	}
+	end = buf + n - 1;
+	*end = '\0';
+	start = strrchr(buf, '\n');
+	start = start ? start + 1 : buf;
+	sha256_hex(start, strlen(start), prev);
+	return 0;
+}
+
+int
+audit_open(const char *state, char *err, size_t errlen)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/audit.log", state);
+	audit_fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	if (audit_fd == -1 || load_prev(audit_fd) == -1) {
+		snprintf(err, errlen, "%s: %s", path, errno == EINVAL ?
+		    "last line is incomplete" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+audit(const char *event, ...)
+{
+	json_t *o = json_object();
+	char stamp[40];
+	struct timespec ts;
+	struct tm tm;
+	const char *k, *v;
+	va_list ap;
+	char *line;
+	size_t len;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+	json_object_set_new(o, "time", json_string(stamp));
+	json_object_set_new(o, "event", json_string(event));
+	va_start(ap, event);
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		v = va_arg(ap, const char *);
+		json_object_set_new(o, k, json_string(v ? v : ""));
+	}
+	va_end(ap);
+	json_object_set_new(o, "prev", json_string(prev));
+	line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_ENSURE_ASCII);
+	json_decref(o);
+	if (line == NULL)
+		return;
+	len = strlen(line);
+	sha256_hex(line, len, prev);
+	line = realloc(line, len + 2);
+	line[len] = '\n';
+	if (audit_fd == -1 || write(audit_fd, line, len + 1) !=
+	    (ssize_t)(len + 1))
+		log_warn("audit log write (%s)", event);
+	free(line);
+}

@@ -1,0 +1,162 @@
+/*
+ * The configuration file: a flat YAML mapping ("key: value" lines, "#"
+ * comments), read once at start. Every key is optional; the embedded
+ * defaults are below and in policy/limits.h.
+ *
+ *	frontend_user: imgd-frontend	system users of the children
+ *	fetcher_user: imgd-fetcher
+ *	unpacker_user: imgd-unpacker
+ *	socket_group: lxd		group of unix.socket (default root's)
+ *	socket_mode: 0660
+ *	upload_max: 8G			per image part
+ *	unpacker_timeout: 900		seconds of wall clock per job
+ *	unpackers_per_project: 2
+ *	debug: false
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/limits.h"
+#include "store/store.h"
+
+void
+config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->users[0], sizeof(c->users[0]), "imgd-frontend");
+	snprintf(c->users[1], sizeof(c->users[1]), "imgd-fetcher");
+	snprintf(c->users[2], sizeof(c->users[2]), "imgd-unpacker");
+	c->socket_mode = 0660;
+	c->upload_max = LIM_IMAGE_PART_MAX;
+	c->unpacker_timeout = LIM_UNPACKER_WALL_SECONDS;
+	c->unpackers_per_project = LIM_UNPACKER_PER_TENANT;
+}
+
+static int
+parse_u64(const char *v, uint64_t *out, int suffixes, int base)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(v, &end, base);
+	if (errno || end == v || v[0] == '-')
+		return -1;
+	if (suffixes && *end) {
+		uint64_t m = *end == 'K' ? KiB : *end == 'M' ? MiB :
+		    *end == 'G' ? GiB : 0;
+		if (m == 0 || end[1] != '\0' || n > UINT64_MAX / m)
+			return -1;
+		n *= m;
+	} else if (*end)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	if (e - s >= 2 && ((s[0] == '"' && e[-1] == '"') ||
+	    (s[0] == '\'' && e[-1] == '\''))) {
+		e[-1] = '\0';
+		s++;
+	}
+	return s;
+}
+
+static int
+set_key(struct config *c, const char *k, const char *v, char *err,
+    size_t errlen)
+{
+	static const char *users[] = { "frontend_user", "fetcher_user",
+		"unpacker_user" };
+	uint64_t n;
+
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(k, users[i]) == 0) {
+			if (strlen(v) >= sizeof(c->users[i]) || !*v)
+				goto bad;
+			snprintf(c->users[i], sizeof(c->users[i]), "%s", v);
+			return 0;
+		}
+	if (strcmp(k, "socket_group") == 0) {
+		if (strlen(v) >= sizeof(c->socket_group))
+			goto bad;
+		snprintf(c->socket_group, sizeof(c->socket_group), "%s", v);
+	} else if (strcmp(k, "socket_mode") == 0) {
+		if (parse_u64(v, &n, 0, 8) == -1 || n > 0777 || (n & 07))
+			goto bad;
+		c->socket_mode = (unsigned)n;
+	} else if (strcmp(k, "upload_max") == 0) {
+		if (parse_u64(v, &n, 1, 10) == -1 || n == 0)
+			goto bad;
+		c->upload_max = n;
+	} else if (strcmp(k, "unpacker_timeout") == 0) {
+		if (parse_u64(v, &n, 0, 10) == -1 || n == 0 || n > 86400)
+			goto bad;
+		c->unpacker_timeout = (unsigned)n;
+	} else if (strcmp(k, "unpackers_per_project") == 0) {
+		if (parse_u64(v, &n, 0, 10) == -1 || n == 0 || n > 64)
+			goto bad;
+		c->unpackers_per_project = (unsigned)n;
+	} else if (strcmp(k, "debug") == 0) {
+		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+			goto bad;
+		c->debug = strcmp(v, "true") == 0;
+	} else {
+		snprintf(err, errlen, "unknown key \"%s\"", k);
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "bad value for %s: \"%s\"", k, v);
+	return -1;
+}
+
+int
+config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	char line[1024], sub[900];
+	FILE *f;
+	int lineno = 0, rc = 0;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		char *hash, *colon, *k;
+
+		lineno++;
+		if ((hash = strchr(line, '#')) != NULL)
+			*hash = '\0';
+		k = trim(line);
+		if (*k == '\0' || strcmp(k, "---") == 0)
+			continue;
+		if ((colon = strchr(k, ':')) == NULL) {
+			snprintf(err, errlen, "line %d: expected key: value",
+			    lineno);
+			rc = -1;
+			break;
+		}
+		*colon = '\0';
+		if (set_key(c, trim(k), trim(colon + 1), sub,
+		    sizeof(sub)) == -1) {
+			snprintf(err, errlen, "line %d: %s", lineno, sub);
+			rc = -1;
+		}
+	}
+	fclose(f);
+	return rc;
+}

@@ -1,0 +1,594 @@
+/*
+ * The store's sqlite database (WAL): projects, images, their properties and
+ * aliases. Only the store opens it. Every image and alias belongs to a
+ * project ("default" unless the API says otherwise).
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipc/log.h"
+#include "store/store.h"
+
+static sqlite3 *db;
+
+static const char schema[] =
+    "PRAGMA foreign_keys = ON;"
+    "CREATE TABLE IF NOT EXISTS projects ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE);"
+    "INSERT OR IGNORE INTO projects (id, name) VALUES (1, 'default');"
+    "CREATE TABLE IF NOT EXISTS images ("
+    "  id INTEGER PRIMARY KEY,"
+    "  project_id INTEGER NOT NULL REFERENCES projects(id)"
+    "    ON DELETE CASCADE,"
+    "  fingerprint TEXT NOT NULL CHECK (length(fingerprint) = 64),"
+    "  filename TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  public INTEGER NOT NULL,"
+    "  auto_update INTEGER NOT NULL,"
+    "  cached INTEGER NOT NULL DEFAULT 0,"
+    "  split INTEGER NOT NULL,"
+    "  architecture TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  uploaded_at INTEGER NOT NULL,"
+    "  last_used_at INTEGER NOT NULL DEFAULT 0,"
+    "  compression0 TEXT NOT NULL,"
+    "  compression1 TEXT NOT NULL,"
+    "  UNIQUE (project_id, fingerprint));"
+    "CREATE INDEX IF NOT EXISTS images_fingerprint ON images (fingerprint);"
+    "CREATE TABLE IF NOT EXISTS image_properties ("
+    "  image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (image_id, key));"
+    "CREATE TABLE IF NOT EXISTS image_aliases ("
+    "  id INTEGER PRIMARY KEY,"
+    "  project_id INTEGER NOT NULL REFERENCES projects(id)"
+    "    ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+    "  description TEXT NOT NULL,"
+    "  UNIQUE (project_id, name));"
+    "CREATE INDEX IF NOT EXISTS image_aliases_image ON image_aliases "
+    "  (image_id);";
+
+/* Prepared statements, cached by the address of their SQL literal. */
+static struct {
+	const char *sql;
+	sqlite3_stmt *st;
+} cache[64];
+
+static sqlite3_stmt *
+stmt(const char *sql)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cache) / sizeof(cache[0]) && cache[i].sql;
+	    i++)
+		if (cache[i].sql == sql) {
+			sqlite3_reset(cache[i].st);
+			sqlite3_clear_bindings(cache[i].st);
+			return cache[i].st;
+		}
+	if (i == sizeof(cache) / sizeof(cache[0]))
+		fatalx("%s: statement cache full", __func__);
+	if (sqlite3_prepare_v2(db, sql, -1, &cache[i].st, NULL) != SQLITE_OK)
+		fatalx("%s: %s: %s", __func__, sql, sqlite3_errmsg(db));
+	cache[i].sql = sql;
+	return cache[i].st;
+}
+
+const char *
+db_errmsg(void)
+{
+	return sqlite3_errmsg(db);
+}
+
+int
+db_open(const char *path, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = NORMAL;", NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, msg ? msg : "?");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+void
+db_close(void)
+{
+	for (size_t i = 0; i < sizeof(cache) / sizeof(cache[0]); i++)
+		if (cache[i].st)
+			sqlite3_finalize(cache[i].st);
+	sqlite3_close(db);
+	db = NULL;
+}
+
+static int
+exec(const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+int
+db_begin(void)
+{
+	return exec("BEGIN IMMEDIATE");
+}
+
+int
+db_commit(void)
+{
+	return exec("COMMIT");
+}
+
+void
+db_rollback(void)
+{
+	exec("ROLLBACK");
+}
+
+int
+db_project_id(const char *name, int64_t *id)
+{
+	sqlite3_stmt *s = stmt("SELECT id FROM projects WHERE name = ?");
+
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return DB_NOTFOUND;
+	*id = sqlite3_column_int64(s, 0);
+	return DB_OK;
+}
+
+static void
+copy_col(sqlite3_stmt *s, int col, char *dst, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	snprintf(dst, len, "%s", t ? (const char *)t : "");
+}
+
+static char *
+dup_col(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	char *d = strdup(t ? (const char *)t : "");
+
+	if (d == NULL)
+		fatal("strdup");
+	return d;
+}
+
+void
+image_free(struct image *img)
+{
+	for (uint32_t i = 0; i < img->nprops; i++) {
+		free(img->props[i].key);
+		free(img->props[i].value);
+	}
+	for (uint32_t i = 0; i < img->naliases; i++) {
+		free(img->aliases[i].key);
+		free(img->aliases[i].value);
+	}
+	free(img->props);
+	free(img->aliases);
+	img->props = img->aliases = NULL;
+	img->nprops = img->naliases = 0;
+}
+
+/* Replaces the properties with a copy of kv. */
+int
+image_set_props(struct image *img, const struct ipc_kv *kv, uint32_t n)
+{
+	struct ipc_kv *p = calloc(n + 1, sizeof(*p));
+
+	if (p == NULL)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		p[i].key = strdup(kv[i].key);
+		p[i].value = strdup(kv[i].value);
+		if (p[i].key == NULL || p[i].value == NULL)
+			fatal("strdup");
+	}
+	for (uint32_t i = 0; i < img->nprops; i++) {
+		free(img->props[i].key);
+		free(img->props[i].value);
+	}
+	free(img->props);
+	img->props = p;
+	img->nprops = n;
+	return 0;
+}
+
+#define IMAGE_COLS                                                       \
+	"id, project_id, fingerprint, filename, size, public, auto_update, " \
+	"cached, split, architecture, type, created_at, expires_at, "        \
+	"uploaded_at, last_used_at, compression0, compression1"
+
+static void
+row_to_image(sqlite3_stmt *s, struct image *img)
+{
+	memset(img, 0, sizeof(*img));
+	img->id = sqlite3_column_int64(s, 0);
+	img->project_id = sqlite3_column_int64(s, 1);
+	copy_col(s, 2, img->fingerprint, sizeof(img->fingerprint));
+	copy_col(s, 3, img->filename, sizeof(img->filename));
+	img->size = (uint64_t)sqlite3_column_int64(s, 4);
+	img->public = sqlite3_column_int(s, 5);
+	img->auto_update = sqlite3_column_int(s, 6);
+	img->cached = sqlite3_column_int(s, 7);
+	img->split = sqlite3_column_int(s, 8);
+	copy_col(s, 9, img->architecture, sizeof(img->architecture));
+	copy_col(s, 10, img->type, sizeof(img->type));
+	img->created_at = sqlite3_column_int64(s, 11);
+	img->expires_at = sqlite3_column_int64(s, 12);
+	img->uploaded_at = sqlite3_column_int64(s, 13);
+	img->last_used_at = sqlite3_column_int64(s, 14);
+	copy_col(s, 15, img->compression[0], sizeof(img->compression[0]));
+	copy_col(s, 16, img->compression[1], sizeof(img->compression[1]));
+}
+
+/* Properties (by key) and aliases (by name) of one image. */
+static int
+load_lists(struct image *img)
+{
+	sqlite3_stmt *s;
+	size_t cap;
+
+	s = stmt("SELECT count(*) FROM image_properties WHERE image_id = ?");
+	sqlite3_bind_int64(s, 1, img->id);
+	cap = sqlite3_step(s) == SQLITE_ROW ?
+	    (size_t)sqlite3_column_int64(s, 0) : 0;
+	img->props = calloc(cap + 1, sizeof(*img->props));
+	s = stmt("SELECT key, value FROM image_properties WHERE image_id = ? "
+	    "ORDER BY key");
+	sqlite3_bind_int64(s, 1, img->id);
+	while (img->props && img->nprops < cap && sqlite3_step(s) ==
+	    SQLITE_ROW) {
+		img->props[img->nprops].key = dup_col(s, 0);
+		img->props[img->nprops++].value = dup_col(s, 1);
+	}
+	s = stmt("SELECT count(*) FROM image_aliases WHERE image_id = ?");
+	sqlite3_bind_int64(s, 1, img->id);
+	cap = sqlite3_step(s) == SQLITE_ROW ?
+	    (size_t)sqlite3_column_int64(s, 0) : 0;
+	img->aliases = calloc(cap + 1, sizeof(*img->aliases));
+	s = stmt("SELECT name, description FROM image_aliases WHERE "
+	    "image_id = ? ORDER BY name");
+	sqlite3_bind_int64(s, 1, img->id);
+	while (img->aliases && img->naliases < cap && sqlite3_step(s) ==
+	    SQLITE_ROW) {
+		img->aliases[img->naliases].key = dup_col(s, 0);
+		img->aliases[img->naliases++].value = dup_col(s, 1);
+	}
+	return img->props && img->aliases ? DB_OK : DB_ERROR;
+}
+
+/*
+ * An image by full fingerprint or unique prefix. The reference is hex only
+ * (checked by the IPC layer), and the prefix is a range, not a LIKE: no
+ * wildcard can match more than the user typed.
+ */
+int
+db_image_resolve(int64_t project, const char *ref, struct image *img)
+{
+	sqlite3_stmt *s = stmt("SELECT " IMAGE_COLS " FROM images WHERE "
+	    "project_id = ?1 AND fingerprint >= ?2 AND fingerprint < ?3 "
+	    "ORDER BY fingerprint LIMIT 2");
+	char upper[72];
+	int rc;
+
+	snprintf(upper, sizeof(upper), "%sg", ref); /* 'g' follows 'f' */
+	sqlite3_bind_int64(s, 1, project);
+	sqlite3_bind_text(s, 2, ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, upper, -1, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW)
+		return rc == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
+	row_to_image(s, img);
+	if (sqlite3_step(s) == SQLITE_ROW && strlen(ref) < 64)
+		return DB_AMBIGUOUS;
+	return load_lists(img);
+}
+
+int
+db_image_by_fp(int64_t project, const char *fp, struct image *img)
+{
+	sqlite3_stmt *s = stmt("SELECT " IMAGE_COLS " FROM images WHERE "
+	    "project_id = ? AND fingerprint = ?");
+
+	sqlite3_bind_int64(s, 1, project);
+	sqlite3_bind_text(s, 2, fp, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return DB_NOTFOUND;
+	row_to_image(s, img);
+	return load_lists(img);
+}
+
+int
+db_images_list(int64_t project, int (*cb)(struct image *, void *),
+    void *arg)
+{
+	sqlite3_stmt *s;
+	int64_t *ids;
+	size_t n = 0, cap;
+	int rc = DB_OK;
+
+	s = stmt("SELECT count(*) FROM images WHERE project_id = ?");
+	sqlite3_bind_int64(s, 1, project);
+	cap = sqlite3_step(s) == SQLITE_ROW ?
+	    (size_t)sqlite3_column_int64(s, 0) : 0;
+	if ((ids = calloc(cap + 1, sizeof(*ids))) == NULL)
+		return DB_ERROR;
+	s = stmt("SELECT id FROM images WHERE project_id = ? "
+	    "ORDER BY fingerprint");
+	sqlite3_bind_int64(s, 1, project);
+	while (n < cap && sqlite3_step(s) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(s, 0);
+	for (size_t i = 0; i < n && rc == DB_OK; i++) {
+		struct image img;
+
+		s = stmt("SELECT " IMAGE_COLS " FROM images WHERE id = ?");
+		sqlite3_bind_int64(s, 1, ids[i]);
+		if (sqlite3_step(s) != SQLITE_ROW)
+			continue;
+		row_to_image(s, &img);
+		if (load_lists(&img) == DB_OK && cb(&img, arg) != 0)
+			rc = DB_ERROR;
+		image_free(&img);
+	}
+	free(ids);
+	return rc;
+}
+
+static int
+insert_props(const struct image *img)
+{
+	sqlite3_stmt *s;
+
+	s = stmt("DELETE FROM image_properties WHERE image_id = ?");
+	sqlite3_bind_int64(s, 1, img->id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return DB_ERROR;
+	for (uint32_t i = 0; i < img->nprops; i++) {
+		s = stmt("INSERT OR REPLACE INTO image_properties "
+		    "(image_id, key, value) VALUES (?, ?, ?)");
+		sqlite3_bind_int64(s, 1, img->id);
+		sqlite3_bind_text(s, 2, img->props[i].key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, img->props[i].value, -1,
+		    SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return DB_ERROR;
+	}
+	return DB_OK;
+}
+
+int
+db_image_insert(int64_t project, struct image *img)
+{
+	sqlite3_stmt *s = stmt("INSERT INTO images (project_id, fingerprint, "
+	    "filename, size, public, auto_update, cached, split, "
+	    "architecture, type, created_at, expires_at, uploaded_at, "
+	    "last_used_at, compression0, compression1) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, project);
+	sqlite3_bind_text(s, 2, img->fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, img->filename, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (int64_t)img->size);
+	sqlite3_bind_int(s, 5, img->public);
+	sqlite3_bind_int(s, 6, img->auto_update);
+	sqlite3_bind_int(s, 7, img->cached);
+	sqlite3_bind_int(s, 8, img->split);
+	sqlite3_bind_text(s, 9, img->architecture, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, img->type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 11, img->created_at);
+	sqlite3_bind_int64(s, 12, img->expires_at);
+	sqlite3_bind_int64(s, 13, img->uploaded_at);
+	sqlite3_bind_int64(s, 14, img->last_used_at);
+	sqlite3_bind_text(s, 15, img->compression[0], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 16, img->compression[1], -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_CONSTRAINT)
+		return DB_CONFLICT;
+	if (rc != SQLITE_DONE)
+		return DB_ERROR;
+	img->id = sqlite3_last_insert_rowid(db);
+	img->project_id = project;
+	return insert_props(img);
+}
+
+/* The mutable fields only: architecture and dates never change. */
+int
+db_image_update(const struct image *img)
+{
+	sqlite3_stmt *s = stmt("UPDATE images SET public = ?, auto_update = "
+	    "?, expires_at = ? WHERE id = ?");
+
+	sqlite3_bind_int(s, 1, img->public);
+	sqlite3_bind_int(s, 2, img->auto_update);
+	sqlite3_bind_int64(s, 3, img->expires_at);
+	sqlite3_bind_int64(s, 4, img->id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return DB_ERROR;
+	return insert_props(img);
+}
+
+int
+db_image_delete(int64_t image_id)
+{
+	sqlite3_stmt *s = stmt("DELETE FROM images WHERE id = ?");
+
+	sqlite3_bind_int64(s, 1, image_id);
+	return sqlite3_step(s) == SQLITE_DONE ? DB_OK : DB_ERROR;
+}
+
+int
+db_fp_refs(const char *fp)
+{
+	sqlite3_stmt *s = stmt("SELECT count(*) FROM images WHERE "
+	    "fingerprint = ?");
+
+	sqlite3_bind_text(s, 1, fp, -1, SQLITE_STATIC);
+	return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+}
+
+int
+db_fp_all(int (*cb)(const char *fp, int split, void *), void *arg)
+{
+	sqlite3_stmt *s = stmt("SELECT DISTINCT fingerprint, split FROM "
+	    "images");
+	char (*fps)[65] = NULL;
+	int *splits = NULL;
+	size_t n = 0, cap = 0;
+
+	/* Collected first: the callback may change the table. */
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			fps = realloc(fps, cap * sizeof(*fps));
+			splits = realloc(splits, cap * sizeof(*splits));
+			if (fps == NULL || splits == NULL)
+				fatal("realloc");
+		}
+		copy_col(s, 0, fps[n], sizeof(fps[n]));
+		splits[n++] = sqlite3_column_int(s, 1);
+	}
+	for (size_t i = 0; i < n; i++)
+		cb(fps[i], splits[i], arg);
+	free(fps);
+	free(splits);
+	return DB_OK;
+}
+
+int
+db_fp_forget(const char *fp)
+{
+	sqlite3_stmt *s = stmt("DELETE FROM images WHERE fingerprint = ?");
+
+	sqlite3_bind_text(s, 1, fp, -1, SQLITE_STATIC);
+	return sqlite3_step(s) == SQLITE_DONE ? DB_OK : DB_ERROR;
+}
+
+static void
+row_to_alias(sqlite3_stmt *s, struct alias *a)
+{
+	a->id = sqlite3_column_int64(s, 0);
+	copy_col(s, 1, a->name, sizeof(a->name));
+	copy_col(s, 2, a->description, sizeof(a->description));
+	copy_col(s, 3, a->target, sizeof(a->target));
+	a->image_id = sqlite3_column_int64(s, 4);
+}
+
+#define ALIAS_COLS                                                  \
+	"a.id, a.name, a.description, i.fingerprint, a.image_id FROM " \
+	"image_aliases a JOIN images i ON i.id = a.image_id "
+
+int
+db_alias_get(int64_t project, const char *name, struct alias *a)
+{
+	sqlite3_stmt *s = stmt("SELECT " ALIAS_COLS
+	    "WHERE a.project_id = ? AND a.name = ?");
+
+	sqlite3_bind_int64(s, 1, project);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return DB_NOTFOUND;
+	row_to_alias(s, a);
+	return DB_OK;
+}
+
+int
+db_alias_list(int64_t project, int (*cb)(struct alias *, void *), void *arg)
+{
+	sqlite3_stmt *s = stmt("SELECT " ALIAS_COLS
+	    "WHERE a.project_id = ? ORDER BY a.name");
+	struct alias a;
+
+	sqlite3_bind_int64(s, 1, project);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		row_to_alias(s, &a);
+		if (cb(&a, arg) != 0)
+			return DB_ERROR;
+	}
+	return DB_OK;
+}
+
+int
+db_alias_insert(int64_t project, const char *name, const char *desc,
+    int64_t image_id)
+{
+	sqlite3_stmt *s = stmt("INSERT INTO image_aliases (project_id, name, "
+	    "image_id, description) VALUES (?, ?, ?, ?)");
+	int rc;
+
+	sqlite3_bind_int64(s, 1, project);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, image_id);
+	sqlite3_bind_text(s, 4, desc, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_CONSTRAINT)
+		return DB_CONFLICT;
+	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+}
+
+int
+db_alias_update(int64_t alias_id, int64_t image_id, const char *desc)
+{
+	sqlite3_stmt *s = stmt("UPDATE image_aliases SET image_id = ?, "
+	    "description = ? WHERE id = ?");
+
+	sqlite3_bind_int64(s, 1, image_id);
+	sqlite3_bind_text(s, 2, desc, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, alias_id);
+	return sqlite3_step(s) == SQLITE_DONE ? DB_OK : DB_ERROR;
+}
+
+int
+db_alias_rename(int64_t alias_id, const char *new_name)
+{
+	sqlite3_stmt *s = stmt("UPDATE image_aliases SET name = ? WHERE "
+	    "id = ?");
+	int rc;
+
+	sqlite3_bind_text(s, 1, new_name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, alias_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_CONSTRAINT)
+		return DB_CONFLICT;
+	return rc == SQLITE_DONE ? DB_OK : DB_ERROR;
+}
+
+int
+db_alias_delete(int64_t alias_id)
+{
+	sqlite3_stmt *s = stmt("DELETE FROM image_aliases WHERE id = ?");
+
+	sqlite3_bind_int64(s, 1, alias_id);
+	return sqlite3_step(s) == SQLITE_DONE ? DB_OK : DB_ERROR;
+}
+
+int
+db_alias_count(int64_t image_id)
+{
+	sqlite3_stmt *s = stmt("SELECT count(*) FROM image_aliases WHERE "
+	    "image_id = ?");
+
+	sqlite3_bind_int64(s, 1, image_id);
+	return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+}

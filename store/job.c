@@ -1,0 +1,335 @@
+/*
+ * Unpacker jobs: one sandboxed imgd-unpacker process per validation, given
+ * read-only fds of the uploaded parts. Its answer is a claim: the records
+ * must come in order (META, TEMPLATE x ntemplates, DONE, or FAIL), once,
+ * on the channel of the child that runs this job, and the store re-checks
+ * what it will act on. A job that outlives its wall-clock budget is killed.
+ * At most cfg.unpackers_per_project jobs run per project; the rest wait.
+ */
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <unistd.h>
+
+#include "ipc/log.h"
+#include "store/store.h"
+#include "unpacker/validate.h"
+
+enum { JOB_QUEUED, JOB_RUNNING, JOB_FINISHED };
+
+struct job {
+	TAILQ_ENTRY(job) entry;
+	int state;
+	char project[LIM_PROJECT_NAME_MAX + 1];
+	int fds[2];
+	uint64_t sizes[2];
+	int nparts;
+	void (*done)(void *, const char *, const struct job_result *);
+	void *arg;
+	struct child *child;
+	struct event *ev_timeout;
+	int got_meta;
+	uint32_t templates;
+	struct job_result res;
+	char arch[LIM_ARCH_NAME_MAX + 1];
+	const char *fail;	/* set when the job cannot run at all */
+};
+
+static TAILQ_HEAD(, job) jobs = TAILQ_HEAD_INITIALIZER(jobs);
+
+static void job_run(struct job *j);
+
+static void
+result_free(struct job_result *r)
+{
+	for (uint32_t i = 0; i < r->meta.nproperties; i++) {
+		free(r->meta.properties[i].key);
+		free(r->meta.properties[i].value);
+	}
+	free(r->meta.properties);
+	r->meta.properties = NULL;
+	r->meta.nproperties = 0;
+}
+
+static void
+job_free(struct job *j)
+{
+	TAILQ_REMOVE(&jobs, j, entry);
+	for (int i = 0; i < 2; i++)
+		if (j->fds[i] != -1)
+			close(j->fds[i]);
+	if (j->ev_timeout)
+		event_free(j->ev_timeout);
+	if (j->child)
+		j->child->job = NULL;
+	result_free(&j->res);
+	free(j);
+}
+
+static int
+running(const char *project)
+{
+	struct job *j;
+	int n = 0;
+
+	TAILQ_FOREACH(j, &jobs, entry)
+		if (j->state == JOB_RUNNING && strcmp(j->project, project) == 0)
+			n++;
+	return n;
+}
+
+/* Starts the next waiting job of a project, if its turn has come. */
+static void
+job_next(const char *project)
+{
+	struct job *j;
+
+	TAILQ_FOREACH(j, &jobs, entry)
+		if (j->state == JOB_QUEUED && strcmp(j->project, project) == 0 &&
+		    running(project) < (int)S->cfg.unpackers_per_project) {
+			job_run(j);
+			return;
+		}
+}
+
+/* Reports once, frees the job, and lets the next one in. */
+static void
+job_end(struct job *j, const char *err)
+{
+	char project[sizeof(j->project)];
+
+	if (j->state == JOB_FINISHED)
+		return;
+	j->state = JOB_FINISHED;
+	snprintf(project, sizeof(project), "%s", j->project);
+	j->done(j->arg, err, err ? NULL : &j->res);
+	if (j->child) {
+		/* Done talking to it: it exits by itself, or is made to. */
+		j->child->job = NULL;
+		if (err)
+			proc_kill(j->child, "job failed");
+		j->child = NULL;
+	}
+	job_free(j);
+	job_next(project);
+}
+
+static void
+timeout_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct job *j = arg;
+
+	(void)fd;
+	(void)ev;
+	if (j->child)
+		proc_kill(j->child, "validation took too long");
+	job_end(j, "image validation timed out");
+}
+
+static void
+job_run(struct job *j)
+{
+	struct timeval tv = { S->cfg.unpacker_timeout, 0 };
+
+	j->state = JOB_RUNNING;
+	if (j->fail) {
+		job_end(j, j->fail);
+		return;
+	}
+	if ((j->child = proc_spawn(PROC_UNPACKER)) == NULL) {
+		job_end(j, "cannot start the unpacker");
+		return;
+	}
+	j->child->job = j;
+	/* The kick timer becomes the wall-clock watchdog. */
+	event_free(j->ev_timeout);
+	j->ev_timeout = evtimer_new(S->base, timeout_cb, j);
+	event_add(j->ev_timeout, &tv);
+}
+
+static void
+kick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct job *j = arg, *k;
+
+	(void)fd;
+	(void)ev;
+	/* The job may have been cancelled since. */
+	TAILQ_FOREACH(k, &jobs, entry)
+		if (k == j)
+			break;
+	if (k == NULL || j->state != JOB_QUEUED)
+		return;
+	if (running(j->project) < (int)S->cfg.unpackers_per_project)
+		job_run(j);
+	else
+		log_debug("job for %s waits for a free unpacker", j->project);
+}
+
+/*
+ * Queues a validation. done() is never called from here, only from the
+ * event loop: the caller may keep using its state after this returns.
+ */
+struct job *
+job_start(const char *project, int fds[2], uint64_t sizes[2], int nparts,
+    void (*done)(void *, const char *, const struct job_result *),
+    void *arg)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	struct timeval zero = { 0, 0 };
+
+	if (j == NULL)
+		fatal("calloc");
+	snprintf(j->project, sizeof(j->project), "%s", project);
+	for (int i = 0; i < 2; i++) {
+		j->fds[i] = i < nparts ? blob_reopen_ro(fds[i]) : -1;
+		j->sizes[i] = sizes[i];
+	}
+	j->nparts = nparts;
+	j->done = done;
+	j->arg = arg;
+	j->state = JOB_QUEUED;
+	TAILQ_INSERT_TAIL(&jobs, j, entry);
+	if (j->fds[0] == -1 || (nparts == 2 && j->fds[1] == -1)) {
+		log_warn("%s: reopen", __func__);
+		j->fail = "internal error: cannot reopen the upload";
+	}
+	j->ev_timeout = evtimer_new(S->base, kick_cb, j);
+	event_add(j->ev_timeout, &zero);
+	return j;
+}
+
+void
+job_cancel(struct job *j)
+{
+	if (j->child)
+		proc_kill(j->child, "job cancelled");
+	j->state = JOB_FINISHED;
+	job_free(j);
+}
+
+/* The sandbox is verified: hand over the read-only inputs. */
+void
+job_child_ready(struct child *c)
+{
+	struct job *j = c->job;
+
+	if (j == NULL) {
+		proc_kill(c, "no job");
+		return;
+	}
+	for (int i = 0; i < j->nparts; i++) {
+		struct imsg_unpack_input in = {
+			.part = j->nparts == 1 ? PART_UNIFIED :
+			    (i == 0 ? PART_METADATA : PART_ROOTFS),
+			.nparts = (uint8_t)j->nparts,
+			.size = j->sizes[i],
+		};
+		int fd = dup(j->fds[i]);
+
+		if (fd == -1 || proc_send(c, IMSG_UNPACK_INPUT, 1, &in, fd) ==
+		    -1) {
+			job_end(j, "internal error: cannot pass the upload");
+			return;
+		}
+	}
+}
+
+static int
+copy_meta(struct job *j, const struct imsg_unpack_meta *m, char *err,
+    size_t errlen)
+{
+	const char *canon = arch_canonical(m->architecture);
+	struct imsg_unpack_meta *r = &j->res.meta;
+
+	/* Re-checked here: the unpacker's word is not enough. */
+	if (canon == NULL || strcmp(canon, m->architecture) != 0) {
+		snprintf(err, errlen, "unpacker reported a non-canonical "
+		    "architecture");
+		return -1;
+	}
+	if (m->creation_date == 0) {
+		snprintf(err, errlen, "unpacker reported no creation date");
+		return -1;
+	}
+	snprintf(j->arch, sizeof(j->arch), "%s", canon);
+	*r = *m;
+	r->architecture = j->arch;
+	r->properties = calloc(m->nproperties + 1, sizeof(*r->properties));
+	if (r->properties == NULL)
+		fatal("calloc");
+	for (uint32_t i = 0; i < m->nproperties; i++) {
+		r->properties[i].key = strdup(m->properties[i].key);
+		r->properties[i].value = strdup(m->properties[i].value);
+		if (!r->properties[i].key || !r->properties[i].value)
+			fatal("strdup");
+	}
+	return 0;
+}
+
+void
+job_dispatch(struct child *c, struct ipc_msg *m)
+{
+	struct job *j = c->job;
+	char err[256];
+
+	if (j == NULL) {
+		proc_kill(c, "record for no job");
+		return;
+	}
+	switch (m->type) {
+	case IMSG_UNPACK_META:
+		if (j->got_meta || copy_meta(j, &m->m.unpack_meta, err,
+		    sizeof(err)) == -1)
+			goto violation;
+		j->got_meta = 1;
+		break;
+	case IMSG_UNPACK_TEMPLATE:
+		if (!j->got_meta || j->templates >= j->res.meta.ntemplates)
+			goto violation;
+		j->templates++;
+		break;
+	case IMSG_UNPACK_DONE:
+		if (!j->got_meta || j->templates != j->res.meta.ntemplates)
+			goto violation;
+		snprintf(j->res.compression[0], 16, "%s",
+		    m->m.unpack_done.compression0);
+		snprintf(j->res.compression[1], 16, "%s",
+		    m->m.unpack_done.compression1);
+		j->res.entries = m->m.unpack_done.entries;
+		j->res.unpacked = m->m.unpack_done.unpacked_bytes;
+		j->res.devices = m->m.unpack_done.devices;
+		if ((j->nparts == 2) != (j->res.compression[1][0] != '\0'))
+			goto violation;
+		job_end(j, NULL);
+		break;
+	case IMSG_UNPACK_FAIL:
+		snprintf(err, sizeof(err), "%s", m->m.unpack_fail.message);
+		job_end(j, err);
+		break;
+	default:
+		goto violation;
+	}
+	return;
+violation:
+	log_warnx("unpacker (pid %d): %s out of order", (int)c->pid,
+	    ipc_typename(m->type));
+	proc_kill(c, "protocol violation");
+	job_end(j, "image validation failed: the unpacker misbehaved");
+}
+
+void
+job_child_gone(struct child *c, const char *why)
+{
+	struct job *j = c->job;
+	char err[256];
+
+	if (j == NULL)
+		return;
+	j->child = NULL;
+	snprintf(err, sizeof(err), "image validation failed: the unpacker %s",
+	    why);
+	job_end(j, err);
+}

@@ -1,0 +1,297 @@
+/*
+ * imgd: the store process. Usage:
+ *
+ *	imgd --state DIR [--config FILE] [--debug]
+ *
+ * Runs in the foreground until SIGTERM (or SIGINT), then stops every child
+ * and exits 0.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc/log.h"
+#include "store/store.h"
+
+#define IMGD_VERSION "0.1"
+
+static struct store store;
+struct store *S = &store;
+
+int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void
+hex_encode(const uint8_t *in, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: imgd --state DIR [--config FILE] [--debug]\n");
+	exit(2);
+}
+
+static int
+mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[4096];
+
+	if (strlen(path) >= sizeof(tmp))
+		return -1;
+	strcpy(tmp, path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* As root we exec these: nobody else may be able to change them. */
+static void
+check_binaries(void)
+{
+	static const char *progs[] = { "imgd-frontend", "imgd-fetcher",
+		"imgd-unpacker" };
+	struct stat st;
+	char path[4200];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", S->bindir, progs[i]);
+		if (stat(path, &st) == -1)
+			fatal("cannot find %s (install every imgd program in "
+			    "one directory)", path);
+		if (S->root && (st.st_uid != 0 || (st.st_mode & 022)))
+			fatalx("%s must be owned by root and writable by "
+			    "nobody else", path);
+	}
+	if (S->root && (stat(S->bindir, &st) == -1 || st.st_uid != 0 ||
+	    (st.st_mode & 022)))
+		fatalx("%s must be owned by root and writable by nobody "
+		    "else", S->bindir);
+}
+
+static void
+find_bindir(void)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		fatal("readlink /proc/self/exe");
+	exe[n] = '\0';
+	snprintf(S->bindir, sizeof(S->bindir), "%s", dirname(exe));
+}
+
+static void
+detect_architectures(void)
+{
+	struct utsname u;
+
+	uname(&u);
+	snprintf(S->server_name, sizeof(S->server_name), "%s", u.nodename);
+	if (strcmp(u.machine, "x86_64") == 0) {
+		S->archs[S->narchs++] = "x86_64";
+		S->archs[S->narchs++] = "i686";
+	} else if (strcmp(u.machine, "aarch64") == 0) {
+		S->archs[S->narchs++] = "aarch64";
+		S->archs[S->narchs++] = "armv7l";
+	} else {
+		S->archs[S->narchs++] = strdup(u.machine);
+	}
+}
+
+/* <state>/unix.socket: the local API, trusted like LXD's. */
+static void
+open_unix_socket(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	struct group *gr;
+	int fd;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path),
+	    "%s/unix.socket", S->state) >= sizeof(sa.sun_path))
+		fatalx("state path too long for a socket: %s", S->state);
+	if (lstat(sa.sun_path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			fatalx("%s exists and is not a socket", sa.sun_path);
+		unlink(sa.sun_path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		fatal("socket");
+	mode_t old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
+		fatal("bind %s", sa.sun_path);
+	umask(old);
+	if (S->cfg.socket_group[0]) {
+		if ((gr = getgrnam(S->cfg.socket_group)) == NULL)
+			fatalx("unknown socket_group %s",
+			    S->cfg.socket_group);
+		if (chown(sa.sun_path, getuid(), gr->gr_gid) == -1)
+			fatal("chown %s", sa.sun_path);
+	}
+	if (chmod(sa.sun_path, S->cfg.socket_mode) == -1)
+		fatal("chmod %s", sa.sun_path);
+	if (listen(fd, 128) == -1)
+		fatal("listen");
+	S->unix_fd = fd;
+}
+
+static void
+on_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	switch (sig) {
+	case SIGCHLD:
+		proc_sigchld();
+		break;
+	case SIGHUP:
+		log_info("SIGHUP ignored: restart imgd to change its "
+		    "configuration");
+		break;
+	default:
+		if (S->stopping)
+			break;
+		log_info("%s: stopping", strsignal(sig));
+		S->stopping = 1;
+		event_base_loopexit(S->base, NULL);
+	}
+}
+
+static int
+lock_state(void)
+{
+	char path[4200];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/imgd.lock", S->state);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1)
+		fatal("open %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1)
+		fatalx("another imgd is running on %s", S->state);
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *state = NULL, *config = NULL;
+	struct event *sigs[4];
+	static const int signos[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP };
+	char err[512];
+	int debug = 0;
+
+	log_init("imgd", 0);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
+			state = argv[++i];
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config = argv[++i];
+		else if (strcmp(argv[i], "--debug") == 0)
+			debug = 1;
+		else if (strcmp(argv[i], "--version") == 0) {
+			printf("imgd %s\n", IMGD_VERSION);
+			return 0;
+		} else
+			usage();
+	}
+	if (state == NULL)
+		usage();
+	S->root = geteuid() == 0;
+	S->pid = getpid();
+	S->unix_fd = -1;
+	config_defaults(&S->cfg);
+	if (config && config_load(&S->cfg, config, err, sizeof(err)) == -1)
+		fatalx("%s: %s", config, err);
+	if (debug)
+		S->cfg.debug = 1;
+	log_setdebug(S->cfg.debug);
+	signal(SIGPIPE, SIG_IGN);
+	umask(022);
+
+	if (mkdir_p(state, 0711) == -1)
+		fatal("mkdir %s", state);
+	if (realpath(state, S->state) == NULL)
+		fatal("realpath %s", state);
+	find_bindir();
+	check_binaries();
+	detect_architectures();
+	lock_state();
+	if (blob_init(S->state, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	snprintf(S->empty, sizeof(S->empty), "%s/empty", S->state);
+	snprintf(err, sizeof(err), "%s/imgd.db", S->state);
+	if (db_open(err, err, sizeof(err)) == -1)
+		fatalx("database: %s", err);
+	if (audit_open(S->state, err, sizeof(err)) == -1)
+		fatalx("audit log: %s", err);
+	blob_repair();
+	open_unix_socket();
+
+	if ((S->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	for (size_t i = 0; i < 4; i++) {
+		sigs[i] = evsignal_new(S->base, signos[i], on_signal, NULL);
+		if (sigs[i] == NULL || event_add(sigs[i], NULL) == -1)
+			fatalx("signal events");
+	}
+	ops_init();
+	audit("start", "state", S->state, "version", IMGD_VERSION, NULL);
+	proc_start_all();
+	log_info("imgd %s on %s: local API at %s/unix.socket%s", IMGD_VERSION,
+	    S->state, S->state, S->root ? "" : " (not root: reduced sandbox)");
+
+	event_base_dispatch(S->base);
+
+	S->stopping = 1;
+	close(S->unix_fd);
+	snprintf(err, sizeof(err), "%s/unix.socket", S->state);
+	unlink(err);
+	upload_frontend_gone();
+	proc_stop_all();
+	audit("stop", NULL);
+	db_close();
+	for (size_t i = 0; i < 4; i++)
+		event_free(sigs[i]);
+	event_base_free(S->base);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,547 @@
+/*
+ * The process table: which programs the store runs, as whom, and what it
+ * does when one dies. Each child is fork+exec'd with its channel on fd 3
+ * and its stderr on a pipe that the store relays to its own log (a child
+ * may not write files: RLIMIT_FSIZE is 0). No work reaches a child before
+ * its READY self-check has been verified against /proc.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc/log.h"
+#include "store/store.h"
+
+enum { USER_FRONTEND, USER_FETCHER, USER_UNPACKER };
+
+static const struct proc_def procs[] = {
+	{ "frontend", PROC_FRONTEND, "imgd-frontend", USER_FRONTEND, 1 },
+	{ "fetcher", PROC_FETCHER, "imgd-fetcher", USER_FETCHER, 1 },
+	{ "unpacker", PROC_UNPACKER, "imgd-unpacker", USER_UNPACKER, 0 },
+};
+
+/* Long-lived children: restarted with back-off, 1 s doubling to 60 s,
+ * reset once a child has stayed up for a minute. */
+struct slot {
+	const struct proc_def *def;
+	struct child *cur;
+	unsigned backoff;
+	time_t started;
+	struct event *ev_restart;
+};
+static struct slot slots[2];
+
+static TAILQ_HEAD(, child) children = TAILQ_HEAD_INITIALIZER(children);
+
+static void chan_cb(evutil_socket_t fd, short ev, void *arg);
+static void write_cb(evutil_socket_t fd, short ev, void *arg);
+static void err_cb(evutil_socket_t fd, short ev, void *arg);
+
+static const struct proc_def *
+def_of(int kind)
+{
+	for (size_t i = 0; i < sizeof(procs) / sizeof(procs[0]); i++)
+		if (procs[i].kind == kind)
+			return &procs[i];
+	return NULL;
+}
+
+static void
+exec_child(const struct proc_def *d, int chan, int errw, uid_t uid,
+    gid_t gid)
+{
+	char path[4200], u[16], g[16], parent[16];
+	char *argv[12], *envp[2] = { NULL, NULL };
+	static char dbg[] = "IMGD_SECCOMP_DEBUG=1";
+	const char *e = getenv("IMGD_SECCOMP_DEBUG");
+	sigset_t none;
+	int n = 0, null;
+
+	/* Back to a clean signal state: libevent's handlers are ours. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	snprintf(path, sizeof(path), "%s/%s", S->bindir, d->binary);
+	snprintf(u, sizeof(u), "%u", (unsigned)uid);
+	snprintf(g, sizeof(g), "%u", (unsigned)gid);
+	snprintf(parent, sizeof(parent), "%d", (int)S->pid);
+	argv[n++] = path;
+	argv[n++] = "--uid";
+	argv[n++] = u;
+	argv[n++] = "--gid";
+	argv[n++] = g;
+	argv[n++] = "--chroot";
+	argv[n++] = S->empty;
+	argv[n++] = "--parent";
+	argv[n++] = parent;
+	if (S->cfg.debug)
+		argv[n++] = "--debug";
+	argv[n] = NULL;
+	if (e && strcmp(e, "1") == 0)
+		envp[0] = dbg;
+	if ((null = open("/dev/null", O_RDWR)) == -1 ||
+	    dup2(null, 0) == -1 || dup2(null, 1) == -1 ||
+	    dup2(errw, 2) == -1 || dup2(chan, 3) == -1)
+		_exit(126);
+	if (close_range(4, ~0U, 0) == -1)
+		_exit(126);
+	execve(path, argv, envp);
+	_exit(127);
+}
+
+struct child *
+proc_spawn(int kind)
+{
+	const struct proc_def *d = def_of(kind);
+	struct child *c;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	char err[256];
+	int sp[2], ep[2];
+
+	if (S->root && users_ensure(S->cfg.users[d->user], &uid, &gid, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s: %s", d->title, err);
+		return NULL;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1 ||
+	    pipe2(ep, O_CLOEXEC) == -1) {
+		log_warn("%s: socketpair/pipe", d->title);
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("calloc");
+	c->def = d;
+	c->uid = uid;
+	c->gid = gid;
+	c->pid = fork();
+	if (c->pid == -1) {
+		log_warn("%s: fork", d->title);
+		close(sp[0]);
+		close(sp[1]);
+		close(ep[0]);
+		close(ep[1]);
+		free(c);
+		return NULL;
+	}
+	if (c->pid == 0)
+		exec_child(d, sp[1], ep[1], uid, gid);
+	close(sp[1]);
+	close(ep[1]);
+	evutil_make_socket_nonblocking(sp[0]);
+	evutil_make_socket_nonblocking(ep[0]);
+	if (ipc_chan_init(&c->chan, sp[0], PROC_STORE, kind) == -1)
+		fatalx("out of memory");
+	c->errfd = ep[0];
+	c->ev_chan = event_new(S->base, sp[0], EV_READ | EV_PERSIST, chan_cb,
+	    c);
+	c->ev_write = event_new(S->base, sp[0], EV_WRITE, write_cb, c);
+	c->ev_err = event_new(S->base, ep[0], EV_READ | EV_PERSIST, err_cb, c);
+	event_add(c->ev_chan, NULL);
+	event_add(c->ev_err, NULL);
+	TAILQ_INSERT_TAIL(&children, c, entry);
+	log_debug("%s started, pid %d", d->title, (int)c->pid);
+	return c;
+}
+
+void
+proc_kill(struct child *c, const char *why)
+{
+	if (c->killed)
+		return;
+	c->killed = 1;
+	snprintf(c->why, sizeof(c->why), "%s", why);
+	kill(c->pid, SIGKILL);
+}
+
+int
+proc_send(struct child *c, uint16_t type, uint64_t id, const void *msg,
+    int fd)
+{
+	if (c->killed) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (ipc_send(&c->chan, type, id, msg, fd) == -1) {
+		/* A peer that does not drain its queue is stuck. */
+		log_warnx("%s: %s", c->def->title, c->chan.err);
+		proc_kill(c, c->chan.err);
+		return -1;
+	}
+	if (ipc_pending(&c->chan))
+		event_add(c->ev_write, NULL);
+	return 0;
+}
+
+static void
+write_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct child *c = arg;
+	int rc = ipc_flush(&c->chan);
+
+	(void)fd;
+	(void)ev;
+	if (rc == 1)
+		event_add(c->ev_write, NULL);
+	else if (rc == -1)
+		proc_kill(c, c->chan.err);
+}
+
+/* Relays the child's log lines; a line too long is cut, never merged. */
+static void
+err_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct child *c = arg;
+	ssize_t n;
+
+	(void)ev;
+	n = read(fd, c->errbuf + c->errlen, sizeof(c->errbuf) - 1 - c->errlen);
+	if (n <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			event_del(c->ev_err);
+		return;
+	}
+	c->errlen += (size_t)n;
+	for (;;) {
+		char *nl = memchr(c->errbuf, '\n', c->errlen);
+		size_t len = nl ? (size_t)(nl - c->errbuf) + 1 : c->errlen;
+
+		if (nl == NULL && c->errlen < sizeof(c->errbuf) - 1)
+			break;
+		for (size_t i = 0; i < len; i++)
+			if ((unsigned char)c->errbuf[i] < 0x20 ||
+			    c->errbuf[i] == 0x7f)
+				c->errbuf[i] = i == len - 1 ? '\n' : '?';
+		if (nl == NULL)
+			c->errbuf[len - 1] = '\n';
+		(void)!write(STDERR_FILENO, c->errbuf, len);
+		memmove(c->errbuf, c->errbuf + len, c->errlen - len);
+		c->errlen -= len;
+	}
+}
+
+/* /proc's view of the child must match its claims. */
+static int
+verify_proc(struct child *c, const struct imsg_ready *r, char *why,
+    size_t len)
+{
+	char path[64], line[256];
+	unsigned long long v;
+	int seen = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)c->pid);
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(why, len, "cannot read %s", path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		unsigned a, b, cc, d;
+
+		if (sscanf(line, "Uid: %u %u %u %u", &a, &b, &cc, &d) == 4) {
+			seen++;
+			if (a != c->uid || b != c->uid || cc != c->uid ||
+			    d != c->uid)
+				snprintf(why, len, "Uid is %u", b);
+		} else if (sscanf(line, "CapEff: %llx", &v) == 1 ||
+		    sscanf(line, "CapPrm: %llx", &v) == 1 ||
+		    (S->root && sscanf(line, "CapBnd: %llx", &v) == 1)) {
+			seen++;
+			if (v != 0)
+				snprintf(why, len, "capabilities left: %s",
+				    line);
+		} else if (sscanf(line, "NoNewPrivs: %llu", &v) == 1) {
+			seen++;
+			if (v != 1)
+				snprintf(why, len, "NoNewPrivs is %llu", v);
+		} else if (sscanf(line, "Seccomp: %llu", &v) == 1) {
+			seen++;
+			if (v != 2)
+				snprintf(why, len, "Seccomp is %llu", v);
+		}
+	}
+	fclose(f);
+	if (seen < (S->root ? 6 : 5) && why[0] == '\0')
+		snprintf(why, len, "incomplete %s", path);
+	(void)r;
+	return why[0] ? -1 : 0;
+}
+
+static int
+verify_ready(struct child *c, const struct imsg_ready *r)
+{
+	char why[160] = "";
+
+	if (r->ruid != c->uid || r->euid != c->uid || r->suid != c->uid ||
+	    r->rgid != c->gid || r->egid != c->gid || r->sgid != c->gid)
+		snprintf(why, sizeof(why), "runs as %u/%u", r->euid, r->egid);
+	else if (r->cap_eff || r->cap_prm || (S->root && r->cap_bnd))
+		snprintf(why, sizeof(why), "kept capabilities");
+	else if (!r->no_new_privs || r->seccomp != 2)
+		snprintf(why, sizeof(why), "no seccomp filter");
+	else if (S->root && !r->chrooted)
+		snprintf(why, sizeof(why), "not chrooted");
+	else
+		verify_proc(c, r, why, sizeof(why));
+	if (why[0]) {
+		log_warnx("%s (pid %d) failed its sandbox self-check: %s",
+		    c->def->title, (int)c->pid, why);
+		audit("sandbox-check-failed", "process", c->def->title, "why",
+		    why, NULL);
+		return -1;
+	}
+	if (r->notes[0])
+		log_info("%s (pid %d) sandbox: %s", c->def->title,
+		    (int)c->pid, r->notes);
+	return 0;
+}
+
+static void
+on_ready(struct child *c)
+{
+	c->ready = 1;
+	log_debug("%s (pid %d) ready", c->def->title, (int)c->pid);
+	switch (c->def->kind) {
+	case PROC_FRONTEND:
+		api_frontend_ready(c);
+		break;
+	case PROC_UNPACKER:
+		job_child_ready(c);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+dispatch(struct child *c, struct ipc_msg *m)
+{
+	if (!c->ready) {
+		if (m->type != IMSG_READY) {
+			proc_kill(c, "spoke before READY");
+			return;
+		}
+		if (verify_ready(c, &m->m.ready) == -1)
+			proc_kill(c, "sandbox self-check failed");
+		else
+			on_ready(c);
+		return;
+	}
+	switch (c->def->kind) {
+	case PROC_FRONTEND:
+		api_dispatch(c, m);
+		break;
+	case PROC_UNPACKER:
+		job_dispatch(c, m);
+		break;
+	case PROC_FETCHER:
+		if (m->type == IMSG_PONG)
+			break;
+		/* FALLTHROUGH */
+	default:
+		proc_kill(c, "unexpected record");
+	}
+}
+
+static void
+chan_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct child *c = arg;
+	struct ipc_msg m;
+	int rc;
+
+	(void)fd;
+	(void)ev;
+	/* A few records per wakeup, so one child cannot starve the rest. */
+	for (int i = 0; i < 64 && !c->killed; i++) {
+		rc = ipc_recv(&c->chan, &m);
+		if (rc == 0)
+			return;
+		if (rc == -1) {
+			event_del(c->ev_chan);
+			if (strstr(c->chan.err, "closed") == NULL) {
+				/* A bad record from a child kills that child. */
+				log_warnx("%s (pid %d): bad record: %s",
+				    c->def->title, (int)c->pid, c->chan.err);
+				proc_kill(c, "sent a bad record");
+			}
+			return;
+		}
+		/* A handler that keeps the fd sets m.fd to -1. */
+		dispatch(c, &m);
+		if (m.fd != -1)
+			close(m.fd);
+	}
+}
+
+static struct slot *
+slot_of(struct child *c)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (slots[i].cur == c)
+			return &slots[i];
+	return NULL;
+}
+
+static void
+restart_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct slot *s = arg;
+
+	(void)fd;
+	(void)ev;
+	if (S->stopping || s->cur != NULL)
+		return;
+	s->cur = proc_spawn(s->def->kind);
+	s->started = time(NULL);
+	if (s->cur == NULL) {
+		struct timeval tv = { s->backoff, 0 };
+		s->backoff = s->backoff < 60 ? s->backoff * 2 : 60;
+		event_add(s->ev_restart, &tv);
+	}
+}
+
+static void
+describe(int st, char *buf, size_t len)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+		snprintf(buf, len, "killed by SIGSYS (sandbox violation)");
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(st),
+		    strsignal(WTERMSIG(st)));
+	else
+		snprintf(buf, len, "ended (status 0x%x)", st);
+}
+
+static void
+child_gone(struct child *c, int st)
+{
+	struct slot *s = slot_of(c);
+	char how[96], why[256];
+
+	describe(st, how, sizeof(how));
+	if (c->killed)
+		snprintf(why, sizeof(why), "%s: %s", how, c->why);
+	else
+		snprintf(why, sizeof(why), "%s", how);
+	if (!S->stopping && (c->def->long_lived || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0 || c->killed)) {
+		log_warnx("%s (pid %d) %s", c->def->title, (int)c->pid, why);
+		audit("process-died", "process", c->def->title, "why", why,
+		    NULL);
+	}
+	/* Drain what it logged last. */
+	err_cb(c->errfd, EV_READ, c);
+	event_free(c->ev_chan);
+	event_free(c->ev_write);
+	event_free(c->ev_err);
+	close(c->errfd);
+	ipc_chan_close(&c->chan);
+	TAILQ_REMOVE(&children, c, entry);
+	if (c->def->kind == PROC_UNPACKER)
+		job_child_gone(c, why);
+	if (s != NULL) {
+		s->cur = NULL;
+		if (c->def->kind == PROC_FRONTEND)
+			upload_frontend_gone();
+		if (!S->stopping) {
+			if (time(NULL) - s->started > 60)
+				s->backoff = 1;
+			struct timeval tv = { s->backoff, 0 };
+			log_info("restarting the %s in %u s", c->def->title,
+			    s->backoff);
+			s->backoff = s->backoff < 60 ? s->backoff * 2 : 60;
+			event_add(s->ev_restart, &tv);
+		}
+	}
+	free(c);
+}
+
+void
+proc_sigchld(void)
+{
+	struct child *c;
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		TAILQ_FOREACH(c, &children, entry)
+			if (c->pid == pid)
+				break;
+		if (c != NULL)
+			child_gone(c, st);
+	}
+}
+
+struct child *
+proc_frontend(void)
+{
+	struct child *c = slots[0].cur;
+
+	return c && c->ready && !c->killed ? c : NULL;
+}
+
+int
+proc_count(int kind)
+{
+	struct child *c;
+	int n = 0;
+
+	TAILQ_FOREACH(c, &children, entry)
+		if (c->def->kind == kind)
+			n++;
+	return n;
+}
+
+void
+proc_start_all(void)
+{
+	for (size_t i = 0; i < 2; i++) {
+		slots[i].def = &procs[i];
+		slots[i].backoff = 1;
+		slots[i].ev_restart = evtimer_new(S->base, restart_cb,
+		    &slots[i]);
+		restart_cb(-1, 0, &slots[i]);
+	}
+}
+
+/* SIGTERM, then SIGKILL after 5 s; every child is reaped. */
+void
+proc_stop_all(void)
+{
+	struct child *c;
+	int st;
+
+	for (size_t i = 0; i < 2; i++)
+		if (slots[i].ev_restart)
+			event_del(slots[i].ev_restart);
+	TAILQ_FOREACH(c, &children, entry)
+		kill(c->pid, SIGTERM);
+	for (int i = 0; i < 500 && !TAILQ_EMPTY(&children); i++) {
+		proc_sigchld();
+		if (!TAILQ_EMPTY(&children))
+			usleep(10000);
+	}
+	TAILQ_FOREACH(c, &children, entry)
+		kill(c->pid, SIGKILL);
+	while (!TAILQ_EMPTY(&children)) {
+		c = TAILQ_FIRST(&children);
+		waitpid(c->pid, &st, 0);
+		child_gone(c, st);
+	}
+	for (size_t i = 0; i < 2; i++)
+		if (slots[i].ev_restart)
+			event_free(slots[i].ev_restart);
+}

@@ -1,0 +1,228 @@
+/*
+ * imgd, the store: the privileged parent. It owns the state directory, the
+ * database, the blobs, every decision, and supervises the children.
+ */
+#ifndef IMGD_STORE_STORE_H
+#define IMGD_STORE_STORE_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "ipc/chan.h"
+#include "ipc/msg.h"
+
+struct event_base;
+struct event;
+struct job;
+struct upload;
+
+/* ---- configuration (store/config.c) ---- */
+
+struct config {
+	char users[3][64];	/* frontend, fetcher, unpacker */
+	char socket_group[64];	/* "" = root's group */
+	unsigned socket_mode;
+	int debug;
+	uint64_t upload_max;	/* bytes per part */
+	unsigned unpacker_timeout;	/* seconds, wall clock */
+	unsigned unpackers_per_project;
+};
+int config_load(struct config *c, const char *path, char *err,
+    size_t errlen);
+void config_defaults(struct config *c);
+
+/* ---- the process table (store/proc.c) ---- */
+
+struct proc_def {
+	const char *title;	/* log and audit name */
+	int kind;		/* PROC_* */
+	const char *binary;	/* in the store's own directory */
+	int user;		/* index into config.users */
+	int long_lived;		/* restarted with back-off when it dies */
+};
+
+struct child {
+	TAILQ_ENTRY(child) entry;
+	const struct proc_def *def;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	int ready;
+	int killed;		/* we sent SIGKILL: say why in the log */
+	char why[128];
+	struct ipc_chan chan;
+	struct event *ev_chan;
+	struct event *ev_write;
+	struct event *ev_err;
+	int errfd;
+	char errbuf[2048];
+	size_t errlen;
+	struct job *job;	/* unpackers: the job it runs */
+};
+
+struct child *proc_spawn(int kind);
+void proc_kill(struct child *c, const char *why);
+int proc_send(struct child *c, uint16_t type, uint64_t id, const void *msg,
+    int fd);
+struct child *proc_frontend(void);	/* the ready frontend, or NULL */
+void proc_start_all(void);
+void proc_stop_all(void);
+void proc_sigchld(void);
+int proc_count(int kind);
+
+/* ---- state on disk (store/blob.c) ---- */
+
+int blob_init(const char *state, char *err, size_t errlen);
+int blob_tmp_create(void);
+int blob_reopen_ro(int fd);
+int blob_commit(int fd, const char *fp, int part, char *err, size_t errlen);
+int blob_open(const char *fp, int part);
+void blob_remove(const char *fp);
+int blob_exists(const char *fp, int part);
+void blob_repair(void);
+const char *blob_ext(const char *compression);
+
+/* ---- the database (store/db.c) ---- */
+
+struct image {
+	int64_t id;
+	int64_t project_id;
+	char fingerprint[65];
+	char filename[LIM_FILENAME_MAX + 1];
+	uint64_t size;
+	int public, auto_update, cached, split;
+	char architecture[LIM_ARCH_NAME_MAX + 1];
+	char type[32];
+	int64_t created_at, expires_at, uploaded_at, last_used_at;
+	char compression[2][16];
+	struct ipc_kv *props;
+	uint32_t nprops;
+	struct ipc_kv *aliases;	/* name -> description, by name */
+	uint32_t naliases;
+};
+
+struct alias {
+	int64_t id;
+	char name[LIM_ALIAS_NAME_MAX + 1];
+	char description[LIM_ALIAS_DESC_MAX + 1];
+	char target[65];
+	int64_t image_id;
+};
+
+/* Statuses the API maps to HTTP codes. */
+enum { DB_OK = 0, DB_NOTFOUND = 404, DB_CONFLICT = 409, DB_AMBIGUOUS = 400,
+	DB_ERROR = 500 };
+
+int db_open(const char *path, char *err, size_t errlen);
+void db_close(void);
+int db_begin(void);
+int db_commit(void);
+void db_rollback(void);
+int db_project_id(const char *name, int64_t *id);
+int db_image_resolve(int64_t project, const char *ref, struct image *img);
+int db_image_by_fp(int64_t project, const char *fp, struct image *img);
+int db_images_list(int64_t project, int (*cb)(struct image *, void *),
+    void *arg);
+int db_image_insert(int64_t project, struct image *img);
+int db_image_update(const struct image *img);
+int db_image_delete(int64_t image_id);
+int db_fp_refs(const char *fp);
+int db_fp_all(int (*cb)(const char *fp, int split, void *), void *arg);
+int db_fp_forget(const char *fp);
+void image_free(struct image *img);
+int image_set_props(struct image *img, const struct ipc_kv *kv, uint32_t n);
+int db_alias_get(int64_t project, const char *name, struct alias *a);
+int db_alias_list(int64_t project, int (*cb)(struct alias *, void *),
+    void *arg);
+int db_alias_insert(int64_t project, const char *name, const char *desc,
+    int64_t image_id);
+int db_alias_update(int64_t alias_id, int64_t image_id, const char *desc);
+int db_alias_rename(int64_t alias_id, const char *new_name);
+int db_alias_delete(int64_t alias_id);
+int db_alias_count(int64_t image_id);
+const char *db_errmsg(void);
+
+/* ---- operations (store/ops.c) ---- */
+
+struct op;
+struct op *op_new(const char *project, const char *description,
+    const char *resource);
+void op_set_meta(struct op *op, const char *key, const char *value);
+void op_reply(struct op *op, uint64_t reqid);
+void op_finish(struct op *op, const char *err);
+void ops_resend(void);
+void ops_init(void);
+
+/* ---- uploads and unpacker jobs (store/upload.c, store/job.c) ---- */
+
+void upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd);
+void upload_part(uint64_t reqid, struct imsg_upload_part *p, int fd);
+void upload_end(uint64_t reqid, struct imsg_upload_end *e);
+void upload_frontend_gone(void);
+
+struct job_result {
+	struct imsg_unpack_meta meta;	/* strings owned by the job */
+	char compression[2][16];
+	uint64_t entries, unpacked, devices;
+};
+/* done(err == NULL on success) is called exactly once. */
+struct job *job_start(const char *project, int fds[2], uint64_t sizes[2],
+    int nparts, void (*done)(void *arg, const char *err,
+    const struct job_result *r), void *arg);
+void job_cancel(struct job *j);
+void job_child_ready(struct child *c);
+void job_dispatch(struct child *c, struct ipc_msg *m);
+void job_child_gone(struct child *c, const char *why);
+
+/* ---- API requests from the frontend (store/api.c) ---- */
+
+void api_dispatch(struct child *fe, struct ipc_msg *m);
+void api_reply_err(uint64_t reqid, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void api_lifecycle(const char *project, const char *action,
+    const char *source, const char *requestor, const char *ckey,
+    const char *cval);
+void api_frontend_ready(struct child *fe);
+int image_to_info(const struct image *img, const char *project,
+    struct imsg_image_info *info, char etag[65]);
+int image_merge_props(struct image *img, const struct ipc_kv *kv, uint32_t n,
+    int replace);
+int image_commit(const char *project, struct image *img,
+    const struct ipc_kv *aliases, uint32_t naliases, int fds[2],
+    char *err, size_t errlen);
+
+/* ---- audit log (store/audit.c) ---- */
+
+int audit_open(const char *state, char *err, size_t errlen);
+/* key/value pairs, NULL-terminated: audit("image-deleted", "fingerprint",
+ * fp, NULL) */
+void audit(const char *event, ...) __attribute__((sentinel));
+
+/* ---- users (store/users.c) ---- */
+
+int users_ensure(const char *name, uid_t *uid, gid_t *gid, char *err,
+    size_t errlen);
+
+/* ---- the store itself (store/main.c) ---- */
+
+struct store {
+	struct event_base *base;
+	char state[4096];
+	char bindir[4096];
+	char empty[4200];	/* the children's chroot */
+	struct config cfg;
+	int root;		/* running as root */
+	int stopping;
+	int unix_fd;		/* the local API's listening socket */
+	pid_t pid;
+	char server_name[64];
+	char *archs[4];
+	uint32_t narchs;
+};
+extern struct store *S;
+
+int64_t now_ns(void);
+void hex_encode(const uint8_t *in, size_t n, char *out);
+
+#endif

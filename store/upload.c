@@ -1,0 +1,420 @@
+/*
+ * Image uploads. The frontend streams each part of the request body into a
+ * pipe whose read end it passes with UPLOAD_BEGIN (and UPLOAD_PART for a
+ * split rootfs); the store hashes every byte itself as it writes it to an
+ * unnamed temp file. UPLOAD_END says whether the body arrived whole. Only
+ * then is there an operation: fingerprint checks, validation by an
+ * unpacker, and an atomic commit, or nothing at all.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <unistd.h>
+
+#include "ipc/log.h"
+#include "store/store.h"
+
+#define UPLOAD_CHUNK	(256 * 1024)
+#define UPLOAD_BUDGET	(4 * 1024 * 1024)	/* per wakeup, for fairness */
+
+struct upload {
+	TAILQ_ENTRY(upload) entry;
+	uint64_t reqid;
+	char project[LIM_PROJECT_NAME_MAX + 1];
+	char filename[LIM_FILENAME_MAX + 1];
+	char expected[65];
+	char requestor[129];
+	int public, layout;
+	struct ipc_kv *props, *aliases;
+	uint32_t nprops, naliases;
+	int part;		/* part being read: 0, or 1 (split rootfs) */
+	int pipe, next_pipe;
+	struct event *ev;
+	int tmp[2];
+	uint64_t size[2];
+	int eof[2];
+	int ended;
+	struct imsg_upload_end end;
+	char end_reason[LIM_ERROR_MAX + 1];
+	EVP_MD_CTX *sha;
+	/* after the body */
+	struct op *op;
+	struct job *job;
+	char fp[65];
+};
+
+static TAILQ_HEAD(, upload) uploads = TAILQ_HEAD_INITIALIZER(uploads);
+
+static struct ipc_kv *
+kv_dup(const struct ipc_kv *kv, uint32_t n)
+{
+	struct ipc_kv *d = calloc(n + 1, sizeof(*d));
+
+	if (d == NULL)
+		fatal("calloc");
+	for (uint32_t i = 0; i < n; i++) {
+		d[i].key = strdup(kv[i].key);
+		d[i].value = strdup(kv[i].value);
+		if (d[i].key == NULL || d[i].value == NULL)
+			fatal("strdup");
+	}
+	return d;
+}
+
+static void
+kv_free(struct ipc_kv *kv, uint32_t n)
+{
+	for (uint32_t i = 0; i < n && kv; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+static void
+upload_free(struct upload *u)
+{
+	TAILQ_REMOVE(&uploads, u, entry);
+	if (u->ev)
+		event_free(u->ev);
+	if (u->pipe != -1)
+		close(u->pipe);
+	if (u->next_pipe != -1)
+		close(u->next_pipe);
+	/* Unnamed files: closing them is all the cleanup there is. */
+	for (int i = 0; i < 2; i++)
+		if (u->tmp[i] != -1)
+			close(u->tmp[i]);
+	if (u->job)
+		job_cancel(u->job);
+	EVP_MD_CTX_free(u->sha);
+	kv_free(u->props, u->nprops);
+	kv_free(u->aliases, u->naliases);
+	free(u);
+}
+
+static struct upload *
+find(uint64_t reqid)
+{
+	struct upload *u;
+
+	TAILQ_FOREACH(u, &uploads, entry)
+		if (u->reqid == reqid && u->op == NULL)
+			return u;
+	return NULL;
+}
+
+/* Fails an upload before it has an operation: the client gets the error. */
+static void
+upload_fail(struct upload *u, int status, const char *msg)
+{
+	log_info("upload %llu refused: %s", (unsigned long long)u->reqid,
+	    msg);
+	api_reply_err(u->reqid, status, "%s", msg);
+	upload_free(u);
+}
+
+static void read_cb(evutil_socket_t fd, short ev, void *arg);
+static void upload_check_done(struct upload *u);
+
+static void
+watch_pipe(struct upload *u, int fd)
+{
+	u->pipe = fd;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (u->ev)
+		event_free(u->ev);
+	u->ev = event_new(S->base, fd, EV_READ | EV_PERSIST, read_cb, u);
+	event_add(u->ev, NULL);
+}
+
+static void
+read_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	static uint8_t buf[UPLOAD_CHUNK];
+	struct upload *u = arg;
+	size_t done = 0;
+	ssize_t n;
+
+	(void)ev;
+	while (done < UPLOAD_BUDGET) {
+		n = read(fd, buf, sizeof(buf));
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n == -1) {
+			upload_fail(u, 500, "reading the upload failed");
+			return;
+		}
+		if (n == 0) {
+			u->eof[u->part] = 1;
+			event_free(u->ev);
+			u->ev = NULL;
+			close(u->pipe);
+			u->pipe = -1;
+			upload_check_done(u);
+			return;
+		}
+		if (u->size[u->part] + (uint64_t)n > S->cfg.upload_max) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "image part larger than "
+			    "the limit of %llu bytes",
+			    (unsigned long long)S->cfg.upload_max);
+			upload_fail(u, 413, msg);
+			return;
+		}
+		EVP_DigestUpdate(u->sha, buf, (size_t)n);
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(u->tmp[u->part], buf + off,
+			    (size_t)(n - off));
+			if (w <= 0) {
+				log_warn("upload: write");
+				upload_fail(u, 507, "cannot store the upload "
+				    "(disk full?)");
+				return;
+			}
+			off += w;
+		}
+		u->size[u->part] += (uint64_t)n;
+		done += (size_t)n;
+	}
+}
+
+void
+upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
+{
+	struct upload *u = calloc(1, sizeof(*u));
+	int64_t pid;
+
+	if (u == NULL)
+		fatal("calloc");
+	u->reqid = reqid;
+	u->pipe = u->next_pipe = -1;
+	u->tmp[0] = u->tmp[1] = -1;
+	snprintf(u->project, sizeof(u->project), "%s", b->project);
+	snprintf(u->filename, sizeof(u->filename), "%s", b->filename);
+	snprintf(u->expected, sizeof(u->expected), "%s", b->fingerprint);
+	snprintf(u->requestor, sizeof(u->requestor), "%s", b->requestor);
+	u->public = b->public;
+	u->layout = b->layout;
+	u->props = kv_dup(b->properties, b->nproperties);
+	u->nprops = b->nproperties;
+	u->aliases = kv_dup(b->aliases, b->naliases);
+	u->naliases = b->naliases;
+	u->sha = EVP_MD_CTX_new();
+	TAILQ_INSERT_TAIL(&uploads, u, entry);
+	watch_pipe(u, fd);
+	if (u->sha == NULL || EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL) !=
+	    1) {
+		upload_fail(u, 500, "internal error: sha256");
+		return;
+	}
+	if (db_project_id(u->project, &pid) != DB_OK) {
+		upload_fail(u, 404, "Project not found");
+		return;
+	}
+	for (int i = 0; i < (u->layout == IMG_SPLIT ? 2 : 1); i++)
+		if ((u->tmp[i] = blob_tmp_create()) == -1) {
+			log_warn("upload: temp file");
+			upload_fail(u, 507, "cannot store the upload");
+			return;
+		}
+}
+
+void
+upload_part(uint64_t reqid, struct imsg_upload_part *p, int fd)
+{
+	struct upload *u = find(reqid);
+
+	if (u == NULL || u->layout != IMG_SPLIT || u->next_pipe != -1 ||
+	    u->part != 0 || u->ended) {
+		close(fd);
+		if (u)
+			upload_fail(u, 400, "unexpected image part");
+		return;
+	}
+	/* LXD names a split image after its rootfs file. */
+	if (p->filename[0])
+		snprintf(u->filename, sizeof(u->filename), "%s", p->filename);
+	u->next_pipe = fd;
+	upload_check_done(u);
+}
+
+void
+upload_end(uint64_t reqid, struct imsg_upload_end *e)
+{
+	struct upload *u = find(reqid);
+
+	if (u == NULL)
+		return;		/* already refused */
+	if (u->ended) {
+		upload_fail(u, 400, "upload ended twice");
+		return;
+	}
+	u->ended = 1;
+	u->end = *e;
+	snprintf(u->end_reason, sizeof(u->end_reason), "%s", e->reason);
+	upload_check_done(u);
+}
+
+static void
+job_done(void *arg, const char *err, const struct job_result *r)
+{
+	struct upload *u = arg;
+	struct image img;
+	char msg[LIM_ERROR_MAX + 1];
+	int fds[2] = { u->tmp[0], u->tmp[1] };
+
+	u->job = NULL;
+	if (err) {
+		log_info("import %s refused: %s", u->fp, err);
+		op_finish(u->op, err);
+		upload_free(u);
+		return;
+	}
+	memset(&img, 0, sizeof(img));
+	snprintf(img.fingerprint, sizeof(img.fingerprint), "%s", u->fp);
+	snprintf(img.filename, sizeof(img.filename), "%s", u->filename);
+	img.size = u->size[0] + u->size[1];
+	img.public = u->public;
+	img.split = u->layout == IMG_SPLIT;
+	snprintf(img.architecture, sizeof(img.architecture), "%s",
+	    r->meta.architecture);
+	snprintf(img.type, sizeof(img.type), "container");
+	img.created_at = r->meta.creation_date;
+	img.expires_at = r->meta.expiry_date;
+	img.uploaded_at = now_ns();
+	memcpy(img.compression, r->compression, sizeof(img.compression));
+	/* metadata.yaml properties, then X-LXD-properties over them. */
+	if (image_set_props(&img, r->meta.properties, r->meta.nproperties) ==
+	    -1)
+		fatal("calloc");
+	if (image_merge_props(&img, u->props, u->nprops, 0) == -1) {
+		op_finish(u->op, "Too many properties (metadata.yaml and "
+		    "X-LXD-properties together)");
+		image_free(&img);
+		upload_free(u);
+		return;
+	}
+	if (image_commit(u->project, &img, u->aliases, u->naliases, fds, msg,
+	    sizeof(msg)) == -1) {
+		log_info("import %s refused: %s", u->fp, msg);
+		op_finish(u->op, msg);
+	} else {
+		log_info("imported image %s into project %s", u->fp,
+		    u->project);
+		audit("image-created", "project", u->project, "fingerprint",
+		    u->fp, "requestor", u->requestor, NULL);
+		op_finish(u->op, NULL);
+		char src[128];
+		snprintf(src, sizeof(src), "/1.0/images/%s", u->fp);
+		api_lifecycle(u->project, "image-created", src, u->requestor,
+		    "type", "container");
+	}
+	image_free(&img);
+	upload_free(u);
+}
+
+/* The body is complete: make it an operation and validate it. */
+static void
+upload_accept(struct upload *u)
+{
+	uint8_t md[32];
+	unsigned int mdlen;
+	char msg[256], size[32];
+	int64_t pid;
+	struct image img;
+
+	EVP_DigestFinal_ex(u->sha, md, &mdlen);
+	hex_encode(md, 32, u->fp);
+	u->op = op_new(u->project, "Downloading image", NULL);
+	op_reply(u->op, u->reqid);
+	snprintf(size, sizeof(size), "%llu",
+	    (unsigned long long)(u->size[0] + u->size[1]));
+	op_set_meta(u->op, "fingerprint", u->fp);
+	op_set_meta(u->op, "size", size);
+	if (u->expected[0] && strcmp(u->expected, u->fp) != 0) {
+		snprintf(msg, sizeof(msg), "Fingerprint mismatch: got %s, "
+		    "expected %s", u->fp, u->expected);
+		goto fail;
+	}
+	if (db_project_id(u->project, &pid) != DB_OK) {
+		snprintf(msg, sizeof(msg), "Project not found");
+		goto fail;
+	}
+	if (db_image_by_fp(pid, u->fp, &img) == DB_OK) {
+		image_free(&img);
+		snprintf(msg, sizeof(msg), "Image with same fingerprint "
+		    "already exists");
+		goto fail;
+	}
+	u->job = job_start(u->project, u->tmp, u->size,
+	    u->layout == IMG_SPLIT ? 2 : 1, job_done, u);
+	return;
+fail:
+	log_info("import %s refused: %s", u->fp, msg);
+	op_finish(u->op, msg);
+	upload_free(u);
+}
+
+static void
+upload_check_done(struct upload *u)
+{
+	char msg[LIM_ERROR_MAX + 64];
+
+	/* The rootfs pipe is read once the metadata pipe is drained. */
+	if (u->part == 0 && u->eof[0] && u->next_pipe != -1) {
+		u->part = 1;
+		watch_pipe(u, u->next_pipe);
+		u->next_pipe = -1;
+		return;
+	}
+	if (!u->ended || u->pipe != -1 || u->next_pipe != -1)
+		return;
+	if (u->end.status == UPLOAD_ABORTED) {
+		snprintf(msg, sizeof(msg), "upload aborted: %s",
+		    u->end_reason[0] ? u->end_reason : "client went away");
+		upload_fail(u, 400, msg);
+		return;
+	}
+	if (u->layout == IMG_SPLIT && !u->eof[1]) {
+		upload_fail(u, 400, "split image without a rootfs part");
+		return;
+	}
+	if (u->end.bytes != u->size[0] + u->size[1]) {
+		upload_fail(u, 400, "upload truncated");
+		return;
+	}
+	if (u->size[0] == 0) {
+		upload_fail(u, 400, "empty upload: no image data");
+		return;
+	}
+	upload_accept(u);
+}
+
+/* Bodies in flight die with the frontend; validations go on. */
+void
+upload_frontend_gone(void)
+{
+	struct upload *u, *next;
+
+	for (u = TAILQ_FIRST(&uploads); u; u = next) {
+		next = TAILQ_NEXT(u, entry);
+		if (u->op == NULL) {
+			log_info("upload %llu dropped: the frontend went away",
+			    (unsigned long long)u->reqid);
+			upload_free(u);
+		}
+	}
+	if (S->stopping) {
+		while ((u = TAILQ_FIRST(&uploads)) != NULL) {
+			if (u->op)
+				op_finish(u->op, "imgd is stopping");
+			upload_free(u);
+		}
+	}
+}

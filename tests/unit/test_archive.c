@@ -1,0 +1,576 @@
+/*
+ * Unit tests: img_validate() on whole images built in the test: every
+ * compression, unified and split, and the rejections that concern the
+ * stream, the layout, metadata.yaml, templates and the size limits. The
+ * per-entry policy is in test_entries.c.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/t.h"
+#include "tests/unit/tarmk.h"
+#include "unpacker/validate.h"
+
+#define MINI_META "architecture: x86_64\ncreation_date: 1\n"
+
+static const char *comps[] = {"none", "gzip", "bzip2", "xz", "lzma", "zstd"};
+#define NCOMPS (sizeof(comps) / sizeof(comps[0]))
+
+/* img_validate_limits() that closes its fds; NULL lim for the defaults. */
+static int
+run(int fd, int fd2, const struct img_limits *lim, struct img_meta *m,
+    struct img_report *r, char *err, size_t errlen)
+{
+	struct img_limits def;
+	int rc;
+
+	if (lim == NULL) {
+		img_limits_default(&def);
+		lim = &def;
+	}
+	rc = img_validate_limits(fd, fd2, lim, m, r, err, errlen);
+	if (fd >= 0)
+		close(fd);
+	if (fd2 >= 0)
+		close(fd2);
+	return rc;
+}
+
+/* Rejected with a message holding needle, nothing left allocated. */
+#define T_REJECTS(fd, fd2, lim, needle)                                        \
+	do {                                                                   \
+		struct img_meta m_;                                            \
+		struct img_report r_;                                          \
+		char e_[LIM_ERROR_MAX] = "";                                   \
+		T_EQ_INT(run(fd, fd2, lim, &m_, &r_, e_, sizeof(e_)), -1);     \
+		T_CONTAINS(e_, needle);                                        \
+		T_CHECK(strchr(e_, '\n') == NULL);                             \
+		T_CHECK(m_.props == NULL && m_.templates == NULL &&            \
+			r_.part[0].entries == 0);                              \
+	} while (0)
+
+#define T_ACCEPTS(fd, fd2, lim)                                                \
+	do {                                                                   \
+		struct img_meta m_;                                            \
+		struct img_report r_;                                          \
+		char e_[LIM_ERROR_MAX] = "";                                   \
+		if (run(fd, fd2, lim, &m_, &r_, e_, sizeof(e_)) != 0)          \
+			T_FAIL("rejected: %s", e_);                            \
+		img_meta_free(&m_);                                            \
+	} while (0)
+
+/* A unified image with metadata.yaml and rootfs/, to add entries to. */
+static struct tarmk *
+base(const char *comp)
+{
+	struct tarmk *t = tm_new(comp);
+
+	tm_file(t, "metadata.yaml", MINI_META);
+	tm_dir(t, "rootfs/");
+	return t;
+}
+
+T_TEST(test_every_compression)
+{
+	struct img_meta m;
+	struct img_report r;
+	char err[LIM_ERROR_MAX];
+	size_t i;
+	int fd, fd2;
+
+	for (i = 0; i < NCOMPS; i++) {
+		fd = tm_unified(comps[i]);
+		if (run(fd, -1, NULL, &m, &r, err, sizeof(err)) != 0) {
+			T_FAIL("unified %s: %s", comps[i], err);
+			continue;
+		}
+		T_EQ_STR(r.part[0].compression, comps[i]);
+		T_EQ_INT(r.part[0].entries, 7);
+		T_EQ_INT(r.part[1].entries, 0);
+		T_EQ_STR(m.architecture, "x86_64");
+		T_EQ_INT(m.creation_date, 1700000000);
+		T_EQ_INT(m.ntemplates, 1);
+		T_EQ_INT(m.nprops, 2);
+		img_meta_free(&m);
+
+		tm_split(comps[i], &fd, &fd2);
+		if (run(fd, fd2, NULL, &m, &r, err, sizeof(err)) != 0) {
+			T_FAIL("split %s: %s", comps[i], err);
+			continue;
+		}
+		T_EQ_STR(r.part[0].compression, comps[i]);
+		T_EQ_STR(r.part[1].compression, comps[i]);
+		T_EQ_INT(r.part[0].entries, 3);
+		T_EQ_INT(r.part[1].entries, 4);
+		T_EQ_INT(m.ntemplates, 1);
+		img_meta_free(&m);
+	}
+}
+
+T_TEST(test_report)
+{
+	struct img_meta m;
+	struct img_report r;
+	char err[LIM_ERROR_MAX];
+	struct tarmk *t = base("gzip");
+	int fd;
+	off_t size;
+
+	tm_file(t, "rootfs/a", "12345");
+	tm_node(t, "rootfs/dev/null", AE_IFCHR);
+	tm_node(t, "rootfs/dev/sda", AE_IFBLK);
+	tm_node(t, "rootfs/run/fifo", AE_IFIFO);
+	fd = tm_fd(t);
+	size = lseek(fd, 0, SEEK_END);
+	lseek(fd, 0, SEEK_SET);
+	T_EQ_INT(run(fd, -1, NULL, &m, &r, err, sizeof(err)), 0);
+	T_EQ_INT(r.part[0].entries, 6);
+	T_EQ_INT(r.part[0].devices, 3);
+	T_EQ_INT(r.part[0].unpacked_bytes, strlen(MINI_META) + 5);
+	T_EQ_INT(r.part[0].compressed_bytes, size);
+	img_meta_free(&m);
+}
+
+/* tar -C dir -czf x.tgz . with GNU tar: "./" names, a root entry. */
+T_TEST(test_dot_slash_gnutar)
+{
+	struct tarmk *t = tm_new_format("gzip", ARCHIVE_FORMAT_TAR_GNUTAR);
+
+	tm_dir(t, "./");
+	tm_dir(t, "./rootfs/");
+	tm_symlink(t, "./rootfs/bin", "usr/bin");
+	tm_dir(t, "./rootfs/usr/");
+	tm_dir(t, "./rootfs/usr/bin/");
+	tm_file(t, "./rootfs/usr/bin/sh", "#!");
+	tm_hardlink(t, "./rootfs/usr/bin/dash", "./rootfs/usr/bin/sh");
+	tm_hardlink(t, "./rootfs/usr/bin/ash", "rootfs/usr/bin/dash");
+	tm_file(t,
+	    "./rootfs/"
+	    "\xc3\xa9t\xc3\xa9",
+	    "utf-8 name");
+	tm_file(t, "./rootfs/latin1-\xe9", "not UTF-8, still a name");
+	tm_file(t, "./metadata.yaml", tm_meta_yaml);
+	tm_dir(t, "./templates/");
+	tm_file(t, "./templates/hostname.tpl", "x");
+	T_ACCEPTS(tm_fd(t), -1, NULL);
+}
+
+T_TEST(test_rootfs_implied_and_order)
+{
+	struct tarmk *t = tm_new("xz");
+
+	/* Templates before metadata.yaml, rootfs/ only implied. */
+	tm_file(t, "templates/hostname.tpl", "x");
+	tm_file(t, "rootfs/etc/hostname", "x");
+	/* A pax UTF-8 name: a warning in the C locale, still an entry. */
+	tm_file(t, "rootfs/caf\xc3\xa9", "x");
+	tm_file(t, "metadata.yaml", tm_meta_yaml);
+	T_ACCEPTS(tm_fd(t), -1, NULL);
+}
+
+T_TEST(test_offset)
+{
+	struct img_meta m;
+	struct img_report r;
+	char err[LIM_ERROR_MAX], *buf, *all;
+	size_t len;
+	int fd;
+
+	fd = tm_unified("zstd");
+	buf = tm_slurp(fd, &len);
+	close(fd);
+	all = malloc(len + 777);
+	memset(all, 'J', 777);
+	memcpy(all + 777, buf, len);
+	fd = tm_memfd(all, len + 777);
+	lseek(fd, 777, SEEK_SET);
+	T_EQ_INT(run(fd, -1, NULL, &m, &r, err, sizeof(err)), 0);
+	T_EQ_INT(r.part[0].compressed_bytes, len);
+	img_meta_free(&m);
+	free(buf);
+	free(all);
+}
+
+T_TEST(test_not_tar)
+{
+	static const char text[] = "architecture: x86_64\n";
+	struct archive *a;
+	struct archive_entry *e;
+	char path[64];
+	int fd, p[2];
+
+	T_REJECTS(
+	    tm_memfd(text, sizeof(text) - 1), -1, NULL, "not a tar archive");
+	T_REJECTS(tm_memfd("", 0), -1, NULL, "empty file, not a tar archive");
+
+	/* Gzip data that holds no tar. */
+	fd = tm_memfd("", 0);
+	a = archive_write_new();
+	archive_write_set_format_raw(a);
+	archive_write_add_filter_gzip(a);
+	archive_write_open_fd(a, fd);
+	e = archive_entry_new();
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_write_header(a, e);
+	archive_write_data(a, text, sizeof(text));
+	archive_entry_free(e);
+	archive_write_free(a);
+	lseek(fd, 0, SEEK_SET);
+	T_REJECTS(fd, -1, NULL, "not a tar archive");
+
+	/* Unreadable, not a regular file, no file at all. */
+	fd = tm_unified("none");
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	T_REJECTS(
+	    open(path, O_WRONLY), -1, NULL, "cannot read: Bad file descriptor");
+	close(fd);
+	if (pipe(p) == 0) {
+		T_REJECTS(p[0], -1, NULL, "not a regular file");
+		close(p[1]);
+	}
+	T_REJECTS(tm_unified("none"), -5, NULL,
+	    "rootfs tarball: bad file descriptor");
+}
+
+/* Deterministic text: compressible, so every compressor entropy-codes it. */
+static char *
+words(size_t len)
+{
+	static const char *w[] = {"image ", "rootfs ", "tar ", "lxd ",
+	    "metadata ", "yaml ", "zstd ", "xz ", "\n", "template ", "unpack ",
+	    "policy ", "sandbox ", "limit ", "store ", "fd "};
+	char *b = malloc(len + 16);
+	uint32_t x = 2463534242u;
+	size_t n = 0;
+
+	while (n < len) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		n += (size_t)snprintf(b + n, 16, "%s", w[x % 16]);
+	}
+	return b;
+}
+
+/* An image whose stream breaks in the middle of a large file. */
+static int
+damaged(const char *comp, int truncate)
+{
+	struct tarmk *t = base(comp);
+	char *data = words(512 * 1024), *img;
+	size_t len, i;
+	int fd;
+
+	tm_data(t, "rootfs/words", data, 512 * 1024);
+	tm_file(t, "rootfs/after", "x");
+	fd = tm_fd(t);
+	img = tm_slurp(fd, &len);
+	close(fd);
+	if (truncate)
+		len /= 2;
+	else
+		for (i = len / 2; i < len / 2 + 64; i++)
+			img[i] ^= 0x55;
+	fd = tm_memfd(img, len);
+	free(img);
+	free(data);
+	return fd;
+}
+
+/*
+ * A decompression error while libarchive still picks the format (bzip2
+ * decodes a whole 900 kB block first) is reported as "not a tar archive
+ * (or corrupt bzip2 data)"; later ones as "corrupt or truncated ...".
+ */
+T_TEST(test_corrupt_and_truncated)
+{
+	struct img_meta m;
+	struct img_report r;
+	char err[LIM_ERROR_MAX], want[64];
+	size_t i;
+	int trunc;
+
+	for (i = 0; i < NCOMPS; i++) {
+		snprintf(want, sizeof(want), "%s",
+		    strcmp(comps[i], "none") == 0 ? "tar archive" : comps[i]);
+		for (trunc = 1; trunc >= 0; trunc--) {
+			/* tar has no checksum over data */
+			if (!trunc && strcmp(comps[i], "none") == 0)
+				continue;
+			err[0] = '\0';
+			T_EQ_INT(run(damaged(comps[i], trunc), -1, NULL, &m, &r,
+				     err, sizeof(err)),
+			    -1);
+			T_CONTAINS(err, "corrupt");
+			T_CONTAINS(err, want);
+		}
+	}
+}
+
+T_TEST(test_two_compression_layers)
+{
+	struct tarmk *t = tm_new("gzip+gzip");
+
+	tm_file(t, "metadata.yaml", MINI_META);
+	T_REJECTS(tm_fd(t), -1, NULL,
+	    "more than one compression layer (gzip inside gzip)");
+	t = tm_new("zstd+xz");
+	tm_file(t, "metadata.yaml", MINI_META);
+	T_REJECTS(tm_fd(t), -1, NULL, "more than one compression layer");
+}
+
+T_TEST(test_metadata_rules)
+{
+	struct tarmk *t;
+	int fd, fd2;
+
+	t = tm_new("none");
+	tm_dir(t, "rootfs/");
+	T_REJECTS(tm_fd(t), -1, NULL, "image has no metadata.yaml");
+
+	t = base("none");
+	tm_file(t, "./metadata.yaml", MINI_META);
+	T_REJECTS(tm_fd(t), -1, NULL,
+	    "entry \"./metadata.yaml\": more than one metadata.yaml");
+
+	t = tm_new("none");
+	tm_symlink(t, "metadata.yaml", "rootfs/etc/passwd");
+	T_REJECTS(tm_fd(t), -1, NULL,
+	    "metadata.yaml must be a regular file, not a symlink");
+
+	t = tm_new("none");
+	tm_file(t, "rootfs/m", MINI_META);
+	tm_hardlink(t, "metadata.yaml", "rootfs/m");
+	T_REJECTS(tm_fd(t), -1, NULL,
+	    "metadata.yaml must be a regular file, not a hard link");
+
+	t = tm_new("none");
+	tm_dir(t, "metadata.yaml/");
+	T_REJECTS(tm_fd(t), -1, NULL,
+	    "metadata.yaml must be a regular file, not a directory");
+
+	t = tm_new("gzip");
+	tm_zeros(t, "metadata.yaml", LIM_META_FILE_MAX + 1);
+	T_REJECTS(
+	    tm_fd(t), -1, NULL, "metadata.yaml is larger than 1048576 bytes");
+
+	t = tm_new("none");
+	tm_file(t, "metadata.yaml", "a: b\n c: d\n");
+	T_REJECTS(tm_fd(t), -1, NULL,
+	    "metadata.yaml: line 2: mapping values "
+	    "are not allowed in this context");
+
+	/* Split: metadata.yaml of the rootfs tarball does not count. */
+	t = tm_new("none");
+	tm_dir(t, "templates/");
+	fd = tm_fd(t);
+	t = tm_new("none");
+	tm_file(t, "metadata.yaml", MINI_META);
+	fd2 = tm_fd(t);
+	T_REJECTS(fd, fd2, NULL, "image has no metadata.yaml");
+
+	t = tm_new("none");
+	tm_file(t, "metadata.yaml", "architecture: foo\ncreation_date: 1\n");
+	fd = tm_fd(t);
+	t = tm_new("none");
+	tm_dir(t, "etc/");
+	fd2 = tm_fd(t);
+	T_REJECTS(fd, fd2, NULL,
+	    "metadata tarball: metadata.yaml: line 1: unknown architecture");
+}
+
+T_TEST(test_unified_layout)
+{
+	struct tarmk *t;
+
+	t = tm_new("none");
+	tm_file(t, "metadata.yaml", MINI_META);
+	tm_dir(t, "templates/");
+	T_REJECTS(tm_fd(t), -1, NULL, "unified image has no rootfs/ directory");
+
+	t = tm_new("none");
+	tm_file(t, "metadata.yaml", MINI_META);
+	tm_symlink(t, "rootfs", "/");
+	T_REJECTS(tm_fd(t), -1, NULL,
+	    "entry \"rootfs\": must be a directory, not a symlink");
+
+	t = tm_new("none");
+	tm_file(t, "metadata.yaml", MINI_META);
+	tm_file(t, "rootfs", "");
+	T_REJECTS(tm_fd(t), -1, NULL,
+	    "entry \"rootfs\": must be a directory, not a regular file");
+
+	t = base("none");
+	tm_symlink(t, "templates", "/etc");
+	T_REJECTS(tm_fd(t), -1, NULL,
+	    "entry \"templates\": must be a directory, not a symlink");
+}
+
+/* A unified image whose metadata.yaml names hostname.tpl. */
+static struct tarmk *
+with_template(void)
+{
+	struct tarmk *t = tm_new("gzip");
+
+	tm_file(t, "metadata.yaml", tm_meta_yaml);
+	tm_dir(t, "rootfs/");
+	return t;
+}
+
+T_TEST(test_templates)
+{
+	struct tarmk *t;
+	int fd, fd2;
+
+	T_REJECTS(tm_fd(with_template()), -1, NULL,
+	    "template \"/etc/hostname\": templates/hostname.tpl is missing");
+
+	t = with_template();
+	tm_symlink(t, "templates/hostname.tpl", "/etc/shadow");
+	T_REJECTS(tm_fd(t), -1, NULL,
+	    "templates/hostname.tpl is a symlink, not a regular file");
+
+	t = with_template();
+	tm_dir(t, "templates/hostname.tpl/");
+	T_REJECTS(tm_fd(t), -1, NULL,
+	    "templates/hostname.tpl is a directory, not a regular file");
+
+	t = with_template();
+	tm_file(t, "templates/x", "x");
+	tm_hardlink(t, "templates/hostname.tpl", "templates/x");
+	T_REJECTS(tm_fd(t), -1, NULL,
+	    "templates/hostname.tpl is a hard link, not a regular file");
+
+	t = with_template();
+	tm_zeros(t, "templates/hostname.tpl", LIM_TEMPLATE_SOURCE_MAX + 1);
+	T_REJECTS(tm_fd(t), -1, NULL,
+	    "templates/hostname.tpl is larger than 262144 bytes");
+
+	t = with_template();
+	tm_zeros(t, "templates/hostname.tpl", LIM_TEMPLATE_SOURCE_MAX);
+	T_ACCEPTS(tm_fd(t), -1, NULL);
+
+	t = tm_new("none");
+	tm_file(t, "metadata.yaml",
+	    MINI_META "templates:\n  /etc/hosts:\n"
+		      "    template: ../rootfs/etc/shadow\n");
+	tm_dir(t, "rootfs/");
+	T_REJECTS(
+	    tm_fd(t), -1, NULL, "\"..\" is not allowed in the template name");
+
+	/* Split: the template must be in the metadata tarball. */
+	t = tm_new("none");
+	tm_file(t, "metadata.yaml", tm_meta_yaml);
+	fd = tm_fd(t);
+	t = tm_new("none");
+	tm_file(t, "templates/hostname.tpl", "x");
+	fd2 = tm_fd(t);
+	T_REJECTS(fd, fd2, NULL,
+	    "metadata tarball: template \"/etc/hostname\": "
+	    "templates/hostname.tpl is missing");
+}
+
+T_TEST(test_ratio_bomb)
+{
+	struct tarmk *t = base("gzip");
+
+	/* 80 MiB of zeros: under the size limit, far above 100:1. */
+	tm_zeros(t, "rootfs/zeros", 80 * MiB);
+	T_REJECTS(tm_fd(t), -1, NULL, "decompresses at more than 100:1");
+
+	/* The same ratio is fine below 64 MiB. */
+	t = base("zstd");
+	tm_zeros(t, "rootfs/zeros", 60 * MiB);
+	T_ACCEPTS(tm_fd(t), -1, NULL);
+}
+
+T_TEST(test_unpacked_size)
+{
+	struct img_limits lim;
+	struct tarmk *t;
+	int fd, fd2;
+
+	/* Sparse files count at their apparent size. */
+	t = base("none");
+	tm_sparse(t, "rootfs/sparse", 1 * GiB);
+	T_REJECTS(tm_fd(t), -1, NULL, "image unpacks to more than");
+
+	img_limits_default(&lim);
+	lim.unpacked_slack = 1 * MiB;
+	t = base("gzip");
+	tm_zeros(t, "rootfs/zeros", 2 * MiB);
+	T_REJECTS(tm_fd(t), -1, &lim, "image unpacks to more than");
+	t = base("gzip");
+	tm_zeros(t, "rootfs/zeros", 512 * KiB);
+	T_ACCEPTS(tm_fd(t), -1, &lim);
+
+	/* Split: one bound for both parts together. */
+	img_limits_default(&lim);
+	lim.unpacked_slack = 0;
+	lim.unpacked_factor = 1;
+	tm_split("none", &fd, &fd2);
+	T_ACCEPTS(fd, fd2, &lim);
+	t = tm_new("none");
+	tm_file(t, "metadata.yaml", MINI_META);
+	fd = tm_fd(t);
+	t = tm_new("bzip2");
+	tm_zeros(t, "big", 64 * KiB);
+	fd2 = tm_fd(t);
+	T_REJECTS(fd, fd2, &lim, "rootfs tarball: image unpacks to more than");
+}
+
+T_TEST(test_counts_and_sizes)
+{
+	struct img_limits lim;
+	struct tarmk *t;
+	char name[64];
+	int i;
+
+	img_limits_default(&lim);
+	lim.entries_max = 4;
+	t = base("none");
+	tm_file(t, "rootfs/a", "");
+	tm_file(t, "rootfs/b", "");
+	T_ACCEPTS(tm_fd(t), -1, &lim);
+	t = base("none");
+	tm_file(t, "rootfs/a", "");
+	tm_file(t, "rootfs/b", "");
+	tm_file(t, "rootfs/c", "");
+	T_REJECTS(tm_fd(t), -1, &lim, "image has more than 4 entries");
+
+	img_limits_default(&lim);
+	lim.name_index_max = 4000;
+	t = base("none");
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "rootfs/%050d", i);
+		tm_file(t, name, "");
+	}
+	T_REJECTS(
+	    tm_fd(t), -1, &lim, "names need more than 4000 bytes of memory");
+
+	img_limits_default(&lim);
+	lim.part_max = 100;
+	T_REJECTS(tm_unified("xz"), -1, &lim, "larger than 100 bytes");
+}
+
+int
+main(void)
+{
+	T_RUN(test_every_compression);
+	T_RUN(test_report);
+	T_RUN(test_dot_slash_gnutar);
+	T_RUN(test_rootfs_implied_and_order);
+	T_RUN(test_offset);
+	T_RUN(test_not_tar);
+	T_RUN(test_corrupt_and_truncated);
+	T_RUN(test_two_compression_layers);
+	T_RUN(test_metadata_rules);
+	T_RUN(test_unified_layout);
+	T_RUN(test_templates);
+	T_RUN(test_ratio_bomb);
+	T_RUN(test_unpacked_size);
+	T_RUN(test_counts_and_sizes);
+	return T_DONE();
+}

@@ -1,0 +1,107 @@
+/*
+ * Internals of the validation library (validate.h), shared by its files and
+ * by its unit tests; nothing else includes this.
+ */
+#ifndef IMGD_UNPACKER_INTERNAL_H
+#define IMGD_UNPACKER_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "unpacker/validate.h"
+
+struct archive_entry;
+
+/* msg.c: one-line error messages. */
+#define MSG_QUOTE_MAX 96 /* room for a quoted name in a message */
+void msg_set(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Like msg_set(), after a fixed prefix (the part label). */
+void msg_setp(char *err, size_t errlen, const char *prefix, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+/* Printable ASCII copy of len bytes of s, shortened with "...". */
+const char *msg_quote(char *dst, size_t dstlen, const char *s, size_t len);
+
+/* ustr.c: checks of untrusted strings. */
+#define USTR_TAB_NL 1 /* allow \t and \n */
+/* NULL when s is valid UTF-8 without control characters, else why not. */
+const char *ustr_check(const char *s, size_t len, int flags);
+
+/* pathidx.c: every name of one tarball, as a tree of components. */
+enum { NODE_DIR = 1, NODE_REG, NODE_HARDLINK, NODE_SYMLINK, NODE_DEVICE };
+#define NODE_IMPLIED 0x1 /* directory only implied by deeper entries */
+#define NODE_BIG 0x2	 /* regular file over LIM_TEMPLATE_SOURCE_MAX */
+
+struct pnode {
+	struct pnode *parent;
+	const char *name; /* not NUL-terminated */
+	uint16_t len;
+	uint8_t type;
+	uint8_t flags;
+};
+
+struct pidx {
+	void *tree; /* tsearch() tree of all nodes but the root */
+	struct pnode *root;
+	uint64_t *used; /* memory budget, shared by the parts of an image */
+	uint64_t max;
+	/* Directory of the last entry: tar lists a directory's files. */
+	struct pnode *cache;
+	size_t cachelen;
+	char cachepath[LIM_PATH_MAX + 1];
+};
+
+int pidx_init(struct pidx *x, uint64_t *used, uint64_t max);
+void pidx_free(struct pidx *x);
+/*
+ * Adds a normalized path (components joined by '/', "" for the root) as an
+ * explicit entry. 0, or -1 with the reason in why.
+ */
+int pidx_add(struct pidx *x, const char *path, size_t len, int type, int flags,
+    char *why, size_t whylen);
+struct pnode *pidx_find(struct pidx *x, const char *path, size_t len);
+const char *node_type_name(int type);
+
+/* entry.c: the policy every tar entry must pass. */
+enum part_kind { PART_UNIFIED, PART_META, PART_ROOTFS };
+
+struct part {
+	enum part_kind kind;
+	const char *label; /* message prefix: "" or "rootfs tarball: " */
+	struct pidx idx;
+	int has_meta;
+	uint64_t csize; /* compressed bytes, from fstat */
+	int rerrno;	/* errno of a failed read(), for the message */
+	struct img_part_report *rep;
+};
+
+struct tar_entry {
+	const char *name; /* as in the archive */
+	const char *path; /* normalized: points into name */
+	size_t len;
+	int type;      /* NODE_* */
+	uint64_t size; /* apparent size */
+	int is_meta;   /* the image's metadata.yaml */
+};
+
+/* Normalizes a tar name; 0, or -1 with the reason in why. */
+int path_normalize(const char *name, const char **path, size_t *len,
+    int *trailing_slash, char *why, size_t whylen);
+/* 0 if the entry may be unpacked (and records it), else -1 and err. */
+int entry_admit(struct part *p, struct archive_entry *ae, struct tar_entry *en,
+    char *err, size_t errlen);
+
+/* archive.c: one streaming pass over one tarball. */
+struct vstate {
+	const struct img_limits *lim;
+	uint64_t unpacked, unpacked_max, csize_total, entries, index_used;
+	struct img_meta meta;
+	int have_meta;
+	char *err;
+	size_t errlen;
+};
+
+int part_read(struct vstate *vs, struct part *p, int fd);
+
+#endif

@@ -1,0 +1,13 @@
+# unpacker: archive reading, validation, metadata.yaml (lib.mk), and the
+# sandboxed imgd-unpacker program.
+include unpacker/lib.mk
+
+# The store re-checks architectures with the same table.
+UNPACKER_ARCH_OBJS := $(BUILD)/unpacker/arch.o
+
+$(BUILD)/bin/imgd-unpacker: $(BUILD)/unpacker/main.o $(UNPACKER_LIB_OBJS) \
+    $(BUILD)/policy/child.o $(SANDBOX_OBJS) $(IPC_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_ARCHIVE) $(LIB_YAML) \
+	    $(LIB_SECCOMP) $(LIB_CAP)
+BINS += $(BUILD)/bin/imgd-unpacker
