@@ -1,0 +1,233 @@
+# Shared helpers for the integration tests (sourced, bash).
+#
+#	. "$(dirname "$0")/lib.bash"
+#	imgd_start			# a fresh imgd on a temp state dir
+#	check "what" cmd args...	# passes when cmd exits 0
+#	check_eq "what" "$got" "$want"
+#	summary				# "N passed, N failed", exit status
+#
+# Every daemon started here is stopped by pid on exit.
+
+set -u
+BIN=${IMGD_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}/bin
+T_PASS=0
+T_FAIL=0
+T_TMP=$(mktemp -d /tmp/imgd-it.XXXXXX)
+IMGD_PID=""
+STATE=""
+SOCK=""
+export LXD_CONF=$T_TMP/lxc-conf
+mkdir -p "$LXD_CONF"
+# lxc greets a new configuration with a banner on its first run.
+lxc remote list >/dev/null 2>&1
+
+pass() {
+	T_PASS=$((T_PASS + 1))
+	echo "ok - $1"
+}
+
+fail() {
+	T_FAIL=$((T_FAIL + 1))
+	echo "not ok - $1"
+	shift
+	[ $# -gt 0 ] && printf '# %s\n' "$@"
+	return 0
+}
+
+check() {
+	local what=$1
+	shift
+	local out
+	if out=$("$@" 2>&1); then
+		pass "$what"
+	else
+		fail "$what" "command: $*" "$(printf '%s' "$out" | head -20)"
+	fi
+}
+
+check_fails() {
+	local what=$1
+	shift
+	local out
+	if out=$("$@" 2>&1); then
+		fail "$what (succeeded, expected an error)" "command: $*" "$out"
+	else
+		pass "$what"
+	fi
+}
+
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "got:      $(printf '%s' "$2" | head -c 2000)" \
+		    "expected: $(printf '%s' "$3" | head -c 2000)"
+	fi
+}
+
+check_contains() {
+	case "$2" in
+	*"$3"*) pass "$1" ;;
+	*) fail "$1" "\"$(printf '%s' "$2" | head -c 2000)\" lacks \"$3\"" ;;
+	esac
+}
+
+# The lines lxc prints, without its progress redraws.
+lxc_out() {
+	"$@" 2>&1 | tr '\r' '\n' | grep -v '^ *$' | grep -v 'Transferring' |
+	    sed 's/ *$//'
+}
+
+summary() {
+	echo "$T_PASS passed, $T_FAIL failed"
+	[ "$T_FAIL" -eq 0 ]
+}
+
+imgd_start() {
+	STATE=${1:-$T_TMP/state}
+	SOCK=$STATE/unix.socket
+	mkdir -p "$STATE"
+	"$BIN/imgd" --state "$STATE" >>"$T_TMP/imgd.log" 2>&1 &
+	IMGD_PID=$!
+	for _ in $(seq 1 100); do
+		if [ -S "$SOCK" ] && curl -sf --unix-socket "$SOCK" \
+		    http://imgd/1.0 >/dev/null 2>&1; then
+			export LXD_DIR=$STATE IMGD_DIR=$STATE
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "# imgd did not start:"
+	sed 's/^/#   /' "$T_TMP/imgd.log" | tail -20
+	return 1
+}
+
+# SIGTERM; the exit status of imgd is returned. Not in a subshell ($(...)
+# or check): only this shell can wait for it.
+imgd_stop() {
+	[ -n "$IMGD_PID" ] || return 0
+	kill -TERM "$IMGD_PID" 2>/dev/null
+	local rc=0
+	wait "$IMGD_PID" || rc=$?
+	IMGD_PID=""
+	return $rc
+}
+
+# The pid of a child of the running imgd by program name.
+child_pid() {
+	pgrep -P "$IMGD_PID" -x "$1" | head -1
+}
+
+# curl on the local socket: api METHOD PATH [curl args...]; prints the
+# body, then a last line with the HTTP status.
+api() {
+	local m=$1 p=$2
+	shift 2
+	curl -s --unix-socket "$SOCK" -X "$m" -w '\n%{http_code}' "$@" \
+	    "http://imgd$p"
+}
+
+api_status() {
+	api "$@" | tail -1
+}
+
+api_body() {
+	api "$@" | sed '$d'
+}
+
+# What lies in the state dir (blobs, temp files) and the DB rows: a test
+# compares it before and after a rejected request.
+state_snapshot() {
+	(cd "$STATE" && find images tmp -mindepth 1 | sort)
+	sqlite3 "$STATE/imgd.db" "SELECT 'images', count(*) FROM images;
+	    SELECT 'properties', count(*) FROM image_properties;
+	    SELECT 'aliases', count(*) FROM image_aliases;" 2>&1
+}
+
+# Waits for the frontend to serve again (after it was killed).
+wait_serving() {
+	for _ in $(seq 1 150); do
+		curl -sf --unix-socket "$SOCK" http://imgd/1.0 >/dev/null \
+		    2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+cleanup() {
+	imgd_stop >/dev/null 2>&1
+	[ -n "${LXD_REF_PID:-}" ] && kill "$LXD_REF_PID" 2>/dev/null &&
+	    wait "$LXD_REF_PID" 2>/dev/null
+	rm -rf "$T_TMP"
+}
+trap cleanup EXIT
+
+# ---- test images ----
+
+# mkimage DIR [key=value...]: a rootfs and metadata.yaml under DIR.
+# Keys: arch, date, desc, os, extra (appended to metadata.yaml).
+mkimage_tree() {
+	local dir=$1
+	shift
+	local arch=x86_64 date=1458040200 desc="Test image" os=testos extra=""
+	for kv in "$@"; do
+		case "$kv" in
+		arch=*) arch=${kv#arch=} ;;
+		date=*) date=${kv#date=} ;;
+		desc=*) desc=${kv#desc=} ;;
+		os=*) os=${kv#os=} ;;
+		extra=*) extra=${kv#extra=} ;;
+		esac
+	done
+	rm -rf "$dir"
+	mkdir -p "$dir/rootfs/etc" "$dir/rootfs/bin" "$dir/templates"
+	echo "host-$RANDOM" >"$dir/rootfs/etc/hostname"
+	printf '#!/bin/sh\necho hi\n' >"$dir/rootfs/bin/hello"
+	ln -s hello "$dir/rootfs/bin/hi"
+	echo '{{ container.name }}' >"$dir/templates/hostname.tpl"
+	{
+		[ -n "$arch" ] && echo "architecture: \"$arch\""
+		[ -n "$date" ] && echo "creation_date: $date"
+		echo "properties:"
+		echo "  description: \"$desc\""
+		echo "  os: \"$os\""
+		echo "  release: \"1.0\""
+		echo "templates:"
+		echo "  /etc/hostname:"
+		echo "    when: [create, copy]"
+		echo "    template: hostname.tpl"
+		[ -n "$extra" ] && printf '%s\n' "$extra"
+	} >"$dir/metadata.yaml"
+}
+
+# compress FILE ALGO -> prints the output name
+compress_as() {
+	case "$2" in
+	none) echo "$1" ;;
+	gzip) gzip -n -c "$1" >"$1.gz" && echo "$1.gz" ;;
+	bzip2) bzip2 -c "$1" >"$1.bz2" && echo "$1.bz2" ;;
+	xz) xz -c "$1" >"$1.xz" && echo "$1.xz" ;;
+	lzma) xz --format=lzma -c "$1" >"$1.lzma" && echo "$1.lzma" ;;
+	zstd) zstd -q -c "$1" >"$1.zst" && echo "$1.zst" ;;
+	esac
+}
+
+# mkunified OUT ALGO [mkimage args...] -> prints the file
+mkunified() {
+	local out=$1 algo=$2
+	shift 2
+	mkimage_tree "$T_TMP/tree.$$" "$@"
+	tar -C "$T_TMP/tree.$$" -cf "$out" metadata.yaml rootfs templates
+	compress_as "$out" "$algo"
+}
+
+# mksplit OUT ALGO_META ALGO_ROOTFS [mkimage args...] -> prints two files
+mksplit() {
+	local out=$1 am=$2 ar=$3
+	shift 3
+	mkimage_tree "$T_TMP/tree.$$" "$@"
+	tar -C "$T_TMP/tree.$$" -cf "$out.meta.tar" metadata.yaml templates
+	tar -C "$T_TMP/tree.$$/rootfs" -cf "$out.rootfs.tar" .
+	echo "$(compress_as "$out.meta.tar" "$am") $(compress_as \
+	    "$out.rootfs.tar" "$ar")"
+}
