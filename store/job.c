@@ -108,8 +108,7 @@ job_end(struct job *j, const char *err)
 	if (j->child) {
 		/* Done talking to it: it exits by itself, or is made to. */
 		j->child->job = NULL;
-		if (err)
-			proc_kill(j->child, "job failed");
+		proc_expect_exit(j->child, 5);
 		j->child = NULL;
 	}
 	job_free(j);

@@ -163,6 +163,25 @@ proc_kill(struct child *c, const char *why)
 	kill(c->pid, SIGKILL);
 }
 
+static void
+linger_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	proc_kill(arg, "did not exit after its job");
+}
+
+/* A child whose work is done must exit on its own within seconds. */
+void
+proc_expect_exit(struct child *c, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	if (c->ev_linger == NULL)
+		c->ev_linger = evtimer_new(S->base, linger_cb, c);
+	event_add(c->ev_linger, &tv);
+}
+
 int
 proc_send(struct child *c, uint16_t type, uint64_t id, const void *msg,
     int fd)
@@ -447,6 +466,8 @@ child_gone(struct child *c, int st)
 	event_free(c->ev_chan);
 	event_free(c->ev_write);
 	event_free(c->ev_err);
+	if (c->ev_linger)
+		event_free(c->ev_linger);
 	close(c->errfd);
 	ipc_chan_close(&c->chan);
 	TAILQ_REMOVE(&children, c, entry);

@@ -55,6 +55,7 @@ struct child {
 	struct event *ev_chan;
 	struct event *ev_write;
 	struct event *ev_err;
+	struct event *ev_linger;
 	int errfd;
 	char errbuf[2048];
 	size_t errlen;
@@ -63,6 +64,7 @@ struct child {
 
 struct child *proc_spawn(int kind);
 void proc_kill(struct child *c, const char *why);
+void proc_expect_exit(struct child *c, int seconds);
 int proc_send(struct child *c, uint16_t type, uint64_t id, const void *msg,
     int fd);
 struct child *proc_frontend(void);	/* the ready frontend, or NULL */

@@ -155,6 +155,7 @@ wait_serving() {
 }
 
 cleanup() {
+	[ -n "${KEEP_LOG:-}" ] && cp "$T_TMP/imgd.log" "$KEEP_LOG"
 	imgd_stop >/dev/null 2>&1
 	[ -n "${LXD_REF_PID:-}" ] && kill "$LXD_REF_PID" 2>/dev/null &&
 	    wait "$LXD_REF_PID" 2>/dev/null
@@ -230,4 +231,33 @@ mksplit() {
 	tar -C "$T_TMP/tree.$$/rootfs" -cf "$out.rootfs.tar" .
 	echo "$(compress_as "$out.meta.tar" "$am") $(compress_as \
 	    "$out.rootfs.tar" "$ar")"
+}
+
+# jget PATH: a field of the JSON document on stdin ("metadata.err").
+jget() {
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    d = d[int(k)] if isinstance(d, list) else d.get(k) if d else None
+print("" if d is None else (json.dumps(d) if isinstance(d, (dict, list)) else d))
+' "$1"
+}
+
+# upload FILE [curl args...]: POST the file as a unified image and wait for
+# the operation; prints "STATUS|ERROR" (the HTTP status of the POST, then
+# the operation's error, empty on success).
+upload() {
+	local f=$1
+	shift
+	local resp code op
+	resp=$(api POST /1.0/images --data-binary "@$f" \
+	    -H 'Content-Type: application/octet-stream' "$@")
+	code=$(printf '%s' "$resp" | tail -1)
+	if [ "$code" != 202 ]; then
+		echo "$code|$(printf '%s' "$resp" | sed '$d' | jget error)"
+		return
+	fi
+	op=$(printf '%s' "$resp" | sed '$d' | jget operation)
+	echo "$code|$(api_body GET "$op/wait?timeout=60" | jget metadata.err)"
 }

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Hostile and broken images for tests/integration/bad_input.sh.
+
+    mkbad.py CASE OUT      writes an uncompressed tarball (or junk) to OUT
+"""
+import io
+import sys
+import tarfile
+
+META = b"architecture: x86_64\ncreation_date: 1458040200\n" \
+    b"properties:\n  description: bad\n"
+
+BOMB = b"""architecture: x86_64
+creation_date: 1458040200
+properties:
+  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+  c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+  e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+"""
+
+
+def entry(t, name, data=b"", kind=tarfile.REGTYPE, link=""):
+    ti = tarfile.TarInfo(name)
+    ti.type = kind
+    ti.linkname = link
+    ti.mode = 0o755 if kind == tarfile.DIRTYPE else 0o644
+    ti.size = len(data) if kind == tarfile.REGTYPE else 0
+    t.addfile(ti, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+
+
+def image(t, meta=META, rootfs=True):
+    if meta is not None:
+        entry(t, "metadata.yaml", meta)
+    if rootfs:
+        entry(t, "rootfs", kind=tarfile.DIRTYPE)
+        entry(t, "rootfs/etc", kind=tarfile.DIRTYPE)
+        entry(t, "rootfs/etc/hostname", b"x\n")
+
+
+CASES = {
+    "no-metadata": lambda t: image(t, meta=None),
+    "two-metadata": lambda t: (image(t), entry(t, "metadata.yaml", META)),
+    "invalid-yaml": lambda t: image(t, b"architecture: [x86_64\n  : :\n"),
+    "alias-bomb": lambda t: image(t, BOMB),
+    "no-arch": lambda t: image(t, b"creation_date: 1458040200\n"),
+    "unknown-arch": lambda t: image(
+        t, b"architecture: vax\ncreation_date: 1458040200\n"),
+    "zero-date": lambda t: image(
+        t, b"architecture: x86_64\ncreation_date: 0\n"),
+    "no-rootfs": lambda t: image(t, rootfs=False),
+    "dotdot": lambda t: (image(t), entry(t, "rootfs/../../etc/evil", b"x")),
+    "absolute": lambda t: (image(t), entry(t, "/etc/evil", b"x")),
+    "symlink-rootfs": lambda t: (
+        entry(t, "metadata.yaml", META),
+        entry(t, "rootfs", kind=tarfile.SYMTYPE, link="/etc"),
+        entry(t, "rootfs/evil", b"x")),
+    "through-symlink": lambda t: (
+        image(t), entry(t, "rootfs/bin", kind=tarfile.SYMTYPE, link="/etc"),
+        entry(t, "rootfs/bin/evil", b"x")),
+    "hardlink-outside": lambda t: (
+        image(t), entry(t, "rootfs/passwd", kind=tarfile.LNKTYPE,
+                        link="../../etc/passwd")),
+    "hardlink-missing": lambda t: (
+        image(t), entry(t, "rootfs/shadow", kind=tarfile.LNKTYPE,
+                        link="rootfs/etc/shadow")),
+}
+
+
+def main():
+    case, out = sys.argv[1], sys.argv[2]
+    if case == "junk":
+        with open(out, "wb") as f:
+            f.write(b"this is not a tarball at all\n" * 100)
+        return
+    with tarfile.open(out, "w", format=tarfile.GNU_FORMAT) as t:
+        CASES[case](t)
+
+
+if __name__ == "__main__":
+    main()
