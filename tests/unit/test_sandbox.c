@@ -225,6 +225,133 @@ T_TEST(fetcher_sandbox)
 	T_CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
 }
 
+static int
+listening_socket(char *path, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", emptydir);
+	snprintf(path, len, "%s", sa.sun_path);
+	unlink(sa.sun_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    listen(fd, 8) == -1)
+		return -1;
+	return fd;
+}
+
+T_TEST(frontend_sandbox)
+{
+	static const char *const deadly[] = { "socket", NULL };
+	struct imsg_listen l = { .kind = 0, .name = "unix" };
+	char *archs[] = { "x86_64" };
+	struct imsg_server_info si = { .version = "0.1", .server_name = "t",
+		.architectures = archs, .narchitectures = 1 };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[200], resp[4096] = "";
+	struct kid k;
+	int fd, c;
+
+	/* File open, network socket, exec, ...: each kills it. */
+	for (size_t i = 0; deadly_everywhere[i]; i++)
+		expect_sigsys("imgd-frontend", PROC_FRONTEND,
+		    deadly_everywhere[i]);
+	for (size_t i = 0; deadly[i]; i++)
+		expect_sigsys("imgd-frontend", PROC_FRONTEND, deadly[i]);
+	/* Positive twin: it serves HTTP on a socket handed over. */
+	T_CHECK(kid_start(&k, "imgd-frontend", PROC_FRONTEND, NULL) == 0);
+	check_ready(&k, "imgd-frontend", 1);
+	T_CHECK((fd = listening_socket(path, sizeof(path))) != -1);
+	T_CHECK(ipc_send(&k.chan, IMSG_LISTEN, 0, &l, fd) == 0);
+	T_CHECK(ipc_send(&k.chan, IMSG_SERVER_INFO, 0, &si, -1) == 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	c = socket(AF_UNIX, SOCK_STREAM, 0);
+	T_CHECK(connect(c, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	const char req[] = "GET /1.0 HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n";
+	T_CHECK(write(c, req, sizeof(req) - 1) == (ssize_t)sizeof(req) - 1);
+	for (size_t n = 0; n < sizeof(resp) - 1;) {
+		ssize_t r = read(c, resp + n, sizeof(resp) - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(c);
+	T_CONTAINS(resp, "HTTP/1.1 200 OK");
+	T_CONTAINS(resp, "\"server\":\"imgd\"");
+	T_EQ_INT(proc_field(k.pid, "Seccomp", 0), 2);
+	kill(k.pid, SIGTERM);
+	kid_wait(&k);
+	unlink(path);
+}
+
+/* A good unified image, made with tar(1) in a temp dir. */
+static int
+good_image(const char *dir, char *out, size_t len)
+{
+	char cmd[1024];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/rootfs/etc && echo x > "
+	    "%s/rootfs/etc/hostname", dir, dir);
+	if (system(cmd) != 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s/metadata.yaml", dir);
+	if ((f = fopen(cmd, "w")) == NULL)
+		return -1;
+	fprintf(f, "architecture: amd64\ncreation_date: 1458040200\n"
+	    "properties:\n  os: sandboxed\n");
+	fclose(f);
+	snprintf(out, len, "%s.tar.xz", dir);
+	snprintf(cmd, sizeof(cmd), "tar -C %s -cJf %s metadata.yaml rootfs",
+	    dir, out);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+T_TEST(unpacker_sandbox)
+{
+	static const char *const deadly[] = { "socket", NULL };
+	char dir[] = "/tmp/imgd-unpack-XXXXXX", img[128];
+	struct imsg_unpack_input in = { .part = PART_UNIFIED, .nparts = 1 };
+	struct ipc_msg m;
+	struct kid k;
+	int seen_meta = 0, seen_done = 0;
+
+	/* Network in the unpacker, file open, exec, ...: each kills it. */
+	for (size_t i = 0; deadly_everywhere[i]; i++)
+		expect_sigsys("imgd-unpacker", PROC_UNPACKER,
+		    deadly_everywhere[i]);
+	for (size_t i = 0; deadly[i]; i++)
+		expect_sigsys("imgd-unpacker", PROC_UNPACKER, deadly[i]);
+	/* Positive twin: it validates an image from a read-only fd. */
+	T_CHECK(mkdtemp(dir) != NULL);
+	T_CHECK(good_image(dir, img, sizeof(img)) == 0);
+	T_CHECK(kid_start(&k, "imgd-unpacker", PROC_UNPACKER, NULL) == 0);
+	check_ready(&k, "imgd-unpacker", 1);
+	int fd = open(img, O_RDONLY);
+	T_CHECK(ipc_send(&k.chan, IMSG_UNPACK_INPUT, 1, &in, fd) == 0);
+	while (kid_recv(&k, &m) == 1) {
+		if (m.type == IMSG_UNPACK_META) {
+			seen_meta = 1;
+			T_EQ_STR(m.m.unpack_meta.architecture, "x86_64");
+			T_EQ_INT(m.m.unpack_meta.creation_date, 1458040200);
+		} else if (m.type == IMSG_UNPACK_DONE) {
+			seen_done = 1;
+			T_EQ_STR(m.m.unpack_done.compression0, "xz");
+			break;
+		} else {
+			T_FAIL("unexpected %s", ipc_typename(m.type));
+			break;
+		}
+	}
+	T_CHECK(seen_meta && seen_done);
+	int st = kid_wait(&k);
+	T_CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, img);
+	T_CHECK(system(cmd) == 0);
+}
+
 /* A child fed a record it may not receive exits (fail closed). */
 T_TEST(child_exits_on_bad_record)
 {
@@ -254,6 +381,8 @@ main(void)
 	chmod(emptydir, 0555);
 	signal(SIGPIPE, SIG_IGN);
 	T_RUN(fetcher_sandbox);
+	T_RUN(frontend_sandbox);
+	T_RUN(unpacker_sandbox);
 	T_RUN(child_exits_on_bad_record);
 	rmdir(emptydir);
 	return T_DONE();

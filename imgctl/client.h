@@ -1,0 +1,50 @@
+/*
+ * A small blocking HTTP/1.1 client over imgd's Unix socket: one request
+ * per connection, a streamed body in both directions. Heads and chunked
+ * bodies are parsed by the project's codec (frontend/http.h).
+ */
+#ifndef IMGD_IMGCTL_CLIENT_H
+#define IMGD_IMGCTL_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frontend/http.h"
+
+struct hc;
+
+/* Connect to the socket. NULL on error (ctl_err set). */
+struct hc *hc_open(const char *sock);
+void hc_close(struct hc *);
+
+/*
+ * Send the request head. target is the origin-form path and query;
+ * headers is NULL or extra field lines, each ending in CRLF; a body of
+ * content_length bytes follows (-1: no body). Returns 0 or -1.
+ */
+int hc_request(struct hc *, const char *method, const char *target,
+    const char *headers, int64_t content_length);
+
+/*
+ * Send body bytes. Returns 0, -1 on error, or HC_EARLY if the server
+ * answered (or hung up) before the body was complete: read its answer
+ * with hc_response() to learn why.
+ */
+#define HC_EARLY (-2)
+int hc_send(struct hc *, const void *buf, size_t len);
+
+/* Read and parse the response head. Returns 0 or -1. */
+int hc_response(struct hc *);
+const struct http_head *hc_head(const struct hc *);
+
+/*
+ * The next span of the decoded body (Content-Length, chunked, or up to
+ * the end of the connection). Returns 1 with a span, 0 at the end of the
+ * body, -1 on error. A span is valid until the next call.
+ */
+int hc_body(struct hc *, const uint8_t **data, size_t *len);
+
+/* Read the whole body into a new NUL-terminated buffer of at most max. */
+int hc_body_all(struct hc *, size_t max, char **out, size_t *outlen);
+
+#endif
