@@ -52,7 +52,5 @@ child_enter(const struct sandbox_spec *spec, struct ipc_chan *chan,
 	if (ipc_send(chan, IMSG_READY, 0, &rd, -1) == -1)
 		fatalx("READY: %s", chan->err);
 	chan->blocking = 0;
-	if (notes[0])
-		log_warnx("sandbox: %s", notes);
 	log_debug("sandboxed: uid %u, seccomp %u", rd.euid, rd.seccomp);
 }

@@ -95,11 +95,13 @@ enter_user(const struct sandbox_spec *s, const struct sandbox_target *t,
 		    "namespaces, runs as the invoking user");
 		return;
 	}
-	snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+	/* Our own ids map to themselves: the store sees who it expects, and
+	 * the capabilities unshare grants (chroot) are cleared just after. */
+	snprintf(map, sizeof(map), "%u %u 1", (unsigned)uid, (unsigned)uid);
 	if (write_file("/proc/self/setgroups", "deny") == -1 ||
 	    write_file("/proc/self/uid_map", map) == -1)
 		fatal("%s: uid_map", __func__);
-	snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+	snprintf(map, sizeof(map), "%u %u 1", (unsigned)gid, (unsigned)gid);
 	if (write_file("/proc/self/gid_map", map) == -1)
 		fatal("%s: gid_map", __func__);
 	if (chroot(t->chroot_dir) == -1 || chdir("/") == -1)
@@ -183,13 +185,14 @@ sandbox_enter(const struct sandbox_spec *s, const struct sandbox_target *t,
 	char err[256];
 
 	notes[0] = '\0';
-	/* No core dumps, no ptrace by the same uid, no /proc peeking. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
-		fatal("%s: PR_SET_DUMPABLE", __func__);
 	if (root)
 		enter_root(s, t);
 	else
 		enter_user(s, t, notes, noteslen);
+	/* No core dumps, no ptrace by the same uid, no /proc peeking. After
+	 * the namespaces: a non-dumpable process cannot write its uid_map. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("%s: PR_SET_DUMPABLE", __func__);
 	clear_caps();
 	/* The uid change cleared any earlier death signal. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
