@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -445,12 +446,19 @@ describe(int st, char *buf, size_t len)
 }
 
 static void
-child_gone(struct child *c, int st)
+child_gone(struct child *c, int st, const struct rusage *ru)
 {
 	struct slot *s = slot_of(c);
 	char how[96], why[256];
 
 	describe(st, how, sizeof(how));
+	if (ru)
+		log_debug("%s (pid %d) %s: max RSS %ld kB, cpu %ld.%03ld s "
+		    "user, %ld.%03ld s system", c->def->title, (int)c->pid, how,
+		    ru->ru_maxrss, (long)ru->ru_utime.tv_sec,
+		    (long)ru->ru_utime.tv_usec / 1000,
+		    (long)ru->ru_stime.tv_sec,
+		    (long)ru->ru_stime.tv_usec / 1000);
 	if (c->killed)
 		snprintf(why, sizeof(why), "%s: %s", how, c->why);
 	else
@@ -493,16 +501,18 @@ child_gone(struct child *c, int st)
 void
 proc_sigchld(void)
 {
+	struct rusage ru;
 	struct child *c;
 	pid_t pid;
 	int st;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+	/* wait4: the log says what each child cost (debug level). */
+	while ((pid = wait4(-1, &st, WNOHANG, &ru)) > 0) {
 		TAILQ_FOREACH(c, &children, entry)
 			if (c->pid == pid)
 				break;
 		if (c != NULL)
-			child_gone(c, st);
+			child_gone(c, st, &ru);
 	}
 }
 
@@ -560,7 +570,7 @@ proc_stop_all(void)
 	while (!TAILQ_EMPTY(&children)) {
 		c = TAILQ_FIRST(&children);
 		waitpid(c->pid, &st, 0);
-		child_gone(c, st);
+		child_gone(c, st, NULL);
 	}
 	for (size_t i = 0; i < 2; i++)
 		if (slots[i].ev_restart)
