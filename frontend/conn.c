@@ -444,6 +444,8 @@ write_cb(struct bufferevent *bev, void *arg)
 	http_head_init(&c->head);
 	c->state = CONN_HEAD;
 	c->want = WANT_NONE;
+	/* An upload stopped reading while it waited for the store. */
+	bufferevent_enable(c->bev, EV_READ);
 	arm_timer(c, LIM_HTTP_IDLE_TIMEOUT);
 	head_input(c);
 }

@@ -169,39 +169,93 @@ reply_image(uint64_t reqid, struct image *img, const char *proj)
 		proc_send(fe, IMSG_IMAGE_INFO, reqid, &m, -1);
 }
 
-struct list_ctx {
+/*
+ * Lists go out a page at a time, the next page once the frontend has taken
+ * the last one: a store with many images neither floods the channel nor
+ * holds the whole list in memory.
+ */
+#define LIST_PAGE 128
+
+struct lister {
 	uint64_t reqid;
-	const char *project;
+	uint64_t fe_gen;	/* the frontend that asked */
+	int aliases;		/* images or aliases */
+	int64_t pid;
+	char project[LIM_PROJECT_NAME_MAX + 1];
+	char after[LIM_ALIAS_NAME_MAX + 1];
 	uint32_t n;
 };
 
 static int
-list_one(struct image *img, void *arg)
+list_image(struct image *img, void *arg)
 {
-	struct list_ctx *l = arg;
+	struct lister *l = arg;
 
 	reply_image(l->reqid, img, l->project);
+	snprintf(l->after, sizeof(l->after), "%s", img->fingerprint);
+	l->n++;
+	return 0;
+}
+
+static void reply_alias(uint64_t reqid, const struct alias *a);
+
+static int
+list_alias(struct alias *a, void *arg)
+{
+	struct lister *l = arg;
+
+	reply_alias(l->reqid, a);
+	snprintf(l->after, sizeof(l->after), "%s", a->name);
 	l->n++;
 	return 0;
 }
 
 static void
-images_list(uint64_t reqid, struct imsg_images_list_req *r)
+list_continue(void *arg, int gone)
 {
-	struct list_ctx l = { reqid, r->project, 0 };
-	struct imsg_list_end end;
+	struct lister *l = arg;
 	struct child *fe = proc_frontend();
+	struct imsg_list_end end;
+	int got;
+
+	while (!gone && fe != NULL && fe->gen == l->fe_gen) {
+		got = l->aliases ?
+		    db_alias_page(l->pid, l->after, LIST_PAGE, list_alias, l) :
+		    db_images_page(l->pid, l->after, LIST_PAGE, list_image, l);
+		if (got < 0) {
+			reply_db(l->reqid, DB_ERROR, "");
+			break;
+		}
+		if (got < LIST_PAGE) {
+			end.count = l->n;
+			proc_send(fe, IMSG_LIST_END, l->reqid, &end, -1);
+			break;
+		}
+		if (ipc_pending(&fe->chan)) {
+			proc_on_drain(fe, list_continue, l);
+			return;
+		}
+	}
+	free(l);
+}
+
+static void
+list_start(uint64_t reqid, const char *proj, int aliases)
+{
+	struct child *fe = proc_frontend();
+	struct lister *l;
 	int64_t pid;
 
-	if (project(reqid, r->project, &pid) == -1)
+	if (project(reqid, proj, &pid) == -1 || fe == NULL)
 		return;
-	if (db_images_list(pid, list_one, &l) != DB_OK) {
-		reply_db(reqid, DB_ERROR, "");
-		return;
-	}
-	end.count = l.n;
-	if (fe)
-		proc_send(fe, IMSG_LIST_END, reqid, &end, -1);
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		fatal("calloc");
+	l->reqid = reqid;
+	l->fe_gen = fe->gen;
+	l->aliases = aliases;
+	l->pid = pid;
+	snprintf(l->project, sizeof(l->project), "%s", proj);
+	list_continue(l, 0);
 }
 
 static int
@@ -465,37 +519,6 @@ reply_alias(uint64_t reqid, const struct alias *a)
 		proc_send(fe, IMSG_ALIAS_INFO, reqid, &m, -1);
 }
 
-struct alias_ctx {
-	uint64_t reqid;
-	uint32_t n;
-};
-
-static int
-alias_one(struct alias *a, void *arg)
-{
-	struct alias_ctx *c = arg;
-
-	reply_alias(c->reqid, a);
-	c->n++;
-	return 0;
-}
-
-static void
-alias_list(uint64_t reqid, struct imsg_alias_list_req *r)
-{
-	struct child *fe = proc_frontend();
-	struct alias_ctx c = { reqid, 0 };
-	struct imsg_list_end end;
-	int64_t pid;
-
-	if (project(reqid, r->project, &pid) == -1)
-		return;
-	db_alias_list(pid, alias_one, &c);
-	end.count = c.n;
-	if (fe)
-		proc_send(fe, IMSG_LIST_END, reqid, &end, -1);
-}
-
 static int
 alias_lookup(uint64_t reqid, const char *proj, const char *name,
     int64_t *pid, struct alias *a)
@@ -693,7 +716,7 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 	(void)fe;
 	switch (m->type) {
 	case IMSG_IMAGES_LIST_REQ:
-		images_list(m->id, &a->images_list_req);
+		list_start(m->id, a->images_list_req.project, 0);
 		break;
 	case IMSG_IMAGE_GET_REQ:
 		image_get(m->id, &a->image_ref_req);
@@ -708,7 +731,7 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 		image_export(m->id, &a->image_ref_req);
 		break;
 	case IMSG_ALIAS_LIST_REQ:
-		alias_list(m->id, &a->alias_list_req);
+		list_start(m->id, a->alias_list_req.project, 1);
 		break;
 	case IMSG_ALIAS_GET_REQ:
 		alias_get(m->id, &a->alias_req);

@@ -319,40 +319,39 @@ db_image_by_fp(int64_t project, const char *fp, struct image *img)
 	return load_lists(img);
 }
 
+/* Up to limit images after the fingerprint "after" (in order): the caller
+ * pages through a large store without holding it. Returns how many. */
 int
-db_images_list(int64_t project, int (*cb)(struct image *, void *),
-    void *arg)
+db_images_page(int64_t project, const char *after, int limit,
+    int (*cb)(struct image *, void *), void *arg)
 {
 	sqlite3_stmt *s;
-	int64_t *ids;
-	size_t n = 0, cap;
-	int rc = DB_OK;
+	char (*fps)[65];
+	int n = 0, sent = 0;
 
-	s = stmt("SELECT count(*) FROM images WHERE project_id = ?");
+	if ((fps = calloc((size_t)limit, sizeof(*fps))) == NULL)
+		return -1;
+	s = stmt("SELECT fingerprint FROM images WHERE project_id = ? AND "
+	    "fingerprint > ? ORDER BY fingerprint LIMIT ?");
 	sqlite3_bind_int64(s, 1, project);
-	cap = sqlite3_step(s) == SQLITE_ROW ?
-	    (size_t)sqlite3_column_int64(s, 0) : 0;
-	if ((ids = calloc(cap + 1, sizeof(*ids))) == NULL)
-		return DB_ERROR;
-	s = stmt("SELECT id FROM images WHERE project_id = ? "
-	    "ORDER BY fingerprint");
-	sqlite3_bind_int64(s, 1, project);
-	while (n < cap && sqlite3_step(s) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(s, 0);
-	for (size_t i = 0; i < n && rc == DB_OK; i++) {
+	sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, limit);
+	while (n < limit && sqlite3_step(s) == SQLITE_ROW)
+		copy_col(s, 0, fps[n++], sizeof(fps[0]));
+	for (int i = 0; i < n; i++) {
 		struct image img;
 
-		s = stmt("SELECT " IMAGE_COLS " FROM images WHERE id = ?");
-		sqlite3_bind_int64(s, 1, ids[i]);
-		if (sqlite3_step(s) != SQLITE_ROW)
+		if (db_image_by_fp(project, fps[i], &img) != DB_OK)
 			continue;
-		row_to_image(s, &img);
-		if (load_lists(&img) == DB_OK && cb(&img, arg) != 0)
-			rc = DB_ERROR;
+		if (cb(&img, arg) != 0)
+			sent = -1;
 		image_free(&img);
+		if (sent == -1)
+			break;
+		sent++;
 	}
-	free(ids);
-	return rc;
+	free(fps);
+	return sent == -1 ? -1 : n;
 }
 
 static int
@@ -514,19 +513,24 @@ db_alias_get(int64_t project, const char *name, struct alias *a)
 }
 
 int
-db_alias_list(int64_t project, int (*cb)(struct alias *, void *), void *arg)
+db_alias_page(int64_t project, const char *after, int limit,
+    int (*cb)(struct alias *, void *), void *arg)
 {
 	sqlite3_stmt *s = stmt("SELECT " ALIAS_COLS
-	    "WHERE a.project_id = ? ORDER BY a.name");
+	    "WHERE a.project_id = ? AND a.name > ? ORDER BY a.name LIMIT ?");
 	struct alias a;
+	int n = 0;
 
 	sqlite3_bind_int64(s, 1, project);
+	sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, limit);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		row_to_alias(s, &a);
+		n++;
 		if (cb(&a, arg) != 0)
-			return DB_ERROR;
+			return -1;
 	}
-	return DB_OK;
+	return n;
 }
 
 int

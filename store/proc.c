@@ -121,7 +121,11 @@ proc_spawn(int kind)
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatal("calloc");
+	static uint64_t gen;
+
 	c->def = d;
+	c->gen = ++gen;
+	TAILQ_INIT(&c->drains);
 	c->uid = uid;
 	c->gid = gid;
 	c->pid = fork();
@@ -203,6 +207,35 @@ proc_send(struct child *c, uint16_t type, uint64_t id, const void *msg,
 	return 0;
 }
 
+void
+proc_on_drain(struct child *c, void (*cb)(void *, int), void *arg)
+{
+	struct drain *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		fatal("calloc");
+	d->cb = cb;
+	d->arg = arg;
+	TAILQ_INSERT_TAIL(&c->drains, d, entry);
+	if (ipc_pending(&c->chan))
+		event_add(c->ev_write, NULL);
+}
+
+/* Runs the drain callbacks registered so far (they may register again). */
+static void
+run_drains(struct child *c, int gone)
+{
+	TAILQ_HEAD(, drain) now = TAILQ_HEAD_INITIALIZER(now);
+	struct drain *d;
+
+	TAILQ_CONCAT(&now, &c->drains, entry);
+	while ((d = TAILQ_FIRST(&now)) != NULL) {
+		TAILQ_REMOVE(&now, d, entry);
+		d->cb(d->arg, gone);
+		free(d);
+	}
+}
+
 static void
 write_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -215,6 +248,8 @@ write_cb(evutil_socket_t fd, short ev, void *arg)
 		event_add(c->ev_write, NULL);
 	else if (rc == -1)
 		proc_kill(c, c->chan.err);
+	else
+		run_drains(c, 0);
 }
 
 /* Relays the child's log lines; a line too long is cut, never merged. */
@@ -471,6 +506,7 @@ child_gone(struct child *c, int st, const struct rusage *ru)
 	}
 	/* Drain what it logged last. */
 	err_cb(c->errfd, EV_READ, c);
+	run_drains(c, 1);
 	event_free(c->ev_chan);
 	event_free(c->ev_write);
 	event_free(c->ev_err);

@@ -60,11 +60,22 @@ struct child {
 	char errbuf[2048];
 	size_t errlen;
 	struct job *job;	/* unpackers: the job it runs */
+	uint64_t gen;		/* unique per spawn */
+	TAILQ_HEAD(, drain) drains;
+};
+
+/* Called once the child's outbound queue is empty, or with gone = 1 when
+ * the child died first. */
+struct drain {
+	TAILQ_ENTRY(drain) entry;
+	void (*cb)(void *arg, int gone);
+	void *arg;
 };
 
 struct child *proc_spawn(int kind);
 void proc_kill(struct child *c, const char *why);
 void proc_expect_exit(struct child *c, int seconds);
+void proc_on_drain(struct child *c, void (*cb)(void *, int), void *arg);
 int proc_send(struct child *c, uint16_t type, uint64_t id, const void *msg,
     int fd);
 struct child *proc_frontend(void);	/* the ready frontend, or NULL */
@@ -124,8 +135,8 @@ void db_rollback(void);
 int db_project_id(const char *name, int64_t *id);
 int db_image_resolve(int64_t project, const char *ref, struct image *img);
 int db_image_by_fp(int64_t project, const char *fp, struct image *img);
-int db_images_list(int64_t project, int (*cb)(struct image *, void *),
-    void *arg);
+int db_images_page(int64_t project, const char *after, int limit,
+    int (*cb)(struct image *, void *), void *arg);
 int db_image_insert(int64_t project, struct image *img);
 int db_image_update(const struct image *img);
 int db_image_delete(int64_t image_id);
@@ -135,8 +146,8 @@ int db_fp_forget(const char *fp);
 void image_free(struct image *img);
 int image_set_props(struct image *img, const struct ipc_kv *kv, uint32_t n);
 int db_alias_get(int64_t project, const char *name, struct alias *a);
-int db_alias_list(int64_t project, int (*cb)(struct alias *, void *),
-    void *arg);
+int db_alias_page(int64_t project, const char *after, int limit,
+    int (*cb)(struct alias *, void *), void *arg);
 int db_alias_insert(int64_t project, const char *name, const char *desc,
     int64_t image_id);
 int db_alias_update(int64_t alias_id, int64_t image_id, const char *desc);
