@@ -11,24 +11,23 @@
 #include "policy/child.h"
 
 static const struct sandbox_rlimit fetcher_rlimits[] = {
-	{ RLIMIT_NPROC, 0, "no new processes" },
-	{ RLIMIT_CORE, 0, "no core files" },
-	{ RLIMIT_FSIZE, 0, "writes no files" },
-	{ RLIMIT_NOFILE, 256, "a few sockets and pipes at a time" },
+    {RLIMIT_NPROC, 0, "no new processes"},
+    {RLIMIT_CORE, 0, "no core files"},
+    {RLIMIT_FSIZE, 0, "writes no files"},
+    {RLIMIT_NOFILE, 256, "a few sockets and pipes at a time"},
 };
 
 /* Outbound network is its job, so no network namespace. */
 static const struct sc_group *const fetcher_groups[] = {
-	&sc_base, &sc_ipc, &sc_selfcheck, &sc_client_net, NULL
-};
+    &sc_base, &sc_ipc, &sc_selfcheck, &sc_client_net, NULL};
 
 static const struct sandbox_spec fetcher_spec = {
-	.name = "fetcher",
-	.kind = PROC_FETCHER,
-	.ns_flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS,
-	.rlimits = fetcher_rlimits,
-	.nrlimits = sizeof(fetcher_rlimits) / sizeof(fetcher_rlimits[0]),
-	.groups = fetcher_groups,
+    .name = "fetcher",
+    .kind = PROC_FETCHER,
+    .ns_flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS,
+    .rlimits = fetcher_rlimits,
+    .nrlimits = sizeof(fetcher_rlimits) / sizeof(fetcher_rlimits[0]),
+    .groups = fetcher_groups,
 };
 
 int

@@ -21,7 +21,7 @@
 #include "ipc/codec.h"
 #include "ipc/log.h"
 
-#define READ_HIGH	(256 * 1024)	/* per connection input buffer */
+#define READ_HIGH (256 * 1024) /* per connection input buffer */
 
 static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
 static int nconns;
@@ -34,7 +34,7 @@ static void timer_cb(evutil_socket_t fd, short ev, void *arg);
 static void
 arm_timer(struct conn *c, int seconds)
 {
-	struct timeval tv = { seconds, 0 };
+	struct timeval tv = {seconds, 0};
 
 	event_add(c->timer, &tv);
 }
@@ -45,7 +45,7 @@ conns_of(uid_t uid)
 	struct conn *c;
 	int n = 0;
 
-	TAILQ_FOREACH(c, &conns, entry)
+	TAILQ_FOREACH (c, &conns, entry)
 		if (c->uid == uid)
 			n++;
 	return n;
@@ -55,7 +55,7 @@ static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
-	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	struct ucred cred = {.pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1};
 	socklen_t len = sizeof(cred);
 	struct conn *c;
 
@@ -67,8 +67,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		cred.uid = (uid_t)-1;
 	if (nconns >= LIM_HTTP_CONNS_MAX ||
 	    conns_of(cred.uid) >= LIM_HTTP_CONNS_PER_CLIENT) {
-		log_warnx("connection from uid %d refused: too many",
-		    (int)cred.uid);
+		log_warnx(
+		    "connection from uid %d refused: too many", (int)cred.uid);
 		close(fd);
 		return;
 	}
@@ -78,8 +78,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	c->uid = cred.uid;
 	c->pid = cred.pid;
-	snprintf(c->requestor, sizeof(c->requestor), "uid %d (unix)",
-	    (int)cred.uid);
+	snprintf(
+	    c->requestor, sizeof(c->requestor), "uid %d (unix)", (int)cred.uid);
 	c->bev = bufferevent_socket_new(fe_base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(fe_base, timer_cb, c);
 	if (c->bev == NULL || c->timer == NULL) {
@@ -116,8 +116,8 @@ conn_listen(int fd)
 
 	evutil_make_socket_nonblocking(fd);
 	/* Backlog 0: the store made it listen; listen(2) is not allowed. */
-	l = evconnlistener_new(fe_base, accept_cb, NULL, LEV_OPT_CLOSE_ON_FREE,
-	    0, fd);
+	l = evconnlistener_new(
+	    fe_base, accept_cb, NULL, LEV_OPT_CLOSE_ON_FREE, 0, fd);
 	if (l == NULL)
 		fatalx("evconnlistener_new");
 	evconnlistener_set_error_cb(l, accept_error_cb);
@@ -149,7 +149,7 @@ conn_by_reqid(uint64_t reqid)
 {
 	struct conn *c;
 
-	TAILQ_FOREACH(c, &conns, entry)
+	TAILQ_FOREACH (c, &conns, entry)
 		if (c->reqid == reqid && reqid != 0)
 			return c;
 	return NULL;
@@ -174,7 +174,7 @@ timer_cb(evutil_socket_t fd, short ev, void *arg)
 		conn_error(c, 408, "Request body timeout");
 		return;
 	case CONN_WRITE:
-		conn_close(c);	/* a client that does not read */
+		conn_close(c); /* a client that does not read */
 		return;
 	default:
 		return;
@@ -212,7 +212,7 @@ conn_respond(struct conn *c, int status, const char *extra, json_t *body)
 	json_decref(body);
 	if (text == NULL) {
 		static const char oom[] = "{\"type\":\"error\",\"error_code\":"
-		    "500,\"error\":\"out of memory\"}";
+					  "500,\"error\":\"out of memory\"}";
 		c->close_after = 1;
 		conn_respond_raw(c, 500, "Content-Type: application/json\r\n",
 		    oom, sizeof(oom) - 1);
@@ -265,8 +265,8 @@ body_input(struct conn *c)
 		if (c->chunked) {
 			const uint8_t *data;
 			size_t dlen;
-			ssize_t n = http_chunked_decode(&c->ch, p, avail,
-			    &data, &dlen);
+			ssize_t n =
+			    http_chunked_decode(&c->ch, p, avail, &data, &dlen);
 
 			if (n < 0) {
 				conn_error(c, c->ch.err.status, "%s",
@@ -279,8 +279,9 @@ body_input(struct conn *c)
 			if (http_chunked_done(&c->ch))
 				break;
 		} else {
-			size_t take = avail < (size_t)c->body_left ? avail :
-			    (size_t)c->body_left;
+			size_t take = avail < (size_t)c->body_left
+					  ? avail
+					  : (size_t)c->body_left;
 			evbuffer_add(c->body, p, take);
 			evbuffer_drain(in, take);
 			c->body_left -= (int64_t)take;
@@ -288,7 +289,8 @@ body_input(struct conn *c)
 				break;
 		}
 		if (evbuffer_get_length(c->body) > LIM_HTTP_JSON_MAX) {
-			conn_error(c, 413, "Request body larger than %llu bytes",
+			conn_error(c, 413,
+			    "Request body larger than %llu bytes",
 			    (unsigned long long)LIM_HTTP_JSON_MAX);
 			return;
 		}
@@ -308,11 +310,11 @@ parse_target(struct conn *c)
 	size_t plen;
 	int rc;
 
-	snprintf(c->method, sizeof(c->method), "%s",
-	    http_head_method(&c->head));
+	snprintf(
+	    c->method, sizeof(c->method), "%s", http_head_method(&c->head));
 	http_target_split(target, &plen, &query);
 	if (http_path_decode(target, plen, c->path, sizeof(c->path),
-	    HTTP_PATH_NO_SLASH | HTTP_PATH_NO_DOTS) < 0) {
+		HTTP_PATH_NO_SLASH | HTTP_PATH_NO_DOTS) < 0) {
 		conn_error(c, 400, "Invalid request path");
 		return -1;
 	}
@@ -383,8 +385,8 @@ head_input(struct conn *c)
 		return;
 	if (len > HTTP_HEAD_MAX)
 		len = HTTP_HEAD_MAX;
-	n = http_parse_request_head(&c->head, (const char *)evbuffer_pullup(in,
-	    (ssize_t)len), len);
+	n = http_parse_request_head(
+	    &c->head, (const char *)evbuffer_pullup(in, (ssize_t)len), len);
 	if (n < 0) {
 		conn_error(c, c->head.err.status, "%s", c->head.err.reason);
 		return;

@@ -16,10 +16,10 @@
 #include "frontend/fe.h"
 #include "ipc/log.h"
 
-#define OPS_MAX		10000	/* operations remembered at most */
-#define OPS_KEEP	60	/* seconds a finished one stays visible */
-#define WAIT_MAX	3600	/* /wait without a timeout: an hour */
-#define LISTENER_QUEUE	(4 * 1024 * 1024)	/* then it is too slow */
+#define OPS_MAX 10000 /* operations remembered at most */
+#define OPS_KEEP 60   /* seconds a finished one stays visible */
+#define WAIT_MAX 3600 /* /wait without a timeout: an hour */
+#define LISTENER_QUEUE (4 * 1024 * 1024) /* then it is too slow */
 
 enum { EV_OPERATION = 1, EV_LIFECYCLE = 2, EV_LOGGING = 4 };
 
@@ -27,7 +27,7 @@ struct opv {
 	TAILQ_ENTRY(opv) entry;
 	char id[LIM_OP_ID_MAX + 1];
 	char project[LIM_PROJECT_NAME_MAX + 1];
-	json_t *doc;		/* rendered, without the envelope */
+	json_t *doc; /* rendered, without the envelope */
 	int final;
 	time_t done_at;
 };
@@ -54,16 +54,26 @@ static const char *
 status_name(int code)
 {
 	switch (code) {
-	case 100: return "Operation created";
-	case 101: return "Started";
-	case 102: return "Stopped";
-	case 103: return "Running";
-	case 104: return "Cancelling";
-	case 105: return "Pending";
-	case 200: return "Success";
-	case 400: return "Failure";
-	case 401: return "Cancelled";
-	default: return "Unknown";
+	case 100:
+		return "Operation created";
+	case 101:
+		return "Started";
+	case 102:
+		return "Stopped";
+	case 103:
+		return "Running";
+	case 104:
+		return "Cancelling";
+	case 105:
+		return "Pending";
+	case 200:
+		return "Success";
+	case 400:
+		return "Failure";
+	case 401:
+		return "Cancelled";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -91,8 +101,8 @@ render_op(const struct imsg_op_update *m)
 		json_t *imgs = json_array();
 		res = json_object();
 		for (uint32_t i = 0; i < m->nresources; i++)
-			json_array_append_new(imgs,
-			    json_string(m->resources[i]));
+			json_array_append_new(
+			    imgs, json_string(m->resources[i]));
 		json_object_set_new(res, "images", imgs);
 	}
 	json_object_set_new(o, "id", json_string(m->id));
@@ -100,8 +110,8 @@ render_op(const struct imsg_op_update *m)
 	json_object_set_new(o, "description", json_string(m->description));
 	json_object_set_new(o, "created_at", ts(m->created_at));
 	json_object_set_new(o, "updated_at", ts(m->updated_at));
-	json_object_set_new(o, "status",
-	    json_string(status_name(m->status_code)));
+	json_object_set_new(
+	    o, "status", json_string(status_name(m->status_code)));
 	json_object_set_new(o, "status_code", json_integer(m->status_code));
 	json_object_set_new(o, "resources", res ? res : json_null());
 	json_object_set_new(o, "metadata", meta ? meta : json_null());
@@ -151,7 +161,7 @@ broadcast(int type, const char *tname, const char *project, json_t *meta)
 			continue;
 		if (evbuffer_get_length(out) > LISTENER_QUEUE) {
 			log_warnx("events listener too slow: dropped");
-			conn_close(c);	/* calls events_conn_gone */
+			conn_close(c); /* calls events_conn_gone */
 			continue;
 		}
 		hl = ws_frame_header(hdr, WS_OP_TEXT, 1, len);
@@ -166,7 +176,7 @@ op_find(const char *id)
 {
 	struct opv *o;
 
-	TAILQ_FOREACH(o, &ops, entry)
+	TAILQ_FOREACH (o, &ops, entry)
 		if (strcmp(o->id, id) == 0)
 			return o;
 	return NULL;
@@ -203,7 +213,7 @@ ops_update(struct imsg_op_update *m, json_t **rendered)
 		if (nops >= OPS_MAX) {
 			/* Forget the oldest finished one, if any. */
 			struct opv *old;
-			TAILQ_FOREACH(old, &ops, entry)
+			TAILQ_FOREACH (old, &ops, entry)
 				if (old->final)
 					break;
 			if (old == NULL)
@@ -254,11 +264,11 @@ ops_list(const char *project, int recursion)
 	json_t *groups = json_object();
 	struct opv *o;
 
-	TAILQ_FOREACH(o, &ops, entry) {
+	TAILQ_FOREACH (o, &ops, entry) {
 		char key[32], url[80];
 		json_t *g;
-		const char *st = json_string_value(json_object_get(o->doc,
-		    "status"));
+		const char *st =
+		    json_string_value(json_object_get(o->doc, "status"));
 
 		if (strcmp(o->project, project) != 0)
 			continue;
@@ -271,8 +281,8 @@ ops_list(const char *project, int recursion)
 			json_object_set_new(groups, key, g);
 		}
 		snprintf(url, sizeof(url), "/1.0/operations/%s", o->id);
-		json_array_append_new(g, recursion ? json_deep_copy(o->doc) :
-		    json_string(url));
+		json_array_append_new(
+		    g, recursion ? json_deep_copy(o->doc) : json_string(url));
 	}
 	return groups;
 }
@@ -390,33 +400,37 @@ events_start(struct conn *c)
 		return -1;
 	}
 	if (c->head.websocket == HTTP_WS_BAD_VERSION) {
-		conn_respond_raw(c, 426, "Sec-WebSocket-Version: 13\r\n", "",
-		    0);
+		conn_respond_raw(
+		    c, 426, "Sec-WebSocket-Version: 13\r\n", "", 0);
 		return -1;
 	}
-	if (c->head.websocket != HTTP_WS_OK || ws_accept(http_head_get(
-	    &c->head, "Sec-WebSocket-Key"), accept) == -1) {
+	if (c->head.websocket != HTTP_WS_OK ||
+	    ws_accept(http_head_get(&c->head, "Sec-WebSocket-Key"), accept) ==
+		-1) {
 		conn_error(c, 400, "Invalid websocket handshake");
 		return -1;
 	}
 	rc = http_query_get(c->query, "type", types, sizeof(types));
-	c->event_types = rc == 1 ? parse_types(types) :
-	    EV_OPERATION | EV_LIFECYCLE | EV_LOGGING;
+	c->event_types = rc == 1 ? parse_types(types)
+				 : EV_OPERATION | EV_LIFECYCLE | EV_LOGGING;
 	if (rc == -1 || c->event_types == 0) {
 		conn_error(c, 400, "Invalid event types");
 		return -1;
 	}
-	c->all_projects = http_query_get(c->query, "all-projects", all,
-	    sizeof(all)) == 1 && strcmp(all, "true") == 0;
+	c->all_projects =
+	    http_query_get(c->query, "all-projects", all, sizeof(all)) == 1 &&
+	    strcmp(all, "true") == 0;
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		conn_error(c, 500, "out of memory");
 		return -1;
 	}
 	l->c = c;
 	TAILQ_INSERT_TAIL(&listeners, l, entry);
-	evbuffer_add_printf(out, "HTTP/1.1 101 Switching Protocols\r\n"
+	evbuffer_add_printf(out,
+	    "HTTP/1.1 101 Switching Protocols\r\n"
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-	    "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+	    "Sec-WebSocket-Accept: %s\r\n\r\n",
+	    accept);
 	ws_parser_init(&c->ws);
 	c->state = CONN_EVENTS;
 	event_del(c->timer);
@@ -447,7 +461,8 @@ events_input(struct conn *c)
 		struct evbuffer_iovec v;
 		const uint8_t *data;
 		size_t used = 0, dlen;
-		size_t avail = evbuffer_peek(in, -1, NULL, &v, 1) ? v.iov_len : 0;
+		size_t avail =
+		    evbuffer_peek(in, -1, NULL, &v, 1) ? v.iov_len : 0;
 		enum ws_event ev = ws_parse(&c->ws, avail ? v.iov_base : "",
 		    avail, &used, &data, &dlen);
 
@@ -462,15 +477,15 @@ events_input(struct conn *c)
 				ws_send(c, WS_OP_PONG, c->ws.ctl,
 				    (size_t)c->ws.frame.len);
 			else if (c->ws.frame.opcode == WS_OP_CLOSE) {
-				cl = ws_close_payload(close, WS_CLOSE_NORMAL,
-				    "");
+				cl = ws_close_payload(
+				    close, WS_CLOSE_NORMAL, "");
 				ws_send(c, WS_OP_CLOSE, close, (size_t)cl);
 				goto closing;
 			}
 			break;
 		case WS_ERROR:
-			cl = ws_close_payload(close, c->ws.err.status,
-			    c->ws.err.reason);
+			cl = ws_close_payload(
+			    close, c->ws.err.status, c->ws.err.reason);
 			if (cl > 0)
 				ws_send(c, WS_OP_CLOSE, close, (size_t)cl);
 			goto closing;
@@ -491,7 +506,7 @@ static void
 expire_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct opv *o, *next;
-	struct timeval tv = { 10, 0 };
+	struct timeval tv = {10, 0};
 	time_t now = time(NULL);
 
 	(void)fd;

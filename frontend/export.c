@@ -17,10 +17,11 @@
 #include "frontend/fe.h"
 #include "ipc/log.h"
 
-#define EXPORT_CHUNK	(64 * 1024)
-#define EXPORT_QUEUE	(1024 * 1024)	/* output buffered at most */
+#define EXPORT_CHUNK (64 * 1024)
+#define EXPORT_QUEUE (1024 * 1024) /* output buffered at most */
 
-struct export {
+struct export
+{
 	int nparts, got, cur;
 	int fd[2];
 	uint64_t size[2], left;
@@ -62,22 +63,23 @@ send_headers(struct conn *c)
 	if (c->close_after)
 		evbuffer_add_printf(out, "Connection: close\r\n");
 	if (e->nparts == 1) {
-		evbuffer_add_printf(out, "Content-Type: application/octet-"
+		evbuffer_add_printf(out,
+		    "Content-Type: application/octet-"
 		    "stream\r\nContent-Disposition: inline;filename=%s\r\n"
-		    "Content-Length: %llu\r\n\r\n", e->name[0],
-		    (unsigned long long)e->size[0]);
+		    "Content-Length: %llu\r\n\r\n",
+		    e->name[0], (unsigned long long)e->size[0]);
 		return;
 	}
 	struct mp_part_spec parts[2] = {
-		{ "metadata", e->name[0], "application/octet-stream",
-		  e->size[0] },
-		{ "rootfs", e->name[1], "application/octet-stream",
-		  e->size[1] },
+	    {"metadata", e->name[0], "application/octet-stream", e->size[0]},
+	    {"rootfs", e->name[1], "application/octet-stream", e->size[1]},
 	};
 	mp_writer_content_type(&e->mw, ct, sizeof(ct));
 	mp_body_length(e->mw.boundary, parts, 2, &total);
-	evbuffer_add_printf(out, "Content-Type: %s\r\nContent-Length: %llu"
-	    "\r\n\r\n", ct, (unsigned long long)total);
+	evbuffer_add_printf(out,
+	    "Content-Type: %s\r\nContent-Length: %llu"
+	    "\r\n\r\n",
+	    ct, (unsigned long long)total);
 }
 
 static int
@@ -85,8 +87,8 @@ part_header(struct conn *c)
 {
 	struct export *e = c->export;
 	char buf[MP_WRITE_MAX];
-	struct mp_part_spec spec = { e->cur == 0 ? "metadata" : "rootfs",
-		e->name[e->cur], "application/octet-stream", e->size[e->cur] };
+	struct mp_part_spec spec = {e->cur == 0 ? "metadata" : "rootfs",
+	    e->name[e->cur], "application/octet-stream", e->size[e->cur]};
 	ssize_t n = mp_writer_part(&e->mw, &spec, buf, sizeof(buf));
 
 	if (n < 0)
@@ -117,8 +119,8 @@ export_pump(struct conn *c)
 				continue;
 			}
 			if (e->nparts == 2) {
-				if ((n = mp_writer_close(&e->mw, tail,
-				    sizeof(tail))) < 0)
+				if ((n = mp_writer_close(
+					 &e->mw, tail, sizeof(tail))) < 0)
 					goto fail;
 				evbuffer_add(out, tail, (size_t)n);
 			}
@@ -128,8 +130,8 @@ export_pump(struct conn *c)
 			bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 			return;
 		}
-		size_t want = e->left < sizeof(buf) ? (size_t)e->left :
-		    sizeof(buf);
+		size_t want =
+		    e->left < sizeof(buf) ? (size_t)e->left : sizeof(buf);
 		ssize_t n = read(e->fd[e->cur], buf, want);
 		if (n <= 0) {
 			log_warnx("export %s: file shorter than announced",

@@ -24,25 +24,25 @@ struct export;
 
 /* What a connection is doing. */
 enum conn_state {
-	CONN_HEAD,	/* reading a request head */
-	CONN_BODY,	/* collecting a small (JSON) body */
-	CONN_UPLOAD,	/* streaming an image body to the store */
-	CONN_STORE,	/* waiting for the store's answer */
-	CONN_WRITE,	/* writing a response, then close or next request */
-	CONN_EXPORT,	/* streaming an exported image */
-	CONN_EVENTS,	/* a websocket event listener */
+	CONN_HEAD,   /* reading a request head */
+	CONN_BODY,   /* collecting a small (JSON) body */
+	CONN_UPLOAD, /* streaming an image body to the store */
+	CONN_STORE,  /* waiting for the store's answer */
+	CONN_WRITE,  /* writing a response, then close or next request */
+	CONN_EXPORT, /* streaming an exported image */
+	CONN_EVENTS, /* a websocket event listener */
 };
 
 /* What the store's answer is for (the route decides). */
 enum want {
 	WANT_NONE,
-	WANT_IMAGE,		/* one IMAGE_INFO */
-	WANT_IMAGES,		/* IMAGE_INFO x n, LIST_END */
+	WANT_IMAGE,  /* one IMAGE_INFO */
+	WANT_IMAGES, /* IMAGE_INFO x n, LIST_END */
 	WANT_ALIAS,
 	WANT_ALIASES,
-	WANT_OK,		/* OK: 200 empty sync, or 201 + Location */
-	WANT_OP,		/* OP_UPDATE: 202 async */
-	WANT_EXPORT,		/* EXPORT_PART x nparts */
+	WANT_OK,     /* OK: 200 empty sync, or 201 + Location */
+	WANT_OP,     /* OP_UPDATE: 202 async */
+	WANT_EXPORT, /* EXPORT_PART x nparts */
 };
 
 struct conn {
@@ -50,14 +50,14 @@ struct conn {
 	struct bufferevent *bev;
 	struct event *timer;
 	enum conn_state state;
-	uid_t uid;		/* SO_PEERCRED of the unix socket peer */
+	uid_t uid; /* SO_PEERCRED of the unix socket peer */
 	pid_t pid;
 	char requestor[64];
 	struct http_head head;
 	int chunked;
 	struct http_chunked ch;
-	int64_t body_left;	/* Content-Length bodies */
-	struct evbuffer *body;	/* small bodies */
+	int64_t body_left;     /* Content-Length bodies */
+	struct evbuffer *body; /* small bodies */
 	int close_after;
 	/* the request */
 	char method[16];
@@ -69,8 +69,8 @@ struct conn {
 	enum want want;
 	int recursion;
 	char filter[1024];
-	struct filter *flt;	/* parsed ?filter= of an image list */
-	int status_ok;		/* 200 or 201 */
+	struct filter *flt; /* parsed ?filter= of an image list */
+	int status_ok;	    /* 200 or 201 */
 	json_t *list;
 	struct upload *upload;
 	struct export *export;
@@ -100,8 +100,8 @@ void conn_listen(int fd);
 void conn_request_done(struct conn *c);
 void conn_close(struct conn *c);
 struct conn *conn_by_reqid(uint64_t reqid);
-void conn_respond(struct conn *c, int status, const char *extra_headers,
-    json_t *body);
+void conn_respond(
+    struct conn *c, int status, const char *extra_headers, json_t *body);
 void conn_respond_raw(struct conn *c, int status, const char *headers,
     const void *body, size_t len);
 void conn_error(struct conn *c, int status, const char *fmt, ...)
@@ -123,8 +123,8 @@ void render_time(char *out, size_t len, int64_t sec, int64_t nsec);
 char *url_escape(const char *s);
 
 /* jsonin.c */
-json_t *json_parse_limited(const char *buf, size_t len, char *err,
-    size_t errlen);
+json_t *json_parse_limited(
+    const char *buf, size_t len, char *err, size_t errlen);
 int parse_rfc3339(const char *s, int64_t *sec);
 
 /* filter.c */

@@ -14,12 +14,12 @@
 
 #include "frontend/fe.h"
 
-#define FILTER_CLAUSES	32
-#define FILTER_VALUE	256
+#define FILTER_CLAUSES 32
+#define FILTER_VALUE 256
 
 struct clause {
-	int or;		/* joined to the previous result with "or" */
-	int not;
+	int or ; /* joined to the previous result with "or" */
+	int not ;
 	int ne;
 	char field[128];
 	char value[FILTER_VALUE + 1];
@@ -83,13 +83,13 @@ compile(struct clause *c)
 
 	for (const char *p = c->value; *p; p++)
 		if (p[0] == '\\' && p[1] >= '1' && p[1] <= '9')
-			return 0;	/* back-references: plain compare */
+			return 0; /* back-references: plain compare */
 	if (strchr(c->value, '^') || strchr(c->value, '$'))
 		snprintf(pat, sizeof(pat), "%s", c->value);
 	else
 		snprintf(pat, sizeof(pat), "^%s$", c->value);
-	c->has_re = regcomp(&c->re, pat, REG_EXTENDED | REG_ICASE |
-	    REG_NOSUB) == 0;
+	c->has_re =
+	    regcomp(&c->re, pat, REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0;
 	return 0;
 }
 
@@ -113,14 +113,18 @@ filter_parse(const char *s, char *err, size_t errlen)
 		c = &f->c[f->n];
 		if (f->n > 0) {
 			if (strcmp(tok, "and") && strcmp(tok, "or")) {
-				snprintf(err, errlen, "filter: expected "
-				    "\"and\" or \"or\", got \"%s\"", tok);
+				snprintf(err, errlen,
+				    "filter: expected "
+				    "\"and\" or \"or\", got \"%s\"",
+				    tok);
 				goto fail;
 			}
 			c->or = strcmp(tok, "or") == 0;
 			if (token(&s, tok, sizeof(tok)) != 1) {
-				snprintf(err, errlen, "filter: dangling "
-				    "\"%s\"", c->or ? "or" : "and");
+				snprintf(err, errlen,
+				    "filter: dangling "
+				    "\"%s\"",
+				    c->or ? "or" : "and");
 				goto fail;
 			}
 		}
@@ -133,8 +137,10 @@ filter_parse(const char *s, char *err, size_t errlen)
 		if (token(&s, tok, sizeof(tok)) != 1)
 			goto incomplete;
 		if (strcmp(tok, "eq") && strcmp(tok, "ne")) {
-			snprintf(err, errlen, "filter: unknown operator "
-			    "\"%s\" (eq or ne)", tok);
+			snprintf(err, errlen,
+			    "filter: unknown operator "
+			    "\"%s\" (eq or ne)",
+			    tok);
 			goto fail;
 		}
 		c->ne = strcmp(tok, "ne") == 0;
@@ -145,7 +151,8 @@ filter_parse(const char *s, char *err, size_t errlen)
 		f->n++;
 	}
 	if (rc == -1) {
-		snprintf(err, errlen, "filter: value too long or quote not "
+		snprintf(err, errlen,
+		    "filter: value too long or quote not "
 		    "closed");
 		goto fail;
 	}
@@ -179,8 +186,8 @@ clause_match(const struct clause *c, json_t *doc)
 
 	if (json_is_string(v)) {
 		const char *s = json_string_value(v);
-		m = c->has_re ? regexec(&c->re, s, 0, NULL, 0) == 0 :
-		    strcasecmp(s, c->value) == 0;
+		m = c->has_re ? regexec(&c->re, s, 0, NULL, 0) == 0
+			      : strcasecmp(s, c->value) == 0;
 	} else if (json_is_boolean(v)) {
 		m = strcmp(c->value, json_is_true(v) ? "true" : "false") == 0;
 	} else if (json_is_integer(v)) {

@@ -26,26 +26,24 @@ static struct event *ev_chan, *ev_chan_write;
 static uint64_t next_reqid = 1;
 
 static const struct sandbox_rlimit fe_rlimits[] = {
-	{ RLIMIT_NPROC, 0, "no new processes" },
-	{ RLIMIT_CORE, 0, "no core files" },
-	{ RLIMIT_FSIZE, 0, "writes no files" },
-	{ RLIMIT_NOFILE, 4096, "client sockets, upload pipes, export fds" },
+    {RLIMIT_NPROC, 0, "no new processes"},
+    {RLIMIT_CORE, 0, "no core files"},
+    {RLIMIT_FSIZE, 0, "writes no files"},
+    {RLIMIT_NOFILE, 4096, "client sockets, upload pipes, export fds"},
 };
 
 static const struct sc_group *const fe_groups[] = {
-	&sc_base, &sc_ipc, &sc_selfcheck, &sc_events, &sc_server, &sc_pipes,
-	NULL
-};
+    &sc_base, &sc_ipc, &sc_selfcheck, &sc_events, &sc_server, &sc_pipes, NULL};
 
 /* The listening sockets still work in a fresh network namespace; nothing
  * else network-wise does. */
 static const struct sandbox_spec fe_spec = {
-	.name = "frontend",
-	.kind = PROC_FRONTEND,
-	.ns_flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET,
-	.rlimits = fe_rlimits,
-	.nrlimits = sizeof(fe_rlimits) / sizeof(fe_rlimits[0]),
-	.groups = fe_groups,
+    .name = "frontend",
+    .kind = PROC_FRONTEND,
+    .ns_flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET,
+    .rlimits = fe_rlimits,
+    .nrlimits = sizeof(fe_rlimits) / sizeof(fe_rlimits[0]),
+    .groups = fe_groups,
 };
 
 static void
@@ -178,10 +176,10 @@ main(int argc, char **argv)
 	if (probe)
 		sandbox_probe(probe);
 	events_init();
-	ev_chan = event_new(fe_base, fe_chan.fd, EV_READ | EV_PERSIST, chan_cb,
-	    NULL);
-	ev_chan_write = event_new(fe_base, fe_chan.fd, EV_WRITE, chan_write_cb,
-	    NULL);
+	ev_chan =
+	    event_new(fe_base, fe_chan.fd, EV_READ | EV_PERSIST, chan_cb, NULL);
+	ev_chan_write =
+	    event_new(fe_base, fe_chan.fd, EV_WRITE, chan_write_cb, NULL);
 	event_add(ev_chan, NULL);
 	event_base_dispatch(fe_base);
 	return 0;

@@ -18,7 +18,7 @@ render_time(char *out, size_t len, int64_t sec, int64_t nsec)
 	time_t t = (time_t)sec;
 	char frac[16] = "";
 
-	if (sec == INT64_MIN) {	/* Go's zero time: "never" */
+	if (sec == INT64_MIN) { /* Go's zero time: "never" */
 		snprintf(out, len, "0001-01-01T00:00:00Z");
 		return;
 	}
@@ -29,8 +29,8 @@ render_time(char *out, size_t len, int64_t sec, int64_t nsec)
 			frac[n - 1] = '\0';
 	}
 	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d%sZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, frac);
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, frac);
 }
 
 static json_t *
@@ -41,8 +41,8 @@ time_ns(int64_t ns)
 	if (ns == 0)
 		render_time(buf, sizeof(buf), INT64_MIN, 0);
 	else
-		render_time(buf, sizeof(buf), ns / 1000000000LL,
-		    ns % 1000000000LL);
+		render_time(
+		    buf, sizeof(buf), ns / 1000000000LL, ns % 1000000000LL);
 	return json_string(buf);
 }
 
@@ -93,8 +93,8 @@ render_error(int code, const char *msg)
 json_t *
 render_image(const struct imsg_image_info *m)
 {
-	json_t *o = json_object(), *props = json_object(), *aliases =
-	    json_array(), *profiles = json_array();
+	json_t *o = json_object(), *props = json_object(),
+	       *aliases = json_array(), *profiles = json_array();
 
 	for (uint32_t i = 0; i < m->nproperties; i++)
 		json_object_set_new(props, m->properties[i].key,
@@ -102,8 +102,8 @@ render_image(const struct imsg_image_info *m)
 	for (uint32_t i = 0; i < m->naliases; i++) {
 		json_t *a = json_object();
 		json_object_set_new(a, "name", json_string(m->aliases[i].key));
-		json_object_set_new(a, "description",
-		    json_string(m->aliases[i].value));
+		json_object_set_new(
+		    a, "description", json_string(m->aliases[i].value));
 		json_array_append_new(aliases, a);
 	}
 	json_array_append_new(profiles, json_string("default"));
@@ -142,8 +142,12 @@ render_alias(const struct imsg_alias_info *m)
  * client changes its requests by them, so only honest ones are listed.
  */
 static const char *const extensions[] = {
-	"etag", "patch", "api_filtering", "projects", "image_types",
-	"image_create_aliases",
+    "etag",
+    "patch",
+    "api_filtering",
+    "projects",
+    "image_types",
+    "image_create_aliases",
 };
 
 json_t *
@@ -171,20 +175,19 @@ render_server(void)
 	json_object_set_new(env, "driver", json_string(""));
 	json_object_set_new(env, "driver_version", json_string(""));
 	json_object_set_new(env, "kernel", json_string(fe_info.kernel));
-	json_object_set_new(env, "kernel_architecture",
-	    json_string(fe_info.machine));
-	json_object_set_new(env, "kernel_version",
-	    json_string(fe_info.kernel_version));
+	json_object_set_new(
+	    env, "kernel_architecture", json_string(fe_info.machine));
+	json_object_set_new(
+	    env, "kernel_version", json_string(fe_info.kernel_version));
 	json_object_set_new(env, "project", json_string("default"));
 	json_object_set_new(env, "server", json_string("imgd"));
 	json_object_set_new(env, "server_clustered", json_false());
-	json_object_set_new(env, "server_event_mode",
-	    json_string("full-mesh"));
-	json_object_set_new(env, "server_name",
-	    json_string(fe_info.server_name));
+	json_object_set_new(env, "server_event_mode", json_string("full-mesh"));
+	json_object_set_new(
+	    env, "server_name", json_string(fe_info.server_name));
 	json_object_set_new(env, "server_pid", json_integer(fe_info.pid));
-	json_object_set_new(env, "server_version",
-	    json_string(fe_info.version));
+	json_object_set_new(
+	    env, "server_version", json_string(fe_info.version));
 	json_object_set_new(env, "storage", json_string(""));
 	json_object_set_new(env, "storage_version", json_string(""));
 	json_object_set_new(o, "environment", env);

@@ -11,9 +11,9 @@
 #include "ipc/codec.h"
 #include "ipc/log.h"
 
-#define ROUTE_IMAGES		"/1.0/images"
-#define ROUTE_ALIASES		"/1.0/images/aliases"
-#define ROUTE_OPERATIONS	"/1.0/operations"
+#define ROUTE_IMAGES "/1.0/images"
+#define ROUTE_ALIASES "/1.0/images/aliases"
+#define ROUTE_OPERATIONS "/1.0/operations"
 
 /* A fingerprint or prefix: hex only, so that it can never be a pattern. */
 static int
@@ -28,8 +28,8 @@ image_ref(const char *in, char out[65])
 
 		if (ch >= 'A' && ch <= 'F')
 			ch = (char)(ch - 'A' + 'a');
-		if (i < n && !((ch >= '0' && ch <= '9') ||
-		    (ch >= 'a' && ch <= 'f')))
+		if (i < n &&
+		    !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
 			return -1;
 		out[i] = ch;
 	}
@@ -41,8 +41,7 @@ alias_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	return n > 0 && n <= LIM_ALIAS_NAME_MAX &&
-	    ipc_str_valid(s, n, CS_NAME);
+	return n > 0 && n <= LIM_ALIAS_NAME_MAX && ipc_str_valid(s, n, CS_NAME);
 }
 
 static void
@@ -118,14 +117,18 @@ get_str(struct conn *c, json_t *o, const char *key, size_t max, int cs,
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v)) {
-		conn_error(c, 400, "Invalid value for \"%s\": expected a "
-		    "string", key);
+		conn_error(c, 400,
+		    "Invalid value for \"%s\": expected a "
+		    "string",
+		    key);
 		return -1;
 	}
 	if (json_string_length(v) > max ||
 	    !ipc_str_valid(json_string_value(v), json_string_length(v), cs)) {
-		conn_error(c, 400, "Invalid value for \"%s\": at most %zu "
-		    "characters, no control characters", key, max);
+		conn_error(c, 400,
+		    "Invalid value for \"%s\": at most %zu "
+		    "characters, no control characters",
+		    key, max);
 		return -1;
 	}
 	*out = json_string_value(v);
@@ -140,8 +143,10 @@ get_bool(struct conn *c, json_t *o, const char *key, uint8_t *out)
 	if (v == NULL)
 		return 0;
 	if (!json_is_boolean(v)) {
-		conn_error(c, 400, "Invalid value for \"%s\": expected true "
-		    "or false", key);
+		conn_error(c, 400,
+		    "Invalid value for \"%s\": expected true "
+		    "or false",
+		    key);
 		return -1;
 	}
 	*out = json_is_true(v);
@@ -159,14 +164,17 @@ get_props(struct conn *c, json_t *o, struct ipc_kv *kv, uint32_t *n)
 	if (p == NULL || json_is_null(p))
 		return 0;
 	if (!json_is_object(p)) {
-		conn_error(c, 400, "Invalid value for \"properties\": "
+		conn_error(c, 400,
+		    "Invalid value for \"properties\": "
 		    "expected an object of strings");
 		return -1;
 	}
-	json_object_foreach(p, k, v) {
+	json_object_foreach (p, k, v) {
 		if (!json_is_string(v)) {
-			conn_error(c, 400, "Invalid value for property "
-			    "\"%s\": expected a string", k);
+			conn_error(c, 400,
+			    "Invalid value for property "
+			    "\"%s\": expected a string",
+			    k);
 			return -1;
 		}
 		if (*n == LIM_META_PROPERTIES_MAX) {
@@ -178,11 +186,12 @@ get_props(struct conn *c, json_t *o, struct ipc_kv *kv, uint32_t *n)
 		    !ipc_str_valid(k, strlen(k), CS_LINE) ||
 		    json_string_length(v) > LIM_PROP_VALUE_MAX ||
 		    !ipc_str_valid(json_string_value(v), json_string_length(v),
-		    CS_ANY_UTF8)) {
-			conn_error(c, 400, "Invalid property \"%s\": keys "
+			CS_ANY_UTF8)) {
+			conn_error(c, 400,
+			    "Invalid property \"%s\": keys "
 			    "1-%d and values up to %d characters, no control "
-			    "characters", k, LIM_PROP_KEY_MAX,
-			    LIM_PROP_VALUE_MAX);
+			    "characters",
+			    k, LIM_PROP_KEY_MAX, LIM_PROP_VALUE_MAX);
 			return -1;
 		}
 		total += strlen(k) + json_string_length(v);
@@ -203,14 +212,13 @@ static void
 image_put(struct conn *c, const char *ref, const char *body, size_t len)
 {
 	static struct ipc_kv kv[LIM_META_PROPERTIES_MAX];
-	struct imsg_image_update_req r = { 0 };
+	struct imsg_image_update_req r = {0};
 	char etag[LIM_ETAG_MAX + 1];
 	const char *exp = NULL;
 	json_t *o, *prof;
 	int rc;
 
-	if (if_match(c, etag) == -1 || (o = body_object(c, body, len)) ==
-	    NULL)
+	if (if_match(c, etag) == -1 || (o = body_object(c, body, len)) == NULL)
 		return;
 	r.project = c->project;
 	r.ref = (char *)ref;
@@ -230,7 +238,8 @@ image_put(struct conn *c, const char *ref, const char *body, size_t len)
 	if ((rc = get_str(c, o, "expires_at", 64, CS_LINE, &exp)) == -1)
 		goto out;
 	if (rc && parse_rfc3339(exp, &r.expires_at) == -1) {
-		conn_error(c, 400, "Invalid value for \"expires_at\": "
+		conn_error(c, 400,
+		    "Invalid value for \"expires_at\": "
 		    "expected an RFC 3339 time");
 		goto out;
 	}
@@ -243,16 +252,17 @@ image_put(struct conn *c, const char *ref, const char *body, size_t len)
 		json_t *p;
 
 		if (!json_is_array(prof)) {
-			conn_error(c, 400, "Invalid value for \"profiles\": "
+			conn_error(c, 400,
+			    "Invalid value for \"profiles\": "
 			    "expected a list");
 			goto out;
 		}
-		json_array_foreach(prof, i, p)
+		json_array_foreach (prof, i, p)
 			if (!json_is_string(p) ||
 			    strcmp(json_string_value(p), "default") != 0) {
 				conn_error(c, 400, "Profile '%s' doesn't exist",
-				    json_is_string(p) ? json_string_value(p) :
-				    "?");
+				    json_is_string(p) ? json_string_value(p)
+						      : "?");
 				goto out;
 			}
 	}
@@ -266,16 +276,16 @@ out:
 static void
 image_route(struct conn *c, const char *rest, const char *body, size_t len)
 {
-	struct imsg_image_ref_req r = { .project = c->project,
-					.requestor = c->requestor };
+	struct imsg_image_ref_req r = {
+	    .project = c->project, .requestor = c->requestor};
 	char ref[65], name[128];
 	const char *slash = strchr(rest, '/');
 
-	snprintf(name, sizeof(name), "%.*s", slash ? (int)(slash - rest) :
-	    (int)strlen(rest), rest);
+	snprintf(name, sizeof(name), "%.*s",
+	    slash ? (int)(slash - rest) : (int)strlen(rest), rest);
 	/* Not hex: no image can have that name. Say nothing more. */
-	if (image_ref(name, ref) == -1 || (slash && strcmp(slash,
-	    "/export") != 0)) {
+	if (image_ref(name, ref) == -1 ||
+	    (slash && strcmp(slash, "/export") != 0)) {
 		conn_error(c, 404, "Image not found");
 		return;
 	}
@@ -289,7 +299,7 @@ image_route(struct conn *c, const char *rest, const char *body, size_t len)
 	} else if (strcmp(c->method, "DELETE") == 0) {
 		send_req(c, IMSG_IMAGE_DELETE_REQ, &r, WANT_OP);
 	} else if (strcmp(c->method, "PUT") == 0 ||
-	    strcmp(c->method, "PATCH") == 0) {
+		   strcmp(c->method, "PATCH") == 0) {
 		image_put(c, ref, body, len);
 	} else
 		goto method;
@@ -301,7 +311,7 @@ method:
 static void
 images_route(struct conn *c, const char *body, size_t len)
 {
-	struct imsg_images_list_req r = { .project = c->project };
+	struct imsg_images_list_req r = {.project = c->project};
 	char err[256];
 	int rc;
 
@@ -309,7 +319,8 @@ images_route(struct conn *c, const char *body, size_t len)
 	(void)len;
 	if (strcmp(c->method, "POST") == 0) {
 		/* An upload never gets here (route_is_upload). */
-		conn_error(c, 501, "Only image uploads are supported: remote "
+		conn_error(c, 501,
+		    "Only image uploads are supported: remote "
 		    "and publish sources are not implemented yet");
 		return;
 	}
@@ -341,9 +352,10 @@ images_route(struct conn *c, const char *body, size_t len)
 static void
 alias_create(struct conn *c, const char *body, size_t len)
 {
-	struct imsg_alias_create_req r = { .project = c->project,
-					   .requestor = c->requestor,
-					   .description = "", .type = "" };
+	struct imsg_alias_create_req r = {.project = c->project,
+	    .requestor = c->requestor,
+	    .description = "",
+	    .type = ""};
 	const char *name = NULL, *target = NULL, *s;
 	char ref[65];
 	json_t *o;
@@ -358,16 +370,17 @@ alias_create(struct conn *c, const char *body, size_t len)
 		goto out;
 	}
 	if (!alias_name_ok(name)) {
-		conn_error(c, 400, "Invalid alias name: 1-%d characters, no "
-		    "\"/\" and no control characters", LIM_ALIAS_NAME_MAX);
+		conn_error(c, 400,
+		    "Invalid alias name: 1-%d characters, no "
+		    "\"/\" and no control characters",
+		    LIM_ALIAS_NAME_MAX);
 		goto out;
 	}
 	if (image_ref(target, ref) == -1) {
 		conn_error(c, 404, "Image not found");
 		goto out;
 	}
-	if (get_str(c, o, "description", LIM_ALIAS_DESC_MAX, CS_LINE, &s) ==
-	    -1)
+	if (get_str(c, o, "description", LIM_ALIAS_DESC_MAX, CS_LINE, &s) == -1)
 		goto out;
 	if (s && json_object_get(o, "description"))
 		r.description = (char *)s;
@@ -386,17 +399,17 @@ out:
 static void
 alias_put(struct conn *c, const char *name, const char *body, size_t len)
 {
-	struct imsg_alias_update_req r = { .project = c->project,
-					   .requestor = c->requestor,
-					   .name = (char *)name,
-					   .target = "", .description = "" };
+	struct imsg_alias_update_req r = {.project = c->project,
+	    .requestor = c->requestor,
+	    .name = (char *)name,
+	    .target = "",
+	    .description = ""};
 	char etag[LIM_ETAG_MAX + 1], ref[65];
 	const char *target = NULL, *desc = NULL;
 	json_t *o;
 	int rc;
 
-	if (if_match(c, etag) == -1 || (o = body_object(c, body, len)) ==
-	    NULL)
+	if (if_match(c, etag) == -1 || (o = body_object(c, body, len)) == NULL)
 		return;
 	r.if_match = etag;
 	r.mode = strcmp(c->method, "PUT") == 0 ? UPD_PUT : UPD_PATCH;
@@ -411,7 +424,7 @@ alias_put(struct conn *c, const char *name, const char *body, size_t len)
 		r.set |= UPD_TARGET;
 	}
 	if ((rc = get_str(c, o, "description", LIM_ALIAS_DESC_MAX, CS_LINE,
-	    &desc)) == -1)
+		 &desc)) == -1)
 		goto out;
 	if (rc) {
 		r.description = (char *)desc;
@@ -426,9 +439,9 @@ out:
 static void
 alias_rename(struct conn *c, const char *name, const char *body, size_t len)
 {
-	struct imsg_alias_rename_req r = { .project = c->project,
-					   .requestor = c->requestor,
-					   .name = (char *)name };
+	struct imsg_alias_rename_req r = {.project = c->project,
+	    .requestor = c->requestor,
+	    .name = (char *)name};
 	const char *to = NULL;
 	json_t *o;
 
@@ -448,12 +461,11 @@ out:
 }
 
 static void
-aliases_route(struct conn *c, const char *rest, const char *body,
-    size_t len)
+aliases_route(struct conn *c, const char *rest, const char *body, size_t len)
 {
-	struct imsg_alias_list_req l = { .project = c->project };
-	struct imsg_alias_req r = { .project = c->project,
-				    .requestor = c->requestor };
+	struct imsg_alias_list_req l = {.project = c->project};
+	struct imsg_alias_req r = {
+	    .project = c->project, .requestor = c->requestor};
 
 	if (rest == NULL) {
 		if (strcmp(c->method, "GET") == 0) {
@@ -477,7 +489,7 @@ aliases_route(struct conn *c, const char *rest, const char *body,
 		c->status_ok = 200;
 		send_req(c, IMSG_ALIAS_DELETE_REQ, &r, WANT_OK);
 	} else if (strcmp(c->method, "PUT") == 0 ||
-	    strcmp(c->method, "PATCH") == 0)
+		   strcmp(c->method, "PATCH") == 0)
 		alias_put(c, rest, body, len);
 	else if (strcmp(c->method, "POST") == 0)
 		alias_rename(c, rest, body, len);
@@ -498,13 +510,13 @@ operations_route(struct conn *c, const char *rest)
 		if (strcmp(c->method, "GET") != 0)
 			conn_error(c, 405, "Method not allowed");
 		else
-			conn_respond(c, 200, NULL, render_sync(ops_list(
-			    c->project, recursion_of(c))));
+			conn_respond(c, 200, NULL,
+			    render_sync(ops_list(c->project, recursion_of(c))));
 		return;
 	}
 	slash = strchr(rest, '/');
-	snprintf(id, sizeof(id), "%.*s", slash ? (int)(slash - rest) :
-	    (int)strlen(rest), rest);
+	snprintf(id, sizeof(id), "%.*s",
+	    slash ? (int)(slash - rest) : (int)strlen(rest), rest);
 	if (slash && strcmp(slash, "/wait") == 0 &&
 	    strcmp(c->method, "GET") == 0) {
 		int t = -1;
@@ -534,8 +546,8 @@ route_is_upload(struct conn *c)
 	const char *ct = http_head_get(&c->head, "Content-Type");
 
 	return strcmp(c->method, "POST") == 0 &&
-	    strcmp(c->path, ROUTE_IMAGES) == 0 &&
-	    (ct == NULL || strncmp(ct, "application/json", 16) != 0);
+	       strcmp(c->path, ROUTE_IMAGES) == 0 &&
+	       (ct == NULL || strncmp(ct, "application/json", 16) != 0);
 }
 
 void
@@ -549,22 +561,22 @@ route_request(struct conn *c, const char *body, size_t len)
 		conn_respond(c, 200, NULL, render_sync(a));
 	} else if (strcmp(p, "/1.0") == 0 || strcmp(p, "/1.0/") == 0) {
 		if (strcmp(c->method, "GET") == 0)
-			conn_respond(c, 200, NULL, render_sync(render_server()));
+			conn_respond(
+			    c, 200, NULL, render_sync(render_server()));
 		else
 			conn_error(c, 405, "Method not allowed");
 	} else if (strcmp(p, ROUTE_IMAGES) == 0) {
 		images_route(c, body, len);
 	} else if (strcmp(p, ROUTE_ALIASES) == 0) {
 		aliases_route(c, NULL, body, len);
-	} else if (strncmp(p, ROUTE_ALIASES "/", sizeof(ROUTE_ALIASES)) ==
-	    0) {
+	} else if (strncmp(p, ROUTE_ALIASES "/", sizeof(ROUTE_ALIASES)) == 0) {
 		aliases_route(c, p + sizeof(ROUTE_ALIASES), body, len);
 	} else if (strncmp(p, ROUTE_IMAGES "/", sizeof(ROUTE_IMAGES)) == 0) {
 		image_route(c, p + sizeof(ROUTE_IMAGES), body, len);
 	} else if (strcmp(p, ROUTE_OPERATIONS) == 0) {
 		operations_route(c, NULL);
-	} else if (strncmp(p, ROUTE_OPERATIONS "/",
-	    sizeof(ROUTE_OPERATIONS)) == 0) {
+	} else if (strncmp(p, ROUTE_OPERATIONS "/", sizeof(ROUTE_OPERATIONS)) ==
+		   0) {
 		operations_route(c, p + sizeof(ROUTE_OPERATIONS));
 	} else
 		conn_error(c, 404, "not found");
@@ -631,8 +643,8 @@ ok_reply(struct conn *c, struct imsg_ok *m)
 		    esc ? esc : "");
 		free(esc);
 	}
-	conn_respond(c, c->status_ok ? c->status_ok : 200, hdr,
-	    render_sync(NULL));
+	conn_respond(
+	    c, c->status_ok ? c->status_ok : 200, hdr, render_sync(NULL));
 }
 
 static void
@@ -660,7 +672,7 @@ route_store_reply(struct conn *c, struct ipc_msg *m)
 {
 	if (m->type == IMSG_ERR) {
 		if (c->state == CONN_EXPORT)
-			conn_close(c);	/* headers are out: cut it short */
+			conn_close(c); /* headers are out: cut it short */
 		else if (c->state == CONN_UPLOAD || c->state == CONN_STORE)
 			conn_error(c, m->m.err.status, "%s", m->m.err.message);
 		return;
@@ -702,8 +714,8 @@ route_store_reply(struct conn *c, struct ipc_msg *m)
 	default:
 		break;
 	}
-	if (m->type == IMSG_LIST_END && (c->want == WANT_IMAGES ||
-	    c->want == WANT_ALIASES)) {
+	if (m->type == IMSG_LIST_END &&
+	    (c->want == WANT_IMAGES || c->want == WANT_ALIASES)) {
 		json_t *list = c->list;
 		c->list = NULL;
 		conn_respond(c, 200, NULL, render_sync(list));

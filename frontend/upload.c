@@ -21,19 +21,19 @@
 #include "ipc/codec.h"
 #include "ipc/log.h"
 
-#define PIPE_SIZE	(1024 * 1024)
-#define HDR_ALIAS	"X-Imgd-Alias"
+#define PIPE_SIZE (1024 * 1024)
+#define HDR_ALIAS "X-Imgd-Alias"
 
 struct upload {
 	int split;
-	int pipe;		/* write end of the current part, or -1 */
-	struct event *ev_pipe;	/* the pipe is writable again */
+	int pipe;	       /* write end of the current part, or -1 */
+	struct event *ev_pipe; /* the pipe is writable again */
 	struct event *ev_rate;
-	struct evbuffer *pending;	/* decoded, not yet in the pipe */
-	uint64_t bytes;		/* body bytes passed to the store */
-	uint64_t seen;		/* raw bytes from the client */
+	struct evbuffer *pending; /* decoded, not yet in the pipe */
+	uint64_t bytes;		  /* body bytes passed to the store */
+	uint64_t seen;		  /* raw bytes from the client */
 	uint64_t seen_at_check;
-	int blocked;		/* waiting on the store, not the client */
+	int blocked; /* waiting on the store, not the client */
 	int done;
 	struct mp_parser mp;
 };
@@ -44,7 +44,7 @@ static int
 is_true(const char *v)
 {
 	return v && (!strcasecmp(v, "true") || !strcmp(v, "1") ||
-	    !strcasecmp(v, "yes") || !strcasecmp(v, "on"));
+			!strcasecmp(v, "yes") || !strcasecmp(v, "on"));
 }
 
 static int
@@ -98,9 +98,9 @@ static void
 send_end(struct conn *c, int status, const char *reason)
 {
 	struct upload *u = c->upload;
-	struct imsg_upload_end e = { .status = (uint8_t)status,
-				     .bytes = u->bytes,
-				     .reason = (char *)reason };
+	struct imsg_upload_end e = {.status = (uint8_t)status,
+	    .bytes = u->bytes,
+	    .reason = (char *)reason};
 
 	u->done = 1;
 	close_pipe(u);
@@ -126,15 +126,16 @@ rate_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct conn *c = arg;
 	struct upload *u = c->upload;
-	struct timeval tv = { LIM_HTTP_SLOW_SECONDS, 0 };
+	struct timeval tv = {LIM_HTTP_SLOW_SECONDS, 0};
 
 	(void)fd;
 	(void)ev;
 	if (u == NULL || u->done)
 		return;
 	/* Only the client's own slowness counts, not the store's. */
-	if (!u->blocked && u->seen - u->seen_at_check <
-	    (uint64_t)LIM_HTTP_MIN_RATE * LIM_HTTP_SLOW_SECONDS) {
+	if (!u->blocked &&
+	    u->seen - u->seen_at_check <
+		(uint64_t)LIM_HTTP_MIN_RATE * LIM_HTTP_SLOW_SECONDS) {
 		upload_abort(c, 408, "Upload too slow: dropped");
 		return;
 	}
@@ -193,24 +194,27 @@ part_begin(struct conn *c)
 {
 	struct upload *u = c->upload;
 	struct mp_part *p = &u->mp.part;
-	struct imsg_upload_part msg = { .part = PART_ROOTFS, .filename = "" };
+	struct imsg_upload_part msg = {.part = PART_ROOTFS, .filename = ""};
 	int rd;
 
 	if (p->index == 0) {
 		if (strcmp(p->name, "metadata") != 0) {
-			upload_abort(c, 400, "Invalid multipart image: "
+			upload_abort(c, 400,
+			    "Invalid multipart image: "
 			    "the first part must be \"metadata\"");
 			return -1;
 		}
 		return 0;
 	}
 	if (strcmp(p->name, "rootfs.img") == 0) {
-		upload_abort(c, 400, "Virtual-machine images are not "
+		upload_abort(c, 400,
+		    "Virtual-machine images are not "
 		    "supported");
 		return -1;
 	}
 	if (strcmp(p->name, "rootfs") != 0) {
-		upload_abort(c, 400, "Invalid multipart image: the "
+		upload_abort(c, 400,
+		    "Invalid multipart image: the "
 		    "second part must be \"rootfs\"");
 		return -1;
 	}
@@ -240,8 +244,8 @@ body_data(struct conn *c, const uint8_t *p, size_t len)
 	while (u->split) {
 		const uint8_t *data;
 		size_t used = 0, dlen = 0;
-		enum mp_event ev = mp_parse(&u->mp, p, len, &used, &data,
-		    &dlen);
+		enum mp_event ev =
+		    mp_parse(&u->mp, p, len, &used, &data, &dlen);
 
 		p += used;
 		len -= used;
@@ -276,7 +280,8 @@ body_complete(struct conn *c)
 	struct upload *u = c->upload;
 
 	if (u->split && (mp_finish(&u->mp) == -1 || u->mp.nparts != 2)) {
-		upload_abort(c, 400, "Invalid multipart image: it needs "
+		upload_abort(c, 400,
+		    "Invalid multipart image: it needs "
 		    "a \"metadata\" and a \"rootfs\" part");
 		return;
 	}
@@ -316,16 +321,18 @@ upload_input(struct conn *c)
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
 			return;
 		if (c->chunked) {
-			ssize_t n = http_chunked_decode(&c->ch, v.iov_base,
-			    v.iov_len, &data, &dlen);
+			ssize_t n = http_chunked_decode(
+			    &c->ch, v.iov_base, v.iov_len, &data, &dlen);
 			if (n < 0) {
-				upload_abort(c, c->ch.err.status, c->ch.err.reason);
+				upload_abort(
+				    c, c->ch.err.status, c->ch.err.reason);
 				return;
 			}
 			used = (size_t)n;
 		} else {
-			used = v.iov_len < (uint64_t)c->body_left ? v.iov_len :
-			    (size_t)c->body_left;
+			used = v.iov_len < (uint64_t)c->body_left
+				   ? v.iov_len
+				   : (size_t)c->body_left;
 			data = v.iov_base;
 			dlen = used;
 			c->body_left -= (int64_t)used;
@@ -333,7 +340,7 @@ upload_input(struct conn *c)
 		u->seen += used;
 		rc = dlen ? body_data(c, data, dlen) : 0;
 		if (c->upload == NULL)
-			return;		/* refused above */
+			return; /* refused above */
 		evbuffer_drain(in, used);
 		if (rc == -1)
 			goto store_gone;
@@ -360,8 +367,8 @@ pipe_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 static int
-parse_props(struct conn *c, struct ipc_kv *kv, char (*buf)[2][4200],
-    uint32_t *n)
+parse_props(
+    struct conn *c, struct ipc_kv *kv, char (*buf)[2][4200], uint32_t *n)
 {
 	size_t i = 0, total = 0;
 	const char *v;
@@ -371,8 +378,8 @@ parse_props(struct conn *c, struct ipc_kv *kv, char (*buf)[2][4200],
 		const char *cur = v;
 		int rc;
 
-		while ((rc = http_query_next(&cur, buf[*n][0], 4200,
-		    buf[*n][1], 4200)) == 1) {
+		while ((rc = http_query_next(
+			    &cur, buf[*n][0], 4200, buf[*n][1], 4200)) == 1) {
 			const char *k = buf[*n][0], *val = buf[*n][1];
 			uint32_t j;
 
@@ -403,8 +410,7 @@ parse_props(struct conn *c, struct ipc_kv *kv, char (*buf)[2][4200],
 }
 
 static int
-parse_aliases(struct conn *c, struct ipc_kv *kv, char (*buf)[256],
-    uint32_t *n)
+parse_aliases(struct conn *c, struct ipc_kv *kv, char (*buf)[256], uint32_t *n)
 {
 	size_t i = 0;
 	const char *v;
@@ -412,8 +418,8 @@ parse_aliases(struct conn *c, struct ipc_kv *kv, char (*buf)[256],
 	*n = 0;
 	while ((v = http_head_next(&c->head, HDR_ALIAS, &i))) {
 		if (*n == LIM_ALIASES_PER_IMAGE ||
-		    http_path_decode(v, strlen(v), buf[*n], 256,
-		    HTTP_PATH_NO_SLASH) <= 0 ||
+		    http_path_decode(
+			v, strlen(v), buf[*n], 256, HTTP_PATH_NO_SLASH) <= 0 ||
 		    !ipc_str_valid(buf[*n], strlen(buf[*n]), CS_NAME))
 			return -1;
 		for (uint32_t j = 0; j < *n; j++)
@@ -432,13 +438,13 @@ upload_start(struct conn *c)
 	static char propbuf[LIM_META_PROPERTIES_MAX][2][4200];
 	static struct ipc_kv aliases[LIM_ALIASES_PER_IMAGE];
 	static char aliasbuf[LIM_ALIASES_PER_IMAGE][256];
-	struct imsg_upload_begin b = { .project = c->project,
-				       .requestor = c->requestor };
+	struct imsg_upload_begin b = {
+	    .project = c->project, .requestor = c->requestor};
 	const char *ct = http_head_get(&c->head, "Content-Type");
 	const char *fn = http_head_get(&c->head, "X-LXD-filename");
 	const char *fp = http_head_get(&c->head, "X-LXD-fingerprint");
 	char boundary[MP_BOUNDARY_MAX + 1];
-	struct timeval tv = { LIM_HTTP_SLOW_SECONDS, 0 };
+	struct timeval tv = {LIM_HTTP_SLOW_SECONDS, 0};
 	struct http_error err;
 	struct upload *u;
 	int rd;
@@ -451,7 +457,8 @@ upload_start(struct conn *c)
 	u->pipe = -1;
 	u->pending = evbuffer_new();
 	if (!c->chunked && c->head.content_length < 0) {
-		upload_abort(c, 411, "An image upload needs a "
+		upload_abort(c, 411,
+		    "An image upload needs a "
 		    "Content-Length or a chunked body");
 		return -1;
 	}
@@ -475,7 +482,8 @@ upload_start(struct conn *c)
 	b.fingerprint = "";
 	if (fp && *fp) {
 		if (strlen(fp) != 64 || !ipc_str_valid(fp, 64, CS_HEX)) {
-			upload_abort(c, 400, "Invalid X-LXD-fingerprint: "
+			upload_abort(c, 400,
+			    "Invalid X-LXD-fingerprint: "
 			    "expected 64 lowercase hex digits");
 			return -1;
 		}

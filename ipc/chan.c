@@ -71,8 +71,8 @@ ipc_pending(const struct ipc_chan *c)
 }
 
 int
-ipc_send(struct ipc_chan *c, uint16_t type, uint64_t id, const void *msg,
-    int fd)
+ipc_send(
+    struct ipc_chan *c, uint16_t type, uint64_t id, const void *msg, int fd)
 {
 	struct ipc_out *o;
 	ssize_t n;
@@ -114,8 +114,8 @@ send_one(int sock, const struct ipc_out *o)
 		struct cmsghdr hdr;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} cm;
-	struct iovec iov = { .iov_base = (void *)o->data, .iov_len = o->len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct iovec iov = {.iov_base = (void *)o->data, .iov_len = o->len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	struct cmsghdr *cmsg;
 
 	if (o->fd != -1) {
@@ -182,18 +182,19 @@ ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 		struct cmsghdr hdr;
 		char buf[CMSG_SPACE(sizeof(int) * 4)];
 	} cm;
-	struct iovec iov = { .iov_base = c->rbuf,
-			     .iov_len = LIM_IPC_RECORD_MAX + 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cm.buf,
-			     .msg_controllen = sizeof(cm.buf) };
+	struct iovec iov = {
+	    .iov_base = c->rbuf, .iov_len = LIM_IPC_RECORD_MAX + 1};
+	struct msghdr mh = {.msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = cm.buf,
+	    .msg_controllen = sizeof(cm.buf)};
 	struct cmsghdr *cmsg;
 	struct ipc_hdr hdr;
 	ssize_t n;
 	int fd = -1, nfds = 0;
 
-	n = recvmsg(c->fd, &mh,
-	    MSG_CMSG_CLOEXEC | (c->blocking ? 0 : MSG_DONTWAIT));
+	n = recvmsg(
+	    c->fd, &mh, MSG_CMSG_CLOEXEC | (c->blocking ? 0 : MSG_DONTWAIT));
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n == -1) {
@@ -229,8 +230,8 @@ ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 		close_fds(&mh);
 		return -1;
 	}
-	if (ipc_decode(c->peer, c->rbuf, (size_t)n, fd, &hdr, &m->m,
-	    &c->arena, c->err, sizeof(c->err)) == -1) {
+	if (ipc_decode(c->peer, c->rbuf, (size_t)n, fd, &hdr, &m->m, &c->arena,
+		c->err, sizeof(c->err)) == -1) {
 		if (fd != -1)
 			close(fd);
 		return -1;

@@ -15,20 +15,20 @@ struct ipc_out;
 
 struct ipc_chan {
 	int fd;
-	int self;		/* PROC_* of this end */
-	int peer;		/* PROC_* of the other end */
+	int self; /* PROC_* of this end */
+	int peer; /* PROC_* of the other end */
 	struct ipc_out *head, *tail;
 	size_t qlen;
-	int blocking;		/* ipc_recv waits for a record */
+	int blocking; /* ipc_recv waits for a record */
 	uint8_t *rbuf, *wbuf;
 	struct ipc_arena arena;
-	char err[256];		/* why the last call failed */
+	char err[256]; /* why the last call failed */
 };
 
 struct ipc_msg {
 	uint16_t type;
 	uint64_t id;
-	int fd;			/* owned by the receiver, or -1 */
+	int fd; /* owned by the receiver, or -1 */
 	union imsg_any m;
 };
 
@@ -41,8 +41,8 @@ void ipc_chan_close(struct ipc_chan *c);
  * fd (closed once sent, or on failure). -1 when the message does not
  * encode or the queue is full (c->err says which).
  */
-int ipc_send(struct ipc_chan *c, uint16_t type, uint64_t id, const void *msg,
-    int fd);
+int ipc_send(
+    struct ipc_chan *c, uint16_t type, uint64_t id, const void *msg, int fd);
 /* 0: queue empty; 1: records wait for the socket to be writable; -1: the
  * peer is gone. */
 int ipc_flush(struct ipc_chan *c);

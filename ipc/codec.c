@@ -80,9 +80,10 @@ ipc_str_valid(const char *s, size_t len, int cs)
 				return 0;
 			break;
 		case CS_TOKEN:
-			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-			    (c >= 'A' && c <= 'Z') || c == '.' || c == '_' ||
-			    c == '-'))
+			if (!((c >= '0' && c <= '9') ||
+				(c >= 'a' && c <= 'z') ||
+				(c >= 'A' && c <= 'Z') || c == '.' ||
+				c == '_' || c == '-'))
 				return 0;
 			break;
 		case CS_ANY_UTF8:
@@ -147,8 +148,8 @@ put_str(struct wbuf *w, const char *s, uint32_t min, uint32_t max, int cs,
 		s = "";
 	n = strlen(s);
 	if (n < min || n > max)
-		return fail(err, errlen, "%s: length %zu not in [%u, %u]",
-		    what, n, min, max);
+		return fail(err, errlen, "%s: length %zu not in [%u, %u]", what,
+		    n, min, max);
 	if (!ipc_str_valid(s, n, cs))
 		return fail(err, errlen, "%s: invalid characters", what);
 	put_le(w, n, 2);
@@ -206,15 +207,15 @@ encode_list(struct wbuf *w, const void *msg, const struct ipc_field *f,
 	memcpy(&n, (const uint8_t *)msg + f->count_off, sizeof(n));
 	memcpy(&list, (const uint8_t *)msg + f->off, sizeof(list));
 	if (n > f->max)
-		return fail(err, errlen, "%s: %u entries, at most %u",
-		    f->name, n, f->max);
+		return fail(err, errlen, "%s: %u entries, at most %u", f->name,
+		    n, f->max);
 	put_le(w, n, 2);
 	for (uint32_t i = 0; i < n; i++) {
 		if (f->type == FT_STRLIST) {
 			const char *s = ((char **)list)[i];
 
 			if (put_str(w, s, 0, f->max_value, f->cs, f->name, err,
-			    errlen) == -1)
+				errlen) == -1)
 				return -1;
 			total += (uint32_t)strlen(s ? s : "");
 			continue;
@@ -222,12 +223,12 @@ encode_list(struct wbuf *w, const void *msg, const struct ipc_field *f,
 		const struct ipc_kv *kv = &((struct ipc_kv *)list)[i];
 
 		if (put_str(w, kv->key, 1, f->max_key, f->cs, f->name, err,
-		    errlen) == -1 ||
-		    put_str(w, kv->value, 0, f->max_value, f->cs_value,
-		    f->name, err, errlen) == -1)
+			errlen) == -1 ||
+		    put_str(w, kv->value, 0, f->max_value, f->cs_value, f->name,
+			err, errlen) == -1)
 			return -1;
 		total += (uint32_t)(strlen(kv->key) +
-		    strlen(kv->value ? kv->value : ""));
+				    strlen(kv->value ? kv->value : ""));
 	}
 	if (f->max_total && total > f->max_total)
 		return fail(err, errlen, "%s: %u bytes in all, at most %u",
@@ -245,8 +246,8 @@ encode_field(struct wbuf *w, const void *msg, const struct ipc_field *f,
 	switch (f->type) {
 	case FT_STR:
 		memcpy(&s, (const uint8_t *)msg + f->off, sizeof(s));
-		return put_str(w, s, f->min, f->max, f->cs, f->name, err,
-		    errlen);
+		return put_str(
+		    w, s, f->min, f->max, f->cs, f->name, err, errlen);
 	case FT_STRLIST:
 	case FT_KVLIST:
 		return encode_list(w, msg, f, err, errlen);
@@ -266,7 +267,7 @@ ipc_encode(uint16_t type, uint64_t id, int with_fd, const void *msg,
     uint8_t *buf, size_t bufsz, char *err, size_t errlen)
 {
 	const struct ipc_msgdef *d = ipc_msgdef(type);
-	struct wbuf w = { .p = buf, .cap = bufsz };
+	struct wbuf w = {.p = buf, .cap = bufsz};
 	uint32_t plen;
 
 	if (d == NULL)
@@ -361,8 +362,8 @@ decode_list(struct rbuf *r, struct ipc_arena *a, void *msg,
     const struct ipc_field *f, char *err, size_t errlen)
 {
 	uint64_t n, total = 0;
-	size_t esz = f->type == FT_STRLIST ? sizeof(char *) :
-	    sizeof(struct ipc_kv);
+	size_t esz =
+	    f->type == FT_STRLIST ? sizeof(char *) : sizeof(struct ipc_kv);
 	uint32_t n32;
 	void *list;
 
@@ -378,17 +379,17 @@ decode_list(struct rbuf *r, struct ipc_arena *a, void *msg,
 			char **sp = &((char **)list)[i];
 
 			if (take_str(r, a, 0, f->max_value, f->cs, f->name, sp,
-			    err, errlen) == -1)
+				err, errlen) == -1)
 				return -1;
 			total += strlen(*sp);
 			continue;
 		}
 		struct ipc_kv *kv = &((struct ipc_kv *)list)[i];
 
-		if (take_str(r, a, 1, f->max_key, f->cs, f->name, &kv->key,
-		    err, errlen) == -1 ||
+		if (take_str(r, a, 1, f->max_key, f->cs, f->name, &kv->key, err,
+			errlen) == -1 ||
 		    take_str(r, a, 0, f->max_value, f->cs_value, f->name,
-		    &kv->value, err, errlen) == -1)
+			&kv->value, err, errlen) == -1)
 			return -1;
 		total += strlen(kv->key) + strlen(kv->value);
 	}
@@ -412,7 +413,7 @@ decode_field(struct rbuf *r, struct ipc_arena *a, void *msg,
 	switch (f->type) {
 	case FT_STR:
 		if (take_str(r, a, f->min, f->max, f->cs, f->name, &s, err,
-		    errlen) == -1)
+			errlen) == -1)
 			return -1;
 		memcpy(dst, &s, sizeof(s));
 		return 0;
@@ -457,13 +458,14 @@ check_fd(int policy, int fd, char *err, size_t errlen)
 		return 0;
 	case FD_FILE_RD:
 		if (!S_ISREG(st.st_mode) || (fl & O_ACCMODE) != O_RDONLY)
-			return fail(err, errlen,
-			    "fd: not a read-only regular file");
+			return fail(
+			    err, errlen, "fd: not a read-only regular file");
 		return 0;
 	case FD_SOCKET:
 		if (!S_ISSOCK(st.st_mode) ||
 		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) ==
-		    -1 || !acc)
+			-1 ||
+		    !acc)
 			return fail(err, errlen, "fd: not a listening socket");
 		return 0;
 	default:
@@ -477,7 +479,7 @@ ipc_decode(int sender, const uint8_t *rec, size_t len, int fd,
     size_t errlen)
 {
 	const struct ipc_msgdef *d;
-	struct rbuf r = { .p = rec, .len = len };
+	struct rbuf r = {.p = rec, .len = len};
 	uint64_t v;
 
 	if (len < IPC_HDR_LEN)
@@ -496,8 +498,8 @@ ipc_decode(int sender, const uint8_t *rec, size_t len, int fd,
 	if (hdr->flags & ~IPC_FLAGS_KNOWN)
 		return fail(err, errlen, "bad flags 0x%x", hdr->flags);
 	if (hdr->len != len - IPC_HDR_LEN)
-		return fail(err, errlen, "length %u, record has %zu",
-		    hdr->len, len - IPC_HDR_LEN);
+		return fail(err, errlen, "length %u, record has %zu", hdr->len,
+		    len - IPC_HDR_LEN);
 	if ((d = ipc_msgdef(hdr->type)) == NULL)
 		return fail(err, errlen, "unknown type %u", hdr->type);
 	if (!(d->senders & sender))
@@ -515,8 +517,8 @@ ipc_decode(int sender, const uint8_t *rec, size_t len, int fd,
 	memset(msg, 0, d->structsz);
 	arena->used = 0;
 	for (size_t i = 0; i < d->nfields; i++)
-		if (decode_field(&r, arena, msg, &d->fields[i], err,
-		    errlen) == -1)
+		if (decode_field(&r, arena, msg, &d->fields[i], err, errlen) ==
+		    -1)
 			return -1;
 	if (r.pos != r.len)
 		return fail(err, errlen, "%s: %zu trailing bytes", d->name,

@@ -51,8 +51,8 @@ log_vemit(const char *level, const char *fmt, va_list ap, int errnum)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec);
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec);
 	len = snprintf(msg, sizeof(msg), "%s.%03ldZ %s[%ld]: %s: ", stamp,
 	    ts.tv_nsec / 1000000, log_name, (long)log_pid, level);
 	if (len < 0 || (size_t)len >= sizeof(msg))
@@ -60,14 +60,15 @@ log_vemit(const char *level, const char *fmt, va_list ap, int errnum)
 	n = (size_t)len;
 	len = vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
 	if (len > 0)
-		n += (size_t)len < sizeof(msg) - n ? (size_t)len :
-		    sizeof(msg) - n - 1;
+		n += (size_t)len < sizeof(msg) - n ? (size_t)len
+						   : sizeof(msg) - n - 1;
 	if (errnum != 0 && n < sizeof(msg) - 1) {
-		len = snprintf(msg + n, sizeof(msg) - n, ": %s",
-		    strerror(errnum));
+		len = snprintf(
+		    msg + n, sizeof(msg) - n, ": %s", strerror(errnum));
 		if (len > 0)
-			n += (size_t)len < sizeof(msg) - n ? (size_t)len :
-			    sizeof(msg) - n - 1;
+			n += (size_t)len < sizeof(msg) - n
+				 ? (size_t)len
+				 : sizeof(msg) - n - 1;
 	}
 	/* Control characters from untrusted data must not forge lines. */
 	for (size_t i = 0; i < n; i++)

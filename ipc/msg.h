@@ -16,11 +16,11 @@
 
 #include "policy/limits.h"
 
-#define IPC_VERSION		1
-#define IPC_HDR_LEN		16
-#define IPC_FLAG_FD		0x01	/* an fd travels with this record */
-#define IPC_FLAGS_KNOWN		IPC_FLAG_FD
-#define IPC_PAYLOAD_MAX		(LIM_IPC_RECORD_MAX - IPC_HDR_LEN)
+#define IPC_VERSION 1
+#define IPC_HDR_LEN 16
+#define IPC_FLAG_FD 0x01 /* an fd travels with this record */
+#define IPC_FLAGS_KNOWN IPC_FLAG_FD
+#define IPC_PAYLOAD_MAX (LIM_IPC_RECORD_MAX - IPC_HDR_LEN)
 
 /* Process kinds, as bits: a table row lists the kinds that may send it. */
 enum proc_kind {
@@ -32,11 +32,11 @@ enum proc_kind {
 #define PROC_CHILDREN (PROC_FRONTEND | PROC_FETCHER | PROC_UNPACKER)
 
 /* Limits that only the protocol needs. */
-#define LIM_ALIASES_PER_IMAGE	32
-#define LIM_ALIAS_DESC_MAX	255
-#define LIM_ETAG_MAX		64
-#define LIM_OP_ID_MAX		36
-#define LIM_NOTE_MAX		512
+#define LIM_ALIASES_PER_IMAGE 32
+#define LIM_ALIAS_DESC_MAX 255
+#define LIM_ETAG_MAX 64
+#define LIM_OP_ID_MAX 36
+#define LIM_NOTE_MAX 512
 
 struct ipc_kv {
 	char *key;
@@ -49,13 +49,13 @@ enum { PART_UNIFIED = 0, PART_METADATA = 1, PART_ROOTFS = 2 };
 
 /* Update modes and which fields an update sets. */
 enum { UPD_PUT = 0, UPD_PATCH = 1 };
-#define UPD_PUBLIC	0x01
-#define UPD_AUTO_UPDATE	0x02
-#define UPD_EXPIRES_AT	0x04
-#define UPD_PROPERTIES	0x08
-#define UPD_TARGET	0x10
-#define UPD_DESCRIPTION	0x20
-#define UPD_KNOWN	0x3f
+#define UPD_PUBLIC 0x01
+#define UPD_AUTO_UPDATE 0x02
+#define UPD_EXPIRES_AT 0x04
+#define UPD_PROPERTIES 0x08
+#define UPD_TARGET 0x10
+#define UPD_DESCRIPTION 0x20
+#define UPD_KNOWN 0x3f
 
 /* Upload end states. */
 enum { UPLOAD_COMPLETE = 0, UPLOAD_ABORTED = 1 };
@@ -109,9 +109,9 @@ struct imsg_ready {
 	uint32_t ruid, euid, suid, rgid, egid, sgid;
 	uint64_t cap_eff, cap_prm, cap_bnd;
 	uint8_t no_new_privs;
-	uint8_t seccomp;	/* prctl(PR_GET_SECCOMP): 2 = filter */
+	uint8_t seccomp; /* prctl(PR_GET_SECCOMP): 2 = filter */
 	uint8_t chrooted;
-	char *notes;		/* what could not be dropped, or "" */
+	char *notes; /* what could not be dropped, or "" */
 };
 
 struct imsg_ping {
@@ -119,7 +119,7 @@ struct imsg_ping {
 };
 
 struct imsg_listen {
-	uint8_t kind;		/* 0: unix socket (trusted) */
+	uint8_t kind; /* 0: unix socket (trusted) */
 	char *name;
 };
 
@@ -131,12 +131,12 @@ struct imsg_server_info {
 };
 
 struct imsg_err {
-	uint16_t status;	/* HTTP status */
+	uint16_t status; /* HTTP status */
 	char *message;
 };
 
 struct imsg_ok {
-	char *location;		/* "" or the created resource */
+	char *location; /* "" or the created resource */
 };
 
 struct imsg_image_info {
@@ -150,13 +150,13 @@ struct imsg_image_info {
 	uint8_t split;
 	char *architecture;
 	char *type;
-	int64_t created_at;	/* seconds */
-	int64_t expires_at;	/* seconds, 0 = never */
-	int64_t uploaded_at;	/* nanoseconds */
-	int64_t last_used_at;	/* nanoseconds, 0 = never */
+	int64_t created_at;   /* seconds */
+	int64_t expires_at;   /* seconds, 0 = never */
+	int64_t uploaded_at;  /* nanoseconds */
+	int64_t last_used_at; /* nanoseconds, 0 = never */
 	struct ipc_kv *properties;
 	uint32_t nproperties;
-	struct ipc_kv *aliases;	/* name -> description */
+	struct ipc_kv *aliases; /* name -> description */
 	uint32_t naliases;
 	char *etag;
 };
@@ -179,12 +179,12 @@ struct imsg_op_update {
 	char *class;
 	char *description;
 	uint16_t status_code;
-	int64_t created_at;	/* nanoseconds */
+	int64_t created_at; /* nanoseconds */
 	int64_t updated_at;
 	char *err;
 	struct ipc_kv *metadata;
 	uint32_t nmetadata;
-	char **resources;	/* image URLs */
+	char **resources; /* image URLs */
 	uint32_t nresources;
 };
 
@@ -198,8 +198,8 @@ struct imsg_lifecycle {
 };
 
 struct imsg_export_part {
-	uint8_t part;		/* PART_* */
-	uint8_t nparts;		/* 1 unified, 2 split */
+	uint8_t part;	/* PART_* */
+	uint8_t nparts; /* 1 unified, 2 split */
 	uint64_t size;
 	char *filename;
 };
@@ -208,9 +208,9 @@ struct imsg_images_list_req {
 	char *project;
 };
 
-struct imsg_image_ref_req {	/* get, delete, export */
+struct imsg_image_ref_req { /* get, delete, export */
 	char *project;
-	char *ref;		/* fingerprint or unique hex prefix */
+	char *ref; /* fingerprint or unique hex prefix */
 	char *requestor;
 };
 
@@ -219,8 +219,8 @@ struct imsg_image_update_req {
 	char *ref;
 	char *if_match;
 	char *requestor;
-	uint8_t mode;		/* UPD_PUT / UPD_PATCH */
-	uint32_t set;		/* UPD_* bits present in the request */
+	uint8_t mode; /* UPD_PUT / UPD_PATCH */
+	uint32_t set; /* UPD_* bits present in the request */
 	uint8_t public;
 	uint8_t auto_update;
 	int64_t expires_at;
@@ -232,7 +232,7 @@ struct imsg_alias_list_req {
 	char *project;
 };
 
-struct imsg_alias_req {		/* get, delete */
+struct imsg_alias_req { /* get, delete */
 	char *project;
 	char *name;
 	char *requestor;
@@ -270,13 +270,13 @@ struct imsg_alias_rename_req {
 struct imsg_upload_begin {
 	char *project;
 	char *filename;
-	char *fingerprint;	/* X-LXD-fingerprint, or "" */
+	char *fingerprint; /* X-LXD-fingerprint, or "" */
 	char *requestor;
 	uint8_t public;
-	uint8_t layout;		/* IMG_UNIFIED / IMG_SPLIT */
+	uint8_t layout; /* IMG_UNIFIED / IMG_SPLIT */
 	struct ipc_kv *properties;
 	uint32_t nproperties;
-	struct ipc_kv *aliases;	/* created atomically with the image */
+	struct ipc_kv *aliases; /* created atomically with the image */
 	uint32_t naliases;
 };
 
@@ -286,8 +286,8 @@ struct imsg_upload_part {
 };
 
 struct imsg_upload_end {
-	uint8_t status;		/* UPLOAD_* */
-	uint64_t bytes;		/* body bytes the frontend passed on */
+	uint8_t status; /* UPLOAD_* */
+	uint64_t bytes; /* body bytes the frontend passed on */
 	char *reason;
 };
 
@@ -361,53 +361,53 @@ union imsg_any {
 /* Field kinds of the codec. */
 enum ipc_ftype {
 	FT_U8,
-	FT_BOOL,	/* u8, 0 or 1 */
+	FT_BOOL, /* u8, 0 or 1 */
 	FT_U16,
 	FT_U32,
 	FT_U64,
 	FT_I64,
-	FT_STR,		/* u16 length + bytes, no NUL, charset-checked */
-	FT_STRLIST,	/* u16 count + FT_STR each */
-	FT_KVLIST,	/* u16 count + (key, value) FT_STR pairs */
+	FT_STR,	    /* u16 length + bytes, no NUL, charset-checked */
+	FT_STRLIST, /* u16 count + FT_STR each */
+	FT_KVLIST,  /* u16 count + (key, value) FT_STR pairs */
 };
 
 /* Character classes for strings. Every class excludes NUL. */
 enum ipc_charset {
-	CS_ANY_UTF8,	/* valid UTF-8, no control characters but \t \n */
-	CS_LINE,	/* valid UTF-8, no control characters at all */
-	CS_HEX,		/* lowercase hex digits */
-	CS_TOKEN,	/* [A-Za-z0-9._-] */
-	CS_NAME,	/* alias/project names: CS_LINE without '/' */
-	CS_PATH,	/* CS_LINE, for file paths and URLs */
+	CS_ANY_UTF8, /* valid UTF-8, no control characters but \t \n */
+	CS_LINE,     /* valid UTF-8, no control characters at all */
+	CS_HEX,	     /* lowercase hex digits */
+	CS_TOKEN,    /* [A-Za-z0-9._-] */
+	CS_NAME,     /* alias/project names: CS_LINE without '/' */
+	CS_PATH,     /* CS_LINE, for file paths and URLs */
 };
 
 struct ipc_field {
 	const char *name;
-	uint8_t type;		/* enum ipc_ftype */
-	uint8_t cs;		/* enum ipc_charset, strings only */
-	uint8_t cs_value;	/* charset of KV values */
-	uint16_t off;		/* offset in the payload struct */
-	uint16_t count_off;	/* lists: offset of the uint32_t count */
-	uint32_t min;		/* strings: min length; ints: min value */
-	uint32_t max;		/* strings/lists: max length/count; ints: max */
-	uint32_t max_key;	/* KV: key max length */
-	uint32_t max_value;	/* KV: value max length */
-	uint32_t max_total;	/* lists: max bytes of all strings together */
+	uint8_t type;	    /* enum ipc_ftype */
+	uint8_t cs;	    /* enum ipc_charset, strings only */
+	uint8_t cs_value;   /* charset of KV values */
+	uint16_t off;	    /* offset in the payload struct */
+	uint16_t count_off; /* lists: offset of the uint32_t count */
+	uint32_t min;	    /* strings: min length; ints: min value */
+	uint32_t max;	    /* strings/lists: max length/count; ints: max */
+	uint32_t max_key;   /* KV: key max length */
+	uint32_t max_value; /* KV: value max length */
+	uint32_t max_total; /* lists: max bytes of all strings together */
 };
 
 enum ipc_fdpolicy {
-	FD_NONE,	/* no fd may travel */
-	FD_PIPE_RD,	/* the read end of a pipe */
-	FD_FILE_RD,	/* a regular file opened read-only */
-	FD_SOCKET,	/* a listening socket */
+	FD_NONE,    /* no fd may travel */
+	FD_PIPE_RD, /* the read end of a pipe */
+	FD_FILE_RD, /* a regular file opened read-only */
+	FD_SOCKET,  /* a listening socket */
 };
 
 struct ipc_msgdef {
 	uint16_t type;
 	const char *name;
-	uint8_t senders;	/* PROC_* bits that may send it */
-	uint8_t fd;		/* enum ipc_fdpolicy */
-	uint32_t minlen;	/* payload bounds, computed from the fields */
+	uint8_t senders; /* PROC_* bits that may send it */
+	uint8_t fd;	 /* enum ipc_fdpolicy */
+	uint32_t minlen; /* payload bounds, computed from the fields */
 	uint32_t maxlen;
 	size_t structsz;
 	const struct ipc_field *fields;

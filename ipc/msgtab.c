@@ -8,6 +8,7 @@
 
 #include "ipc/msg.h"
 
+/* clang-format off */
 #define F_INT(S, m, t, lo, hi)                                          \
 	{ .name = #m, .type = (t), .off = offsetof(S, m), .min = (lo),  \
 	  .max = (hi) }
@@ -359,6 +360,8 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	    f_unpack_fail),
 };
 
+/* clang-format on */
+
 /* Wire size of a field at its smallest and largest. */
 static void
 field_bounds(const struct ipc_field *f, uint64_t *lo, uint64_t *hi)
@@ -413,8 +416,8 @@ ipc_table_init(void)
 			hi += fhi;
 		}
 		d->minlen = (uint32_t)lo;
-		d->maxlen = hi > IPC_PAYLOAD_MAX ? IPC_PAYLOAD_MAX :
-		    (uint32_t)hi;
+		d->maxlen =
+		    hi > IPC_PAYLOAD_MAX ? IPC_PAYLOAD_MAX : (uint32_t)hi;
 	}
 	done = 1;
 }

@@ -37,8 +37,8 @@ child_init(const struct sandbox_spec *spec, int argc, char **argv)
 }
 
 void
-child_enter(const struct sandbox_spec *spec, struct ipc_chan *chan,
-    const char **probe)
+child_enter(
+    const struct sandbox_spec *spec, struct ipc_chan *chan, const char **probe)
 {
 	struct imsg_ready rd;
 	char notes[LIM_NOTE_MAX + 1];

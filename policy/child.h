@@ -8,7 +8,7 @@
 #include "ipc/chan.h"
 #include "policy/sandbox.h"
 
-#define IMGD_IPC_FD 3	/* the store socket, placed there by the store */
+#define IMGD_IPC_FD 3 /* the store socket, placed there by the store */
 
 /*
  * child_init: parses the command line, checks fd 3 and closes every other
@@ -18,7 +18,7 @@
  * normally).
  */
 void child_init(const struct sandbox_spec *spec, int argc, char **argv);
-void child_enter(const struct sandbox_spec *spec, struct ipc_chan *chan,
-    const char **probe);
+void child_enter(
+    const struct sandbox_spec *spec, struct ipc_chan *chan, const char **probe);
 
 #endif

@@ -6,6 +6,7 @@
 #ifndef IMGD_POLICY_LIMITS_H
 #define IMGD_POLICY_LIMITS_H
 
+/* clang-format off */
 #define KiB (1024ULL)
 #define MiB (1024ULL * KiB)
 #define GiB (1024ULL * MiB)
@@ -91,5 +92,7 @@
 /* IPC */
 #define LIM_IPC_RECORD_MAX		(64 * KiB)
 #define LIM_IPC_QUEUE_MAX		1024
+
+/* clang-format on */
 
 #endif

@@ -23,7 +23,7 @@
 void
 sandbox_probe(const char *name)
 {
-	char *argv[] = { "true", NULL };
+	char *argv[] = {"true", NULL};
 	long rc = 0;
 
 	if (strcmp(name, "none") == 0)
@@ -52,6 +52,6 @@ sandbox_probe(const char *name)
 		rc = setuid(0);
 	else
 		fatalx("%s: unknown probe %s", __func__, name);
-	log_warnx("probe %s was allowed (returned %ld, errno %d)", name, rc,
-	    errno);
+	log_warnx(
+	    "probe %s was allowed (returned %ld, errno %d)", name, rc, errno);
 }

@@ -91,7 +91,8 @@ enter_user(const struct sandbox_spec *s, const struct sandbox_target *t,
 	char map[64];
 
 	if (unshare(CLONE_NEWUSER | s->ns_flags) == -1) {
-		note(notes, noteslen, "no user namespace: no chroot, no "
+		note(notes, noteslen,
+		    "no user namespace: no chroot, no "
 		    "namespaces, runs as the invoking user");
 		return;
 	}
@@ -127,7 +128,7 @@ static void
 set_rlimits(const struct sandbox_spec *s)
 {
 	for (size_t i = 0; i < s->nrlimits; i++) {
-		struct rlimit rl = { s->rlimits[i].value, s->rlimits[i].value };
+		struct rlimit rl = {s->rlimits[i].value, s->rlimits[i].value};
 
 		if (setrlimit(s->rlimits[i].resource, &rl) == -1)
 			fatal("%s: setrlimit %d (%s)", __func__,
@@ -205,8 +206,9 @@ sandbox_enter(const struct sandbox_spec *s, const struct sandbox_target *t,
 	if (seccomp_install(s->groups, err, sizeof(err)) == -1)
 		fatalx("%s: %s", __func__, err);
 	self_check(rd, root || strstr(notes, "no user namespace") == NULL);
-	if (root && (rd->cap_eff || rd->cap_prm || rd->cap_bnd ||
-	    rd->euid != t->uid || !rd->no_new_privs || rd->seccomp != 2))
+	if (root &&
+	    (rd->cap_eff || rd->cap_prm || rd->cap_bnd || rd->euid != t->uid ||
+		!rd->no_new_privs || rd->seccomp != 2))
 		fatalx("%s: self-check failed", __func__);
 }
 
@@ -240,7 +242,8 @@ sandbox_args(int argc, char **argv, struct sandbox_target *t, int *debug,
 		}
 		if (v == NULL)
 			fatalx("usage: %s --uid N --gid N --chroot DIR "
-			    "--parent PID [--debug]", argv[0]);
+			       "--parent PID [--debug]",
+			    argv[0]);
 		if (strcmp(a, "--uid") == 0)
 			t->uid = (uid_t)num_arg(v, 0x7fffffff);
 		else if (strcmp(a, "--gid") == 0)
@@ -257,6 +260,6 @@ sandbox_args(int argc, char **argv, struct sandbox_target *t, int *debug,
 	}
 	if (t->chroot_dir == NULL || t->chroot_dir[0] != '/' ||
 	    (geteuid() == 0 && (t->uid == (uid_t)-1 || t->gid == (gid_t)-1)))
-		fatalx("%s: needs --uid, --gid and an absolute --chroot",
-		    argv[0]);
+		fatalx(
+		    "%s: needs --uid, --gid and an absolute --chroot", argv[0]);
 }

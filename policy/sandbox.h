@@ -22,12 +22,12 @@ struct sandbox_rlimit {
 };
 
 struct sandbox_spec {
-	const char *name;		/* for logs: "frontend" */
-	int kind;			/* PROC_* */
-	int ns_flags;			/* CLONE_NEW* to unshare */
+	const char *name; /* for logs: "frontend" */
+	int kind;	  /* PROC_* */
+	int ns_flags;	  /* CLONE_NEW* to unshare */
 	const struct sandbox_rlimit *rlimits;
 	size_t nrlimits;
-	const struct sc_group *const *groups;	/* seccomp allow-list */
+	const struct sc_group *const *groups; /* seccomp allow-list */
 };
 
 /* Where to drop to: given by the store on the command line. */
@@ -35,7 +35,7 @@ struct sandbox_target {
 	uid_t uid;
 	gid_t gid;
 	const char *chroot_dir;
-	pid_t parent;			/* the store's pid, for PDEATHSIG */
+	pid_t parent; /* the store's pid, for PDEATHSIG */
 };
 
 /*
@@ -49,8 +49,8 @@ void sandbox_enter(const struct sandbox_spec *spec,
 
 /* Parses the child command line: --uid N --gid N --chroot DIR --parent PID
  * [--debug] [--probe NAME]. Exits on error. */
-void sandbox_args(int argc, char **argv, struct sandbox_target *t,
-    int *debug, const char **probe);
+void sandbox_args(int argc, char **argv, struct sandbox_target *t, int *debug,
+    const char **probe);
 
 /*
  * Test hook (tests/unit/test_sandbox.c): after the sandbox is entered, make
@@ -63,10 +63,10 @@ void sandbox_probe(const char *name);
 struct sc_group {
 	const char *name;
 	const char *why;
-	const int *calls;		/* terminated by -1 */
+	const int *calls; /* terminated by -1 */
 };
-int seccomp_install(const struct sc_group *const *groups, char *err,
-    size_t errlen);
+int seccomp_install(
+    const struct sc_group *const *groups, char *err, size_t errlen);
 
 /* Named groups, composed into the per-process profiles. */
 extern const struct sc_group sc_base, sc_ipc, sc_selfcheck, sc_events,

@@ -24,6 +24,7 @@
 
 #define END -1
 
+/* clang-format off */
 static const int base_calls[] = {
 	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
 	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
@@ -118,6 +119,8 @@ static const struct sc_cond sc_conds[] = {
 	{ SCMP_SYS(socket), 0, SCMP_CMP_EQ, AF_INET6, 0 },
 };
 
+/* clang-format on */
+
 static int
 add_call(scmp_filter_ctx ctx, int call)
 {
@@ -144,8 +147,8 @@ static void
 sigsys_debug(int sig, siginfo_t *si, void *uc)
 {
 	char msg[160];
-	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE,
-	    si->si_syscall);
+	char *name =
+	    seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, si->si_syscall);
 	int n = snprintf(msg, sizeof(msg),
 	    "seccomp: forbidden system call %d (%s)\n", si->si_syscall,
 	    name ? name : "?");
@@ -160,8 +163,7 @@ sigsys_debug(int sig, siginfo_t *si, void *uc)
 }
 
 int
-seccomp_install(const struct sc_group *const *groups, char *err,
-    size_t errlen)
+seccomp_install(const struct sc_group *const *groups, char *err, size_t errlen)
 {
 	const char *dbg = getenv("IMGD_SECCOMP_DEBUG");
 	int debug = dbg != NULL && strcmp(dbg, "1") == 0;
@@ -170,8 +172,8 @@ seccomp_install(const struct sc_group *const *groups, char *err,
 	int rc = 0;
 
 	if (debug) {
-		struct sigaction sa = { .sa_sigaction = sigsys_debug,
-					.sa_flags = SA_SIGINFO };
+		struct sigaction sa = {
+		    .sa_sigaction = sigsys_debug, .sa_flags = SA_SIGINFO};
 		sigaction(SIGSYS, &sa, NULL);
 	}
 	if ((ctx = seccomp_init(deny)) == NULL) {
@@ -182,7 +184,7 @@ seccomp_install(const struct sc_group *const *groups, char *err,
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, deny);
 	for (size_t g = 0; rc == 0 && groups[g] != NULL; g++)
 		for (const int *c = groups[g]->calls; rc == 0 && *c != END;
-		    c++) {
+		     c++) {
 			rc = add_call(ctx, *c);
 			if (rc < 0)
 				snprintf(err, errlen, "seccomp rule %s/%d: %s",

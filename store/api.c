@@ -18,7 +18,7 @@ void
 api_reply_err(uint64_t reqid, int status, const char *fmt, ...)
 {
 	struct child *fe = proc_frontend();
-	struct imsg_err e = { .status = (uint16_t)status };
+	struct imsg_err e = {.status = (uint16_t)status};
 	char msg[LIM_ERROR_MAX + 1];
 	va_list ap;
 
@@ -38,7 +38,7 @@ static void
 reply_ok(uint64_t reqid, const char *location)
 {
 	struct child *fe = proc_frontend();
-	struct imsg_ok ok = { .location = (char *)(location ? location : "") };
+	struct imsg_ok ok = {.location = (char *)(location ? location : "")};
 
 	if (fe)
 		proc_send(fe, IMSG_OK, reqid, &ok, -1);
@@ -52,7 +52,8 @@ reply_db(uint64_t reqid, int rc, const char *what)
 		api_reply_err(reqid, 404, "%s not found", what);
 		break;
 	case DB_AMBIGUOUS:
-		api_reply_err(reqid, 400, "More than one image matches this "
+		api_reply_err(reqid, 400,
+		    "More than one image matches this "
 		    "fingerprint prefix: give more characters");
 		break;
 	default:
@@ -66,12 +67,14 @@ api_lifecycle(const char *project, const char *action, const char *source,
     const char *requestor, const char *ckey, const char *cval)
 {
 	struct child *fe = proc_frontend();
-	struct ipc_kv kv = { (char *)ckey, (char *)cval };
+	struct ipc_kv kv = {(char *)ckey, (char *)cval};
 	struct imsg_lifecycle l = {
-		.project = (char *)project, .action = (char *)action,
-		.source = (char *)source, .context = ckey ? &kv : NULL,
-		.ncontext = ckey ? 1 : 0,
-		.requestor = (char *)(requestor ? requestor : ""),
+	    .project = (char *)project,
+	    .action = (char *)action,
+	    .source = (char *)source,
+	    .context = ckey ? &kv : NULL,
+	    .ncontext = ckey ? 1 : 0,
+	    .requestor = (char *)(requestor ? requestor : ""),
 	};
 
 	if (fe)
@@ -103,7 +106,7 @@ image_etag(const struct image *img, char out[65])
 	p[n++] = img->public ? "1" : "0";
 	p[n++] = img->auto_update ? "1" : "0";
 	for (uint32_t i = 0; i < img->nprops && i < LIM_META_PROPERTIES_MAX;
-	    i++) {
+	     i++) {
 		p[n++] = img->props[i].key;
 		p[n++] = img->props[i].value;
 	}
@@ -113,7 +116,7 @@ image_etag(const struct image *img, char out[65])
 static void
 alias_etag(const struct alias *a, char out[65])
 {
-	const char *p[] = { a->name, a->description, a->target, "container" };
+	const char *p[] = {a->name, a->description, a->target, "container"};
 
 	etag_of(p, 4, out);
 }
@@ -141,8 +144,9 @@ image_to_info(const struct image *img, const char *project,
 	m->properties = img->props;
 	m->nproperties = img->nprops;
 	m->aliases = img->aliases;
-	m->naliases = img->naliases < LIM_ALIASES_PER_IMAGE ? img->naliases :
-	    LIM_ALIASES_PER_IMAGE;
+	m->naliases = img->naliases < LIM_ALIASES_PER_IMAGE
+			  ? img->naliases
+			  : LIM_ALIASES_PER_IMAGE;
 	m->etag = etag;
 	return 0;
 }
@@ -178,8 +182,8 @@ reply_image(uint64_t reqid, struct image *img, const char *proj)
 
 struct lister {
 	uint64_t reqid;
-	uint64_t fe_gen;	/* the frontend that asked */
-	int aliases;		/* images or aliases */
+	uint64_t fe_gen; /* the frontend that asked */
+	int aliases;	 /* images or aliases */
 	int64_t pid;
 	char project[LIM_PROJECT_NAME_MAX + 1];
 	char after[LIM_ALIAS_NAME_MAX + 1];
@@ -219,9 +223,10 @@ list_continue(void *arg, int gone)
 	int got;
 
 	while (!gone && fe != NULL && fe->gen == l->fe_gen) {
-		got = l->aliases ?
-		    db_alias_page(l->pid, l->after, LIST_PAGE, list_alias, l) :
-		    db_images_page(l->pid, l->after, LIST_PAGE, list_image, l);
+		got = l->aliases ? db_alias_page(l->pid, l->after, LIST_PAGE,
+				       list_alias, l)
+				 : db_images_page(l->pid, l->after, LIST_PAGE,
+				       list_image, l);
 		if (got < 0) {
 			reply_db(l->reqid, DB_ERROR, "");
 			break;
@@ -293,8 +298,8 @@ image_get(uint64_t reqid, struct imsg_image_ref_req *r)
  * ones (PATCH, and X-LXD-properties over metadata.yaml). -1 over limits.
  */
 int
-image_merge_props(struct image *img, const struct ipc_kv *kv, uint32_t n,
-    int replace)
+image_merge_props(
+    struct image *img, const struct ipc_kv *kv, uint32_t n, int replace)
 {
 	struct ipc_kv merged[LIM_META_PROPERTIES_MAX];
 	uint32_t m = 0;
@@ -334,7 +339,8 @@ image_update(uint64_t reqid, struct imsg_image_update_req *r)
 		return;
 	image_etag(&img, etag);
 	if (r->if_match[0] && strcmp(r->if_match, etag) != 0) {
-		api_reply_err(reqid, 412, "ETag doesn't match: the image "
+		api_reply_err(reqid, 412,
+		    "ETag doesn't match: the image "
 		    "changed since it was read");
 		goto out;
 	}
@@ -345,10 +351,11 @@ image_update(uint64_t reqid, struct imsg_image_update_req *r)
 	if (r->set & UPD_EXPIRES_AT)
 		img.expires_at = r->expires_at;
 	if ((put || (r->set & UPD_PROPERTIES)) &&
-	    image_merge_props(&img, r->properties, r->nproperties, put) ==
-	    -1) {
-		api_reply_err(reqid, 400, "Too many properties: at most %d, "
-		    "%llu bytes in all", LIM_META_PROPERTIES_MAX,
+	    image_merge_props(&img, r->properties, r->nproperties, put) == -1) {
+		api_reply_err(reqid, 400,
+		    "Too many properties: at most %d, "
+		    "%llu bytes in all",
+		    LIM_META_PROPERTIES_MAX,
 		    (unsigned long long)LIM_PROP_TOTAL_MAX);
 		goto out;
 	}
@@ -358,8 +365,8 @@ image_update(uint64_t reqid, struct imsg_image_update_req *r)
 	}
 	reply_ok(reqid, NULL);
 	snprintf(src, sizeof(src), "/1.0/images/%s", img.fingerprint);
-	api_lifecycle(r->project, "image-updated", src, r->requestor, NULL,
-	    NULL);
+	api_lifecycle(
+	    r->project, "image-updated", src, r->requestor, NULL, NULL);
 	audit("image-updated", "project", r->project, "fingerprint",
 	    img.fingerprint, "requestor", r->requestor, NULL);
 out:
@@ -389,10 +396,10 @@ image_delete(uint64_t reqid, struct imsg_image_ref_req *r)
 	if (db_fp_refs(img.fingerprint) == 0)
 		blob_remove(img.fingerprint);
 	op_finish(op, NULL);
-	log_info("deleted image %s from project %s", img.fingerprint,
-	    r->project);
-	api_lifecycle(r->project, "image-deleted", src, r->requestor, NULL,
-	    NULL);
+	log_info(
+	    "deleted image %s from project %s", img.fingerprint, r->project);
+	api_lifecycle(
+	    r->project, "image-deleted", src, r->requestor, NULL, NULL);
 	audit("image-deleted", "project", r->project, "fingerprint",
 	    img.fingerprint, "requestor", r->requestor, NULL);
 out:
@@ -405,33 +412,34 @@ image_export(uint64_t reqid, struct imsg_image_ref_req *r)
 	struct child *fe = proc_frontend();
 	struct image img;
 	char name[2][LIM_FILENAME_MAX + 1];
-	int fds[2] = { -1, -1 }, nparts;
+	int fds[2] = {-1, -1}, nparts;
 	int64_t pid;
 
 	if (resolve(reqid, r->project, r->ref, &pid, &img) == -1)
 		return;
 	nparts = img.split ? 2 : 1;
 	if (img.split) {
-		snprintf(name[0], sizeof(name[0]), "meta-%s%s",
-		    img.fingerprint, blob_ext(img.compression[0]));
+		snprintf(name[0], sizeof(name[0]), "meta-%s%s", img.fingerprint,
+		    blob_ext(img.compression[0]));
 		snprintf(name[1], sizeof(name[1]), "%s%s", img.fingerprint,
 		    blob_ext(img.compression[1]));
 	} else
 		snprintf(name[0], sizeof(name[0]), "%s%s", img.fingerprint,
 		    blob_ext(img.compression[0]));
 	for (int i = 0; i < nparts; i++)
-		if ((fds[i] = blob_open(img.fingerprint, i == 0 ?
-		    PART_UNIFIED : PART_ROOTFS)) == -1) {
+		if ((fds[i] = blob_open(img.fingerprint,
+			 i == 0 ? PART_UNIFIED : PART_ROOTFS)) == -1) {
 			log_warn("export %s: open", img.fingerprint);
 			api_reply_err(reqid, 500, "The image file is missing");
 			goto out;
 		}
 	for (int i = 0; i < nparts && fe; i++) {
 		struct imsg_export_part p = {
-			.part = (uint8_t)(nparts == 1 ? PART_UNIFIED :
-			    i == 0 ? PART_METADATA : PART_ROOTFS),
-			.nparts = (uint8_t)nparts,
-			.filename = name[i],
+		    .part = (uint8_t)(nparts == 1 ? PART_UNIFIED
+				      : i == 0	  ? PART_METADATA
+						  : PART_ROOTFS),
+		    .nparts = (uint8_t)nparts,
+		    .filename = name[i],
 		};
 		off_t end = lseek(fds[i], 0, SEEK_END);
 
@@ -452,9 +460,8 @@ out:
  * files, and commits: all of it, or none of it.
  */
 int
-image_commit(const char *proj, struct image *img,
-    const struct ipc_kv *aliases, uint32_t naliases, int fds[2], char *err,
-    size_t errlen)
+image_commit(const char *proj, struct image *img, const struct ipc_kv *aliases,
+    uint32_t naliases, int fds[2], char *err, size_t errlen)
 {
 	int64_t pid;
 	int linked_before = db_fp_refs(img->fingerprint) > 0, rc;
@@ -468,24 +475,27 @@ image_commit(const char *proj, struct image *img,
 		return -1;
 	}
 	if ((rc = db_image_insert(pid, img)) != DB_OK) {
-		snprintf(err, errlen, rc == DB_CONFLICT ?
-		    "Image with same fingerprint already exists" :
-		    "internal database error");
+		snprintf(err, errlen,
+		    rc == DB_CONFLICT
+			? "Image with same fingerprint already exists"
+			: "internal database error");
 		goto fail;
 	}
 	for (uint32_t i = 0; i < naliases; i++) {
-		rc = db_alias_insert(pid, aliases[i].key, aliases[i].value,
-		    img->id);
+		rc = db_alias_insert(
+		    pid, aliases[i].key, aliases[i].value, img->id);
 		if (rc != DB_OK) {
-			snprintf(err, errlen, rc == DB_CONFLICT ?
-			    "Alias already exists: %s" :
-			    "internal database error (%s)", aliases[i].key);
+			snprintf(err, errlen,
+			    rc == DB_CONFLICT ? "Alias already exists: %s"
+					      : "internal database error (%s)",
+			    aliases[i].key);
 			goto fail;
 		}
 	}
-	if (blob_commit(fds[0], img->fingerprint, PART_UNIFIED, err,
-	    errlen) == -1 || (img->split && blob_commit(fds[1],
-	    img->fingerprint, PART_ROOTFS, err, errlen) == -1))
+	if (blob_commit(fds[0], img->fingerprint, PART_UNIFIED, err, errlen) ==
+		-1 ||
+	    (img->split && blob_commit(fds[1], img->fingerprint, PART_ROOTFS,
+			       err, errlen) == -1))
 		goto fail_files;
 	if (db_commit() == -1) {
 		snprintf(err, errlen, "internal database error");
@@ -510,8 +520,11 @@ reply_alias(uint64_t reqid, const struct alias *a)
 	struct child *fe = proc_frontend();
 	char etag[65];
 	struct imsg_alias_info m = {
-		.name = (char *)a->name, .description = (char *)a->description,
-		.target = (char *)a->target, .type = "container", .etag = etag,
+	    .name = (char *)a->name,
+	    .description = (char *)a->description,
+	    .target = (char *)a->target,
+	    .type = "container",
+	    .etag = etag,
 	};
 
 	alias_etag(a, etag);
@@ -520,8 +533,8 @@ reply_alias(uint64_t reqid, const struct alias *a)
 }
 
 static int
-alias_lookup(uint64_t reqid, const char *proj, const char *name,
-    int64_t *pid, struct alias *a)
+alias_lookup(uint64_t reqid, const char *proj, const char *name, int64_t *pid,
+    struct alias *a)
 {
 	if (project(reqid, proj, pid) == -1)
 		return -1;
@@ -544,8 +557,8 @@ alias_get(uint64_t reqid, struct imsg_alias_req *r)
 
 /* The alias target: an image of this project, by fingerprint or prefix. */
 static int
-alias_target(uint64_t reqid, int64_t pid, const char *ref, int64_t *id,
-    int64_t keep)
+alias_target(
+    uint64_t reqid, int64_t pid, const char *ref, int64_t *id, int64_t keep)
 {
 	struct image img;
 	int rc = db_image_resolve(pid, ref, &img);
@@ -578,13 +591,13 @@ alias_create(uint64_t reqid, struct imsg_alias_create_req *r)
 	if (project(reqid, r->project, &pid) == -1)
 		return;
 	if (r->type[0] && strcmp(r->type, "container") != 0) {
-		api_reply_err(reqid, 400, "Unsupported alias type \"%s\"",
-		    r->type);
+		api_reply_err(
+		    reqid, 400, "Unsupported alias type \"%s\"", r->type);
 		return;
 	}
 	if (db_alias_get(pid, r->name, &a) == DB_OK) {
-		api_reply_err(reqid, 409, "Alias \"%s\" already exists",
-		    r->name);
+		api_reply_err(
+		    reqid, 409, "Alias \"%s\" already exists", r->name);
 		return;
 	}
 	if (alias_target(reqid, pid, r->target, &id, -1) == -1)
@@ -615,7 +628,8 @@ alias_update(uint64_t reqid, struct imsg_alias_update_req *r)
 		return;
 	alias_etag(&a, etag);
 	if (r->if_match[0] && strcmp(r->if_match, etag) != 0) {
-		api_reply_err(reqid, 412, "ETag doesn't match: the alias "
+		api_reply_err(reqid, 412,
+		    "ETag doesn't match: the alias "
 		    "changed since it was read");
 		return;
 	}
@@ -624,11 +638,11 @@ alias_update(uint64_t reqid, struct imsg_alias_update_req *r)
 		return;
 	}
 	id = a.image_id;
-	if ((r->set & UPD_TARGET) && alias_target(reqid, pid, r->target, &id,
-	    a.image_id) == -1)
+	if ((r->set & UPD_TARGET) &&
+	    alias_target(reqid, pid, r->target, &id, a.image_id) == -1)
 		return;
-	desc = put || (r->set & UPD_DESCRIPTION) ? r->description :
-	    a.description;
+	desc =
+	    put || (r->set & UPD_DESCRIPTION) ? r->description : a.description;
 	if (db_alias_update(a.id, id, desc) != DB_OK) {
 		reply_db(reqid, DB_ERROR, "");
 		return;
@@ -652,8 +666,8 @@ alias_rename(uint64_t reqid, struct imsg_alias_rename_req *r)
 	if (project(reqid, r->project, &pid) == -1)
 		return;
 	if (db_alias_get(pid, r->new_name, &b) == DB_OK) {
-		api_reply_err(reqid, 409, "Alias \"%s\" already exists",
-		    r->new_name);
+		api_reply_err(
+		    reqid, 409, "Alias \"%s\" already exists", r->new_name);
 		return;
 	}
 	if (alias_lookup(reqid, r->project, r->name, &pid, &a) == -1)
@@ -685,8 +699,8 @@ alias_delete(uint64_t reqid, struct imsg_alias_req *r)
 	}
 	reply_ok(reqid, NULL);
 	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->name);
-	api_lifecycle(r->project, "image-alias-deleted", src, r->requestor,
-	    NULL, NULL);
+	api_lifecycle(
+	    r->project, "image-alias-deleted", src, r->requestor, NULL, NULL);
 	audit("image-alias-deleted", "project", r->project, "alias", r->name,
 	    "requestor", r->requestor, NULL);
 }
@@ -694,10 +708,12 @@ alias_delete(uint64_t reqid, struct imsg_alias_req *r)
 void
 api_frontend_ready(struct child *fe)
 {
-	struct imsg_listen l = { .kind = 0, .name = "unix" };
+	struct imsg_listen l = {.kind = 0, .name = "unix"};
 	struct imsg_server_info si = {
-		.version = "0.1", .server_name = S->server_name,
-		.architectures = S->archs, .narchitectures = S->narchs,
+	    .version = "0.1",
+	    .server_name = S->server_name,
+	    .architectures = S->archs,
+	    .narchitectures = S->narchs,
 	};
 	int fd = dup(S->unix_fd);
 

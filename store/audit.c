@@ -48,11 +48,11 @@ load_prev(int fd)
 		return -1;
 	if (st.st_size == 0)
 		return 0;
-	off = st.st_size > (off_t)sizeof(buf) ? st.st_size -
-	    (off_t)sizeof(buf) : 0;
+	off = st.st_size > (off_t)sizeof(buf) ? st.st_size - (off_t)sizeof(buf)
+					      : 0;
 	n = pread(fd, buf, sizeof(buf), off);
 	if (n <= 0 || buf[n - 1] != '\n') {
-		errno = EINVAL;	/* a torn last line: say so, do not guess */
+		errno = EINVAL; /* a torn last line: say so, do not guess */
 		return -1;
 	}
 	end = buf + n - 1;
@@ -69,11 +69,12 @@ audit_open(const char *state, char *err, size_t errlen)
 	char path[4200];
 
 	snprintf(path, sizeof(path), "%s/audit.log", state);
-	audit_fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
+	audit_fd = open(
+	    path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (audit_fd == -1 || load_prev(audit_fd) == -1) {
-		snprintf(err, errlen, "%s: %s", path, errno == EINVAL ?
-		    "last line is incomplete" : strerror(errno));
+		snprintf(err, errlen, "%s: %s", path,
+		    errno == EINVAL ? "last line is incomplete"
+				    : strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -94,8 +95,8 @@ audit(const char *event, ...)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, ts.tv_nsec / 1000);
 	json_object_set_new(o, "time", json_string(stamp));
 	json_object_set_new(o, "event", json_string(event));
 	va_start(ap, event);
@@ -105,8 +106,7 @@ audit(const char *event, ...)
 	}
 	va_end(ap);
 	json_object_set_new(o, "prev", json_string(prev));
-	line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS |
-	    JSON_ENSURE_ASCII);
+	line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 	json_decref(o);
 	if (line == NULL)
 		return;
@@ -114,8 +114,8 @@ audit(const char *event, ...)
 	sha256_hex(line, len, prev);
 	line = realloc(line, len + 2);
 	line[len] = '\n';
-	if (audit_fd == -1 || write(audit_fd, line, len + 1) !=
-	    (ssize_t)(len + 1))
+	if (audit_fd == -1 ||
+	    write(audit_fd, line, len + 1) != (ssize_t)(len + 1))
 		log_warn("audit log write (%s)", event);
 	free(line);
 }

@@ -115,8 +115,8 @@ blob_commit(int fd, const char *fp, int part, char *err, size_t errlen)
 		snprintf(err, errlen, "sync: %s", strerror(errno));
 		return -1;
 	}
-	if (linkat(AT_FDCWD, path, images_fd, name, AT_SYMLINK_FOLLOW) ==
-	    -1 && errno != EEXIST) {
+	if (linkat(AT_FDCWD, path, images_fd, name, AT_SYMLINK_FOLLOW) == -1 &&
+	    errno != EEXIST) {
 		snprintf(err, errlen, "link %s: %s", name, strerror(errno));
 		return -1;
 	}
@@ -144,7 +144,7 @@ blob_exists(const char *fp, int part)
 
 	blob_name(fp, part, name, sizeof(name));
 	return fstatat(images_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(st.st_mode);
+	       S_ISREG(st.st_mode);
 }
 
 void
@@ -166,9 +166,12 @@ blob_ext(const char *compression)
 	static const struct {
 		const char *c, *ext;
 	} t[] = {
-		{ "gzip", ".tar.gz" }, { "bzip2", ".tar.bz2" },
-		{ "xz", ".tar.xz" }, { "lzma", ".tar.lzma" },
-		{ "zstd", ".tar.zst" }, { "none", ".tar" },
+	    {"gzip", ".tar.gz"},
+	    {"bzip2", ".tar.bz2"},
+	    {"xz", ".tar.xz"},
+	    {"lzma", ".tar.lzma"},
+	    {"zstd", ".tar.zst"},
+	    {"none", ".tar"},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -183,8 +186,8 @@ is_fp(const char *s, size_t n)
 	if (n != 64)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
-		    s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+			(s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return 1;
 }
@@ -245,8 +248,8 @@ blob_repair(void)
 	if ((fd = dup(tmp_fd)) == -1 || (d = fdopendir(fd)) == NULL)
 		fatal("%s: tmp", __func__);
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") ==
-		    0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		log_warnx("repair: removing leftover %s/tmp/%s", S->state,
 		    de->d_name);

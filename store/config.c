@@ -46,8 +46,10 @@ parse_u64(const char *v, uint64_t *out, int suffixes, int base)
 	if (errno || end == v || v[0] == '-')
 		return -1;
 	if (suffixes && *end) {
-		uint64_t m = *end == 'K' ? KiB : *end == 'M' ? MiB :
-		    *end == 'G' ? GiB : 0;
+		uint64_t m = *end == 'K'   ? KiB
+			     : *end == 'M' ? MiB
+			     : *end == 'G' ? GiB
+					   : 0;
 		if (m == 0 || end[1] != '\0' || n > UINT64_MAX / m)
 			return -1;
 		n *= m;
@@ -68,7 +70,7 @@ trim(char *s)
 	while (e > s && isspace((unsigned char)e[-1]))
 		*--e = '\0';
 	if (e - s >= 2 && ((s[0] == '"' && e[-1] == '"') ||
-	    (s[0] == '\'' && e[-1] == '\''))) {
+			      (s[0] == '\'' && e[-1] == '\''))) {
 		e[-1] = '\0';
 		s++;
 	}
@@ -76,11 +78,11 @@ trim(char *s)
 }
 
 static int
-set_key(struct config *c, const char *k, const char *v, char *err,
-    size_t errlen)
+set_key(
+    struct config *c, const char *k, const char *v, char *err, size_t errlen)
 {
-	static const char *users[] = { "frontend_user", "fetcher_user",
-		"unpacker_user" };
+	static const char *users[] = {
+	    "frontend_user", "fetcher_user", "unpacker_user"};
 	uint64_t n;
 
 	for (size_t i = 0; i < 3; i++)
@@ -151,8 +153,8 @@ config_load(struct config *c, const char *path, char *err, size_t errlen)
 			break;
 		}
 		*colon = '\0';
-		if (set_key(c, trim(k), trim(colon + 1), sub,
-		    sizeof(sub)) == -1) {
+		if (set_key(c, trim(k), trim(colon + 1), sub, sizeof(sub)) ==
+		    -1) {
 			snprintf(err, errlen, "line %d: %s", lineno, sub);
 			rc = -1;
 		}

@@ -67,8 +67,7 @@ stmt(const char *sql)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(cache) / sizeof(cache[0]) && cache[i].sql;
-	    i++)
+	for (i = 0; i < sizeof(cache) / sizeof(cache[0]) && cache[i].sql; i++)
 		if (cache[i].sql == sql) {
 			sqlite3_reset(cache[i].st);
 			sqlite3_clear_bindings(cache[i].st);
@@ -93,14 +92,18 @@ db_open(const char *path, char *err, size_t errlen)
 {
 	char *msg = NULL;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOFOLLOW,
+		NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
 		return -1;
 	}
 	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL;"
-	    "PRAGMA synchronous = NORMAL;", NULL, NULL, &msg) != SQLITE_OK ||
+	if (sqlite3_exec(db,
+		"PRAGMA journal_mode = WAL;"
+		"PRAGMA synchronous = NORMAL;",
+		NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, msg ? msg : "?");
 		sqlite3_free(msg);
@@ -215,9 +218,9 @@ image_set_props(struct image *img, const struct ipc_kv *kv, uint32_t n)
 	return 0;
 }
 
-#define IMAGE_COLS                                                       \
-	"id, project_id, fingerprint, filename, size, public, auto_update, " \
-	"cached, split, architecture, type, created_at, expires_at, "        \
+#define IMAGE_COLS                                                             \
+	"id, project_id, fingerprint, filename, size, public, auto_update, "   \
+	"cached, split, architecture, type, created_at, expires_at, "          \
 	"uploaded_at, last_used_at, compression0, compression1"
 
 static void
@@ -252,27 +255,27 @@ load_lists(struct image *img)
 
 	s = stmt("SELECT count(*) FROM image_properties WHERE image_id = ?");
 	sqlite3_bind_int64(s, 1, img->id);
-	cap = sqlite3_step(s) == SQLITE_ROW ?
-	    (size_t)sqlite3_column_int64(s, 0) : 0;
+	cap = sqlite3_step(s) == SQLITE_ROW ? (size_t)sqlite3_column_int64(s, 0)
+					    : 0;
 	img->props = calloc(cap + 1, sizeof(*img->props));
 	s = stmt("SELECT key, value FROM image_properties WHERE image_id = ? "
-	    "ORDER BY key");
+		 "ORDER BY key");
 	sqlite3_bind_int64(s, 1, img->id);
-	while (img->props && img->nprops < cap && sqlite3_step(s) ==
-	    SQLITE_ROW) {
+	while (
+	    img->props && img->nprops < cap && sqlite3_step(s) == SQLITE_ROW) {
 		img->props[img->nprops].key = dup_col(s, 0);
 		img->props[img->nprops++].value = dup_col(s, 1);
 	}
 	s = stmt("SELECT count(*) FROM image_aliases WHERE image_id = ?");
 	sqlite3_bind_int64(s, 1, img->id);
-	cap = sqlite3_step(s) == SQLITE_ROW ?
-	    (size_t)sqlite3_column_int64(s, 0) : 0;
+	cap = sqlite3_step(s) == SQLITE_ROW ? (size_t)sqlite3_column_int64(s, 0)
+					    : 0;
 	img->aliases = calloc(cap + 1, sizeof(*img->aliases));
 	s = stmt("SELECT name, description FROM image_aliases WHERE "
-	    "image_id = ? ORDER BY name");
+		 "image_id = ? ORDER BY name");
 	sqlite3_bind_int64(s, 1, img->id);
-	while (img->aliases && img->naliases < cap && sqlite3_step(s) ==
-	    SQLITE_ROW) {
+	while (img->aliases && img->naliases < cap &&
+	       sqlite3_step(s) == SQLITE_ROW) {
 		img->aliases[img->naliases].key = dup_col(s, 0);
 		img->aliases[img->naliases++].value = dup_col(s, 1);
 	}
@@ -287,9 +290,10 @@ load_lists(struct image *img)
 int
 db_image_resolve(int64_t project, const char *ref, struct image *img)
 {
-	sqlite3_stmt *s = stmt("SELECT " IMAGE_COLS " FROM images WHERE "
-	    "project_id = ?1 AND fingerprint >= ?2 AND fingerprint < ?3 "
-	    "ORDER BY fingerprint LIMIT 2");
+	sqlite3_stmt *s =
+	    stmt("SELECT " IMAGE_COLS " FROM images WHERE "
+		 "project_id = ?1 AND fingerprint >= ?2 AND fingerprint < ?3 "
+		 "ORDER BY fingerprint LIMIT 2");
 	char upper[72];
 	int rc;
 
@@ -309,7 +313,7 @@ int
 db_image_by_fp(int64_t project, const char *fp, struct image *img)
 {
 	sqlite3_stmt *s = stmt("SELECT " IMAGE_COLS " FROM images WHERE "
-	    "project_id = ? AND fingerprint = ?");
+			       "project_id = ? AND fingerprint = ?");
 
 	sqlite3_bind_int64(s, 1, project);
 	sqlite3_bind_text(s, 2, fp, -1, SQLITE_STATIC);
@@ -326,13 +330,13 @@ db_images_page(int64_t project, const char *after, int limit,
     int (*cb)(struct image *, void *), void *arg)
 {
 	sqlite3_stmt *s;
-	char (*fps)[65];
+	char(*fps)[65];
 	int n = 0, sent = 0;
 
 	if ((fps = calloc((size_t)limit, sizeof(*fps))) == NULL)
 		return -1;
 	s = stmt("SELECT fingerprint FROM images WHERE project_id = ? AND "
-	    "fingerprint > ? ORDER BY fingerprint LIMIT ?");
+		 "fingerprint > ? ORDER BY fingerprint LIMIT ?");
 	sqlite3_bind_int64(s, 1, project);
 	sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, limit);
@@ -365,11 +369,10 @@ insert_props(const struct image *img)
 		return DB_ERROR;
 	for (uint32_t i = 0; i < img->nprops; i++) {
 		s = stmt("INSERT OR REPLACE INTO image_properties "
-		    "(image_id, key, value) VALUES (?, ?, ?)");
+			 "(image_id, key, value) VALUES (?, ?, ?)");
 		sqlite3_bind_int64(s, 1, img->id);
 		sqlite3_bind_text(s, 2, img->props[i].key, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, img->props[i].value, -1,
-		    SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, img->props[i].value, -1, SQLITE_STATIC);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			return DB_ERROR;
 	}
@@ -379,11 +382,12 @@ insert_props(const struct image *img)
 int
 db_image_insert(int64_t project, struct image *img)
 {
-	sqlite3_stmt *s = stmt("INSERT INTO images (project_id, fingerprint, "
-	    "filename, size, public, auto_update, cached, split, "
-	    "architecture, type, created_at, expires_at, uploaded_at, "
-	    "last_used_at, compression0, compression1) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	sqlite3_stmt *s =
+	    stmt("INSERT INTO images (project_id, fingerprint, "
+		 "filename, size, public, auto_update, cached, split, "
+		 "architecture, type, created_at, expires_at, uploaded_at, "
+		 "last_used_at, compression0, compression1) VALUES "
+		 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	int rc;
 
 	sqlite3_bind_int64(s, 1, project);
@@ -417,7 +421,7 @@ int
 db_image_update(const struct image *img)
 {
 	sqlite3_stmt *s = stmt("UPDATE images SET public = ?, auto_update = "
-	    "?, expires_at = ? WHERE id = ?");
+			       "?, expires_at = ? WHERE id = ?");
 
 	sqlite3_bind_int(s, 1, img->public);
 	sqlite3_bind_int(s, 2, img->auto_update);
@@ -441,7 +445,7 @@ int
 db_fp_refs(const char *fp)
 {
 	sqlite3_stmt *s = stmt("SELECT count(*) FROM images WHERE "
-	    "fingerprint = ?");
+			       "fingerprint = ?");
 
 	sqlite3_bind_text(s, 1, fp, -1, SQLITE_STATIC);
 	return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
@@ -451,8 +455,8 @@ int
 db_fp_all(int (*cb)(const char *fp, int split, void *), void *arg)
 {
 	sqlite3_stmt *s = stmt("SELECT DISTINCT fingerprint, split FROM "
-	    "images");
-	char (*fps)[65] = NULL;
+			       "images");
+	char(*fps)[65] = NULL;
 	int *splits = NULL;
 	size_t n = 0, cap = 0;
 
@@ -494,15 +498,15 @@ row_to_alias(sqlite3_stmt *s, struct alias *a)
 	a->image_id = sqlite3_column_int64(s, 4);
 }
 
-#define ALIAS_COLS                                                  \
-	"a.id, a.name, a.description, i.fingerprint, a.image_id FROM " \
+#define ALIAS_COLS                                                             \
+	"a.id, a.name, a.description, i.fingerprint, a.image_id FROM "         \
 	"image_aliases a JOIN images i ON i.id = a.image_id "
 
 int
 db_alias_get(int64_t project, const char *name, struct alias *a)
 {
-	sqlite3_stmt *s = stmt("SELECT " ALIAS_COLS
-	    "WHERE a.project_id = ? AND a.name = ?");
+	sqlite3_stmt *s =
+	    stmt("SELECT " ALIAS_COLS "WHERE a.project_id = ? AND a.name = ?");
 
 	sqlite3_bind_int64(s, 1, project);
 	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
@@ -516,7 +520,8 @@ int
 db_alias_page(int64_t project, const char *after, int limit,
     int (*cb)(struct alias *, void *), void *arg)
 {
-	sqlite3_stmt *s = stmt("SELECT " ALIAS_COLS
+	sqlite3_stmt *s = stmt(
+	    "SELECT " ALIAS_COLS
 	    "WHERE a.project_id = ? AND a.name > ? ORDER BY a.name LIMIT ?");
 	struct alias a;
 	int n = 0;
@@ -534,11 +539,11 @@ db_alias_page(int64_t project, const char *after, int limit,
 }
 
 int
-db_alias_insert(int64_t project, const char *name, const char *desc,
-    int64_t image_id)
+db_alias_insert(
+    int64_t project, const char *name, const char *desc, int64_t image_id)
 {
 	sqlite3_stmt *s = stmt("INSERT INTO image_aliases (project_id, name, "
-	    "image_id, description) VALUES (?, ?, ?, ?)");
+			       "image_id, description) VALUES (?, ?, ?, ?)");
 	int rc;
 
 	sqlite3_bind_int64(s, 1, project);
@@ -555,7 +560,7 @@ int
 db_alias_update(int64_t alias_id, int64_t image_id, const char *desc)
 {
 	sqlite3_stmt *s = stmt("UPDATE image_aliases SET image_id = ?, "
-	    "description = ? WHERE id = ?");
+			       "description = ? WHERE id = ?");
 
 	sqlite3_bind_int64(s, 1, image_id);
 	sqlite3_bind_text(s, 2, desc, -1, SQLITE_STATIC);
@@ -567,7 +572,7 @@ int
 db_alias_rename(int64_t alias_id, const char *new_name)
 {
 	sqlite3_stmt *s = stmt("UPDATE image_aliases SET name = ? WHERE "
-	    "id = ?");
+			       "id = ?");
 	int rc;
 
 	sqlite3_bind_text(s, 1, new_name, -1, SQLITE_STATIC);
@@ -591,7 +596,7 @@ int
 db_alias_count(int64_t image_id)
 {
 	sqlite3_stmt *s = stmt("SELECT count(*) FROM image_aliases WHERE "
-	    "image_id = ?");
+			       "image_id = ?");
 
 	sqlite3_bind_int64(s, 1, image_id);
 	return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;

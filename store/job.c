@@ -34,7 +34,7 @@ struct job {
 	uint32_t templates;
 	struct job_result res;
 	char arch[LIM_ARCH_NAME_MAX + 1];
-	const char *fail;	/* set when the job cannot run at all */
+	const char *fail; /* set when the job cannot run at all */
 };
 
 static TAILQ_HEAD(, job) jobs = TAILQ_HEAD_INITIALIZER(jobs);
@@ -74,7 +74,7 @@ running(const char *project)
 	struct job *j;
 	int n = 0;
 
-	TAILQ_FOREACH(j, &jobs, entry)
+	TAILQ_FOREACH (j, &jobs, entry)
 		if (j->state == JOB_RUNNING && strcmp(j->project, project) == 0)
 			n++;
 	return n;
@@ -86,8 +86,9 @@ job_next(const char *project)
 {
 	struct job *j;
 
-	TAILQ_FOREACH(j, &jobs, entry)
-		if (j->state == JOB_QUEUED && strcmp(j->project, project) == 0 &&
+	TAILQ_FOREACH (j, &jobs, entry)
+		if (j->state == JOB_QUEUED &&
+		    strcmp(j->project, project) == 0 &&
 		    running(project) < (int)S->cfg.unpackers_per_project) {
 			job_run(j);
 			return;
@@ -130,7 +131,7 @@ timeout_cb(evutil_socket_t fd, short ev, void *arg)
 static void
 job_run(struct job *j)
 {
-	struct timeval tv = { S->cfg.unpacker_timeout, 0 };
+	struct timeval tv = {S->cfg.unpacker_timeout, 0};
 
 	j->state = JOB_RUNNING;
 	if (j->fail) {
@@ -156,7 +157,7 @@ kick_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	/* The job may have been cancelled since. */
-	TAILQ_FOREACH(k, &jobs, entry)
+	TAILQ_FOREACH (k, &jobs, entry)
 		if (k == j)
 			break;
 	if (k == NULL || j->state != JOB_QUEUED)
@@ -173,11 +174,10 @@ kick_cb(evutil_socket_t fd, short ev, void *arg)
  */
 struct job *
 job_start(const char *project, int fds[2], uint64_t sizes[2], int nparts,
-    void (*done)(void *, const char *, const struct job_result *),
-    void *arg)
+    void (*done)(void *, const char *, const struct job_result *), void *arg)
 {
 	struct job *j = calloc(1, sizeof(*j));
-	struct timeval zero = { 0, 0 };
+	struct timeval zero = {0, 0};
 
 	if (j == NULL)
 		fatal("calloc");
@@ -221,15 +221,16 @@ job_child_ready(struct child *c)
 	}
 	for (int i = 0; i < j->nparts; i++) {
 		struct imsg_unpack_input in = {
-			.part = j->nparts == 1 ? PART_UNIFIED :
-			    (i == 0 ? PART_METADATA : PART_ROOTFS),
-			.nparts = (uint8_t)j->nparts,
-			.size = j->sizes[i],
+		    .part = j->nparts == 1
+				? PART_UNIFIED
+				: (i == 0 ? PART_METADATA : PART_ROOTFS),
+		    .nparts = (uint8_t)j->nparts,
+		    .size = j->sizes[i],
 		};
 		int fd = dup(j->fds[i]);
 
-		if (fd == -1 || proc_send(c, IMSG_UNPACK_INPUT, 1, &in, fd) ==
-		    -1) {
+		if (fd == -1 ||
+		    proc_send(c, IMSG_UNPACK_INPUT, 1, &in, fd) == -1) {
 			job_end(j, "internal error: cannot pass the upload");
 			return;
 		}
@@ -237,15 +238,16 @@ job_child_ready(struct child *c)
 }
 
 static int
-copy_meta(struct job *j, const struct imsg_unpack_meta *m, char *err,
-    size_t errlen)
+copy_meta(
+    struct job *j, const struct imsg_unpack_meta *m, char *err, size_t errlen)
 {
 	const char *canon = arch_canonical(m->architecture);
 	struct imsg_unpack_meta *r = &j->res.meta;
 
 	/* Re-checked here: the unpacker's word is not enough. */
 	if (canon == NULL || strcmp(canon, m->architecture) != 0) {
-		snprintf(err, errlen, "unpacker reported a non-canonical "
+		snprintf(err, errlen,
+		    "unpacker reported a non-canonical "
 		    "architecture");
 		return -1;
 	}
@@ -280,8 +282,8 @@ job_dispatch(struct child *c, struct ipc_msg *m)
 	}
 	switch (m->type) {
 	case IMSG_UNPACK_META:
-		if (j->got_meta || copy_meta(j, &m->m.unpack_meta, err,
-		    sizeof(err)) == -1)
+		if (j->got_meta ||
+		    copy_meta(j, &m->m.unpack_meta, err, sizeof(err)) == -1)
 			goto violation;
 		j->got_meta = 1;
 		break;
@@ -328,7 +330,7 @@ job_child_gone(struct child *c, const char *why)
 	if (j == NULL)
 		return;
 	j->child = NULL;
-	snprintf(err, sizeof(err), "image validation failed: the unpacker %s",
-	    why);
+	snprintf(
+	    err, sizeof(err), "image validation failed: the unpacker %s", why);
 	job_end(j, err);
 }

@@ -85,8 +85,8 @@ mkdir_p(const char *path, mode_t mode)
 static void
 check_binaries(void)
 {
-	static const char *progs[] = { "imgd-frontend", "imgd-fetcher",
-		"imgd-unpacker" };
+	static const char *progs[] = {
+	    "imgd-frontend", "imgd-fetcher", "imgd-unpacker"};
 	struct stat st;
 	char path[4200];
 
@@ -94,15 +94,18 @@ check_binaries(void)
 		snprintf(path, sizeof(path), "%s/%s", S->bindir, progs[i]);
 		if (stat(path, &st) == -1)
 			fatal("cannot find %s (install every imgd program in "
-			    "one directory)", path);
+			      "one directory)",
+			    path);
 		if (S->root && (st.st_uid != 0 || (st.st_mode & 022)))
 			fatalx("%s must be owned by root and writable by "
-			    "nobody else", path);
+			       "nobody else",
+			    path);
 	}
 	if (S->root && (stat(S->bindir, &st) == -1 || st.st_uid != 0 ||
-	    (st.st_mode & 022)))
+			   (st.st_mode & 022)))
 		fatalx("%s must be owned by root and writable by nobody "
-		    "else", S->bindir);
+		       "else",
+		    S->bindir);
 }
 
 static void
@@ -139,13 +142,13 @@ detect_architectures(void)
 static void
 open_unix_socket(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct stat st;
 	struct group *gr;
 	int fd;
 
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path),
-	    "%s/unix.socket", S->state) >= sizeof(sa.sun_path))
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/unix.socket",
+		S->state) >= sizeof(sa.sun_path))
 		fatalx("state path too long for a socket: %s", S->state);
 	if (lstat(sa.sun_path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
@@ -161,8 +164,7 @@ open_unix_socket(void)
 	umask(old);
 	if (S->cfg.socket_group[0]) {
 		if ((gr = getgrnam(S->cfg.socket_group)) == NULL)
-			fatalx("unknown socket_group %s",
-			    S->cfg.socket_group);
+			fatalx("unknown socket_group %s", S->cfg.socket_group);
 		if (chown(sa.sun_path, getuid(), gr->gr_gid) == -1)
 			fatal("chown %s", sa.sun_path);
 	}
@@ -184,7 +186,7 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 		break;
 	case SIGHUP:
 		log_info("SIGHUP ignored: restart imgd to change its "
-		    "configuration");
+			 "configuration");
 		break;
 	default:
 		if (S->stopping)
@@ -215,7 +217,7 @@ main(int argc, char **argv)
 {
 	const char *state = NULL, *config = NULL;
 	struct event *sigs[4];
-	static const int signos[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP };
+	static const int signos[] = {SIGTERM, SIGINT, SIGCHLD, SIGHUP};
 	char err[512];
 	int debug = 0;
 

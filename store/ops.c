@@ -48,8 +48,9 @@ uuid_v4(char out[LIM_OP_ID_MAX + 1])
 	b[8] = (b[8] & 0x3f) | 0x80;
 	snprintf(out, LIM_OP_ID_MAX + 1,
 	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
-	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	    "%02x%02x%02x%02x%02x%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+	    b[11], b[12], b[13], b[14], b[15]);
 }
 
 static void
@@ -102,11 +103,10 @@ op_new(const char *project, const char *description, const char *resource)
 		fatal("calloc");
 	uuid_v4(op->id);
 	snprintf(op->project, sizeof(op->project), "%s", project);
-	snprintf(op->description, sizeof(op->description), "%s",
-	    description);
-	snprintf(op->resource, sizeof(op->resource), "%s",
-	    resource ? resource : "");
-	op->status = 103;	/* Running */
+	snprintf(op->description, sizeof(op->description), "%s", description);
+	snprintf(
+	    op->resource, sizeof(op->resource), "%s", resource ? resource : "");
+	op->status = 103; /* Running */
 	op->created = op->updated = now_ns();
 	TAILQ_INSERT_TAIL(&ops, op, entry);
 	log_debug("operation %s (%s) started", op->id, description);
@@ -155,7 +155,7 @@ ops_resend(void)
 {
 	struct op *op;
 
-	TAILQ_FOREACH(op, &ops, entry)
+	TAILQ_FOREACH (op, &ops, entry)
 		op_send(op, 0);
 }
 
@@ -163,7 +163,7 @@ static void
 expire_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct op *op, *next;
-	struct timeval tv = { 10, 0 };
+	struct timeval tv = {10, 0};
 	time_t now = time(NULL);
 
 	(void)fd;

@@ -24,9 +24,9 @@
 enum { USER_FRONTEND, USER_FETCHER, USER_UNPACKER };
 
 static const struct proc_def procs[] = {
-	{ "frontend", PROC_FRONTEND, "imgd-frontend", USER_FRONTEND, 1 },
-	{ "fetcher", PROC_FETCHER, "imgd-fetcher", USER_FETCHER, 1 },
-	{ "unpacker", PROC_UNPACKER, "imgd-unpacker", USER_UNPACKER, 0 },
+    {"frontend", PROC_FRONTEND, "imgd-frontend", USER_FRONTEND, 1},
+    {"fetcher", PROC_FETCHER, "imgd-fetcher", USER_FETCHER, 1},
+    {"unpacker", PROC_UNPACKER, "imgd-unpacker", USER_UNPACKER, 0},
 };
 
 /* Long-lived children: restarted with back-off, 1 s doubling to 60 s,
@@ -56,11 +56,10 @@ def_of(int kind)
 }
 
 static void
-exec_child(const struct proc_def *d, int chan, int errw, uid_t uid,
-    gid_t gid)
+exec_child(const struct proc_def *d, int chan, int errw, uid_t uid, gid_t gid)
 {
 	char path[4200], u[16], g[16], parent[16];
-	char *argv[12], *envp[2] = { NULL, NULL };
+	char *argv[12], *envp[2] = {NULL, NULL};
 	static char dbg[] = "IMGD_SECCOMP_DEBUG=1";
 	const char *e = getenv("IMGD_SECCOMP_DEBUG");
 	sigset_t none;
@@ -89,9 +88,8 @@ exec_child(const struct proc_def *d, int chan, int errw, uid_t uid,
 	argv[n] = NULL;
 	if (e && strcmp(e, "1") == 0)
 		envp[0] = dbg;
-	if ((null = open("/dev/null", O_RDWR)) == -1 ||
-	    dup2(null, 0) == -1 || dup2(null, 1) == -1 ||
-	    dup2(errw, 2) == -1 || dup2(chan, 3) == -1)
+	if ((null = open("/dev/null", O_RDWR)) == -1 || dup2(null, 0) == -1 ||
+	    dup2(null, 1) == -1 || dup2(errw, 2) == -1 || dup2(chan, 3) == -1)
 		_exit(126);
 	if (close_range(4, ~0U, 0) == -1)
 		_exit(126);
@@ -110,7 +108,7 @@ proc_spawn(int kind)
 	int sp[2], ep[2];
 
 	if (S->root && users_ensure(S->cfg.users[d->user], &uid, &gid, err,
-	    sizeof(err)) == -1) {
+			   sizeof(err)) == -1) {
 		log_warnx("%s: %s", d->title, err);
 		return NULL;
 	}
@@ -147,8 +145,8 @@ proc_spawn(int kind)
 	if (ipc_chan_init(&c->chan, sp[0], PROC_STORE, kind) == -1)
 		fatalx("out of memory");
 	c->errfd = ep[0];
-	c->ev_chan = event_new(S->base, sp[0], EV_READ | EV_PERSIST, chan_cb,
-	    c);
+	c->ev_chan =
+	    event_new(S->base, sp[0], EV_READ | EV_PERSIST, chan_cb, c);
 	c->ev_write = event_new(S->base, sp[0], EV_WRITE, write_cb, c);
 	c->ev_err = event_new(S->base, ep[0], EV_READ | EV_PERSIST, err_cb, c);
 	event_add(c->ev_chan, NULL);
@@ -180,7 +178,7 @@ linger_cb(evutil_socket_t fd, short ev, void *arg)
 void
 proc_expect_exit(struct child *c, int seconds)
 {
-	struct timeval tv = { seconds, 0 };
+	struct timeval tv = {seconds, 0};
 
 	if (c->ev_linger == NULL)
 		c->ev_linger = evtimer_new(S->base, linger_cb, c);
@@ -188,8 +186,7 @@ proc_expect_exit(struct child *c, int seconds)
 }
 
 int
-proc_send(struct child *c, uint16_t type, uint64_t id, const void *msg,
-    int fd)
+proc_send(struct child *c, uint16_t type, uint64_t id, const void *msg, int fd)
 {
 	if (c->killed) {
 		if (fd != -1)
@@ -287,8 +284,7 @@ err_cb(evutil_socket_t fd, short ev, void *arg)
 
 /* /proc's view of the child must match its claims. */
 static int
-verify_proc(struct child *c, const struct imsg_ready *r, char *why,
-    size_t len)
+verify_proc(struct child *c, const struct imsg_ready *r, char *why, size_t len)
 {
 	char path[64], line[256];
 	unsigned long long v;
@@ -309,12 +305,12 @@ verify_proc(struct child *c, const struct imsg_ready *r, char *why,
 			    d != c->uid)
 				snprintf(why, len, "Uid is %u", b);
 		} else if (sscanf(line, "CapEff: %llx", &v) == 1 ||
-		    sscanf(line, "CapPrm: %llx", &v) == 1 ||
-		    (S->root && sscanf(line, "CapBnd: %llx", &v) == 1)) {
+			   sscanf(line, "CapPrm: %llx", &v) == 1 ||
+			   (S->root && sscanf(line, "CapBnd: %llx", &v) == 1)) {
 			seen++;
 			if (v != 0)
-				snprintf(why, len, "capabilities left: %s",
-				    line);
+				snprintf(
+				    why, len, "capabilities left: %s", line);
 		} else if (sscanf(line, "NoNewPrivs: %llu", &v) == 1) {
 			seen++;
 			if (v != 1)
@@ -356,8 +352,8 @@ verify_ready(struct child *c, const struct imsg_ready *r)
 		return -1;
 	}
 	if (r->notes[0])
-		log_info("%s (pid %d) sandbox: %s", c->def->title,
-		    (int)c->pid, r->notes);
+		log_info("%s (pid %d) sandbox: %s", c->def->title, (int)c->pid,
+		    r->notes);
 	return 0;
 }
 
@@ -425,7 +421,8 @@ chan_cb(evutil_socket_t fd, short ev, void *arg)
 		if (rc == -1) {
 			event_del(c->ev_chan);
 			if (strstr(c->chan.err, "closed") == NULL) {
-				/* A bad record from a child kills that child. */
+				/* A bad record from a child kills that child.
+				 */
 				log_warnx("%s (pid %d): bad record: %s",
 				    c->def->title, (int)c->pid, c->chan.err);
 				proc_kill(c, "sent a bad record");
@@ -460,7 +457,7 @@ restart_cb(evutil_socket_t fd, short ev, void *arg)
 	s->cur = proc_spawn(s->def->kind);
 	s->started = time(NULL);
 	if (s->cur == NULL) {
-		struct timeval tv = { s->backoff, 0 };
+		struct timeval tv = {s->backoff, 0};
 		s->backoff = s->backoff < 60 ? s->backoff * 2 : 60;
 		event_add(s->ev_restart, &tv);
 	}
@@ -489,8 +486,9 @@ child_gone(struct child *c, int st, const struct rusage *ru)
 	describe(st, how, sizeof(how));
 	if (ru)
 		log_debug("%s (pid %d) %s: max RSS %ld kB, cpu %ld.%03ld s "
-		    "user, %ld.%03ld s system", c->def->title, (int)c->pid, how,
-		    ru->ru_maxrss, (long)ru->ru_utime.tv_sec,
+			  "user, %ld.%03ld s system",
+		    c->def->title, (int)c->pid, how, ru->ru_maxrss,
+		    (long)ru->ru_utime.tv_sec,
 		    (long)ru->ru_utime.tv_usec / 1000,
 		    (long)ru->ru_stime.tv_sec,
 		    (long)ru->ru_stime.tv_usec / 1000);
@@ -499,10 +497,10 @@ child_gone(struct child *c, int st, const struct rusage *ru)
 	else
 		snprintf(why, sizeof(why), "%s", how);
 	if (!S->stopping && (c->def->long_lived || !WIFEXITED(st) ||
-	    WEXITSTATUS(st) != 0 || c->killed)) {
+				WEXITSTATUS(st) != 0 || c->killed)) {
 		log_warnx("%s (pid %d) %s", c->def->title, (int)c->pid, why);
-		audit("process-died", "process", c->def->title, "why", why,
-		    NULL);
+		audit(
+		    "process-died", "process", c->def->title, "why", why, NULL);
 	}
 	/* Drain what it logged last. */
 	err_cb(c->errfd, EV_READ, c);
@@ -524,7 +522,7 @@ child_gone(struct child *c, int st, const struct rusage *ru)
 		if (!S->stopping) {
 			if (time(NULL) - s->started > 60)
 				s->backoff = 1;
-			struct timeval tv = { s->backoff, 0 };
+			struct timeval tv = {s->backoff, 0};
 			log_info("restarting the %s in %u s", c->def->title,
 			    s->backoff);
 			s->backoff = s->backoff < 60 ? s->backoff * 2 : 60;
@@ -544,7 +542,7 @@ proc_sigchld(void)
 
 	/* wait4: the log says what each child cost (debug level). */
 	while ((pid = wait4(-1, &st, WNOHANG, &ru)) > 0) {
-		TAILQ_FOREACH(c, &children, entry)
+		TAILQ_FOREACH (c, &children, entry)
 			if (c->pid == pid)
 				break;
 		if (c != NULL)
@@ -566,7 +564,7 @@ proc_count(int kind)
 	struct child *c;
 	int n = 0;
 
-	TAILQ_FOREACH(c, &children, entry)
+	TAILQ_FOREACH (c, &children, entry)
 		if (c->def->kind == kind)
 			n++;
 	return n;
@@ -578,8 +576,8 @@ proc_start_all(void)
 	for (size_t i = 0; i < 2; i++) {
 		slots[i].def = &procs[i];
 		slots[i].backoff = 1;
-		slots[i].ev_restart = evtimer_new(S->base, restart_cb,
-		    &slots[i]);
+		slots[i].ev_restart =
+		    evtimer_new(S->base, restart_cb, &slots[i]);
 		restart_cb(-1, 0, &slots[i]);
 	}
 }
@@ -594,14 +592,14 @@ proc_stop_all(void)
 	for (size_t i = 0; i < 2; i++)
 		if (slots[i].ev_restart)
 			event_del(slots[i].ev_restart);
-	TAILQ_FOREACH(c, &children, entry)
+	TAILQ_FOREACH (c, &children, entry)
 		kill(c->pid, SIGTERM);
 	for (int i = 0; i < 500 && !TAILQ_EMPTY(&children); i++) {
 		proc_sigchld();
 		if (!TAILQ_EMPTY(&children))
 			usleep(10000);
 	}
-	TAILQ_FOREACH(c, &children, entry)
+	TAILQ_FOREACH (c, &children, entry)
 		kill(c->pid, SIGKILL);
 	while (!TAILQ_EMPTY(&children)) {
 		c = TAILQ_FIRST(&children);

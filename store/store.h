@@ -20,26 +20,25 @@ struct upload;
 /* ---- configuration (store/config.c) ---- */
 
 struct config {
-	char users[3][64];	/* frontend, fetcher, unpacker */
-	char socket_group[64];	/* "" = root's group */
+	char users[3][64];     /* frontend, fetcher, unpacker */
+	char socket_group[64]; /* "" = root's group */
 	unsigned socket_mode;
 	int debug;
-	uint64_t upload_max;	/* bytes per part */
-	unsigned unpacker_timeout;	/* seconds, wall clock */
+	uint64_t upload_max;	   /* bytes per part */
+	unsigned unpacker_timeout; /* seconds, wall clock */
 	unsigned unpackers_per_project;
 };
-int config_load(struct config *c, const char *path, char *err,
-    size_t errlen);
+int config_load(struct config *c, const char *path, char *err, size_t errlen);
 void config_defaults(struct config *c);
 
 /* ---- the process table (store/proc.c) ---- */
 
 struct proc_def {
-	const char *title;	/* log and audit name */
-	int kind;		/* PROC_* */
-	const char *binary;	/* in the store's own directory */
-	int user;		/* index into config.users */
-	int long_lived;		/* restarted with back-off when it dies */
+	const char *title;  /* log and audit name */
+	int kind;	    /* PROC_* */
+	const char *binary; /* in the store's own directory */
+	int user;	    /* index into config.users */
+	int long_lived;	    /* restarted with back-off when it dies */
 };
 
 struct child {
@@ -49,7 +48,7 @@ struct child {
 	uid_t uid;
 	gid_t gid;
 	int ready;
-	int killed;		/* we sent SIGKILL: say why in the log */
+	int killed; /* we sent SIGKILL: say why in the log */
 	char why[128];
 	struct ipc_chan chan;
 	struct event *ev_chan;
@@ -59,8 +58,8 @@ struct child {
 	int errfd;
 	char errbuf[2048];
 	size_t errlen;
-	struct job *job;	/* unpackers: the job it runs */
-	uint64_t gen;		/* unique per spawn */
+	struct job *job; /* unpackers: the job it runs */
+	uint64_t gen;	 /* unique per spawn */
 	TAILQ_HEAD(, drain) drains;
 };
 
@@ -76,9 +75,9 @@ struct child *proc_spawn(int kind);
 void proc_kill(struct child *c, const char *why);
 void proc_expect_exit(struct child *c, int seconds);
 void proc_on_drain(struct child *c, void (*cb)(void *, int), void *arg);
-int proc_send(struct child *c, uint16_t type, uint64_t id, const void *msg,
-    int fd);
-struct child *proc_frontend(void);	/* the ready frontend, or NULL */
+int proc_send(
+    struct child *c, uint16_t type, uint64_t id, const void *msg, int fd);
+struct child *proc_frontend(void); /* the ready frontend, or NULL */
 void proc_start_all(void);
 void proc_stop_all(void);
 void proc_sigchld(void);
@@ -111,7 +110,7 @@ struct image {
 	char compression[2][16];
 	struct ipc_kv *props;
 	uint32_t nprops;
-	struct ipc_kv *aliases;	/* name -> description, by name */
+	struct ipc_kv *aliases; /* name -> description, by name */
 	uint32_t naliases;
 };
 
@@ -124,8 +123,13 @@ struct alias {
 };
 
 /* Statuses the API maps to HTTP codes. */
-enum { DB_OK = 0, DB_NOTFOUND = 404, DB_CONFLICT = 409, DB_AMBIGUOUS = 400,
-	DB_ERROR = 500 };
+enum {
+	DB_OK = 0,
+	DB_NOTFOUND = 404,
+	DB_CONFLICT = 409,
+	DB_AMBIGUOUS = 400,
+	DB_ERROR = 500
+};
 
 int db_open(const char *path, char *err, size_t errlen);
 void db_close(void);
@@ -148,8 +152,8 @@ int image_set_props(struct image *img, const struct ipc_kv *kv, uint32_t n);
 int db_alias_get(int64_t project, const char *name, struct alias *a);
 int db_alias_page(int64_t project, const char *after, int limit,
     int (*cb)(struct alias *, void *), void *arg);
-int db_alias_insert(int64_t project, const char *name, const char *desc,
-    int64_t image_id);
+int db_alias_insert(
+    int64_t project, const char *name, const char *desc, int64_t image_id);
 int db_alias_update(int64_t alias_id, int64_t image_id, const char *desc);
 int db_alias_rename(int64_t alias_id, const char *new_name);
 int db_alias_delete(int64_t alias_id);
@@ -159,8 +163,8 @@ const char *db_errmsg(void);
 /* ---- operations (store/ops.c) ---- */
 
 struct op;
-struct op *op_new(const char *project, const char *description,
-    const char *resource);
+struct op *op_new(
+    const char *project, const char *description, const char *resource);
 void op_set_meta(struct op *op, const char *key, const char *value);
 void op_reply(struct op *op, uint64_t reqid);
 void op_finish(struct op *op, const char *err);
@@ -175,14 +179,15 @@ void upload_end(uint64_t reqid, struct imsg_upload_end *e);
 void upload_frontend_gone(void);
 
 struct job_result {
-	struct imsg_unpack_meta meta;	/* strings owned by the job */
+	struct imsg_unpack_meta meta; /* strings owned by the job */
 	char compression[2][16];
 	uint64_t entries, unpacked, devices;
 };
 /* done(err == NULL on success) is called exactly once. */
 struct job *job_start(const char *project, int fds[2], uint64_t sizes[2],
-    int nparts, void (*done)(void *arg, const char *err,
-    const struct job_result *r), void *arg);
+    int nparts,
+    void (*done)(void *arg, const char *err, const struct job_result *r),
+    void *arg);
 void job_cancel(struct job *j);
 void job_child_ready(struct child *c);
 void job_dispatch(struct child *c, struct ipc_msg *m);
@@ -193,17 +198,16 @@ void job_child_gone(struct child *c, const char *why);
 void api_dispatch(struct child *fe, struct ipc_msg *m);
 void api_reply_err(uint64_t reqid, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void api_lifecycle(const char *project, const char *action,
-    const char *source, const char *requestor, const char *ckey,
-    const char *cval);
+void api_lifecycle(const char *project, const char *action, const char *source,
+    const char *requestor, const char *ckey, const char *cval);
 void api_frontend_ready(struct child *fe);
 int image_to_info(const struct image *img, const char *project,
     struct imsg_image_info *info, char etag[65]);
-int image_merge_props(struct image *img, const struct ipc_kv *kv, uint32_t n,
-    int replace);
+int image_merge_props(
+    struct image *img, const struct ipc_kv *kv, uint32_t n, int replace);
 int image_commit(const char *project, struct image *img,
-    const struct ipc_kv *aliases, uint32_t naliases, int fds[2],
-    char *err, size_t errlen);
+    const struct ipc_kv *aliases, uint32_t naliases, int fds[2], char *err,
+    size_t errlen);
 
 /* ---- audit log (store/audit.c) ---- */
 
@@ -214,8 +218,8 @@ void audit(const char *event, ...) __attribute__((sentinel));
 
 /* ---- users (store/users.c) ---- */
 
-int users_ensure(const char *name, uid_t *uid, gid_t *gid, char *err,
-    size_t errlen);
+int users_ensure(
+    const char *name, uid_t *uid, gid_t *gid, char *err, size_t errlen);
 
 /* ---- the store itself (store/main.c) ---- */
 
@@ -223,11 +227,11 @@ struct store {
 	struct event_base *base;
 	char state[4096];
 	char bindir[4096];
-	char empty[4200];	/* the children's chroot */
+	char empty[4200]; /* the children's chroot */
 	struct config cfg;
-	int root;		/* running as root */
+	int root; /* running as root */
 	int stopping;
-	int unix_fd;		/* the local API's listening socket */
+	int unix_fd; /* the local API's listening socket */
 	pid_t pid;
 	char server_name[64];
 	char *archs[4];

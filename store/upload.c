@@ -19,8 +19,8 @@
 #include "ipc/log.h"
 #include "store/store.h"
 
-#define UPLOAD_CHUNK	(256 * 1024)
-#define UPLOAD_BUDGET	(4 * 1024 * 1024)	/* per wakeup, for fairness */
+#define UPLOAD_CHUNK (256 * 1024)
+#define UPLOAD_BUDGET (4 * 1024 * 1024) /* per wakeup, for fairness */
 
 struct upload {
 	TAILQ_ENTRY(upload) entry;
@@ -32,7 +32,7 @@ struct upload {
 	int public, layout;
 	struct ipc_kv *props, *aliases;
 	uint32_t nprops, naliases;
-	int part;		/* part being read: 0, or 1 (split rootfs) */
+	int part; /* part being read: 0, or 1 (split rootfs) */
 	int pipe, next_pipe;
 	struct event *ev;
 	int tmp[2];
@@ -103,7 +103,7 @@ find(uint64_t reqid)
 {
 	struct upload *u;
 
-	TAILQ_FOREACH(u, &uploads, entry)
+	TAILQ_FOREACH (u, &uploads, entry)
 		if (u->reqid == reqid && u->op == NULL)
 			return u;
 	return NULL;
@@ -113,8 +113,7 @@ find(uint64_t reqid)
 static void
 upload_fail(struct upload *u, int status, const char *msg)
 {
-	log_info("upload %llu refused: %s", (unsigned long long)u->reqid,
-	    msg);
+	log_info("upload %llu refused: %s", (unsigned long long)u->reqid, msg);
 	api_reply_err(u->reqid, status, "%s", msg);
 	upload_free(u);
 }
@@ -161,7 +160,8 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 		}
 		if (u->size[u->part] + (uint64_t)n > S->cfg.upload_max) {
 			char msg[128];
-			snprintf(msg, sizeof(msg), "image part larger than "
+			snprintf(msg, sizeof(msg),
+			    "image part larger than "
 			    "the limit of %llu bytes",
 			    (unsigned long long)S->cfg.upload_max);
 			upload_fail(u, 413, msg);
@@ -169,11 +169,12 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 		}
 		EVP_DigestUpdate(u->sha, buf, (size_t)n);
 		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(u->tmp[u->part], buf + off,
-			    (size_t)(n - off));
+			ssize_t w = write(
+			    u->tmp[u->part], buf + off, (size_t)(n - off));
 			if (w <= 0) {
 				log_warn("upload: write");
-				upload_fail(u, 507, "cannot store the upload "
+				upload_fail(u, 507,
+				    "cannot store the upload "
 				    "(disk full?)");
 				return;
 			}
@@ -208,8 +209,8 @@ upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 	u->sha = EVP_MD_CTX_new();
 	TAILQ_INSERT_TAIL(&uploads, u, entry);
 	watch_pipe(u, fd);
-	if (u->sha == NULL || EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL) !=
-	    1) {
+	if (u->sha == NULL ||
+	    EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL) != 1) {
 		upload_fail(u, 500, "internal error: sha256");
 		return;
 	}
@@ -250,7 +251,7 @@ upload_end(uint64_t reqid, struct imsg_upload_end *e)
 	struct upload *u = find(reqid);
 
 	if (u == NULL)
-		return;		/* already refused */
+		return; /* already refused */
 	if (u->ended) {
 		upload_fail(u, 400, "upload ended twice");
 		return;
@@ -267,7 +268,7 @@ job_done(void *arg, const char *err, const struct job_result *r)
 	struct upload *u = arg;
 	struct image img;
 	char msg[LIM_ERROR_MAX + 1];
-	int fds[2] = { u->tmp[0], u->tmp[1] };
+	int fds[2] = {u->tmp[0], u->tmp[1]};
 
 	u->job = NULL;
 	if (err) {
@@ -295,18 +296,18 @@ job_done(void *arg, const char *err, const struct job_result *r)
 		fatal("calloc");
 	if (image_merge_props(&img, u->props, u->nprops, 0) == -1) {
 		op_finish(u->op, "Too many properties (metadata.yaml and "
-		    "X-LXD-properties together)");
+				 "X-LXD-properties together)");
 		image_free(&img);
 		upload_free(u);
 		return;
 	}
 	if (image_commit(u->project, &img, u->aliases, u->naliases, fds, msg,
-	    sizeof(msg)) == -1) {
+		sizeof(msg)) == -1) {
 		log_info("import %s refused: %s", u->fp, msg);
 		op_finish(u->op, msg);
 	} else {
-		log_info("imported image %s into project %s", u->fp,
-		    u->project);
+		log_info(
+		    "imported image %s into project %s", u->fp, u->project);
 		audit("image-created", "project", u->project, "fingerprint",
 		    u->fp, "requestor", u->requestor, NULL);
 		op_finish(u->op, NULL);
@@ -338,8 +339,10 @@ upload_accept(struct upload *u)
 	op_set_meta(u->op, "fingerprint", u->fp);
 	op_set_meta(u->op, "size", size);
 	if (u->expected[0] && strcmp(u->expected, u->fp) != 0) {
-		snprintf(msg, sizeof(msg), "Fingerprint mismatch: got %s, "
-		    "expected %s", u->fp, u->expected);
+		snprintf(msg, sizeof(msg),
+		    "Fingerprint mismatch: got %s, "
+		    "expected %s",
+		    u->fp, u->expected);
 		goto fail;
 	}
 	if (db_project_id(u->project, &pid) != DB_OK) {
@@ -348,7 +351,8 @@ upload_accept(struct upload *u)
 	}
 	if (db_image_by_fp(pid, u->fp, &img) == DB_OK) {
 		image_free(&img);
-		snprintf(msg, sizeof(msg), "Image with same fingerprint "
+		snprintf(msg, sizeof(msg),
+		    "Image with same fingerprint "
 		    "already exists");
 		goto fail;
 	}

@@ -20,7 +20,7 @@ valid_name(const char *n)
 		return 0;
 	for (const char *p = n; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '_'))
+			*p == '-' || *p == '_'))
 			return 0;
 	return 1;
 }
@@ -28,11 +28,10 @@ valid_name(const char *n)
 static int
 run_useradd(const char *name)
 {
-	char *argv[] = { "useradd", "--system", "--no-create-home",
-		"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
-		"--user-group", "--comment", "imgd sandbox user",
-		(char *)name, NULL };
-	char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	char *argv[] = {"useradd", "--system", "--no-create-home", "--home-dir",
+	    "/nonexistent", "--shell", "/usr/sbin/nologin", "--user-group",
+	    "--comment", "imgd sandbox user", (char *)name, NULL};
+	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 	pid_t pid;
 	int st;
 
@@ -49,8 +48,7 @@ run_useradd(const char *name)
 }
 
 int
-users_ensure(const char *name, uid_t *uid, gid_t *gid, char *err,
-    size_t errlen)
+users_ensure(const char *name, uid_t *uid, gid_t *gid, char *err, size_t errlen)
 {
 	struct passwd *pw;
 
@@ -61,8 +59,10 @@ users_ensure(const char *name, uid_t *uid, gid_t *gid, char *err,
 	if ((pw = getpwnam(name)) == NULL) {
 		log_info("creating system user %s", name);
 		if (run_useradd(name) == -1 || (pw = getpwnam(name)) == NULL) {
-			snprintf(err, errlen, "cannot create system user %s "
-			    "(useradd failed)", name);
+			snprintf(err, errlen,
+			    "cannot create system user %s "
+			    "(useradd failed)",
+			    name);
 			return -1;
 		}
 		audit("user-created", "user", name, NULL);

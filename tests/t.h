@@ -19,65 +19,62 @@ static const char *t_cur_name;
 
 #define T_TEST(name) static void name(void)
 
-#define T_RUN(name)                                                    \
-	do {                                                           \
-		t_cur_name = #name;                                    \
-		t_cur_failed = 0;                                      \
-		name();                                                \
-		if (t_cur_failed) {                                    \
-			t_failed++;                                    \
-			printf("not ok - %s\n", #name);                \
-		} else {                                               \
-			t_passed++;                                    \
-			printf("ok - %s\n", #name);                    \
-		}                                                      \
-		fflush(stdout);                                        \
+#define T_RUN(name)                                                            \
+	do {                                                                   \
+		t_cur_name = #name;                                            \
+		t_cur_failed = 0;                                              \
+		name();                                                        \
+		if (t_cur_failed) {                                            \
+			t_failed++;                                            \
+			printf("not ok - %s\n", #name);                        \
+		} else {                                                       \
+			t_passed++;                                            \
+			printf("ok - %s\n", #name);                            \
+		}                                                              \
+		fflush(stdout);                                                \
 	} while (0)
 
-#define T_FAIL(...)                                                    \
-	do {                                                           \
-		t_cur_failed = 1;                                      \
-		printf("# %s:%d: %s: ", __FILE__, __LINE__,            \
-		    t_cur_name ? t_cur_name : "?");                    \
-		printf(__VA_ARGS__);                                   \
-		printf("\n");                                          \
+#define T_FAIL(...)                                                            \
+	do {                                                                   \
+		t_cur_failed = 1;                                              \
+		printf("# %s:%d: %s: ", __FILE__, __LINE__,                    \
+		    t_cur_name ? t_cur_name : "?");                            \
+		printf(__VA_ARGS__);                                           \
+		printf("\n");                                                  \
 	} while (0)
 
-#define T_CHECK(c)                                                     \
-	do {                                                           \
-		if (!(c))                                              \
-			T_FAIL("check failed: %s", #c);                \
+#define T_CHECK(c)                                                             \
+	do {                                                                   \
+		if (!(c))                                                      \
+			T_FAIL("check failed: %s", #c);                        \
 	} while (0)
 
-#define T_EQ_INT(a, b)                                                 \
-	do {                                                           \
-		long long t_a_ = (long long)(a), t_b_ = (long long)(b); \
-		if (t_a_ != t_b_)                                      \
-			T_FAIL("%s == %lld, expected %s == %lld", #a,  \
-			    t_a_, #b, t_b_);                           \
+#define T_EQ_INT(a, b)                                                         \
+	do {                                                                   \
+		long long t_a_ = (long long)(a), t_b_ = (long long)(b);        \
+		if (t_a_ != t_b_)                                              \
+			T_FAIL("%s == %lld, expected %s == %lld", #a, t_a_,    \
+			    #b, t_b_);                                         \
 	} while (0)
 
-#define T_EQ_STR(a, b)                                                 \
-	do {                                                           \
-		const char *t_a_ = (a), *t_b_ = (b);                   \
-		if (t_a_ == NULL || t_b_ == NULL ||                    \
-		    strcmp(t_a_, t_b_) != 0)                           \
-			T_FAIL("%s == \"%s\", expected \"%s\"", #a,    \
-			    t_a_ ? t_a_ : "(null)",                    \
-			    t_b_ ? t_b_ : "(null)");                   \
+#define T_EQ_STR(a, b)                                                         \
+	do {                                                                   \
+		const char *t_a_ = (a), *t_b_ = (b);                           \
+		if (t_a_ == NULL || t_b_ == NULL || strcmp(t_a_, t_b_) != 0)   \
+			T_FAIL("%s == \"%s\", expected \"%s\"", #a,            \
+			    t_a_ ? t_a_ : "(null)", t_b_ ? t_b_ : "(null)");   \
 	} while (0)
 
 /* Substring check, for error messages. */
-#define T_CONTAINS(hay, needle)                                        \
-	do {                                                           \
-		const char *t_h_ = (hay), *t_n_ = (needle);            \
-		if (t_h_ == NULL || strstr(t_h_, t_n_) == NULL)        \
-			T_FAIL("\"%s\" does not contain \"%s\"",       \
-			    t_h_ ? t_h_ : "(null)", t_n_);             \
+#define T_CONTAINS(hay, needle)                                                \
+	do {                                                                   \
+		const char *t_h_ = (hay), *t_n_ = (needle);                    \
+		if (t_h_ == NULL || strstr(t_h_, t_n_) == NULL)                \
+			T_FAIL("\"%s\" does not contain \"%s\"",               \
+			    t_h_ ? t_h_ : "(null)", t_n_);                     \
 	} while (0)
 
-#define T_DONE()                                                       \
-	(printf("%d passed, %d failed\n", t_passed, t_failed),         \
-	    t_failed ? 1 : 0)
+#define T_DONE()                                                               \
+	(printf("%d passed, %d failed\n", t_passed, t_failed), t_failed ? 1 : 0)
 
 #endif

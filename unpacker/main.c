@@ -17,27 +17,26 @@
 #include "unpacker/validate.h"
 
 static const struct sandbox_rlimit unpacker_rlimits[] = {
-	{ RLIMIT_AS, LIM_UNPACKER_AS, "decompressors and the name index" },
-	{ RLIMIT_CPU, LIM_UNPACKER_CPU_SECONDS, "one image's worth of CPU" },
-	{ RLIMIT_NPROC, 0, "no new processes" },
-	{ RLIMIT_CORE, 0, "no core files" },
-	{ RLIMIT_FSIZE, 0, "validation writes no files" },
-	{ RLIMIT_NOFILE, 16, "the store channel and two image fds" },
+    {RLIMIT_AS, LIM_UNPACKER_AS, "decompressors and the name index"},
+    {RLIMIT_CPU, LIM_UNPACKER_CPU_SECONDS, "one image's worth of CPU"},
+    {RLIMIT_NPROC, 0, "no new processes"},
+    {RLIMIT_CORE, 0, "no core files"},
+    {RLIMIT_FSIZE, 0, "validation writes no files"},
+    {RLIMIT_NOFILE, 16, "the store channel and two image fds"},
 };
 
 static const struct sc_group *const unpacker_groups[] = {
-	&sc_base, &sc_ipc, &sc_selfcheck, &sc_archive_read, NULL
-};
+    &sc_base, &sc_ipc, &sc_selfcheck, &sc_archive_read, NULL};
 
 /* A fresh network namespace: no network at all, even if the filter
  * allowed a socket. */
 static const struct sandbox_spec unpacker_spec = {
-	.name = "unpacker",
-	.kind = PROC_UNPACKER,
-	.ns_flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET,
-	.rlimits = unpacker_rlimits,
-	.nrlimits = sizeof(unpacker_rlimits) / sizeof(unpacker_rlimits[0]),
-	.groups = unpacker_groups,
+    .name = "unpacker",
+    .kind = PROC_UNPACKER,
+    .ns_flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET,
+    .rlimits = unpacker_rlimits,
+    .nrlimits = sizeof(unpacker_rlimits) / sizeof(unpacker_rlimits[0]),
+    .groups = unpacker_groups,
 };
 
 static struct ipc_chan chan;
@@ -49,10 +48,9 @@ send_or_die(uint16_t type, const void *msg)
 		fatalx("%s: %s", ipc_typename(type), chan.err);
 }
 
-static void __attribute__((noreturn))
-fail(const char *msg)
+static void __attribute__((noreturn)) fail(const char *msg)
 {
-	struct imsg_unpack_fail f = { .message = (char *)msg };
+	struct imsg_unpack_fail f = {.message = (char *)msg};
 
 	send_or_die(IMSG_UNPACK_FAIL, &f);
 	exit(0);
@@ -72,8 +70,9 @@ receive_inputs(int fds[2])
 		if (m.type != IMSG_UNPACK_INPUT)
 			fatalx("unexpected %s", ipc_typename(m.type));
 		struct imsg_unpack_input *in = &m.m.unpack_input;
-		int want = in->nparts == 1 ? PART_UNIFIED :
-		    (got == 0 ? PART_METADATA : PART_ROOTFS);
+		int want = in->nparts == 1
+			       ? PART_UNIFIED
+			       : (got == 0 ? PART_METADATA : PART_ROOTFS);
 		if ((nparts && in->nparts != nparts) || in->part != want)
 			fatalx("inputs out of order");
 		nparts = in->nparts;
@@ -121,26 +120,32 @@ main(int argc, char **argv)
 	um.nproperties = (uint32_t)meta.nprops;
 	um.ntemplates = (uint32_t)meta.ntemplates;
 	if (ipc_send(&chan, IMSG_UNPACK_META, 1, &um, -1) == -1) {
-		snprintf(err, sizeof(err), "metadata.yaml: cannot be passed on "
-		    "(%s)", chan.err);
+		snprintf(err, sizeof(err),
+		    "metadata.yaml: cannot be passed on "
+		    "(%s)",
+		    chan.err);
 		fail(err);
 	}
 	for (size_t i = 0; i < meta.ntemplates; i++) {
 		struct img_template *t = &meta.templates[i];
 		struct imsg_unpack_template ut = {
-			.path = t->path, .template = t->template,
-			.when = (uint8_t)t->when,
-			.create_only = (uint8_t)(t->create_only != 0),
-			.properties = kv, .nproperties = (uint32_t)t->nprops,
+		    .path = t->path,
+		    .template = t->template,
+		    .when = (uint8_t)t->when,
+		    .create_only = (uint8_t)(t->create_only != 0),
+		    .properties = kv,
+		    .nproperties = (uint32_t)t->nprops,
 		};
 
 		if (t->nprops > LIM_META_PROPERTIES_MAX)
 			fail("metadata.yaml: a template has too many "
-			    "properties");
+			     "properties");
 		send_kv_check(t->props, t->nprops, kv);
 		if (ipc_send(&chan, IMSG_UNPACK_TEMPLATE, 1, &ut, -1) == -1) {
-			snprintf(err, sizeof(err), "metadata.yaml: template "
-			    "%s cannot be passed on (%s)", t->path, chan.err);
+			snprintf(err, sizeof(err),
+			    "metadata.yaml: template "
+			    "%s cannot be passed on (%s)",
+			    t->path, chan.err);
 			fail(err);
 		}
 	}
@@ -148,8 +153,8 @@ main(int argc, char **argv)
 	ud.compression0 = rep.part[0].compression;
 	ud.compression1 = fds[1] != -1 ? rep.part[1].compression : "";
 	ud.entries = rep.part[0].entries + rep.part[1].entries;
-	ud.unpacked_bytes = rep.part[0].unpacked_bytes +
-	    rep.part[1].unpacked_bytes;
+	ud.unpacked_bytes =
+	    rep.part[0].unpacked_bytes + rep.part[1].unpacked_bytes;
 	ud.devices = rep.part[0].devices + rep.part[1].devices;
 	send_or_die(IMSG_UNPACK_DONE, &ud);
 	img_meta_free(&meta);

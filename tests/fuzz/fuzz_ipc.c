@@ -12,8 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const int kinds[] = { PROC_STORE, PROC_FRONTEND, PROC_FETCHER,
-		PROC_UNPACKER };
+	static const int kinds[] = {
+	    PROC_STORE, PROC_FRONTEND, PROC_FETCHER, PROC_UNPACKER};
 	static struct ipc_arena arena;
 	union imsg_any m;
 	struct ipc_hdr h;
@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sender = kinds[i];
 	if (sender == 0)
 		sender = PROC_FRONTEND;
-	(void)ipc_decode(sender, data + 1, size - 1, -1, &h, &m, &arena, err,
-	    sizeof(err));
+	(void)ipc_decode(
+	    sender, data + 1, size - 1, -1, &h, &m, &arena, err, sizeof(err));
 	return 0;
 }

@@ -17,6 +17,13 @@ GOOD_FP=$(sha256sum "$GOOD" | cut -d' ' -f1)
 check_eq "good image imports" "$(upload "$GOOD" -H 'X-Imgd-Alias: good')" \
     "202|"
 
+# Open fds of the store and the frontend: the same at the end.
+fds() {
+	echo "store $(ls "/proc/$IMGD_PID/fd" | wc -l)" \
+	    "frontend $(ls "/proc/$(child_pid imgd-frontend)/fd" | wc -l)"
+}
+FDS_BEFORE=$(fds)
+
 # expect_refused WHAT EXPECTED-TEXT upload-args...
 expect_refused() {
 	local what=$1 want=$2
@@ -179,5 +186,7 @@ out=$(printf 'GET /1.0 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Enco
 check_eq "Content-Length with Transfer-Encoding: 400" "$out" \
     "HTTP/1.1 400 Bad Request"
 check_eq "still serving after all of it" "$(api_status GET /1.0)" 200
+sleep 0.5
+check_eq "no fd leaked by the store or the frontend" "$(fds)" "$FDS_BEFORE"
 check_eq "no child died" "$(grep -c 'killed by' "$T_TMP/imgd.log")" 0
 summary

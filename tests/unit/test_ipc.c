@@ -20,8 +20,8 @@
 #include "ipc/codec.h"
 #include "tests/t.h"
 
-static const int kinds[] = { PROC_STORE, PROC_FRONTEND, PROC_FETCHER,
-	PROC_UNPACKER };
+static const int kinds[] = {
+    PROC_STORE, PROC_FRONTEND, PROC_FETCHER, PROC_UNPACKER};
 
 /* ---- samples: a valid payload struct for any type, from its fields ---- */
 
@@ -35,9 +35,12 @@ static char *
 sample_str(struct sample *s, size_t len, int cs, unsigned seed)
 {
 	static const char *alpha[] = {
-		[CS_ANY_UTF8] = "ab\tc\nd\xc3\xa9", [CS_LINE] = "line \xc3\xa9x",
-		[CS_HEX] = "0123456789abcdef", [CS_TOKEN] = "az.09_-AZ",
-		[CS_NAME] = "name \xc3\xa9x", [CS_PATH] = "/pa/th\xc3\xa9x",
+	    [CS_ANY_UTF8] = "ab\tc\nd\xc3\xa9",
+	    [CS_LINE] = "line \xc3\xa9x",
+	    [CS_HEX] = "0123456789abcdef",
+	    [CS_TOKEN] = "az.09_-AZ",
+	    [CS_NAME] = "name \xc3\xa9x",
+	    [CS_PATH] = "/pa/th\xc3\xa9x",
 	};
 	const char *a = alpha[cs];
 	size_t alen = strlen(a);
@@ -102,33 +105,35 @@ sample_make(struct sample *s, const struct ipc_msgdef *d, int big)
 		uint8_t *dst = s->msg + f->off;
 
 		if (f->type == FT_STR) {
-			char *v = sample_str(s, big ? f->max : f->min, f->cs,
-			    (unsigned)i);
+			char *v = sample_str(
+			    s, big ? f->max : f->min, f->cs, (unsigned)i);
 			memcpy(dst, &v, sizeof(v));
 		} else if (f->type == FT_STRLIST || f->type == FT_KVLIST) {
 			uint32_t n = big ? f->max : 0;
-			size_t budget = f->max_total && n ?
-			    f->max_total / n : f->max_value * 2u;
+			size_t budget = f->max_total && n ? f->max_total / n
+							  : f->max_value * 2u;
 			void *list;
 
 			if (f->type == FT_STRLIST) {
 				char **l = calloc(n + 1, sizeof(*l));
 				for (uint32_t k = 0; k < n; k++)
-					l[k] = sample_str(s, f->max_value,
-					    f->cs, k);
+					l[k] = sample_str(
+					    s, f->max_value, f->cs, k);
 				list = l;
 			} else {
 				struct ipc_kv *l = calloc(n + 1, sizeof(*l));
-				size_t kl = budget / 2 < f->max_key ?
-				    budget / 2 : f->max_key;
-				size_t vl = budget - kl < f->max_value ?
-				    budget - kl : f->max_value;
+				size_t kl = budget / 2 < f->max_key
+						? budget / 2
+						: f->max_key;
+				size_t vl = budget - kl < f->max_value
+						? budget - kl
+						: f->max_value;
 				if (kl == 0)
 					kl = 1;
 				for (uint32_t k = 0; k < n; k++) {
 					l[k].key = sample_str(s, kl, f->cs, k);
-					l[k].value = sample_str(s, vl,
-					    f->cs_value, k);
+					l[k].value =
+					    sample_str(s, vl, f->cs_value, k);
 				}
 				list = l;
 			}
@@ -171,7 +176,7 @@ sample_equal(const struct ipc_msgdef *d, const void *a, const void *b)
 			for (uint32_t k = 0; k < na; k++) {
 				if (f->type == FT_STRLIST) {
 					if (strcmp(((char **)la)[k],
-					    ((char **)lb)[k]) != 0)
+						((char **)lb)[k]) != 0)
 						return 0;
 				} else {
 					struct ipc_kv *ka = la, *kb = lb;
@@ -180,9 +185,12 @@ sample_equal(const struct ipc_msgdef *d, const void *a, const void *b)
 						return 0;
 				}
 			}
-		} else if (memcmp(pa, pb, (size_t)(f->type == FT_U8 ||
-		    f->type == FT_BOOL ? 1 : f->type == FT_U16 ? 2 :
-		    f->type == FT_U32 ? 4 : 8)) != 0)
+		} else if (memcmp(pa, pb,
+			       (size_t)(f->type == FT_U8 || f->type == FT_BOOL
+					    ? 1
+					: f->type == FT_U16 ? 2
+					: f->type == FT_U32 ? 4
+							    : 8)) != 0)
 			return 0;
 	}
 	return 1;
@@ -190,8 +198,15 @@ sample_equal(const struct ipc_msgdef *d, const void *a, const void *b)
 
 /* ---- an independent raw writer, to build records the encoder refuses ---- */
 
-enum mut { M_NONE, M_LEN_OVER, M_LEN_UNDER, M_INT_OVER, M_INT_UNDER,
-	M_COUNT_OVER, M_BAD_CHAR };
+enum mut {
+	M_NONE,
+	M_LEN_OVER,
+	M_LEN_UNDER,
+	M_INT_OVER,
+	M_INT_UNDER,
+	M_COUNT_OVER,
+	M_BAD_CHAR
+};
 
 struct raw {
 	uint8_t b[LIM_IPC_RECORD_MAX * 2];
@@ -216,8 +231,10 @@ raw_str(struct raw *r, const char *s, size_t len)
 static int
 int_w(int t)
 {
-	return t == FT_U8 || t == FT_BOOL ? 1 : t == FT_U16 ? 2 :
-	    t == FT_U32 ? 4 : 8;
+	return t == FT_U8 || t == FT_BOOL ? 1
+	       : t == FT_U16		  ? 2
+	       : t == FT_U32		  ? 4
+					  : 8;
 }
 
 /* A character outside the class, for M_BAD_CHAR. */
@@ -301,8 +318,8 @@ raw_encode(struct raw *r, const struct ipc_msgdef *d, const void *msg,
 			}
 			if (mm == M_LEN_OVER) {
 				/* One element one byte too long. */
-				size_t ml = f->type == FT_KVLIST ? f->max_key :
-				    f->max_value;
+				size_t ml = f->type == FT_KVLIST ? f->max_key
+								 : f->max_value;
 				raw_le(r, 1, 2);
 				memset(big, 'a', ml + 1);
 				raw_str(r, big, ml + 1);
@@ -327,8 +344,8 @@ raw_encode(struct raw *r, const struct ipc_msgdef *d, const void *msg,
 					raw_str(r, s, strlen(s));
 				} else {
 					struct ipc_kv *kv = list;
-					raw_str(r, kv[k].key,
-					    strlen(kv[k].key));
+					raw_str(
+					    r, kv[k].key, strlen(kv[k].key));
 					raw_str(r, kv[k].value,
 					    strlen(kv[k].value));
 				}
@@ -341,9 +358,10 @@ raw_encode(struct raw *r, const struct ipc_msgdef *d, const void *msg,
 				if (mm != M_NONE)
 					return 0;
 			} else if (mm == M_INT_OVER) {
-				uint64_t lim = int_w(f->type) == 4 ?
-				    UINT32_MAX : int_w(f->type) == 2 ?
-				    UINT16_MAX : UINT8_MAX;
+				uint64_t lim = int_w(f->type) == 4 ? UINT32_MAX
+					       : int_w(f->type) == 2
+						   ? UINT16_MAX
+						   : UINT8_MAX;
 				if (f->max >= lim)
 					return 0;
 				v = (uint64_t)f->max + 1;
@@ -378,7 +396,7 @@ fd_for(int policy)
 		return open("/proc/self/exe", O_RDONLY);
 	case FD_SOCKET:
 		s[0] = socket(AF_UNIX, SOCK_STREAM, 0);
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
 		/* Abstract name: nothing in the file system. */
 		snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1,
 		    "imgd-test-%d", getpid());
@@ -427,8 +445,8 @@ decode_ok(const struct ipc_msgdef *d, const uint8_t *b, size_t len, int fd,
 {
 	struct ipc_hdr h;
 
-	return ipc_decode(sender_of(d), b, len, fd, &h, out, &arena, err,
-	    256) == 0;
+	return ipc_decode(
+		   sender_of(d), b, len, fd, &h, out, &arena, err, 256) == 0;
 }
 
 T_TEST(roundtrip_every_type)
@@ -450,12 +468,13 @@ T_TEST(roundtrip_every_type)
 			n = ipc_encode(t, 42, fd != -1, s.msg, rec, sizeof(rec),
 			    err, sizeof(err));
 			if (n < 0) {
-				T_FAIL("%s big=%d: encode: %s", d->name, big,
-				    err);
+				T_FAIL(
+				    "%s big=%d: encode: %s", d->name, big, err);
 			} else if (ipc_decode(sender_of(d), rec, (size_t)n, fd,
-			    &h, &out, &arena, err, sizeof(err)) != 0) {
-				T_FAIL("%s big=%d: decode: %s", d->name, big,
-				    err);
+				       &h, &out, &arena, err,
+				       sizeof(err)) != 0) {
+				T_FAIL(
+				    "%s big=%d: decode: %s", d->name, big, err);
 			} else {
 				T_EQ_INT(h.type, t);
 				T_EQ_INT(h.id, 42);
@@ -468,7 +487,7 @@ T_TEST(roundtrip_every_type)
 				for (int i = 0; i < 8; i++)
 					r.b[8 + i] = rec[8 + i];
 				T_CHECK(r.len == (size_t)n &&
-				    memcmp(r.b, rec, r.len) == 0);
+					memcmp(r.b, rec, r.len) == 0);
 			}
 			if (fd != -1)
 				close(fd);
@@ -494,7 +513,7 @@ T_TEST(encoder_refuses_out_of_bounds)
 			char *v = sample_str(&s, f->max + 1, f->cs, 0);
 			memcpy(s.msg + f->off, &v, sizeof(v));
 			if (ipc_encode(t, 1, d->fd != FD_NONE, s.msg, rec,
-			    sizeof(rec), err, sizeof(err)) != -1)
+				sizeof(rec), err, sizeof(err)) != -1)
 				T_FAIL("%s.%s: over-long string encoded",
 				    d->name, f->name);
 			sample_free(&s);
@@ -502,7 +521,7 @@ T_TEST(encoder_refuses_out_of_bounds)
 		/* fd policy is checked by the encoder too. */
 		sample_make(&s, d, 0);
 		T_CHECK(ipc_encode(t, 1, d->fd == FD_NONE, s.msg, rec,
-		    sizeof(rec), err, sizeof(err)) == -1);
+			    sizeof(rec), err, sizeof(err)) == -1);
 		sample_free(&s);
 	}
 }
@@ -524,8 +543,7 @@ T_TEST(decoder_rejects_cuts_and_trailing)
 		for (size_t cut = 0; cut < r.len; cut++) {
 			/* As received (header says more than there is)... */
 			if (decode_ok(d, r.b, cut, fd, &out, err))
-				T_FAIL("%s: cut at %zu accepted", d->name,
-				    cut);
+				T_FAIL("%s: cut at %zu accepted", d->name, cut);
 			if (cut < IPC_HDR_LEN)
 				continue;
 			/* ... and with a header that agrees with the cut. */
@@ -558,8 +576,8 @@ T_TEST(decoder_rejects_field_bounds)
 {
 	static struct sample s;
 	static struct raw r;
-	static const char *mname[] = { "none", "len+1", "len-1", "int+1",
-		"int-1", "count+1", "bad char" };
+	static const char *mname[] = {
+	    "none", "len+1", "len-1", "int+1", "int-1", "count+1", "bad char"};
 	union imsg_any out;
 	char err[256];
 	int tried = 0;
@@ -579,7 +597,8 @@ T_TEST(decoder_rejects_field_bounds)
 					    d->fields[i].name, mname[m]);
 					continue;
 				}
-				/* Either the field or the size bound says no. */
+				/* Either the field or the size bound says no.
+				 */
 				if (strstr(err, d->fields[i].name) == NULL &&
 				    strstr(err, "payload") == NULL)
 					T_FAIL("%s.%s %s: \"%s\"", d->name,
@@ -623,7 +642,7 @@ T_TEST(decoder_rejects_header_sender_fd)
 			if (d->senders & kinds[k])
 				continue;
 			T_CHECK(ipc_decode(kinds[k], r.b, r.len, fd, &h, &out,
-			    &arena, err, sizeof(err)) == -1);
+				    &arena, err, sizeof(err)) == -1);
 			T_CONTAINS(err, "may not be sent");
 		}
 		if (d->fd == FD_NONE) {
@@ -635,29 +654,29 @@ T_TEST(decoder_rejects_header_sender_fd)
 			T_CHECK(!decode_ok(d, r.b, r.len, -1, &out, err));
 			T_CONTAINS(err, "fd missing");
 			/* Every other kind of fd is refused. */
-			int wrong[] = { FD_PIPE_RD, FD_FILE_RD, FD_SOCKET,
-				FD_NONE };
+			int wrong[] = {
+			    FD_PIPE_RD, FD_FILE_RD, FD_SOCKET, FD_NONE};
 			for (size_t k = 0; k < 4; k++) {
 				if (wrong[k] == d->fd)
 					continue;
 				int w = fd_for(wrong[k]);
-				T_CHECK(!decode_ok(d, r.b, r.len, w, &out,
-				    err));
+				T_CHECK(
+				    !decode_ok(d, r.b, r.len, w, &out, err));
 				close(w);
 			}
 			if (d->fd == FD_PIPE_RD) { /* write end refused */
 				int p[2];
 				if (pipe(p) == 0) {
-					T_CHECK(!decode_ok(d, r.b, r.len, p[1],
-					    &out, err));
+					T_CHECK(!decode_ok(
+					    d, r.b, r.len, p[1], &out, err));
 					close(p[0]);
 					close(p[1]);
 				}
 			}
 			if (d->fd == FD_FILE_RD) { /* writable refused */
 				int w = open("/dev/null", O_RDWR);
-				T_CHECK(!decode_ok(d, r.b, r.len, w, &out,
-				    err));
+				T_CHECK(
+				    !decode_ok(d, r.b, r.len, w, &out, err));
 				close(w);
 			}
 		}
@@ -690,7 +709,7 @@ T_TEST(channel_closes_fds_of_bad_records)
 	const struct ipc_msgdef *d = ipc_msgdef(IMSG_UPLOAD_BEGIN);
 	sample_make(&s, d, 0);
 	T_CHECK(ipc_send(&child, IMSG_UPLOAD_BEGIN, 7, s.msg,
-	    fd_for(FD_PIPE_RD)) == 0);
+		    fd_for(FD_PIPE_RD)) == 0);
 	T_EQ_INT(ipc_recv(&store, &m), 1);
 	T_EQ_INT(m.type, IMSG_UPLOAD_BEGIN);
 	T_EQ_INT(m.id, 7);
@@ -704,10 +723,10 @@ T_TEST(channel_closes_fds_of_bad_records)
 		uint16_t type;
 		int fdkind;
 	} bad[] = {
-		{ IMSG_UPLOAD_BEGIN, FD_FILE_RD },  /* wrong fd kind */
-		{ IMSG_IMAGES_LIST_REQ, FD_PIPE_RD }, /* unexpected fd */
-		{ IMSG_IMAGE_INFO, -1 },	    /* wrong sender */
-		{ IMSG_UNPACK_META, FD_PIPE_RD },   /* wrong sender + fd */
+	    {IMSG_UPLOAD_BEGIN, FD_FILE_RD},	/* wrong fd kind */
+	    {IMSG_IMAGES_LIST_REQ, FD_PIPE_RD}, /* unexpected fd */
+	    {IMSG_IMAGE_INFO, -1},		/* wrong sender */
+	    {IMSG_UNPACK_META, FD_PIPE_RD},	/* wrong sender + fd */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		d = ipc_msgdef(bad[i].type);
@@ -716,13 +735,13 @@ T_TEST(channel_closes_fds_of_bad_records)
 		r.b[3] = bad[i].fdkind != -1 ? IPC_FLAG_FD : 0;
 		struct ipc_out_fake {
 			int fd;
-		} f = { bad[i].fdkind != -1 ? fd_for(bad[i].fdkind) : -1 };
+		} f = {bad[i].fdkind != -1 ? fd_for(bad[i].fdkind) : -1};
 		union {
 			struct cmsghdr h;
 			char b[CMSG_SPACE(sizeof(int))];
 		} cm;
-		struct iovec iov = { r.b, r.len };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		struct iovec iov = {r.b, r.len};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 		if (f.fd != -1) {
 			memset(&cm, 0, sizeof(cm));
 			mh.msg_control = cm.b;
@@ -747,11 +766,12 @@ T_TEST(channel_closes_fds_of_bad_records)
 			struct cmsghdr h;
 			char b[CMSG_SPACE(2 * sizeof(int))];
 		} cm;
-		uint8_t one[IPC_HDR_LEN] = { 0 };
-		struct iovec iov = { one, sizeof(one) };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-				     .msg_control = cm.b,
-				     .msg_controllen = sizeof(cm.b) };
+		uint8_t one[IPC_HDR_LEN] = {0};
+		struct iovec iov = {one, sizeof(one)};
+		struct msghdr mh = {.msg_iov = &iov,
+		    .msg_iovlen = 1,
+		    .msg_control = cm.b,
+		    .msg_controllen = sizeof(cm.b)};
 		memset(&cm, 0, sizeof(cm));
 		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 		c->cmsg_level = SOL_SOCKET;
@@ -771,7 +791,8 @@ T_TEST(channel_closes_fds_of_bad_records)
 		static uint8_t huge[LIM_IPC_RECORD_MAX + 100];
 		int sz = (int)sizeof(huge) * 2;
 		setsockopt(sp[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-		if (send(sp[1], huge, sizeof(huge), 0) == (ssize_t)sizeof(huge)) {
+		if (send(sp[1], huge, sizeof(huge), 0) ==
+		    (ssize_t)sizeof(huge)) {
 			T_EQ_INT(ipc_recv(&store, &m), -1);
 			T_CONTAINS(store.err, "oversized");
 		}
@@ -789,11 +810,11 @@ T_TEST(channel_closes_fds_of_bad_records)
 T_TEST(queue_is_bounded)
 {
 	struct ipc_chan a, b;
-	struct imsg_ping p = { .nonce = 1 };
+	struct imsg_ping p = {.nonce = 1};
 	int sp[2], ok = 0, refused = 0;
 
-	T_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sp) ==
-	    0);
+	T_CHECK(
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sp) == 0);
 	ipc_chan_init(&a, sp[0], PROC_STORE, PROC_FETCHER);
 	ipc_chan_init(&b, sp[1], PROC_FETCHER, PROC_STORE);
 	/* Nobody reads: the socket fills, then the queue, then refusal. */
@@ -819,10 +840,10 @@ T_TEST(charsets)
 	T_CHECK(ipc_str_valid("a\nb", 3, CS_ANY_UTF8));
 	T_CHECK(!ipc_str_valid("a/b", 3, CS_NAME));
 	T_CHECK(ipc_str_valid("\xc3\xa9", 2, CS_NAME));
-	T_CHECK(!ipc_str_valid("\xc3", 1, CS_LINE));	   /* cut */
-	T_CHECK(!ipc_str_valid("\xc0\xaf", 2, CS_LINE));   /* overlong */
+	T_CHECK(!ipc_str_valid("\xc3", 1, CS_LINE));	     /* cut */
+	T_CHECK(!ipc_str_valid("\xc0\xaf", 2, CS_LINE));     /* overlong */
 	T_CHECK(!ipc_str_valid("\xed\xa0\x80", 3, CS_LINE)); /* surrogate */
-	T_CHECK(!ipc_str_valid("\xc2\x85", 2, CS_LINE));   /* C1 NEL */
+	T_CHECK(!ipc_str_valid("\xc2\x85", 2, CS_LINE));     /* C1 NEL */
 	T_CHECK(!ipc_str_valid("\xf4\x90\x80\x80", 4, CS_LINE));
 	T_CHECK(ipc_str_valid("\xf0\x9f\x98\x80", 4, CS_LINE));
 	T_CHECK(!ipc_str_valid("a b", 3, CS_TOKEN));
@@ -848,7 +869,8 @@ write_corpus(const char *dir)
 			sample_free(&s);
 			if (n < 0)
 				continue;
-			/* First byte: the sender, as the fuzz target reads it. */
+			/* First byte: the sender, as the fuzz target reads it.
+			 */
 			rec[0] = (uint8_t)sender_of(d);
 			snprintf(path, sizeof(path), "%s/%s-%s", dir, d->name,
 			    big ? "max" : "min");

@@ -30,7 +30,7 @@ static char emptydir[64] = "/tmp/imgd-sandbox-XXXXXX";
 
 struct kid {
 	pid_t pid;
-	int err;		/* the child's stderr: a pipe, as in the store */
+	int err; /* the child's stderr: a pipe, as in the store */
 	struct ipc_chan chan;
 };
 
@@ -52,10 +52,10 @@ kid_start(struct kid *k, const char *prog, int kind, const char *probe)
 		return -1;
 	k->pid = fork();
 	if (k->pid == 0) {
-		char *argv[] = { path, "--uid", uid, "--gid", gid, "--chroot",
-			emptydir, "--parent", parent, "--probe",
-			(char *)(probe ? probe : "none"), NULL };
-		char *envp[] = { NULL };
+		char *argv[] = {path, "--uid", uid, "--gid", gid, "--chroot",
+		    emptydir, "--parent", parent, "--probe",
+		    (char *)(probe ? probe : "none"), NULL};
+		char *envp[] = {NULL};
 		int null = open("/dev/null", O_RDWR);
 
 		dup2(sp[1], 3);
@@ -137,7 +137,8 @@ proc_field(pid_t pid, const char *key, int hex)
 	while (fgets(line, sizeof(line), f))
 		if (strncmp(line, key, strlen(key)) == 0 &&
 		    line[strlen(key)] == ':') {
-			v = strtoll(line + strlen(key) + 1, NULL, hex ? 16 : 10);
+			v = strtoll(
+			    line + strlen(key) + 1, NULL, hex ? 16 : 10);
 			break;
 		}
 	fclose(f);
@@ -194,25 +195,24 @@ expect_sigsys(const char *prog, int kind, const char *probe)
 		    probe, st);
 }
 
-static const char *const deadly_everywhere[] = { "execve", "fork", "ptrace",
-	"x32", "mprotect-exec", "io_uring", "setuid", "open", "socket-unix",
-	NULL };
+static const char *const deadly_everywhere[] = {"execve", "fork", "ptrace",
+    "x32", "mprotect-exec", "io_uring", "setuid", "open", "socket-unix", NULL};
 
 T_TEST(fetcher_sandbox)
 {
 	struct kid k;
 	struct ipc_msg m;
-	struct imsg_ping p = { .nonce = 0xfeedface };
+	struct imsg_ping p = {.nonce = 0xfeedface};
 
 	for (size_t i = 0; deadly_everywhere[i]; i++)
-		expect_sigsys("imgd-fetcher", PROC_FETCHER,
-		    deadly_everywhere[i]);
+		expect_sigsys(
+		    "imgd-fetcher", PROC_FETCHER, deadly_everywhere[i]);
 	/* Positive twin: it answers the store under the same filter... */
 	T_CHECK(kid_start(&k, "imgd-fetcher", PROC_FETCHER, NULL) == 0);
 	check_ready(&k, "imgd-fetcher", 1);
 	T_CHECK(ipc_send(&k.chan, IMSG_PING, 9, &p, -1) == 0);
 	T_CHECK(kid_recv(&k, &m) == 1 && m.type == IMSG_PONG &&
-	    m.m.ping.nonce == 0xfeedface && m.id == 9);
+		m.m.ping.nonce == 0xfeedface && m.id == 9);
 	/* ...and may open an Internet socket (its job), probed separately. */
 	kill(k.pid, SIGTERM);
 	kid_wait(&k);
@@ -228,7 +228,7 @@ T_TEST(fetcher_sandbox)
 static int
 listening_socket(char *path, size_t len)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", emptydir);
@@ -242,20 +242,22 @@ listening_socket(char *path, size_t len)
 
 T_TEST(frontend_sandbox)
 {
-	static const char *const deadly[] = { "socket", NULL };
-	struct imsg_listen l = { .kind = 0, .name = "unix" };
-	char *archs[] = { "x86_64" };
-	struct imsg_server_info si = { .version = "0.1", .server_name = "t",
-		.architectures = archs, .narchitectures = 1 };
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static const char *const deadly[] = {"socket", NULL};
+	struct imsg_listen l = {.kind = 0, .name = "unix"};
+	char *archs[] = {"x86_64"};
+	struct imsg_server_info si = {.version = "0.1",
+	    .server_name = "t",
+	    .architectures = archs,
+	    .narchitectures = 1};
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char path[200], resp[4096] = "";
 	struct kid k;
 	int fd, c;
 
 	/* File open, network socket, exec, ...: each kills it. */
 	for (size_t i = 0; deadly_everywhere[i]; i++)
-		expect_sigsys("imgd-frontend", PROC_FRONTEND,
-		    deadly_everywhere[i]);
+		expect_sigsys(
+		    "imgd-frontend", PROC_FRONTEND, deadly_everywhere[i]);
 	for (size_t i = 0; deadly[i]; i++)
 		expect_sigsys("imgd-frontend", PROC_FRONTEND, deadly[i]);
 	/* Positive twin: it serves HTTP on a socket handed over. */
@@ -268,7 +270,7 @@ T_TEST(frontend_sandbox)
 	c = socket(AF_UNIX, SOCK_STREAM, 0);
 	T_CHECK(connect(c, (struct sockaddr *)&sa, sizeof(sa)) == 0);
 	const char req[] = "GET /1.0 HTTP/1.1\r\nHost: x\r\n"
-	    "Connection: close\r\n\r\n";
+			   "Connection: close\r\n\r\n";
 	T_CHECK(write(c, req, sizeof(req) - 1) == (ssize_t)sizeof(req) - 1);
 	for (size_t n = 0; n < sizeof(resp) - 1;) {
 		ssize_t r = read(c, resp + n, sizeof(resp) - 1 - n);
@@ -292,15 +294,17 @@ good_image(const char *dir, char *out, size_t len)
 	char cmd[1024];
 	FILE *f;
 
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s/rootfs/etc && echo x > "
-	    "%s/rootfs/etc/hostname", dir, dir);
+	snprintf(cmd, sizeof(cmd),
+	    "mkdir -p %s/rootfs/etc && echo x > "
+	    "%s/rootfs/etc/hostname",
+	    dir, dir);
 	if (system(cmd) != 0)
 		return -1;
 	snprintf(cmd, sizeof(cmd), "%s/metadata.yaml", dir);
 	if ((f = fopen(cmd, "w")) == NULL)
 		return -1;
 	fprintf(f, "architecture: amd64\ncreation_date: 1458040200\n"
-	    "properties:\n  os: sandboxed\n");
+		   "properties:\n  os: sandboxed\n");
 	fclose(f);
 	snprintf(out, len, "%s.tar.xz", dir);
 	snprintf(cmd, sizeof(cmd), "tar -C %s -cJf %s metadata.yaml rootfs",
@@ -310,17 +314,17 @@ good_image(const char *dir, char *out, size_t len)
 
 T_TEST(unpacker_sandbox)
 {
-	static const char *const deadly[] = { "socket", NULL };
+	static const char *const deadly[] = {"socket", NULL};
 	char dir[] = "/tmp/imgd-unpack-XXXXXX", img[128];
-	struct imsg_unpack_input in = { .part = PART_UNIFIED, .nparts = 1 };
+	struct imsg_unpack_input in = {.part = PART_UNIFIED, .nparts = 1};
 	struct ipc_msg m;
 	struct kid k;
 	int seen_meta = 0, seen_done = 0;
 
 	/* Network in the unpacker, file open, exec, ...: each kills it. */
 	for (size_t i = 0; deadly_everywhere[i]; i++)
-		expect_sigsys("imgd-unpacker", PROC_UNPACKER,
-		    deadly_everywhere[i]);
+		expect_sigsys(
+		    "imgd-unpacker", PROC_UNPACKER, deadly_everywhere[i]);
 	for (size_t i = 0; deadly[i]; i++)
 		expect_sigsys("imgd-unpacker", PROC_UNPACKER, deadly[i]);
 	/* Positive twin: it validates an image from a read-only fd. */
@@ -356,7 +360,7 @@ T_TEST(unpacker_sandbox)
 T_TEST(child_exits_on_bad_record)
 {
 	struct kid k;
-	struct imsg_ok ok = { .location = "" };
+	struct imsg_ok ok = {.location = ""};
 
 	T_CHECK(kid_start(&k, "imgd-fetcher", PROC_FETCHER, NULL) == 0);
 	check_ready(&k, "imgd-fetcher", 1);
