@@ -20,6 +20,9 @@
 #include "store/store.h"
 
 #define UPLOAD_CHUNK (256 * 1024)
+/* Writeback is started every so often during the upload, so that the
+ * commit's fdatasync has little left to wait for in the event loop. */
+#define UPLOAD_WRITEBACK (16 * 1024 * 1024)
 #define UPLOAD_BUDGET (4 * 1024 * 1024) /* per wakeup, for fairness */
 
 struct upload {
@@ -37,6 +40,7 @@ struct upload {
 	struct event *ev;
 	int tmp[2];
 	uint64_t size[2];
+	uint64_t flushed[2];	/* writeback started up to here */
 	int eof[2];
 	int ended;
 	struct imsg_upload_end end;
@@ -182,6 +186,13 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 		}
 		u->size[u->part] += (uint64_t)n;
 		done += (size_t)n;
+		if (u->size[u->part] - u->flushed[u->part] >= UPLOAD_WRITEBACK) {
+			(void)sync_file_range(u->tmp[u->part],
+			    (off_t)u->flushed[u->part],
+			    (off_t)(u->size[u->part] - u->flushed[u->part]),
+			    SYNC_FILE_RANGE_WRITE);
+			u->flushed[u->part] = u->size[u->part];
+		}
 	}
 }
 
