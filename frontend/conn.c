@@ -24,6 +24,7 @@
 #define READ_HIGH (256 * 1024) /* per connection input buffer */
 
 static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
+static const struct timeval write_timeout = {LIM_HTTP_IDLE_TIMEOUT * 2, 0};
 static int nconns;
 
 static void read_cb(struct bufferevent *bev, void *arg);
@@ -92,6 +93,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH);
+	/* A client that stops reading what it asked for is dropped. */
+	bufferevent_set_timeouts(c->bev, NULL, &write_timeout);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	http_head_init(&c->head);
 	c->state = CONN_HEAD;
@@ -234,8 +237,7 @@ conn_error(struct conn *c, int status, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	/* The rest of an unread body would be taken for the next request. */
-	if (c->state == CONN_HEAD || c->state == CONN_BODY ||
-	    c->state == CONN_UPLOAD)
+	if (!c->body_done)
 		c->close_after = 1;
 	conn_respond(c, status, NULL, render_error(status, msg));
 }
@@ -248,6 +250,7 @@ body_complete(struct conn *c)
 	char *p = (char *)evbuffer_pullup(c->body, -1);
 
 	c->state = CONN_STORE;
+	c->body_done = 1;
 	event_del(c->timer);
 	route_request(c, p ? p : "", len);
 }
@@ -342,6 +345,7 @@ parse_target(struct conn *c)
 static void
 request_start(struct conn *c)
 {
+	c->body_done = 0;
 	c->close_after = !c->head.keep_alive;
 	c->chunked = c->head.chunked;
 	c->body_left = c->head.content_length > 0 ? c->head.content_length : 0;
@@ -392,8 +396,12 @@ head_input(struct conn *c)
 		return;
 	}
 	if (n == 0) {
-		/* The first byte starts the header timeout. */
-		arm_timer(c, LIM_HTTP_HEADER_TIMEOUT);
+		/* The first byte starts the header deadline; more bytes do
+		 * not move it (a trickling client is not "active"). */
+		if (!c->head_started) {
+			c->head_started = 1;
+			arm_timer(c, LIM_HTTP_HEADER_TIMEOUT);
+		}
 		return;
 	}
 	evbuffer_drain(in, (size_t)n);
@@ -443,7 +451,17 @@ write_cb(struct bufferevent *bev, void *arg)
 		conn_close(c);
 		return;
 	}
+	/* What the last request held on a kept-alive connection. */
+	if (c->upload)
+		upload_conn_gone(c);
+	if (c->list) {
+		json_decref(c->list);
+		c->list = NULL;
+	}
+	filter_free(c->flt);
+	c->flt = NULL;
 	http_head_init(&c->head);
+	c->head_started = 0;
 	c->state = CONN_HEAD;
 	c->want = WANT_NONE;
 	/* An upload stopped reading while it waited for the store. */
@@ -458,7 +476,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	struct conn *c = arg;
 
 	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		conn_close(c);
 }
 

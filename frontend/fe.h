@@ -57,6 +57,8 @@ struct conn {
 	int chunked;
 	struct http_chunked ch;
 	int64_t body_left;     /* Content-Length bodies */
+	int body_done;	       /* the whole request body was read */
+	int head_started;      /* a head's first byte came: deadline armed */
 	struct evbuffer *body; /* small bodies */
 	int close_after;
 	/* the request */
@@ -85,6 +87,8 @@ struct conn {
 extern struct event_base *fe_base;
 extern struct ipc_chan fe_chan;
 int store_send(uint16_t type, const void *msg, int fd, uint64_t *reqid);
+int store_send_id(uint16_t type, uint64_t id, const void *msg, int fd);
+void store_flush(void);
 struct server_info_view {
 	char version[33];
 	char server_name[65];

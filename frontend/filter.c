@@ -2,29 +2,30 @@
  * LXD's API filter language for GET /1.0/images?filter=: clauses
  * "[not] FIELD eq|ne VALUE" joined by "and"/"or", evaluated left to right.
  * FIELD is a key of the image document or "properties.KEY"; string values
- * match as an anchored, case-insensitive regular expression (LXD's rule),
- * other values by their text. Bounded: 32 clauses, 256-byte patterns, no
- * back-references.
+ * match as an anchored, case-insensitive regular expression (LXD's rule,
+ * in the linear-time subset of frontend/pattern.h; a value outside it is
+ * compared as text), other values by their text. Bounded: 32 clauses,
+ * 256-byte values.
  */
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "frontend/fe.h"
+#include "frontend/pattern.h"
 
 #define FILTER_CLAUSES 32
 #define FILTER_VALUE 256
 
 struct clause {
-	int or ; /* joined to the previous result with "or" */
-	int not ;
+	int is_or;  /* joined to the previous result with "or" */
+	int is_not; /* "not FIELD ..." */
 	int ne;
 	char field[128];
 	char value[FILTER_VALUE + 1];
 	int has_re;
-	regex_t re;
+	struct pattern re;
 };
 
 struct filter {
@@ -70,27 +71,20 @@ filter_free(struct filter *f)
 {
 	if (f == NULL)
 		return;
-	for (int i = 0; i < f->n; i++)
-		if (f->c[i].has_re)
-			regfree(&f->c[i].re);
 	free(f);
 }
 
-static int
+/* LXD anchors a value with neither "^" nor "$" at both ends. */
+static void
 compile(struct clause *c)
 {
 	char pat[FILTER_VALUE + 8];
 
-	for (const char *p = c->value; *p; p++)
-		if (p[0] == '\\' && p[1] >= '1' && p[1] <= '9')
-			return 0; /* back-references: plain compare */
 	if (strchr(c->value, '^') || strchr(c->value, '$'))
 		snprintf(pat, sizeof(pat), "%s", c->value);
 	else
 		snprintf(pat, sizeof(pat), "^%s$", c->value);
-	c->has_re =
-	    regcomp(&c->re, pat, REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0;
-	return 0;
+	c->has_re = pattern_compile(&c->re, pat) == 0;
 }
 
 struct filter *
@@ -119,17 +113,17 @@ filter_parse(const char *s, char *err, size_t errlen)
 				    tok);
 				goto fail;
 			}
-			c->or = strcmp(tok, "or") == 0;
+			c->is_or = strcmp(tok, "or") == 0;
 			if (token(&s, tok, sizeof(tok)) != 1) {
 				snprintf(err, errlen,
 				    "filter: dangling "
 				    "\"%s\"",
-				    c->or ? "or" : "and");
+				    c->is_or ? "or" : "and");
 				goto fail;
 			}
 		}
 		if (strcasecmp(tok, "not") == 0) {
-			c->not = 1;
+			c->is_not = 1;
 			if (token(&s, tok, sizeof(tok)) != 1)
 				goto incomplete;
 		}
@@ -186,7 +180,7 @@ clause_match(const struct clause *c, json_t *doc)
 
 	if (json_is_string(v)) {
 		const char *s = json_string_value(v);
-		m = c->has_re ? regexec(&c->re, s, 0, NULL, 0) == 0
+		m = c->has_re ? pattern_match(&c->re, s)
 			      : strcasecmp(s, c->value) == 0;
 	} else if (json_is_boolean(v)) {
 		m = strcmp(c->value, json_is_true(v) ? "true" : "false") == 0;
@@ -198,7 +192,7 @@ clause_match(const struct clause *c, json_t *doc)
 		m = 0;
 	if (c->ne)
 		m = !m;
-	return c->not ? !m : m;
+	return c->is_not ? !m : m;
 }
 
 int
@@ -209,7 +203,7 @@ filter_match(const struct filter *f, json_t *doc)
 	for (int i = 0; i < f->n; i++) {
 		int m = clause_match(&f->c[i], doc);
 
-		match = f->c[i].or ? (match || m) : (match && m);
+		match = f->c[i].is_or ? (match || m) : (match && m);
 	}
 	return match;
 }

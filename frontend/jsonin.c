@@ -105,8 +105,8 @@ parse_rfc3339(const char *s, int64_t *sec)
 			return -1;
 	} else
 		return -1;
-	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || se > 60 || oh > 23 || om > 59)
+	if (*p != '\0' || y < 1 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+	    h > 23 || mi > 59 || se > 60 || oh > 23 || om > 59)
 		return -1;
 	if (y == 1 && mo == 1 && d == 1 && !h && !mi && !se) {
 		*sec = INT64_MIN;

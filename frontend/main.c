@@ -30,6 +30,7 @@ static const struct sandbox_rlimit fe_rlimits[] = {
     {RLIMIT_CORE, 0, "no core files"},
     {RLIMIT_FSIZE, 0, "writes no files"},
     {RLIMIT_NOFILE, 4096, "client sockets, upload pipes, export fds"},
+    {RLIMIT_AS, 2 * GiB, "bounds a runaway request; lists need ~4 kB/image"},
 };
 
 static const struct sc_group *const fe_groups[] = {
@@ -46,8 +47,8 @@ static const struct sandbox_spec fe_spec = {
     .groups = fe_groups,
 };
 
-static void
-chan_flush(void)
+void
+store_flush(void)
 {
 	int rc = ipc_flush(&fe_chan);
 
@@ -63,7 +64,19 @@ chan_write_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	chan_flush();
+	store_flush();
+}
+
+/* A message for an existing request id (upload parts and ends). */
+int
+store_send_id(uint16_t type, uint64_t id, const void *msg, int fd)
+{
+	if (ipc_send(&fe_chan, type, id, msg, fd) == -1) {
+		log_warnx("to store: %s", fe_chan.err);
+		return -1;
+	}
+	store_flush();
+	return 0;
 }
 
 int
@@ -77,7 +90,7 @@ store_send(uint16_t type, const void *msg, int fd, uint64_t *reqid)
 	}
 	if (reqid)
 		*reqid = id;
-	chan_flush();
+	store_flush();
 	return 0;
 }
 
@@ -173,6 +186,8 @@ main(int argc, char **argv)
 	}
 
 	child_enter(&fe_spec, &fe_chan, &probe);
+	/* Never block on the store: a full channel waits in the queue. */
+	evutil_make_socket_nonblocking(fe_chan.fd);
 	if (probe)
 		sandbox_probe(probe);
 	events_init();

@@ -2,7 +2,7 @@
 include frontend/http.mk
 
 FRONTEND_OBJS := $(addprefix $(BUILD)/frontend/, main.o conn.o router.o \
-	render.o jsonin.o filter.o upload.o export.o events.o)
+	render.o jsonin.o filter.o pattern.o upload.o export.o events.o)
 
 $(BUILD)/bin/imgd-frontend: $(FRONTEND_OBJS) $(HTTP_CODEC_OBJS) \
     $(BUILD)/policy/child.o $(SANDBOX_OBJS) $(IPC_OBJS)
@@ -10,3 +10,9 @@ $(BUILD)/bin/imgd-frontend: $(FRONTEND_OBJS) $(HTTP_CODEC_OBJS) \
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_EVENT) $(LIB_JANSSON) \
 	    $(LIB_CRYPTO) $(LIB_SECCOMP) $(LIB_CAP)
 BINS += $(BUILD)/bin/imgd-frontend
+
+$(BUILD)/tests/test_pattern: $(BUILD)/tests/unit/test_pattern.o \
+    $(BUILD)/frontend/pattern.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+TEST_BINS += $(BUILD)/tests/test_pattern

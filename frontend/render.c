@@ -22,7 +22,13 @@ render_time(char *out, size_t len, int64_t sec, int64_t nsec)
 		snprintf(out, len, "0001-01-01T00:00:00Z");
 		return;
 	}
-	gmtime_r(&t, &tm);
+	/* The store only keeps years 1-9999; anything else is not shown
+	 * as a date Go cannot parse. */
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 1 ||
+	    tm.tm_year + 1900 > 9999) {
+		snprintf(out, len, "0001-01-01T00:00:00Z");
+		return;
+	}
 	if (nsec > 0) {
 		snprintf(frac, sizeof(frac), ".%09lld", (long long)nsec);
 		for (size_t n = strlen(frac); frac[n - 1] == '0'; n--)

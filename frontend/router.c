@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "frontend/fe.h"
 #include "ipc/codec.h"
@@ -343,6 +344,7 @@ images_route(struct conn *c, const char *body, size_t len)
 		conn_error(c, 400, "%s", err);
 		return;
 	}
+	json_decref(c->list);
 	c->list = json_array();
 	send_req(c, IMSG_IMAGES_LIST_REQ, &r, WANT_IMAGES);
 }
@@ -470,6 +472,7 @@ aliases_route(struct conn *c, const char *rest, const char *body, size_t len)
 	if (rest == NULL) {
 		if (strcmp(c->method, "GET") == 0) {
 			c->recursion = recursion_of(c);
+			json_decref(c->list);
 			c->list = json_array();
 			send_req(c, IMSG_ALIAS_LIST_REQ, &l, WANT_ALIASES);
 		} else if (strcmp(c->method, "POST") == 0)
@@ -544,10 +547,12 @@ int
 route_is_upload(struct conn *c)
 {
 	const char *ct = http_head_get(&c->head, "Content-Type");
+	/* JSON means a source to fetch from; anything else is the image. */
+	int json = ct && strncasecmp(ct, "application/json", 16) == 0 &&
+		   (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
 
 	return strcmp(c->method, "POST") == 0 &&
-	       strcmp(c->path, ROUTE_IMAGES) == 0 &&
-	       (ct == NULL || strncmp(ct, "application/json", 16) != 0);
+	       strcmp(c->path, ROUTE_IMAGES) == 0 && !json;
 }
 
 void

@@ -24,14 +24,26 @@
 #define PIPE_SIZE (1024 * 1024)
 #define HDR_ALIAS "X-Imgd-Alias"
 
+/*
+ * Where one part's bytes go: a pipe to the store, and what it could not
+ * take yet. A split upload has two; the metadata sink may still be
+ * draining when the rootfs part begins (the store reads the pipes in
+ * order), and is closed once it has drained.
+ */
+struct sink {
+	int fd; /* write end, or -1 */
+	struct evbuffer *pending;
+	struct event *ev; /* writable again */
+	int finished;	  /* no more data: close once drained */
+	uint64_t bytes;	  /* passed to the store */
+};
+
 struct upload {
 	int split;
-	int pipe;	       /* write end of the current part, or -1 */
-	struct event *ev_pipe; /* the pipe is writable again */
+	struct sink sink[2];
+	int cur; /* the sink that takes new data */
 	struct event *ev_rate;
-	struct evbuffer *pending; /* decoded, not yet in the pipe */
-	uint64_t bytes;		  /* body bytes passed to the store */
-	uint64_t seen;		  /* raw bytes from the client */
+	uint64_t seen; /* raw bytes from the client */
 	uint64_t seen_at_check;
 	int blocked; /* waiting on the store, not the client */
 	int done;
@@ -48,9 +60,9 @@ is_true(const char *v)
 }
 
 static int
-new_pipe(struct conn *c, int *rd)
+sink_open(struct conn *c, int i, int *rd)
 {
-	struct upload *u = c->upload;
+	struct sink *k = &c->upload->sink[i];
 	int p[2];
 
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
@@ -59,24 +71,83 @@ new_pipe(struct conn *c, int *rd)
 	}
 	/* Bigger pipe, fewer wakeups; the default is fine if refused. */
 	(void)fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE);
-	u->pipe = p[1];
-	if (u->ev_pipe)
-		event_free(u->ev_pipe);
-	u->ev_pipe = event_new(fe_base, p[1], EV_WRITE, pipe_cb, c);
+	k->fd = p[1];
+	k->ev = event_new(fe_base, p[1], EV_WRITE, pipe_cb, c);
 	*rd = p[0];
 	return 0;
 }
 
 static void
-close_pipe(struct upload *u)
+sink_close(struct sink *k)
 {
-	if (u->ev_pipe) {
-		event_free(u->ev_pipe);
-		u->ev_pipe = NULL;
+	if (k->ev)
+		event_free(k->ev);
+	k->ev = NULL;
+	if (k->fd != -1)
+		close(k->fd);
+	k->fd = -1;
+}
+
+/* Writes what it can now; the rest waits in pending. 0, or -1 if the
+ * store closed the pipe (it refused the upload and will say why). */
+static int
+sink_write(struct sink *k, const uint8_t *p, size_t len)
+{
+	while (len > 0 && evbuffer_get_length(k->pending) == 0) {
+		ssize_t n = write(k->fd, p, len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			break;
+		if (n == -1)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+		k->bytes += (uint64_t)n;
 	}
-	if (u->pipe != -1)
-		close(u->pipe);
-	u->pipe = -1;
+	if (len > 0)
+		evbuffer_add(k->pending, p, len);
+	return 0;
+}
+
+/* 0: drained (and closed if finished); 1: the pipe is full; -1: gone. */
+static int
+sink_flush(struct sink *k)
+{
+	while (k->fd != -1 && evbuffer_get_length(k->pending) > 0) {
+		struct evbuffer_iovec v;
+		ssize_t n;
+
+		evbuffer_peek(k->pending, -1, NULL, &v, 1);
+		n = write(k->fd, v.iov_base, v.iov_len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return 1;
+		if (n == -1)
+			return -1;
+		evbuffer_drain(k->pending, (size_t)n);
+		k->bytes += (uint64_t)n;
+	}
+	if (k->finished)
+		sink_close(k);
+	return 0;
+}
+
+/* Flushes the sinks in order; *blocked is the first that is full. */
+static int
+flush_all(struct upload *u, struct sink **blocked)
+{
+	for (int i = 0; i < 2; i++) {
+		int rc = sink_flush(&u->sink[i]);
+
+		if (rc != 0) {
+			*blocked = &u->sink[i];
+			return rc;
+		}
+	}
+	return 0;
 }
 
 static void
@@ -86,10 +157,12 @@ upload_free(struct conn *c)
 
 	if (u == NULL)
 		return;
-	close_pipe(u);
+	for (int i = 0; i < 2; i++) {
+		sink_close(&u->sink[i]);
+		evbuffer_free(u->sink[i].pending);
+	}
 	if (u->ev_rate)
 		event_free(u->ev_rate);
-	evbuffer_free(u->pending);
 	free(u);
 	c->upload = NULL;
 }
@@ -99,14 +172,14 @@ send_end(struct conn *c, int status, const char *reason)
 {
 	struct upload *u = c->upload;
 	struct imsg_upload_end e = {.status = (uint8_t)status,
-	    .bytes = u->bytes,
+	    .bytes = u->sink[0].bytes + u->sink[1].bytes,
+	    .part0_bytes = u->sink[0].bytes,
 	    .reason = (char *)reason};
 
 	u->done = 1;
-	close_pipe(u);
-	if (ipc_send(&fe_chan, IMSG_UPLOAD_END, c->reqid, &e, -1) == -1)
-		log_warnx("upload end: %s", fe_chan.err);
-	ipc_flush(&fe_chan);
+	sink_close(&u->sink[0]);
+	sink_close(&u->sink[1]);
+	store_send_id(IMSG_UPLOAD_END, c->reqid, &e, -1);
 }
 
 /* The upload fails here (bad input): the store forgets it, the client is
@@ -143,52 +216,6 @@ rate_cb(evutil_socket_t fd, short ev, void *arg)
 	event_add(u->ev_rate, &tv);
 }
 
-/* Writes what it can; the rest waits in pending. 0, or -1 if the store
- * closed the pipe (it refused the upload and will say why). */
-static int
-to_pipe(struct upload *u, const uint8_t *p, size_t len)
-{
-	if (evbuffer_get_length(u->pending) == 0) {
-		while (len > 0) {
-			ssize_t n = write(u->pipe, p, len);
-
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n == -1 && errno == EAGAIN)
-				break;
-			if (n == -1)
-				return -1;
-			p += n;
-			len -= (size_t)n;
-			u->bytes += (uint64_t)n;
-		}
-	}
-	if (len > 0)
-		evbuffer_add(u->pending, p, len);
-	return 0;
-}
-
-static int
-flush_pending(struct upload *u)
-{
-	while (evbuffer_get_length(u->pending) > 0) {
-		struct evbuffer_iovec v;
-		ssize_t n;
-
-		evbuffer_peek(u->pending, -1, NULL, &v, 1);
-		n = write(u->pipe, v.iov_base, v.iov_len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return 1;
-		if (n == -1)
-			return -1;
-		evbuffer_drain(u->pending, (size_t)n);
-		u->bytes += (uint64_t)n;
-	}
-	return 0;
-}
-
 static int
 part_begin(struct conn *c)
 {
@@ -221,16 +248,17 @@ part_begin(struct conn *c)
 	if (strlen(p->filename) <= LIM_FILENAME_MAX &&
 	    ipc_str_valid(p->filename, strlen(p->filename), CS_LINE))
 		msg.filename = p->filename;
-	close_pipe(u);
-	if (new_pipe(c, &rd) == -1) {
+	/* The metadata pipe closes once what it still holds is out. */
+	u->sink[0].finished = 1;
+	if (sink_open(c, 1, &rd) == -1) {
 		upload_abort(c, 500, "cannot open a pipe");
 		return -1;
 	}
-	if (ipc_send(&fe_chan, IMSG_UPLOAD_PART, c->reqid, &msg, rd) == -1) {
+	u->cur = 1;
+	if (store_send_id(IMSG_UPLOAD_PART, c->reqid, &msg, rd) == -1) {
 		upload_abort(c, 503, "imgd is busy, try again");
 		return -1;
 	}
-	ipc_flush(&fe_chan);
 	return 0;
 }
 
@@ -257,7 +285,7 @@ body_data(struct conn *c, const uint8_t *p, size_t len)
 				return -1;
 			break;
 		case MP_DATA:
-			if (to_pipe(u, data, dlen) == -1)
+			if (sink_write(&u->sink[u->cur], data, dlen) == -1)
 				return -1;
 			break;
 		case MP_PART_END:
@@ -271,7 +299,7 @@ body_data(struct conn *c, const uint8_t *p, size_t len)
 			return -1;
 		}
 	}
-	return to_pipe(u, p, len);
+	return sink_write(&u->sink[u->cur], p, len);
 }
 
 static void
@@ -286,6 +314,7 @@ body_complete(struct conn *c)
 		return;
 	}
 	send_end(c, UPLOAD_COMPLETE, "");
+	c->body_done = 1;
 	/* Now the store decides: an operation, or an error. */
 	c->state = CONN_STORE;
 	bufferevent_disable(c->bev, EV_READ);
@@ -301,17 +330,18 @@ upload_input(struct conn *c)
 		return;
 	for (;;) {
 		struct evbuffer_iovec v;
+		struct sink *blocked = NULL;
 		const uint8_t *data = NULL;
 		size_t dlen = 0, used;
-		int rc = flush_pending(u);
+		int rc = flush_all(u, &blocked);
 
 		if (rc == -1)
 			goto store_gone;
-		if (rc == 1 || evbuffer_get_length(u->pending) > 0) {
+		if (rc == 1) {
 			/* The store is behind: stop reading the client. */
 			u->blocked = 1;
 			bufferevent_disable(c->bev, EV_READ);
-			event_add(u->ev_pipe, NULL);
+			event_add(blocked->ev, NULL);
 			return;
 		}
 		u->blocked = 0;
@@ -348,9 +378,12 @@ upload_input(struct conn *c)
 	body_complete(c);
 	return;
 store_gone:
-	/* The store closed the pipe: its IMSG_ERR explains, or will. */
-	close_pipe(u);
+	/* The store closed the pipe: its IMSG_ERR explains, or will. The
+	 * rest of the body is unread: this connection cannot go on. */
+	sink_close(&u->sink[0]);
+	sink_close(&u->sink[1]);
 	u->done = 1;
+	c->close_after = 1;
 	c->state = CONN_STORE;
 	bufferevent_disable(c->bev, EV_READ);
 }
@@ -370,6 +403,7 @@ static int
 parse_props(
     struct conn *c, struct ipc_kv *kv, char (*buf)[2][4200], uint32_t *n)
 {
+	static char k[4200], val[4200];
 	size_t i = 0, total = 0;
 	const char *v;
 
@@ -378,9 +412,9 @@ parse_props(
 		const char *cur = v;
 		int rc;
 
+		/* Decoded into scratch first: buf has room for the limit. */
 		while ((rc = http_query_next(
-			    &cur, buf[*n][0], 4200, buf[*n][1], 4200)) == 1) {
-			const char *k = buf[*n][0], *val = buf[*n][1];
+			    &cur, k, sizeof(k), val, sizeof(val))) == 1) {
 			uint32_t j;
 
 			if (!*k || strlen(k) > LIM_PROP_KEY_MAX ||
@@ -392,18 +426,22 @@ parse_props(
 			for (j = 0; j < *n; j++)
 				if (strcmp(kv[j].key, k) == 0)
 					break;
-			if (j == LIM_META_PROPERTIES_MAX)
+			if (j == *n) {
+				if (*n == LIM_META_PROPERTIES_MAX)
+					return -1;
+				memcpy(buf[j][0], k, strlen(k) + 1);
+				kv[j].key = buf[j][0];
+				kv[j].value = buf[j][1];
+				total += strlen(k);
+				(*n)++;
+			} else
+				total -= strlen(buf[j][1]);
+			memcpy(buf[j][1], val, strlen(val) + 1);
+			total += strlen(val);
+			if (total > LIM_PROP_TOTAL_MAX)
 				return -1;
-			if (j < *n) {
-				memmove(buf[j][1], val, strlen(val) + 1);
-				continue;
-			}
-			kv[j].key = buf[j][0];
-			kv[j].value = buf[j][1];
-			total += strlen(k) + strlen(val);
-			(*n)++;
 		}
-		if (rc == -1 || total > LIM_PROP_TOTAL_MAX)
+		if (rc == -1)
 			return -1;
 	}
 	return 0;
@@ -454,8 +492,10 @@ upload_start(struct conn *c)
 		return -1;
 	}
 	c->upload = u;
-	u->pipe = -1;
-	u->pending = evbuffer_new();
+	for (int i = 0; i < 2; i++) {
+		u->sink[i].fd = -1;
+		u->sink[i].pending = evbuffer_new();
+	}
 	if (!c->chunked && c->head.content_length < 0) {
 		upload_abort(c, 411,
 		    "An image upload needs a "
@@ -499,7 +539,7 @@ upload_start(struct conn *c)
 		return -1;
 	}
 	b.aliases = aliases;
-	if (new_pipe(c, &rd) == -1) {
+	if (sink_open(c, 0, &rd) == -1) {
 		upload_abort(c, 500, "cannot open a pipe");
 		return -1;
 	}

@@ -286,8 +286,9 @@ struct imsg_upload_part {
 };
 
 struct imsg_upload_end {
-	uint8_t status; /* UPLOAD_* */
-	uint64_t bytes; /* body bytes the frontend passed on */
+	uint8_t status;	      /* UPLOAD_* */
+	uint64_t bytes;	      /* body bytes the frontend passed on */
+	uint64_t part0_bytes; /* of which the first part (split: metadata) */
 	char *reason;
 };
 

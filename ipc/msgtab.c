@@ -247,6 +247,7 @@ static const struct ipc_field f_upload_part[] = {
 static const struct ipc_field f_upload_end[] = {
 	F_U8(S, status, UPLOAD_ABORTED),
 	F_U64(S, bytes),
+	F_U64(S, part0_bytes),
 	F_STR(S, reason, 0, LIM_ERROR_MAX, CS_LINE),
 };
 #undef S

@@ -54,12 +54,21 @@
 #define LIM_TEMPLATE_OUTPUT_MAX		(1 * MiB)
 #define LIM_TEMPLATE_OUTPUT_TOTAL	(16 * MiB)
 
+/* Image dates: years 1 to 9999, what RFC 3339 (and Go) can write. */
+#define LIM_TIME_MIN			(-62135596800LL)
+#define LIM_TIME_MAX			253402300799LL
+
 /* Names. */
 #define LIM_ALIAS_NAME_MAX		255
 #define LIM_DESCRIPTION_MAX		1024
 #define LIM_PROJECT_NAME_MAX		63
 #define LIM_FILENAME_MAX		255
 #define LIM_ERROR_MAX			1024
+
+/* Uploads being received at once (each holds a pipe and a temp file);
+ * validations wait in per-project queues after that. */
+#define LIM_UPLOADS_MAX			64
+#define LIM_JOBS_QUEUED_MAX		256
 
 /* Unpacker resources. */
 #define LIM_UNPACKER_AS			(1 * GiB)
@@ -91,7 +100,11 @@
 
 /* IPC */
 #define LIM_IPC_RECORD_MAX		(64 * KiB)
-#define LIM_IPC_QUEUE_MAX		1024
+/* Records queued for a peer that does not read: past this it is stuck,
+ * and killed. Traffic the store makes itself (lists, operations after a
+ * restart) waits for drains well below it (LIM_IPC_QUEUE_SOFT). */
+#define LIM_IPC_QUEUE_MAX		16384
+#define LIM_IPC_QUEUE_SOFT		256
 
 /* clang-format on */
 

@@ -223,6 +223,11 @@ list_continue(void *arg, int gone)
 	int got;
 
 	while (!gone && fe != NULL && fe->gen == l->fe_gen) {
+		/* Other requests share the channel: wait below the bound. */
+		if (fe->chan.qlen >= LIM_IPC_QUEUE_SOFT) {
+			proc_on_drain(fe, list_continue, l);
+			return;
+		}
 		got = l->aliases ? db_alias_page(l->pid, l->after, LIST_PAGE,
 				       list_alias, l)
 				 : db_images_page(l->pid, l->after, LIST_PAGE,
@@ -359,7 +364,10 @@ image_update(uint64_t reqid, struct imsg_image_update_req *r)
 		    (unsigned long long)LIM_PROP_TOTAL_MAX);
 		goto out;
 	}
-	if (db_image_update(&img) != DB_OK) {
+	/* Flags and properties together, or not at all. */
+	if (db_begin() == -1 || db_image_update(&img) != DB_OK ||
+	    db_commit() == -1) {
+		db_rollback();
 		reply_db(reqid, DB_ERROR, "");
 		goto out;
 	}
@@ -465,9 +473,19 @@ image_commit(const char *proj, struct image *img, const struct ipc_kv *aliases,
 {
 	int64_t pid;
 	int linked_before = db_fp_refs(img->fingerprint) > 0, rc;
+	int layout = db_fp_split(img->fingerprint);
 
 	if (db_project_id(proj, &pid) != DB_OK) {
 		snprintf(err, errlen, "Project not found");
+		return -1;
+	}
+	/* A unified M||R and a split (M, R) share a fingerprint but not a
+	 * blob layout: the stored files must be what this row says. */
+	if (layout != -1 && layout != img->split) {
+		snprintf(err, errlen,
+		    "An image with this fingerprint is "
+		    "stored as a %s image already",
+		    layout ? "split" : "unified");
 		return -1;
 	}
 	if (db_begin() == -1) {

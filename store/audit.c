@@ -32,15 +32,21 @@ sha256_hex(const void *data, size_t len, char out[65])
 	hex_encode(md, 32, out);
 }
 
-/* The hash of the last line already in the file. */
+static int torn_repaired;
+
+/*
+ * The hash of the last line already in the file. A torn last line (a
+ * crash or a full disk mid-write) is cut off, and the cut is recorded as
+ * the next event.
+ */
 static int
 load_prev(int fd)
 {
 	char buf[65536];
 	struct stat st;
-	off_t off;
+	off_t off, keep;
 	ssize_t n;
-	char *end, *start;
+	char *end, *start, *nl;
 
 	memset(prev, '0', 64);
 	prev[64] = '\0';
@@ -51,9 +57,21 @@ load_prev(int fd)
 	off = st.st_size > (off_t)sizeof(buf) ? st.st_size - (off_t)sizeof(buf)
 					      : 0;
 	n = pread(fd, buf, sizeof(buf), off);
-	if (n <= 0 || buf[n - 1] != '\n') {
-		errno = EINVAL; /* a torn last line: say so, do not guess */
+	if (n <= 0)
 		return -1;
+	if (buf[n - 1] != '\n') {
+		nl = memrchr(buf, '\n', (size_t)n);
+		if (nl == NULL && off > 0) {
+			errno = EINVAL; /* a line over 64 KiB: not ours */
+			return -1;
+		}
+		keep = nl ? off + (nl - buf) + 1 : 0;
+		if (ftruncate(fd, keep) == -1)
+			return -1;
+		torn_repaired = 1;
+		if (keep == 0)
+			return 0;
+		n = (ssize_t)(keep - off);
 	}
 	end = buf + n - 1;
 	*end = '\0';
@@ -73,9 +91,14 @@ audit_open(const char *state, char *err, size_t errlen)
 	    path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (audit_fd == -1 || load_prev(audit_fd) == -1) {
 		snprintf(err, errlen, "%s: %s", path,
-		    errno == EINVAL ? "last line is incomplete"
+		    errno == EINVAL ? "its last line is longer than 64 KiB"
 				    : strerror(errno));
 		return -1;
+	}
+	if (torn_repaired) {
+		log_warnx("%s: an incomplete last line was cut off", path);
+		audit(
+		    "audit-log-repaired", "why", "incomplete last line", NULL);
 	}
 	return 0;
 }
@@ -89,7 +112,8 @@ audit(const char *event, ...)
 	struct tm tm;
 	const char *k, *v;
 	va_list ap;
-	char *line;
+	char *line, *grown;
+	off_t end = -1;
 	size_t len;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -111,11 +135,22 @@ audit(const char *event, ...)
 	if (line == NULL)
 		return;
 	len = strlen(line);
-	sha256_hex(line, len, prev);
-	line = realloc(line, len + 2);
+	if ((grown = realloc(line, len + 2)) == NULL) {
+		free(line);
+		log_warnx("audit log: out of memory (%s)", event);
+		return;
+	}
+	line = grown;
 	line[len] = '\n';
-	if (audit_fd == -1 ||
-	    write(audit_fd, line, len + 1) != (ssize_t)(len + 1))
+	/* The chain moves on only if the whole line is on disk; a partial
+	 * write is taken back so that the next line does not glue to it. */
+	if (audit_fd != -1 && (end = lseek(audit_fd, 0, SEEK_END)) != -1 &&
+	    write(audit_fd, line, len + 1) == (ssize_t)(len + 1))
+		sha256_hex(line, len, prev);
+	else {
 		log_warn("audit log write (%s)", event);
+		if (audit_fd != -1 && end != -1)
+			(void)!ftruncate(audit_fd, end);
+	}
 	free(line);
 }

@@ -16,7 +16,7 @@
 #include "ipc/log.h"
 #include "store/store.h"
 
-static int images_fd = -1, tmp_fd = -1;
+static int images_fd = -1, tmp_fd = -1, quarantine_fd = -1;
 
 static int
 open_dir(int at, const char *name, mode_t mode, char *err, size_t errlen)
@@ -43,10 +43,46 @@ open_dir(int at, const char *name, mode_t mode, char *err, size_t errlen)
 	return fd;
 }
 
-int
-blob_init(const char *state, char *err, size_t errlen)
+/*
+ * images/ carries a marker file: a directory that is missing, or replaced
+ * by an empty one (an unmounted volume, a restore in progress), while the
+ * database lists images is refused rather than "repaired" into nothing.
+ */
+#define IMAGES_MARKER ".imgd-images"
+
+static int
+check_images_dir(int sfd, int has_rows, char *err, size_t errlen)
 {
-	int sfd, efd;
+	struct stat st;
+
+	if (fstatat(sfd, "images", &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno != ENOENT || has_rows) {
+			snprintf(err, errlen,
+			    "images/ is %s but the database "
+			    "lists images: restore it (or mount it) before "
+			    "starting imgd",
+			    errno == ENOENT ? "missing" : strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (fstatat(sfd, "images/" IMAGES_MARKER, &st, AT_SYMLINK_NOFOLLOW) ==
+	    0)
+		return 0;
+	if (errno != ENOENT || has_rows) {
+		snprintf(err, errlen,
+		    "images/ has no %s marker but the "
+		    "database lists images: is the right volume mounted?",
+		    IMAGES_MARKER);
+		return -1;
+	}
+	return 0;
+}
+
+int
+blob_init(const char *state, int has_rows, char *err, size_t errlen)
+{
+	int sfd, efd, mfd;
 	DIR *d;
 	struct dirent *de;
 
@@ -55,12 +91,27 @@ blob_init(const char *state, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", state, strerror(errno));
 		return -1;
 	}
+	if (check_images_dir(sfd, has_rows, err, errlen) == -1) {
+		close(sfd);
+		return -1;
+	}
 	if ((images_fd = open_dir(sfd, "images", 0700, err, errlen)) == -1 ||
 	    (tmp_fd = open_dir(sfd, "tmp", 0700, err, errlen)) == -1 ||
+	    (quarantine_fd = open_dir(sfd, "quarantine", 0700, err, errlen)) ==
+		-1 ||
 	    (efd = open_dir(sfd, "empty", 0555, err, errlen)) == -1) {
 		close(sfd);
 		return -1;
 	}
+	mfd = openat(images_fd, IMAGES_MARKER,
+	    O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (mfd == -1) {
+		snprintf(err, errlen, "images/%s: %s", IMAGES_MARKER,
+		    strerror(errno));
+		close(sfd);
+		return -1;
+	}
+	close(mfd);
 	/* The children's chroot must be empty. */
 	if ((d = fdopendir(efd)) == NULL) {
 		snprintf(err, errlen, "empty: %s", strerror(errno));
@@ -136,6 +187,7 @@ blob_open(const char *fp, int part)
 	return openat(images_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* 1: a regular file; 0: definitely not there; -1: cannot tell. */
 int
 blob_exists(const char *fp, int part)
 {
@@ -143,8 +195,9 @@ blob_exists(const char *fp, int part)
 	struct stat st;
 
 	blob_name(fp, part, name, sizeof(name));
-	return fstatat(images_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       S_ISREG(st.st_mode);
+	if (fstatat(images_fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return errno == ENOENT ? 0 : -1;
+	return S_ISREG(st.st_mode) ? 1 : 0;
 }
 
 void
@@ -192,14 +245,27 @@ is_fp(const char *s, size_t n)
 	return 1;
 }
 
-/* Rows whose files are gone are dropped. */
+struct repair {
+	int pass;    /* 0: count, 1: fix */
+	int missing; /* rows without files */
+};
+
+/* Rows whose files are gone are dropped (second pass). */
 static int
 repair_row(const char *fp, int split, void *arg)
 {
-	(void)arg;
-	if (blob_exists(fp, PART_UNIFIED) &&
-	    (!split || blob_exists(fp, PART_ROOTFS)))
+	struct repair *r = arg;
+	int a = blob_exists(fp, PART_UNIFIED);
+	int b = split ? blob_exists(fp, PART_ROOTFS) : 1;
+
+	if (a == -1 || b == -1)
+		fatal("repair: cannot check the files of image %s", fp);
+	if (a && b)
 		return 0;
+	if (r->pass == 0) {
+		r->missing++;
+		return 0;
+	}
 	log_warnx("repair: image %s has no file: forgetting it", fp);
 	audit("repair-row-removed", "fingerprint", fp, NULL);
 	db_fp_forget(fp);
@@ -207,18 +273,44 @@ repair_row(const char *fp, int split, void *arg)
 	return 0;
 }
 
+/* A file without a row is moved aside, not deleted: it may be the one
+ * copy of an image whose row a restored database lacks. */
+static void
+quarantine(const char *name)
+{
+	char to[4300];
+
+	if (quarantine_fd == -1) {
+		log_warnx("repair: no quarantine directory: %s stays", name);
+		return;
+	}
+	snprintf(to, sizeof(to), "%s", name);
+	if (renameat(images_fd, name, quarantine_fd, to) == -1)
+		log_warn("repair: move %s to quarantine", name);
+}
+
 /*
  * Start-up repair: files without rows and rows without files are found,
- * reported and fixed; the temp directory is emptied.
+ * reported and fixed; the temp directory is emptied. Forgetting many rows
+ * at once looks like lost storage, not a crash: that needs --repair.
  */
 void
-blob_repair(void)
+blob_repair(int force)
 {
+	struct repair r = {0, 0};
 	struct dirent *de;
 	DIR *d;
-	int fd;
+	int fd, total = db_image_count();
 
-	db_fp_all(repair_row, NULL);
+	db_fp_all(repair_row, &r);
+	if (r.missing > 8 && r.missing > total / 10 && !force)
+		fatalx("repair: %d of %d images have no file in %s/images: "
+		       "refusing to forget them. Restore the files, or start "
+		       "once with --repair to drop those images",
+		    r.missing, total, S->state);
+	r.pass = 1;
+	if (r.missing)
+		db_fp_all(repair_row, &r);
 	if ((fd = dup(images_fd)) == -1 || (d = fdopendir(fd)) == NULL)
 		fatal("%s: images", __func__);
 	rewinddir(d);
@@ -227,7 +319,8 @@ blob_repair(void)
 		size_t len = strlen(n);
 		char fp[65];
 
-		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
+		    strcmp(n, IMAGES_MARKER) == 0)
 			continue;
 		if (len == 71 && strcmp(n + 64, ".rootfs") == 0)
 			len = 64;
@@ -237,12 +330,11 @@ blob_repair(void)
 			if (db_fp_refs(fp) > 0)
 				continue;
 		}
-		log_warnx("repair: removing %s/images/%s (no image row)",
-		    S->state, n);
-		audit("repair-file-removed", "file", n, NULL);
-		if (unlinkat(images_fd, n, 0) == -1 &&
-		    unlinkat(images_fd, n, AT_REMOVEDIR) == -1)
-			log_warn("repair: unlink %s", n);
+		log_warnx("repair: %s/images/%s has no image row: moved to "
+			  "%s/quarantine/ (delete it when not needed)",
+		    S->state, n, S->state);
+		audit("repair-file-quarantined", "file", n, NULL);
+		quarantine(n);
 	}
 	closedir(d);
 	if ((fd = dup(tmp_fd)) == -1 || (d = fdopendir(fd)) == NULL)

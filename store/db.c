@@ -452,6 +452,26 @@ db_fp_refs(const char *fp)
 }
 
 int
+db_image_count(void)
+{
+	sqlite3_stmt *s = stmt("SELECT count(*) FROM images");
+
+	return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+}
+
+/* The layout (split or not) of a fingerprint stored in any project, -1 if
+ * none: a unified file M||R and a split pair (M, R) share a fingerprint. */
+int
+db_fp_split(const char *fp)
+{
+	sqlite3_stmt *s = stmt("SELECT split FROM images WHERE fingerprint = ? "
+			       "LIMIT 1");
+
+	sqlite3_bind_text(s, 1, fp, -1, SQLITE_STATIC);
+	return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+}
+
+int
 db_fp_all(int (*cb)(const char *fp, int split, void *), void *arg)
 {
 	sqlite3_stmt *s = stmt("SELECT DISTINCT fingerprint, split FROM "

@@ -251,8 +251,10 @@ copy_meta(
 		    "architecture");
 		return -1;
 	}
-	if (m->creation_date == 0) {
-		snprintf(err, errlen, "unpacker reported no creation date");
+	if (m->creation_date == 0 || m->creation_date < LIM_TIME_MIN ||
+	    m->creation_date > LIM_TIME_MAX || m->expiry_date < LIM_TIME_MIN ||
+	    m->expiry_date > LIM_TIME_MAX) {
+		snprintf(err, errlen, "unpacker reported impossible dates");
 		return -1;
 	}
 	snprintf(j->arch, sizeof(j->arch), "%s", canon);

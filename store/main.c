@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -56,7 +57,8 @@ hex_encode(const uint8_t *in, size_t n, char *out)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: imgd --state DIR [--config FILE] [--debug]\n");
+	fprintf(stderr, "usage: imgd --state DIR [--config FILE] [--debug] "
+			"[--repair]\n");
 	exit(2);
 }
 
@@ -72,7 +74,10 @@ mkdir_p(const char *path, mode_t mode)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(tmp, 0755) == -1 && errno != EEXIST)
+		if (mkdir(tmp, 0755) == -1) {
+			if (errno != EEXIST)
+				return -1;
+		} else if (chmod(tmp, 0755) == -1) /* past the umask */
 			return -1;
 		*p = '/';
 	}
@@ -219,7 +224,7 @@ main(int argc, char **argv)
 	struct event *sigs[4];
 	static const int signos[] = {SIGTERM, SIGINT, SIGCHLD, SIGHUP};
 	char err[512];
-	int debug = 0;
+	int debug = 0, repair = 0;
 
 	log_init("imgd", 0);
 	for (int i = 1; i < argc; i++) {
@@ -229,6 +234,8 @@ main(int argc, char **argv)
 			config = argv[++i];
 		else if (strcmp(argv[i], "--debug") == 0)
 			debug = 1;
+		else if (strcmp(argv[i], "--repair") == 0)
+			repair = 1;
 		else if (strcmp(argv[i], "--version") == 0) {
 			printf("imgd %s\n", IMGD_VERSION);
 			return 0;
@@ -247,9 +254,20 @@ main(int argc, char **argv)
 		S->cfg.debug = 1;
 	log_setdebug(S->cfg.debug);
 	signal(SIGPIPE, SIG_IGN);
-	umask(022);
+	/* Uploads hold a pipe and a temp file each: allow what the system
+	 * allows. */
+	{
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	/* Nothing in the state dir is for other users: the DB lists private
+	 * images. The dir itself stays traversable for unix.socket. */
+	umask(077);
 
-	if (mkdir_p(state, 0711) == -1)
+	if (mkdir_p(state, 0711) == -1 || chmod(state, 0711) == -1)
 		fatal("mkdir %s", state);
 	if (realpath(state, S->state) == NULL)
 		fatal("realpath %s", state);
@@ -257,15 +275,15 @@ main(int argc, char **argv)
 	check_binaries();
 	detect_architectures();
 	lock_state();
-	if (blob_init(S->state, err, sizeof(err)) == -1)
-		fatalx("%s", err);
-	snprintf(S->empty, sizeof(S->empty), "%s/empty", S->state);
 	snprintf(err, sizeof(err), "%s/imgd.db", S->state);
 	if (db_open(err, err, sizeof(err)) == -1)
 		fatalx("database: %s", err);
+	if (blob_init(S->state, db_image_count() > 0, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	snprintf(S->empty, sizeof(S->empty), "%s/empty", S->state);
 	if (audit_open(S->state, err, sizeof(err)) == -1)
 		fatalx("audit log: %s", err);
-	blob_repair();
+	blob_repair(repair);
 	open_unix_socket();
 
 	if ((S->base = event_base_new()) == NULL)

@@ -149,14 +149,61 @@ op_finish(struct op *op, const char *err)
 	op_send(op, 0);
 }
 
-/* A new frontend learns every operation still known. */
+/*
+ * A new frontend learns every operation still known, a batch at a time as
+ * it drains its channel (there may be thousands after a busy minute).
+ */
+struct resend {
+	uint64_t fe_gen;
+	char after[LIM_OP_ID_MAX + 1]; /* last id sent; "" at the start */
+};
+
+static void
+resend_continue(void *arg, int gone)
+{
+	struct resend *r = arg;
+	struct child *fe = proc_frontend();
+	struct op *op;
+	int found;
+
+	if (gone || fe == NULL || fe->gen != r->fe_gen) {
+		free(r);
+		return;
+	}
+again:
+	found = r->after[0] == '\0';
+	/* Operations are appended, so "after the last one sent" is stable
+	 * unless it expired meanwhile: then start over (resends are
+	 * idempotent updates). */
+	TAILQ_FOREACH (op, &ops, entry) {
+		if (!found) {
+			found = strcmp(op->id, r->after) == 0;
+			continue;
+		}
+		if (fe->chan.qlen >= LIM_IPC_QUEUE_SOFT) {
+			proc_on_drain(fe, resend_continue, r);
+			return;
+		}
+		op_send(op, 0);
+		snprintf(r->after, sizeof(r->after), "%s", op->id);
+	}
+	if (!found) {
+		r->after[0] = '\0';
+		goto again;
+	}
+	free(r);
+}
+
 void
 ops_resend(void)
 {
-	struct op *op;
+	struct child *fe = proc_frontend();
+	struct resend *r;
 
-	TAILQ_FOREACH (op, &ops, entry)
-		op_send(op, 0);
+	if (fe == NULL || (r = calloc(1, sizeof(*r))) == NULL)
+		return;
+	r->fe_gen = fe->gen;
+	resend_continue(r, 0);
 }
 
 static void

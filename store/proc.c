@@ -40,6 +40,12 @@ struct slot {
 };
 static struct slot slots[2];
 
+/* Long-lived children answer a ping every PING_EVERY seconds, or are
+ * killed after PING_LIMIT: a wedged frontend must not wedge the API. */
+#define PING_EVERY 10
+#define PING_LIMIT 30
+static struct event *ev_ping;
+
 static TAILQ_HEAD(, child) children = TAILQ_HEAD_INITIALIZER(children);
 
 static void chan_cb(evutil_socket_t fd, short ev, void *arg);
@@ -249,6 +255,52 @@ write_cb(evutil_socket_t fd, short ev, void *arg)
 		run_drains(c, 0);
 }
 
+/* Bytes of log a child may have relayed per second. */
+#define LOG_RATE (64 * 1024)
+
+/*
+ * One line from a child, as the store writes it: a line must read
+ * "TIME TITLE[PID]: ..." with this child's title and pid, or it is marked
+ * as the child's unformatted output -- a child cannot forge store lines.
+ */
+static void
+relay_line(struct child *c, char *line, size_t len)
+{
+	char want[96], mark[96];
+	time_t now = time(NULL);
+	int wl;
+
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = i == len - 1 ? '\n' : '?';
+	line[len - 1] = '\n';
+	if (now != c->log_window) {
+		if (c->log_dropped)
+			log_warnx("%s (pid %d): %zu log bytes dropped (rate "
+				  "limit)",
+			    c->def->title, (int)c->pid, c->log_dropped);
+		c->log_window = now;
+		c->log_bytes = c->log_dropped = 0;
+	}
+	if (c->log_bytes + len > LOG_RATE) {
+		c->log_dropped += len;
+		return;
+	}
+	c->log_bytes += len;
+	wl = snprintf(
+	    want, sizeof(want), " %s[%d]: ", c->def->title, (int)c->pid);
+	/* 24 bytes of timestamp: 2026-11-29T01:14:19.725Z */
+	if (len > 24 + (size_t)wl && line[23] == 'Z' &&
+	    memcmp(line + 24, want, (size_t)wl) == 0) {
+		(void)!write(STDERR_FILENO, line, len);
+		return;
+	}
+	wl = snprintf(mark, sizeof(mark),
+	    "%s[%d] (unformatted): ", c->def->title, (int)c->pid);
+	(void)!write(STDERR_FILENO, mark, (size_t)wl);
+	(void)!write(STDERR_FILENO, line, len);
+}
+
 /* Relays the child's log lines; a line too long is cut, never merged. */
 static void
 err_cb(evutil_socket_t fd, short ev, void *arg)
@@ -270,13 +322,7 @@ err_cb(evutil_socket_t fd, short ev, void *arg)
 
 		if (nl == NULL && c->errlen < sizeof(c->errbuf) - 1)
 			break;
-		for (size_t i = 0; i < len; i++)
-			if ((unsigned char)c->errbuf[i] < 0x20 ||
-			    c->errbuf[i] == 0x7f)
-				c->errbuf[i] = i == len - 1 ? '\n' : '?';
-		if (nl == NULL)
-			c->errbuf[len - 1] = '\n';
-		(void)!write(STDERR_FILENO, c->errbuf, len);
+		relay_line(c, c->errbuf, len);
 		memmove(c->errbuf, c->errbuf + len, c->errlen - len);
 		c->errlen -= len;
 	}
@@ -304,8 +350,20 @@ verify_proc(struct child *c, const struct imsg_ready *r, char *why, size_t len)
 			if (a != c->uid || b != c->uid || cc != c->uid ||
 			    d != c->uid)
 				snprintf(why, len, "Uid is %u", b);
+		} else if (sscanf(line, "Gid: %u %u %u %u", &a, &b, &cc, &d) ==
+			   4) {
+			seen++;
+			if (a != c->gid || b != c->gid || cc != c->gid ||
+			    d != c->gid)
+				snprintf(why, len, "Gid is %u", b);
+		} else if (S->root && strncmp(line, "Groups:", 7) == 0) {
+			seen++;
+			if (strspn(line + 7, " \t\n") != strlen(line + 7))
+				snprintf(why, len, "supplementary groups left");
 		} else if (sscanf(line, "CapEff: %llx", &v) == 1 ||
 			   sscanf(line, "CapPrm: %llx", &v) == 1 ||
+			   sscanf(line, "CapInh: %llx", &v) == 1 ||
+			   sscanf(line, "CapAmb: %llx", &v) == 1 ||
 			   (S->root && sscanf(line, "CapBnd: %llx", &v) == 1)) {
 			seen++;
 			if (v != 0)
@@ -322,7 +380,7 @@ verify_proc(struct child *c, const struct imsg_ready *r, char *why, size_t len)
 		}
 	}
 	fclose(f);
-	if (seen < (S->root ? 6 : 5) && why[0] == '\0')
+	if (seen < (S->root ? 10 : 8) && why[0] == '\0')
 		snprintf(why, len, "incomplete %s", path);
 	(void)r;
 	return why[0] ? -1 : 0;
@@ -377,6 +435,12 @@ on_ready(struct child *c)
 static void
 dispatch(struct child *c, struct ipc_msg *m)
 {
+	if (m->type == IMSG_PONG && c->ready) {
+		if (c->ping_nonce == 0 || m->m.ping.nonce != c->ping_nonce)
+			proc_kill(c, "unexpected pong");
+		c->ping_nonce = 0;
+		return;
+	}
 	if (!c->ready) {
 		if (m->type != IMSG_READY) {
 			proc_kill(c, "spoke before READY");
@@ -395,10 +459,6 @@ dispatch(struct child *c, struct ipc_msg *m)
 	case PROC_UNPACKER:
 		job_dispatch(c, m);
 		break;
-	case PROC_FETCHER:
-		if (m->type == IMSG_PONG)
-			break;
-		/* FALLTHROUGH */
 	default:
 		proc_kill(c, "unexpected record");
 	}
@@ -421,11 +481,14 @@ chan_cb(evutil_socket_t fd, short ev, void *arg)
 		if (rc == -1) {
 			event_del(c->ev_chan);
 			if (strstr(c->chan.err, "closed") == NULL) {
-				/* A bad record from a child kills that child.
-				 */
+				/* A bad record from a child kills it. */
 				log_warnx("%s (pid %d): bad record: %s",
 				    c->def->title, (int)c->pid, c->chan.err);
 				proc_kill(c, "sent a bad record");
+			} else if (c->def->long_lived || c->job) {
+				/* Deaf to us but alive would hold its work
+				 * (an empty record reads as EOF, too). */
+				proc_kill(c, "closed its channel");
 			}
 			return;
 		}
@@ -492,7 +555,8 @@ child_gone(struct child *c, int st, const struct rusage *ru)
 		    (long)ru->ru_utime.tv_usec / 1000,
 		    (long)ru->ru_stime.tv_sec,
 		    (long)ru->ru_stime.tv_usec / 1000);
-	if (c->killed)
+	/* Our reason only when our SIGKILL is what ended it. */
+	if (c->killed && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
 		snprintf(why, sizeof(why), "%s: %s", how, c->why);
 	else
 		snprintf(why, sizeof(why), "%s", how);
@@ -502,8 +566,12 @@ child_gone(struct child *c, int st, const struct rusage *ru)
 		audit(
 		    "process-died", "process", c->def->title, "why", why, NULL);
 	}
-	/* Drain what it logged last. */
+	/* Drain what it logged last, a last line without its newline too. */
 	err_cb(c->errfd, EV_READ, c);
+	if (c->errlen > 0 && c->errlen < sizeof(c->errbuf) - 1) {
+		c->errbuf[c->errlen++] = '\n';
+		relay_line(c, c->errbuf, c->errlen);
+	}
 	run_drains(c, 1);
 	event_free(c->ev_chan);
 	event_free(c->ev_write);
@@ -570,9 +638,42 @@ proc_count(int kind)
 	return n;
 }
 
+static void
+ping_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	static uint64_t nonce;
+	struct timeval tv = {PING_EVERY, 0};
+	time_t now = time(NULL);
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	for (size_t i = 0; i < 2; i++) {
+		struct child *c = slots[i].cur;
+		struct imsg_ping p;
+
+		if (c == NULL || !c->ready || c->killed)
+			continue;
+		if (c->ping_nonce) {
+			if (now - c->ping_sent >= PING_LIMIT)
+				proc_kill(c, "unresponsive: no answer to a "
+					     "ping");
+			continue;
+		}
+		p.nonce = c->ping_nonce = ++nonce;
+		c->ping_sent = now;
+		proc_send(c, IMSG_PING, 0, &p, -1);
+	}
+	event_add(ev_ping, &tv);
+}
+
 void
 proc_start_all(void)
 {
+	struct timeval tv = {PING_EVERY, 0};
+
+	ev_ping = evtimer_new(S->base, ping_cb, NULL);
+	event_add(ev_ping, &tv);
 	for (size_t i = 0; i < 2; i++) {
 		slots[i].def = &procs[i];
 		slots[i].backoff = 1;
@@ -589,6 +690,9 @@ proc_stop_all(void)
 	struct child *c;
 	int st;
 
+	if (ev_ping)
+		event_free(ev_ping);
+	ev_ping = NULL;
 	for (size_t i = 0; i < 2; i++)
 		if (slots[i].ev_restart)
 			event_del(slots[i].ev_restart);

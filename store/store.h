@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "ipc/chan.h"
 #include "ipc/msg.h"
@@ -58,8 +59,12 @@ struct child {
 	int errfd;
 	char errbuf[2048];
 	size_t errlen;
-	struct job *job; /* unpackers: the job it runs */
-	uint64_t gen;	 /* unique per spawn */
+	time_t log_window; /* rate limit of relayed log bytes */
+	size_t log_bytes, log_dropped;
+	struct job *job;     /* unpackers: the job it runs */
+	uint64_t gen;	     /* unique per spawn */
+	uint64_t ping_nonce; /* outstanding liveness ping, or 0 */
+	time_t ping_sent;
 	TAILQ_HEAD(, drain) drains;
 };
 
@@ -85,14 +90,14 @@ int proc_count(int kind);
 
 /* ---- state on disk (store/blob.c) ---- */
 
-int blob_init(const char *state, char *err, size_t errlen);
+int blob_init(const char *state, int has_rows, char *err, size_t errlen);
 int blob_tmp_create(void);
 int blob_reopen_ro(int fd);
 int blob_commit(int fd, const char *fp, int part, char *err, size_t errlen);
 int blob_open(const char *fp, int part);
 void blob_remove(const char *fp);
 int blob_exists(const char *fp, int part);
-void blob_repair(void);
+void blob_repair(int force);
 const char *blob_ext(const char *compression);
 
 /* ---- the database (store/db.c) ---- */
@@ -145,6 +150,8 @@ int db_image_insert(int64_t project, struct image *img);
 int db_image_update(const struct image *img);
 int db_image_delete(int64_t image_id);
 int db_fp_refs(const char *fp);
+int db_image_count(void);
+int db_fp_split(const char *fp);
 int db_fp_all(int (*cb)(const char *fp, int split, void *), void *arg);
 int db_fp_forget(const char *fp);
 void image_free(struct image *img);

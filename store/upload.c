@@ -40,7 +40,7 @@ struct upload {
 	struct event *ev;
 	int tmp[2];
 	uint64_t size[2];
-	uint64_t flushed[2];	/* writeback started up to here */
+	uint64_t flushed[2]; /* writeback started up to here */
 	int eof[2];
 	int ended;
 	struct imsg_upload_end end;
@@ -53,6 +53,8 @@ struct upload {
 };
 
 static TAILQ_HEAD(, upload) uploads = TAILQ_HEAD_INITIALIZER(uploads);
+static int receiving;	 /* uploads without an operation yet */
+static int jobs_waiting; /* uploads with one, waiting or validating */
 
 static struct ipc_kv *
 kv_dup(const struct ipc_kv *kv, uint32_t n)
@@ -83,6 +85,10 @@ kv_free(struct ipc_kv *kv, uint32_t n)
 static void
 upload_free(struct upload *u)
 {
+	if (u->op == NULL)
+		receiving--;
+	else
+		jobs_waiting--;
 	TAILQ_REMOVE(&uploads, u, entry);
 	if (u->ev)
 		event_free(u->ev);
@@ -186,7 +192,8 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 		}
 		u->size[u->part] += (uint64_t)n;
 		done += (size_t)n;
-		if (u->size[u->part] - u->flushed[u->part] >= UPLOAD_WRITEBACK) {
+		if (u->size[u->part] - u->flushed[u->part] >=
+		    UPLOAD_WRITEBACK) {
 			(void)sync_file_range(u->tmp[u->part],
 			    (off_t)u->flushed[u->part],
 			    (off_t)(u->size[u->part] - u->flushed[u->part]),
@@ -220,6 +227,13 @@ upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 	u->sha = EVP_MD_CTX_new();
 	TAILQ_INSERT_TAIL(&uploads, u, entry);
 	watch_pipe(u, fd);
+	if (++receiving > LIM_UPLOADS_MAX ||
+	    jobs_waiting >= LIM_JOBS_QUEUED_MAX) {
+		upload_fail(u, 503,
+		    "Too many uploads in progress: try again "
+		    "later");
+		return;
+	}
 	if (u->sha == NULL ||
 	    EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL) != 1) {
 		upload_fail(u, 500, "internal error: sha256");
@@ -343,6 +357,8 @@ upload_accept(struct upload *u)
 
 	EVP_DigestFinal_ex(u->sha, md, &mdlen);
 	hex_encode(md, 32, u->fp);
+	receiving--;
+	jobs_waiting++;
 	u->op = op_new(u->project, "Downloading image", NULL);
 	op_reply(u->op, u->reqid);
 	snprintf(size, sizeof(size), "%llu",
@@ -400,7 +416,8 @@ upload_check_done(struct upload *u)
 		upload_fail(u, 400, "split image without a rootfs part");
 		return;
 	}
-	if (u->end.bytes != u->size[0] + u->size[1]) {
+	if (u->end.bytes != u->size[0] + u->size[1] ||
+	    u->end.part0_bytes != u->size[0]) {
 		upload_fail(u, 400, "upload truncated");
 		return;
 	}

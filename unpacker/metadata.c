@@ -301,13 +301,24 @@ meta_key(struct yp *y, const char *key, size_t len, void *arg)
 			return -1;
 		if (m->creation_date == 0)
 			return yp_fail(y, "creation_date must not be zero");
+		if (m->creation_date < LIM_TIME_MIN ||
+		    m->creation_date > LIM_TIME_MAX)
+			return yp_fail(y, "creation_date out of range (years "
+					  "1 to 9999)");
 		c->have_cdate = 1;
 		return 0;
 	}
-	if (yp_key_is(key, len, "expiry_date"))
-		return yp_is_null(y)
-			   ? 0
-			   : yp_int64(y, "expiry_date", &m->expiry_date);
+	if (yp_key_is(key, len, "expiry_date")) {
+		if (yp_is_null(y))
+			return 0;
+		if (yp_int64(y, "expiry_date", &m->expiry_date) == -1)
+			return -1;
+		if (m->expiry_date < LIM_TIME_MIN ||
+		    m->expiry_date > LIM_TIME_MAX)
+			return yp_fail(y, "expiry_date out of range (years "
+					  "1 to 9999)");
+		return 0;
+	}
 	if (yp_key_is(key, len, "properties"))
 		return props_parse(y, "properties", &m->props, &m->nprops);
 	if (yp_key_is(key, len, "templates"))

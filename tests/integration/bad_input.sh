@@ -53,6 +53,8 @@ for c in no-metadata:"no metadata.yaml" \
     invalid-yaml:"metadata.yaml" alias-bomb:"anchors are not allowed" \
     no-arch:"architecture" unknown-arch:'unknown architecture "vax"' \
     zero-date:"creation_date" no-rootfs:"rootfs" \
+    year-10000:"creation_date out of range" \
+    expiry-huge:"expiry_date out of range" \
     dotdot:'".."' absolute:"absolute" symlink-rootfs:"rootfs" \
     through-symlink:"symlink" hardlink-outside:'".."' \
     hardlink-missing:"hard link"; do
@@ -74,6 +76,9 @@ expect_refused "alias taken by another image" "Alias already exists: good" \
 expect_refused "bad X-LXD-properties" "X-LXD-properties" \
     "$W/other.tar" -H 'X-LXD-properties: a=%zz'
 expect_refused "empty body" "empty upload" /dev/null
+P=$(python3 -c 'print("&".join("k%d=v" % i for i in range(256)) + "&one=more")')
+expect_refused "257 properties in X-LXD-properties" "X-LXD-properties" \
+    "$W/other.tar" -H "X-LXD-properties: $P"
 
 # ---- a client that goes away mid-upload ----
 before=$(state_snapshot)
@@ -179,6 +184,11 @@ check_eq "immutable fields ignored: created_at" \
     "$(echo "$doc2" | jget metadata.created_at)" "2016-03-15T11:10:00Z"
 check_eq "immutable fields ignored: fingerprint" \
     "$(echo "$doc2" | jget metadata.fingerprint)" "$GOOD_FP"
+
+# ---- a refused upload ends its connection (no request smuggling) ----
+out=$(python3 "$(dirname "$0")/smuggle.py" "$SOCK")
+check_eq "refused upload: one response, then the connection ends" "$out" \
+    "1 HTTP/1.1 404 Not Found"
 
 # ---- HTTP framing ----
 out=$(printf 'GET /1.0 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n' |

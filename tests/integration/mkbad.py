@@ -50,6 +50,11 @@ CASES = {
     "zero-date": lambda t: image(
         t, b"architecture: x86_64\ncreation_date: 0\n"),
     "no-rootfs": lambda t: image(t, rootfs=False),
+    "year-10000": lambda t: image(
+        t, b"architecture: x86_64\ncreation_date: 253402300800\n"),
+    "expiry-huge": lambda t: image(
+        t, b"architecture: x86_64\ncreation_date: 1\n"
+        b"expiry_date: 9223372036854775807\n"),
     "dotdot": lambda t: (image(t), entry(t, "rootfs/../../etc/evil", b"x")),
     "absolute": lambda t: (image(t), entry(t, "/etc/evil", b"x")),
     "symlink-rootfs": lambda t: (

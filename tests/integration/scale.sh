@@ -37,5 +37,18 @@ check_eq "images recursion=0: all $N" "$(api_body GET /1.0/images | count)" "$N"
 check_eq "aliases recursion=1: all $N" "$(api_body GET \
     '/1.0/images/aliases?recursion=1' | count)" "$N"
 check_eq "lxc image list: all $N" "$(lxc image list -f csv | wc -l)" "$N"
+# Many lists at once share the channel: they wait for it to drain.
+pids=""
+for i in $(seq 1 24); do
+	curl -s --unix-socket "$SOCK" \
+	    'http://imgd/1.0/images/aliases?recursion=1' >"$T_TMP/list.$i" &
+	pids="$pids $!"
+done
+wait $pids
+ok=0
+for i in $(seq 1 24); do
+	[ "$(count <"$T_TMP/list.$i")" = "$N" ] && ok=$((ok + 1))
+done
+check_eq "24 concurrent alias lists: all complete" "$ok" 24
 check_eq "no frontend died" "$(grep -c 'killed' "$T_TMP/imgd.log")" 0
 summary

@@ -156,13 +156,69 @@ sqlite3 "$STATE/imgd.db" "INSERT INTO images (project_id, fingerprint,
 imgd_start "$STATE" || { summary; exit 1; }
 log=$(cat "$T_TMP/imgd.log")
 check_contains "repair: orphan file reported" "$log" \
-    "removing $STATE/images/$orphan (no image row)"
-check "repair: orphan file removed" test ! -e "$STATE/images/$orphan"
-check "repair: stray file removed" test ! -e \
-    "$STATE/images/not-a-fingerprint"
+    "$STATE/images/$orphan has no image row: moved to $STATE/quarantine/"
+check "repair: orphan file moved aside" test ! -e "$STATE/images/$orphan" \
+    -a -e "$STATE/quarantine/$orphan"
+check "repair: stray file moved aside" test -e \
+    "$STATE/quarantine/not-a-fingerprint"
 check_contains "repair: row without file reported" "$log" \
     "image $(printf '%064d' 8) has no file"
 check_eq "repair: the row is gone" "$(sqlite3 "$STATE/imgd.db" \
     "SELECT count(*) FROM images WHERE fingerprint = '$(printf '%064d' 8)'")" 0
 check_eq "the real images survived" "$(lxc image list -f csv | wc -l)" 3
+
+# ---- nothing in the state dir is for other users ----
+for f in imgd.db imgd.db-wal audit.log images tmp quarantine; do
+	check_eq "$f: owner only" "$(stat -c %a "$STATE/$f" | sed 's/^.\(..\)$/\1/')" 00
+done
+check_eq "state dir: traversable for the socket only" \
+    "$(stat -c %a "$STATE")" 711
+
+# ---- a split upload whose parts meet while the store is stopped ----
+read -r M R <<<"$(mksplit "$W/slow" none none desc="slow split")"
+head -c 3000000 /dev/urandom >"$W/pad"
+# A metadata part larger than the pipes, so that the frontend holds some
+# of it when the rootfs part begins.
+tar -C "$(dirname "$W")" -rf "$M" "work/pad" 2>/dev/null ||
+    tar -C "$W" -rf "$M" pad
+want=$(cat "$M" "$R" | sha256sum | cut -d' ' -f1)
+kill -STOP "$IMGD_PID"
+api POST /1.0/images -F "metadata=@$M" -F "rootfs=@$R" >"$W/slow.out" &
+up=$!
+sleep 1
+kill -CONT "$IMGD_PID"
+wait "$up"
+op=$(sed '$d' "$W/slow.out" | jget operation)
+check_eq "split parts meeting in a stalled store: both arrive whole" \
+    "$(api_body GET "$op/wait?timeout=30" | jget metadata.status)" Success
+check_eq "... with the right fingerprint" "$(api_body GET "$op" | \
+    jget metadata.metadata.fingerprint)" "$want"
+
+# ---- a torn audit log line does not stop imgd ----
+if imgd_stop; then pass "stopped again"; else fail "stopped again"; fi
+printf '{"event":"torn' >>"$STATE/audit.log"
+imgd_start "$STATE" || { summary; exit 1; }
+check_contains "torn audit line: cut and said" "$(cat "$T_TMP/imgd.log")" \
+    "an incomplete last line was cut off"
+check_contains "torn audit line: recorded" "$(cat "$STATE/audit.log")" \
+    '"event":"audit-log-repaired"'
+
+# ---- storage gone: refuse, do not "repair" everything away ----
+imgd_stop
+mv "$STATE/images" "$STATE/images.offline"
+"$BIN/imgd" --state "$STATE" >"$T_TMP/refuse.log" 2>&1
+check_eq "images/ missing: imgd refuses to start" "$?" 1
+check_contains "and says why" "$(cat "$T_TMP/refuse.log")" \
+    "images/ is missing but the database lists images"
+mkdir "$STATE/images"
+"$BIN/imgd" --state "$STATE" >"$T_TMP/refuse.log" 2>&1
+check_contains "an empty images/ in its place: refused too" \
+    "$(cat "$T_TMP/refuse.log")" "no .imgd-images marker"
+rmdir "$STATE/images"
+check_eq "the rows are all still there" "$(sqlite3 "$STATE/imgd.db" \
+    'SELECT count(*) FROM images')" 4
+mv "$STATE/images.offline" "$STATE/images"
+imgd_start "$STATE" || { summary; exit 1; }
+check_eq "storage back: every image is listed" \
+    "$(lxc image list -f csv | wc -l)" 4
 summary
