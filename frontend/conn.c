@@ -479,16 +479,3 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		conn_close(c);
 }
-
-/* Used by the upload and export code after they paused reading. */
-void
-conn_read_more(struct conn *c)
-{
-	read_cb(c->bev, c);
-}
-
-void
-conn_request_done(struct conn *c)
-{
-	c->reqid = 0;
-}

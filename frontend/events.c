@@ -204,7 +204,7 @@ waiter_answer(struct waiter *w)
 }
 
 void
-ops_update(struct imsg_op_update *m, json_t **rendered)
+ops_update(struct imsg_op_update *m)
 {
 	struct opv *o = op_find(m->id);
 	struct waiter *w, *next;
@@ -236,8 +236,6 @@ ops_update(struct imsg_op_update *m, json_t **rendered)
 	o->final = m->status_code >= 200;
 	if (o->final && o->done_at == 0)
 		o->done_at = time(NULL);
-	if (rendered)
-		*rendered = o->doc;
 	broadcast(EV_OPERATION, "operation", o->project, o->doc);
 	if (!o->final)
 		return;

@@ -101,7 +101,6 @@ extern struct server_info_view fe_info;
 
 /* conn.c */
 void conn_listen(int fd);
-void conn_request_done(struct conn *c);
 void conn_close(struct conn *c);
 struct conn *conn_by_reqid(uint64_t reqid);
 void conn_respond(
@@ -110,7 +109,6 @@ void conn_respond_raw(struct conn *c, int status, const char *headers,
     const void *body, size_t len);
 void conn_error(struct conn *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void conn_read_more(struct conn *c);
 
 /* router.c */
 void route_request(struct conn *c, const char *body, size_t len);
@@ -148,7 +146,7 @@ void export_conn_gone(struct conn *c);
 void export_pump(struct conn *c);
 
 /* events.c */
-void ops_update(struct imsg_op_update *m, json_t **rendered);
+void ops_update(struct imsg_op_update *m);
 json_t *ops_get(const char *id, const char *project);
 json_t *ops_list(const char *project, int recursion);
 void ops_wait(struct conn *c, const char *id, int timeout);

@@ -86,8 +86,12 @@ parse_rfc3339(const char *s, int64_t *sec)
 	struct tm tm;
 
 	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
-	    *p++ != '-' || digits(&p, 2, &d) || (*p != 'T' && *p != 't') ||
-	    !++p || digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) ||
+	    *p++ != '-' || digits(&p, 2, &d))
+		return -1;
+	if (*p != 'T' && *p != 't')
+		return -1;
+	p++;
+	if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) ||
 	    *p++ != ':' || digits(&p, 2, &se))
 		return -1;
 	if (*p == '.') {

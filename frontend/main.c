@@ -126,7 +126,7 @@ dispatch(struct ipc_msg *m)
 		events_lifecycle(&m->m.lifecycle);
 		return;
 	case IMSG_OP_UPDATE:
-		ops_update(&m->m.op_update, NULL);
+		ops_update(&m->m.op_update);
 		if (m->id == 0)
 			return;
 		break;

@@ -203,6 +203,7 @@ ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 		return -1;
 	}
 	if (n == 0) {
+		c->eof = 1;
 		snprintf(c->err, sizeof(c->err), "the %s closed the channel",
 		    ipc_procname(c->peer));
 		close_fds(&mh);

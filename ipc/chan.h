@@ -20,6 +20,7 @@ struct ipc_chan {
 	struct ipc_out *head, *tail;
 	size_t qlen;
 	int blocking; /* ipc_recv waits for a record */
+	int eof;      /* the peer closed (or sent an empty record) */
 	uint8_t *rbuf, *wbuf;
 	struct ipc_arena arena;
 	char err[256]; /* why the last call failed */

@@ -27,12 +27,6 @@ log_init(const char *procname, int debug)
 	tzset();
 }
 
-const char *
-log_procname(void)
-{
-	return log_name;
-}
-
 void
 log_setdebug(int debug)
 {

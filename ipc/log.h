@@ -9,7 +9,6 @@
 #include <stdarg.h>
 
 void log_init(const char *procname, int debug);
-const char *log_procname(void);
 void log_setdebug(int debug);
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -55,7 +55,6 @@ enum { UPD_PUT = 0, UPD_PATCH = 1 };
 #define UPD_PROPERTIES 0x08
 #define UPD_TARGET 0x10
 #define UPD_DESCRIPTION 0x20
-#define UPD_KNOWN 0x3f
 
 /* Upload end states. */
 enum { UPLOAD_COMPLETE = 0, UPLOAD_ABORTED = 1 };

@@ -81,6 +81,14 @@ stmt(const char *sql)
 	return cache[i].st;
 }
 
+/* The first column of the first row, or none when there is no row. */
+static int64_t
+first_int(sqlite3_stmt *s, int64_t none)
+{
+	return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0)
+					     : none;
+}
+
 const char *
 db_errmsg(void)
 {
@@ -255,8 +263,7 @@ load_lists(struct image *img)
 
 	s = stmt("SELECT count(*) FROM image_properties WHERE image_id = ?");
 	sqlite3_bind_int64(s, 1, img->id);
-	cap = sqlite3_step(s) == SQLITE_ROW ? (size_t)sqlite3_column_int64(s, 0)
-					    : 0;
+	cap = (size_t)first_int(s, 0);
 	img->props = calloc(cap + 1, sizeof(*img->props));
 	s = stmt("SELECT key, value FROM image_properties WHERE image_id = ? "
 		 "ORDER BY key");
@@ -268,8 +275,7 @@ load_lists(struct image *img)
 	}
 	s = stmt("SELECT count(*) FROM image_aliases WHERE image_id = ?");
 	sqlite3_bind_int64(s, 1, img->id);
-	cap = sqlite3_step(s) == SQLITE_ROW ? (size_t)sqlite3_column_int64(s, 0)
-					    : 0;
+	cap = (size_t)first_int(s, 0);
 	img->aliases = calloc(cap + 1, sizeof(*img->aliases));
 	s = stmt("SELECT name, description FROM image_aliases WHERE "
 		 "image_id = ? ORDER BY name");
@@ -448,7 +454,7 @@ db_fp_refs(const char *fp)
 			       "fingerprint = ?");
 
 	sqlite3_bind_text(s, 1, fp, -1, SQLITE_STATIC);
-	return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	return (int)first_int(s, -1);
 }
 
 int
@@ -456,7 +462,7 @@ db_image_count(void)
 {
 	sqlite3_stmt *s = stmt("SELECT count(*) FROM images");
 
-	return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	return (int)first_int(s, -1);
 }
 
 /* The layout (split or not) of a fingerprint stored in any project, -1 if
@@ -468,7 +474,7 @@ db_fp_split(const char *fp)
 			       "LIMIT 1");
 
 	sqlite3_bind_text(s, 1, fp, -1, SQLITE_STATIC);
-	return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	return (int)first_int(s, -1);
 }
 
 int
@@ -619,5 +625,5 @@ db_alias_count(int64_t image_id)
 			       "image_id = ?");
 
 	sqlite3_bind_int64(s, 1, image_id);
-	return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	return (int)first_int(s, -1);
 }

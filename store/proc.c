@@ -480,7 +480,7 @@ chan_cb(evutil_socket_t fd, short ev, void *arg)
 			return;
 		if (rc == -1) {
 			event_del(c->ev_chan);
-			if (strstr(c->chan.err, "closed") == NULL) {
+			if (!c->chan.eof) {
 				/* A bad record from a child kills it. */
 				log_warnx("%s (pid %d): bad record: %s",
 				    c->def->title, (int)c->pid, c->chan.err);
@@ -624,18 +624,6 @@ proc_frontend(void)
 	struct child *c = slots[0].cur;
 
 	return c && c->ready && !c->killed ? c : NULL;
-}
-
-int
-proc_count(int kind)
-{
-	struct child *c;
-	int n = 0;
-
-	TAILQ_FOREACH (c, &children, entry)
-		if (c->def->kind == kind)
-			n++;
-	return n;
 }
 
 static void

@@ -86,7 +86,6 @@ struct child *proc_frontend(void); /* the ready frontend, or NULL */
 void proc_start_all(void);
 void proc_stop_all(void);
 void proc_sigchld(void);
-int proc_count(int kind);
 
 /* ---- state on disk (store/blob.c) ---- */
 

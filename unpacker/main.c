@@ -81,7 +81,7 @@ receive_inputs(int fds[2])
 }
 
 static void
-send_kv_check(struct img_kv *kv, size_t n, struct ipc_kv *out)
+kv_view(struct img_kv *kv, size_t n, struct ipc_kv *out)
 {
 	for (size_t i = 0; i < n; i++) {
 		out[i].key = kv[i].key;
@@ -115,7 +115,7 @@ main(int argc, char **argv)
 	um.architecture = meta.architecture;
 	um.creation_date = meta.creation_date;
 	um.expiry_date = meta.expiry_date;
-	send_kv_check(meta.props, meta.nprops, kv);
+	kv_view(meta.props, meta.nprops, kv);
 	um.properties = kv;
 	um.nproperties = (uint32_t)meta.nprops;
 	um.ntemplates = (uint32_t)meta.ntemplates;
@@ -140,7 +140,7 @@ main(int argc, char **argv)
 		if (t->nprops > LIM_META_PROPERTIES_MAX)
 			fail("metadata.yaml: a template has too many "
 			     "properties");
-		send_kv_check(t->props, t->nprops, kv);
+		kv_view(t->props, t->nprops, kv);
 		if (ipc_send(&chan, IMSG_UNPACK_TEMPLATE, 1, &ut, -1) == -1) {
 			snprintf(err, sizeof(err),
 			    "metadata.yaml: template "
