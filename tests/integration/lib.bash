@@ -87,7 +87,8 @@ imgd_start() {
 	STATE=${1:-$T_TMP/state}
 	SOCK=$STATE/unix.socket
 	mkdir -p "$STATE"
-	"$BIN/imgd" --state "$STATE" >>"$T_TMP/imgd.log" 2>&1 &
+	# shellcheck disable=SC2086
+	"$BIN/imgd" --state "$STATE" ${IMGD_ARGS:-} >>"$T_TMP/imgd.log" 2>&1 &
 	IMGD_PID=$!
 	for _ in $(seq 1 100); do
 		if [ -S "$SOCK" ] && curl -sf --unix-socket "$SOCK" \
@@ -133,6 +134,25 @@ api_status() {
 
 api_body() {
 	api "$@" | sed '$d'
+}
+
+# raw SOCKET: sends stdin as it is and prints the status line of the
+# answer (for requests curl will not make: bad framing, bad chunks).
+raw() {
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.stdin.buffer.read())
+s.settimeout(10)
+data = b""
+while b"\r\n" not in data:
+    d = s.recv(4096)
+    if not d:
+        break
+    data += d
+print(data.split(b"\r\n")[0].decode())
+' "$SOCK"
 }
 
 # What lies in the state dir (blobs, temp files) and the DB rows: a test
