@@ -66,7 +66,7 @@ tests: $(TEST_BINS)
 DEB_BUILD := gcc make pkg-config libevent-dev libssl-dev libseccomp-dev \
 	     libarchive-dev libyaml-dev libjansson-dev libsqlite3-dev libcap-dev
 DEB_TEST  := clang lxd-client lxd curl python3 xz-utils bzip2 zstd lzma \
-	     tar passwd procps sqlite3
+	     tar passwd procps sqlite3 libarchive-tools acl attr e2fsprogs
 deps:
 	@sh .ci/deps.sh $(DEB_BUILD) $(DEB_TEST)
 

@@ -277,17 +277,30 @@ out:
 static int
 part_account(struct vstate *vs, struct part *p, const struct tar_entry *en)
 {
+	char q[MSG_QUOTE_MAX];
+
 	vs->unpacked += en->size;
 	p->rep->unpacked_bytes += en->size;
 	if (en->type == NODE_DEVICE)
 		p->rep->devices++;
 	if (vs->unpacked <= vs->unpacked_max)
 		return 0;
-	msg_setp(vs->err, vs->errlen, p->label,
-	    "image unpacks to more than %llu bytes, the limit for %llu "
-	    "compressed bytes",
-	    (unsigned long long)vs->unpacked_max,
-	    (unsigned long long)vs->csize_total);
+	if (vs->unpacked_max == vs->lim->unpacked_abs_max)
+		msg_setp(vs->err, vs->errlen, p->label,
+		    "image unpacks to more than %llu bytes (at entry \"%s\"), "
+		    "the most any image may hold",
+		    (unsigned long long)vs->unpacked_max,
+		    msg_quote(q, sizeof(q), en->name, strlen(en->name)));
+	else
+		msg_setp(vs->err, vs->errlen, p->label,
+		    "image unpacks to more than %llu bytes (at entry \"%s\"), "
+		    "the limit for %llu compressed bytes (%llu x + %llu MiB; "
+		    "sparse files count at their full size)",
+		    (unsigned long long)vs->unpacked_max,
+		    msg_quote(q, sizeof(q), en->name, strlen(en->name)),
+		    (unsigned long long)vs->csize_total,
+		    (unsigned long long)vs->lim->unpacked_factor,
+		    (unsigned long long)(vs->lim->unpacked_slack >> 20));
 	return -1;
 }
 

@@ -41,6 +41,7 @@ static const struct sandbox_spec unpacker_spec = {
 
 static struct ipc_chan chan;
 
+
 static void
 send_or_die(uint16_t type, const void *msg)
 {
@@ -102,6 +103,9 @@ main(int argc, char **argv)
 	int fds[2];
 
 	child_init(&unpacker_spec, argc, argv);
+	/* Before the chroot: the locale's files are outside it. */
+	if (img_locale_init(err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	child_enter(&unpacker_spec, &chan, &probe);
 	if (probe)
 		sandbox_probe(probe);

@@ -4,6 +4,8 @@
  * present), so that templates may come before or after metadata.yaml.
  */
 #include <sys/stat.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,28 @@
 #include "unpacker/internal.h"
 
 #define TPL_DIR "templates/"
+
+/*
+ * libarchive converts every PAX string record (path, linkpath, uname, ACL
+ * text) from UTF-8 to the locale's charset. In the C locale that is an
+ * iconv conversion, and glibc's iconv opens its module cache lazily, on
+ * the first PAX header: in the sandbox, an openat after the filter closed,
+ * i.e. SIGSYS. With a UTF-8 LC_CTYPE libarchive copies UTF-8 to UTF-8
+ * itself and never calls iconv, so names reach the entry policy byte for
+ * byte (a header marked hdrcharset=BINARY is never converted).
+ */
+int
+img_locale_init(char *err, size_t errlen)
+{
+	if (setlocale(LC_CTYPE, "C.UTF-8") != NULL &&
+	    strcmp(nl_langinfo(CODESET), "UTF-8") == 0)
+		return 0;
+	snprintf(err, errlen,
+	    "the C.UTF-8 locale is missing (glibc's /usr/lib/locale/C.utf8, "
+	    "Debian package libc-bin): PAX archives cannot be read without "
+	    "it");
+	return -1;
+}
 
 void
 img_limits_default(struct img_limits *lim)

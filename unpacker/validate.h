@@ -93,6 +93,13 @@ const char *arch_canonical(const char *name);
 int img_validate(int fd_main, int fd_rootfs, struct img_meta *meta,
     struct img_report *rep, char *err, size_t errlen);
 
+/*
+ * Sets a UTF-8 LC_CTYPE, which img_validate() needs; call it once before
+ * any sandbox (it reads the locale's files). -1 with a message if the
+ * C.UTF-8 locale is missing.
+ */
+int img_locale_init(char *err, size_t errlen);
+
 void img_limits_default(struct img_limits *lim);
 /* img_validate() with explicit limits. */
 int img_validate_limits(int fd_main, int fd_rootfs,

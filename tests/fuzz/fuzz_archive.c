@@ -23,7 +23,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct img_limits lim;
 	char err[LIM_ERROR_MAX];
 
-	if (fd == -1 && (fd = memfd_create("fuzz", 0)) == -1)
+	if (fd == -1 && ((fd = memfd_create("fuzz", 0)) == -1 ||
+			    img_locale_init(err, sizeof(err)) == -1))
 		abort();
 	if (ftruncate(fd, 0) == -1 ||
 	    pwrite(fd, data, size, 0) != (ssize_t)size ||

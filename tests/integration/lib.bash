@@ -164,6 +164,18 @@ state_snapshot() {
 	    SELECT 'aliases', count(*) FROM image_aliases;" 2>&1
 }
 
+# A reference LXD daemon on its own state dir ($LXD_REF), stopped by pid
+# on exit; returns 1 when none starts here.
+ref_start() {
+	command -v lxd >/dev/null || return 1
+	LXD_REF=$T_TMP/lxd
+	mkdir -p "$LXD_REF"
+	LXD_DIR=$LXD_REF lxd --group root >"$T_TMP/lxd.log" 2>&1 &
+	LXD_REF_PID=$!
+	LXD_DIR=$LXD_REF timeout 30 lxd waitready --timeout 30 >/dev/null \
+	    2>&1
+}
+
 # Waits for the frontend to serve again (after it was killed).
 wait_serving() {
 	for _ in $(seq 1 150); do

@@ -120,15 +120,6 @@ check_fails "deleted image is gone" lxc image info u-bzip2
 check_eq "delete removed the blob" "$(ls "$STATE/images" | wc -l)" 14
 
 # ---- the same against a reference LXD, when one starts here ----
-ref_start() {
-	command -v lxd >/dev/null || return 1
-	LXD_REF=$T_TMP/lxd
-	mkdir -p "$LXD_REF"
-	LXD_DIR=$LXD_REF lxd --group root >"$T_TMP/lxd.log" 2>&1 &
-	LXD_REF_PID=$!
-	LXD_DIR=$LXD_REF timeout 30 lxd waitready --timeout 30 >/dev/null \
-	    2>&1
-}
 # Upload dates differ, and lxc prints info's properties in map order.
 norm() {
 	sed -e '/Uploaded:/d' -e 's/[A-Z][a-z][a-z] [0-9]*, [0-9]* at [0-9:apm]* (UTC)/DATE/'

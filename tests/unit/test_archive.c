@@ -558,6 +558,13 @@ T_TEST(test_counts_and_sizes)
 int
 main(void)
 {
+	char err[256];
+
+	/* As imgd-unpacker reads them. */
+	if (img_locale_init(err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
 	T_RUN(test_every_compression);
 	T_RUN(test_report);
 	T_RUN(test_dot_slash_gnutar);
