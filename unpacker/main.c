@@ -41,7 +41,6 @@ static const struct sandbox_spec unpacker_spec = {
 
 static struct ipc_chan chan;
 
-
 static void
 send_or_die(uint16_t type, const void *msg)
 {
