@@ -25,6 +25,8 @@
 #define LIM_PATH_COMPONENT_MAX		255
 #define LIM_PATH_DEPTH_MAX		128
 #define LIM_XATTR_MAX			(64 * KiB)
+/* xz/lzma dictionary: 4 x what xz -9 uses, well inside LIM_UNPACKER_AS. */
+#define LIM_XZ_DICT_MAX			(256 * MiB)
 /*
  * Memory for the index of entry names the unpacker keeps to refuse
  * duplicates, type changes and paths through symlinks (about 100 bytes a

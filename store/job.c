@@ -323,16 +323,36 @@ violation:
 	job_end(j, "image validation failed: the unpacker misbehaved");
 }
 
+/* Where the job was when its unpacker died, from what the store saw. */
+static const char *
+job_stage(const struct job *j, const struct child *c)
+{
+	if (!c->ready)
+		return "while it started";
+	if (!j->got_meta)
+		return "while it read the image";
+	return "while it passed the metadata on";
+}
+
 void
-job_child_gone(struct child *c, const char *why)
+job_child_gone(struct child *c, const char *why, int sigsys)
 {
 	struct job *j = c->job;
-	char err[256];
+	char err[LIM_ERROR_MAX];
 
 	if (j == NULL)
 		return;
 	j->child = NULL;
-	snprintf(
-	    err, sizeof(err), "image validation failed: the unpacker %s", why);
+	/* Not the image's fault: the log has the bug report. */
+	if (sigsys)
+		snprintf(err, sizeof(err),
+		    "image validation failed: the unpacker was %s %s; this is "
+		    "a bug in imgd, not a fault of the image (details in "
+		    "imgd's log)",
+		    why, job_stage(j, c));
+	else
+		snprintf(err, sizeof(err),
+		    "image validation failed: the unpacker %s %s", why,
+		    job_stage(j, c));
 	job_end(j, err);
 }

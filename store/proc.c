@@ -5,6 +5,7 @@
  * may not write files: RLIMIT_FSIZE is 0). No work reaches a child before
  * its READY self-check has been verified against /proc.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -263,6 +264,26 @@ write_cb(evutil_socket_t fd, short ev, void *arg)
  * "TIME TITLE[PID]: ..." with this child's title and pid, or it is marked
  * as the child's unformatted output -- a child cannot forge store lines.
  */
+/* "seccomp: forbidden system call 257 (openat)", from seccomp_install(). */
+static void
+sigsys_note(struct child *c, const char *line, size_t len)
+{
+	static const char tag[] = "seccomp: forbidden system call ";
+	const char *p = memmem(line, len, tag, sizeof(tag) - 1), *end;
+	size_t n = 0;
+
+	if (p == NULL || (p = memchr(p, '(', (size_t)(line + len - p))) == NULL)
+		return;
+	for (end = ++p; end < line + len && n < sizeof(c->sigsys_call) - 1 &&
+			(isalnum((unsigned char)*end) || *end == '_');
+	     end++)
+		n++;
+	if (n > 0 && end < line + len && *end == ')') {
+		memcpy(c->sigsys_call, p, n);
+		c->sigsys_call[n] = '\0';
+	}
+}
+
 static void
 relay_line(struct child *c, char *line, size_t len)
 {
@@ -287,6 +308,7 @@ relay_line(struct child *c, char *line, size_t len)
 		return;
 	}
 	c->log_bytes += len;
+	sigsys_note(c, line, len);
 	wl = snprintf(
 	    want, sizeof(want), " %s[%d]: ", c->def->title, (int)c->pid);
 	/* 24 bytes of timestamp: 2026-11-29T01:14:19.725Z */
@@ -544,9 +566,21 @@ static void
 child_gone(struct child *c, int st, const struct rusage *ru)
 {
 	struct slot *s = slot_of(c);
-	char how[96], why[256];
+	char how[128], why[256];
+	int sigsys = WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS;
 
+	/* Drain what it logged last, a last line without its newline too. */
+	err_cb(c->errfd, EV_READ, c);
+	if (c->errlen > 0 && c->errlen < sizeof(c->errbuf) - 1) {
+		c->errbuf[c->errlen++] = '\n';
+		relay_line(c, c->errbuf, c->errlen);
+	}
 	describe(st, how, sizeof(how));
+	if (sigsys && c->sigsys_call[0] != '\0')
+		snprintf(how, sizeof(how),
+		    "killed by SIGSYS (sandbox violation: forbidden system "
+		    "call %s)",
+		    c->sigsys_call);
 	if (ru)
 		log_debug("%s (pid %d) %s: max RSS %ld kB, cpu %ld.%03ld s "
 			  "user, %ld.%03ld s system",
@@ -562,15 +596,21 @@ child_gone(struct child *c, int st, const struct rusage *ru)
 		snprintf(why, sizeof(why), "%s", how);
 	if (!S->stopping && (c->def->long_lived || !WIFEXITED(st) ||
 				WEXITSTATUS(st) != 0 || c->killed)) {
-		log_warnx("%s (pid %d) %s", c->def->title, (int)c->pid, why);
+		if (sigsys)
+			log_warnx("BUG: %s (pid %d) %s; imgd's sandbox is "
+				  "missing a call it needs or the child was "
+				  "subverted: please report this with the "
+				  "log lines above%s",
+			    c->def->title, (int)c->pid, why,
+			    c->sigsys_call[0] ? ""
+					      : " (IMGD_SECCOMP_DEBUG=1 in "
+						"imgd's environment names "
+						"the call)");
+		else
+			log_warnx(
+			    "%s (pid %d) %s", c->def->title, (int)c->pid, why);
 		audit(
 		    "process-died", "process", c->def->title, "why", why, NULL);
-	}
-	/* Drain what it logged last, a last line without its newline too. */
-	err_cb(c->errfd, EV_READ, c);
-	if (c->errlen > 0 && c->errlen < sizeof(c->errbuf) - 1) {
-		c->errbuf[c->errlen++] = '\n';
-		relay_line(c, c->errbuf, c->errlen);
 	}
 	run_drains(c, 1);
 	event_free(c->ev_chan);
@@ -582,7 +622,7 @@ child_gone(struct child *c, int st, const struct rusage *ru)
 	ipc_chan_close(&c->chan);
 	TAILQ_REMOVE(&children, c, entry);
 	if (c->def->kind == PROC_UNPACKER)
-		job_child_gone(c, why);
+		job_child_gone(c, why, sigsys);
 	if (s != NULL) {
 		s->cur = NULL;
 		if (c->def->kind == PROC_FRONTEND)

@@ -62,6 +62,9 @@ struct child {
 	time_t log_window; /* rate limit of relayed log bytes */
 	size_t log_bytes, log_dropped;
 	struct job *job;     /* unpackers: the job it runs */
+	/* The call a dying child named in seccomp debug mode (its claim, for
+	 * the log and the error only). */
+	char sigsys_call[32];
 	uint64_t gen;	     /* unique per spawn */
 	uint64_t ping_nonce; /* outstanding liveness ping, or 0 */
 	time_t ping_sent;
@@ -197,7 +200,7 @@ struct job *job_start(const char *project, int fds[2], uint64_t sizes[2],
 void job_cancel(struct job *j);
 void job_child_ready(struct child *c);
 void job_dispatch(struct child *c, struct ipc_msg *m);
-void job_child_gone(struct child *c, const char *why);
+void job_child_gone(struct child *c, const char *why, int sigsys);
 
 /* ---- API requests from the frontend (store/api.c) ---- */
 

@@ -199,6 +199,15 @@ entry_layout(struct part *p, struct tar_entry *en, char *why, size_t whylen)
 		msg_set(why, whylen, "devices are only allowed in the rootfs");
 		return -1;
 	}
+	/* A split image's metadata tarball: metadata.yaml and templates. */
+	if (p->kind == PART_META && en->len != 0 &&
+	    !is_name(en->path, en->len, "metadata.yaml") &&
+	    !is_name(en->path, tree ? tree : en->len, "templates")) {
+		msg_set(why, whylen,
+		    "a metadata tarball holds only metadata.yaml and "
+		    "templates/");
+		return -1;
+	}
 	if (p->kind == PART_ROOTFS || en->len == 0 || tree != 0)
 		return 0;
 	if (is_name(en->path, en->len, "metadata.yaml")) {

@@ -106,10 +106,14 @@ main(int argc, char **argv)
 	if (img_locale_init(err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	child_enter(&unpacker_spec, &chan, &probe);
-	if (probe)
+	/* Tests: a probe right after READY, or with "input:" once the store
+	 * has handed the image over (a death while reading it). */
+	if (probe && strncmp(probe, "input:", 6) != 0)
 		sandbox_probe(probe);
 	chan.blocking = 1;
 	receive_inputs(fds);
+	if (probe && strncmp(probe, "input:", 6) == 0)
+		sandbox_probe(probe + 6);
 	if (img_validate(fds[0], fds[1], &meta, &rep, err, sizeof(err)) == -1)
 		fail(err);
 	if (meta.nprops > LIM_META_PROPERTIES_MAX)

@@ -83,6 +83,8 @@ rt_trees() {
 	rt_meta "$t/latin1" "latin1 names"
 	rt_basic "$t/latin1"
 	echo latin1 >"$t/latin1/rootfs/etc/$(printf 'caf\351')"
+	# Long enough for a PAX path record, which then cannot be UTF-8.
+	echo latin1 >"$t/latin1/rootfs/etc/$(printf 'caf\351-%0120d' 0)"
 	# Over 4 GiB apparent (past ustar's 8 GiB octal size too), sparse.
 	rt_meta "$t/huge" "huge sparse file"
 	rt_basic "$t/huge"

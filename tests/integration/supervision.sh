@@ -176,11 +176,12 @@ check_eq "state dir: traversable for the socket only" \
 
 # ---- a split upload whose parts meet while the store is stopped ----
 read -r M R <<<"$(mksplit "$W/slow" none none desc="slow split")"
-head -c 3000000 /dev/urandom >"$W/pad"
+mkdir -p "$W/padtree/templates"
+head -c 3000000 /dev/urandom >"$W/padtree/templates/pad"
 # A metadata part larger than the pipes, so that the frontend holds some
-# of it when the rootfs part begins.
-tar -C "$(dirname "$W")" -rf "$M" "work/pad" 2>/dev/null ||
-    tar -C "$W" -rf "$M" pad
+# of it when the rootfs part begins (a metadata tarball holds only
+# metadata.yaml and templates/).
+tar -C "$W/padtree" -rf "$M" templates/pad
 want=$(cat "$M" "$R" | sha256sum | cut -d' ' -f1)
 kill -STOP "$IMGD_PID"
 api POST /1.0/images -F "metadata=@$M" -F "rootfs=@$R" >"$W/slow.out" &

@@ -195,6 +195,27 @@ T_TEST(test_offset)
 	free(all);
 }
 
+/* len bytes of buf, compressed as comp with libarchive's raw writer. */
+static int
+compressed(const char *comp, const void *buf, size_t len)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	int fd = tm_memfd("", 0);
+
+	archive_write_set_format_raw(a);
+	archive_write_add_filter_by_name(a, comp);
+	archive_write_open_fd(a, fd);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_write_header(a, e);
+	if (len > 0)
+		archive_write_data(a, buf, len);
+	archive_entry_free(e);
+	archive_write_free(a);
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
 T_TEST(test_not_tar)
 {
 	static const char text[] = "architecture: x86_64\n";
@@ -220,7 +241,16 @@ T_TEST(test_not_tar)
 	archive_entry_free(e);
 	archive_write_free(a);
 	lseek(fd, 0, SEEK_SET);
-	T_REJECTS(fd, -1, NULL, "not a tar archive");
+	T_REJECTS(fd, -1, NULL, "not a tar archive (gzip data)");
+	/* A compressed empty file. */
+	for (size_t i = 1; i < NCOMPS; i++) {
+		char want[80];
+
+		snprintf(want, sizeof(want),
+		    "%s data that decompresses to nothing, not a tar archive",
+		    comps[i]);
+		T_REJECTS(compressed(comps[i], "", 0), -1, NULL, want);
+	}
 
 	/* Unreadable, not a regular file, no file at all. */
 	fd = tm_unified("none");
@@ -280,9 +310,9 @@ damaged(const char *comp, int truncate)
 }
 
 /*
- * A decompression error while libarchive still picks the format (bzip2
- * decodes a whole 900 kB block first) is reported as "not a tar archive
- * (or corrupt bzip2 data)"; later ones as "corrupt or truncated ...".
+ * Damage is reported as "corrupt or truncated" and names the compression,
+ * whether the decompressor notices it (a checksum) or the tar reader does
+ * first (damage the decompressor cannot see, or has not checked yet).
  */
 T_TEST(test_corrupt_and_truncated)
 {
@@ -555,6 +585,187 @@ T_TEST(test_counts_and_sizes)
 	T_REJECTS(tm_unified("xz"), -1, &lim, "larger than 100 bytes");
 }
 
+/* fd's bytes with extra appended: a new memfd. */
+static int
+appended(int fd, const void *extra, size_t n)
+{
+	size_t len;
+	char *b = tm_slurp(fd, &len), *all = malloc(len + n);
+	int out;
+
+	close(fd);
+	memcpy(all, b, len);
+	memcpy(all + len, extra, n);
+	out = tm_memfd(all, len + n);
+	free(b);
+	free(all);
+	return out;
+}
+
+/*
+ * What follows the end of the tar archive is covered by the fingerprint
+ * and by no other check: only the zero padding writers add may be there.
+ */
+T_TEST(test_trailing_data)
+{
+	static const char junk[] = "GARBAGE!";
+	static const char zeros[4096];
+	char tail[600];
+	size_t len, i;
+	char *b;
+	int fd;
+
+	for (i = 0; i < NCOMPS; i++) {
+		/* Zero padding after the end-of-archive blocks is fine. */
+		fd = tm_unified("none");
+		fd = appended(fd, zeros, sizeof(zeros));
+		if (strcmp(comps[i], "none") != 0) {
+			b = tm_slurp(fd, &len);
+			close(fd);
+			fd = compressed(comps[i], b, len);
+			free(b);
+		}
+		T_ACCEPTS(fd, -1, NULL);
+		/* A tar entry past the end: hidden from every reader. */
+		memset(tail, 0, sizeof(tail));
+		memcpy(tail + 512, junk, sizeof(junk) - 1);
+		fd = appended(tm_unified("none"), tail, sizeof(tail));
+		if (strcmp(comps[i], "none") != 0) {
+			b = tm_slurp(fd, &len);
+			close(fd);
+			fd = compressed(comps[i], b, len);
+			free(b);
+		}
+		T_REJECTS(fd, -1, NULL,
+		    "520 bytes of trailing data after the archive");
+	}
+	/* Bytes after the compressed stream. */
+	T_REJECTS(appended(tm_unified("gzip"), junk, 8), -1, NULL,
+	    "8 bytes of trailing data after the gzip stream");
+	T_REJECTS(appended(tm_unified("bzip2"), junk, 8), -1, NULL,
+	    "8 bytes of trailing data after the bzip2 stream");
+	T_REJECTS(appended(tm_unified("lzma"), junk, 8), -1, NULL,
+	    "8 bytes of trailing data after the lzma stream");
+	T_REJECTS(appended(tm_unified("gzip"), zeros, 3), -1, NULL,
+	    "3 bytes of trailing data after the gzip stream");
+	/* xz and zstd find garbage after a stream themselves. */
+	T_REJECTS(appended(tm_unified("xz"), junk, 8), -1, NULL,
+	    "corrupt or truncated xz data");
+	T_REJECTS(appended(tm_unified("zstd"), junk, 8), -1, NULL,
+	    "corrupt or truncated zstd data");
+	/* xz's own stream padding is part of the format. */
+	T_ACCEPTS(appended(tm_unified("xz"), zeros, 4), -1, NULL);
+	/* Split: the rootfs tarball is checked the same way. */
+	{
+		int fm, fr;
+
+		tm_split("gzip", &fm, &fr);
+		T_REJECTS(fm, appended(fr, junk, 8), NULL,
+		    "rootfs tarball: 8 bytes of trailing data after the gzip "
+		    "stream");
+	}
+}
+
+static uint32_t
+crc32_le(const unsigned char *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+
+	while (n--) {
+		c ^= *p++;
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320u & -(c & 1));
+	}
+	return ~c;
+}
+
+/* A valid image whose xz or lzma header asks for another dictionary. */
+static int
+with_dict(const char *comp, unsigned prop, uint32_t dict)
+{
+	size_t len;
+	unsigned char *b = tm_slurp(tm_unified(comp), &len);
+	uint32_t crc;
+	int fd;
+
+	if (strcmp(comp, "lzma") == 0) {
+		for (int k = 0; k < 4; k++)
+			b[1 + k] = (unsigned char)(dict >> (8 * k));
+	} else {
+		/* One filter, no sizes: LZMA2 (0x21), one property byte. */
+		T_CHECK(b[13] == 0 && b[14] == 0x21 && b[15] == 1);
+		b[16] = (unsigned char)prop;
+		crc = crc32_le(b + 12, (size_t)(b[12] + 1) * 4 - 4);
+		for (int k = 0; k < 4; k++)
+			b[12 + (b[12] + 1) * 4 - 4 + k] =
+			    (unsigned char)(crc >> (8 * k));
+	}
+	fd = tm_memfd(b, len);
+	free(b);
+	return fd;
+}
+
+/* A dictionary past the limit is named, not "corrupt" (nor an OOM). */
+T_TEST(test_dictionary_limit)
+{
+	/* LZMA2 property 37 is 1536 MiB, 32 is 256 MiB. */
+	T_REJECTS(with_dict("xz", 37, 0), -1, NULL,
+	    "xz stream needs a 1536 MiB dictionary; the limit is 256 MiB");
+	T_ACCEPTS(with_dict("xz", 32, 0), -1, NULL);
+	T_REJECTS(with_dict("lzma", 0, 1536u << 20), -1, NULL,
+	    "lzma stream needs a 1536 MiB dictionary; the limit is 256 MiB");
+	T_REJECTS(with_dict("lzma", 0, 512u << 20), -1, NULL,
+	    "lzma stream needs a 512 MiB dictionary; the limit is 256 MiB");
+	/* libarchive takes .lzma dictionaries up to 128 MiB (LZMA SDK -d27). */
+	T_ACCEPTS(with_dict("lzma", 0, 128u << 20), -1, NULL);
+}
+
+/* A split image's metadata tarball: metadata.yaml and templates/ only. */
+T_TEST(test_split_metadata_only)
+{
+	struct tarmk *t;
+	int fd, fd2;
+
+	t = tm_new("none");
+	tm_dir(t, "./");
+	tm_file(t, "metadata.yaml", MINI_META);
+	tm_dir(t, "templates/");
+	tm_file(t, "templates/hostname.tpl", "x");
+	tm_file(t, "rootfs/etc/passwd", "root:x:0:0::/:/bin/sh\n");
+	fd = tm_fd(t);
+	t = tm_new("none");
+	tm_dir(t, "etc/");
+	fd2 = tm_fd(t);
+	T_REJECTS(fd, fd2, NULL,
+	    "metadata tarball: entry \"rootfs/etc/passwd\": a metadata "
+	    "tarball holds only metadata.yaml and templates/");
+	t = tm_new("none");
+	tm_file(t, "metadata.yaml", MINI_META);
+	tm_file(t, "README", "x");
+	fd = tm_fd(t);
+	t = tm_new("none");
+	tm_dir(t, "etc/");
+	fd2 = tm_fd(t);
+	T_REJECTS(fd, fd2, NULL, "entry \"README\": a metadata tarball");
+	t = tm_new("none");
+	tm_file(t, "metadata.yaml", MINI_META);
+	tm_dir(t, "templatesx/");
+	fd = tm_fd(t);
+	t = tm_new("none");
+	tm_dir(t, "etc/");
+	fd2 = tm_fd(t);
+	T_REJECTS(fd, fd2, NULL, "entry \"templatesx/\": a metadata tarball");
+	/* The same layout as a unified image is fine there. */
+	t = tm_new("none");
+	tm_file(t, "metadata.yaml", MINI_META);
+	tm_dir(t, "templates/");
+	fd = tm_fd(t);
+	t = tm_new("none");
+	tm_file(t, "etc/passwd", "x");
+	fd2 = tm_fd(t);
+	T_ACCEPTS(fd, fd2, NULL);
+}
+
 int
 main(void)
 {
@@ -579,5 +790,8 @@ main(void)
 	T_RUN(test_ratio_bomb);
 	T_RUN(test_unpacked_size);
 	T_RUN(test_counts_and_sizes);
+	T_RUN(test_trailing_data);
+	T_RUN(test_dictionary_limit);
+	T_RUN(test_split_metadata_only);
 	return T_DONE();
 }
