@@ -119,12 +119,32 @@ find(uint64_t reqid)
 	return NULL;
 }
 
+/* Every refused import is audited, with its cause. */
+static void
+refusal_audit(const struct upload *u, const char *msg)
+{
+	audit("image-import-refused", "project", u->project, "fingerprint",
+	    u->fp[0] ? u->fp : NULL, "requestor", u->requestor, "cause", msg,
+	    NULL);
+}
+
 /* Fails an upload before it has an operation: the client gets the error. */
 static void
 upload_fail(struct upload *u, int status, const char *msg)
 {
 	log_info("upload %llu refused: %s", (unsigned long long)u->reqid, msg);
+	refusal_audit(u, msg);
 	api_reply_err(u->reqid, status, "%s", msg);
+	upload_free(u);
+}
+
+/* Fails an upload that has its operation. */
+static void
+upload_refuse(struct upload *u, const char *msg)
+{
+	log_info("import %s refused: %s", u->fp, msg);
+	refusal_audit(u, msg);
+	op_finish(u->op, msg);
 	upload_free(u);
 }
 
@@ -292,14 +312,12 @@ job_done(void *arg, const char *err, const struct job_result *r)
 {
 	struct upload *u = arg;
 	struct image img;
-	char msg[LIM_ERROR_MAX + 1];
+	char msg[LIM_ERROR_MAX + 1], src[128];
 	int fds[2] = {u->tmp[0], u->tmp[1]};
 
 	u->job = NULL;
 	if (err) {
-		log_info("import %s refused: %s", u->fp, err);
-		op_finish(u->op, err);
-		upload_free(u);
+		upload_refuse(u, err);
 		return;
 	}
 	memset(&img, 0, sizeof(img));
@@ -320,27 +338,24 @@ job_done(void *arg, const char *err, const struct job_result *r)
 	    -1)
 		fatal("calloc");
 	if (image_merge_props(&img, u->props, u->nprops, 0) == -1) {
-		op_finish(u->op, "Too many properties (metadata.yaml and "
-				 "X-LXD-properties together)");
 		image_free(&img);
-		upload_free(u);
+		upload_refuse(u, "Too many properties (metadata.yaml and "
+				 "X-LXD-properties together)");
 		return;
 	}
 	if (image_commit(u->project, &img, u->aliases, u->naliases, fds, msg,
 		sizeof(msg)) == -1) {
-		log_info("import %s refused: %s", u->fp, msg);
-		op_finish(u->op, msg);
-	} else {
-		log_info(
-		    "imported image %s into project %s", u->fp, u->project);
-		audit("image-created", "project", u->project, "fingerprint",
-		    u->fp, "requestor", u->requestor, NULL);
-		op_finish(u->op, NULL);
-		char src[128];
-		snprintf(src, sizeof(src), "/1.0/images/%s", u->fp);
-		api_lifecycle(u->project, "image-created", src, u->requestor,
-		    "type", "container");
+		image_free(&img);
+		upload_refuse(u, msg);
+		return;
 	}
+	log_info("imported image %s into project %s", u->fp, u->project);
+	audit("image-created", "project", u->project, "fingerprint", u->fp,
+	    "requestor", u->requestor, NULL);
+	op_finish(u->op, NULL);
+	snprintf(src, sizeof(src), "/1.0/images/%s", u->fp);
+	api_lifecycle(u->project, "image-created", src, u->requestor, "type",
+	    "container");
 	image_free(&img);
 	upload_free(u);
 }
@@ -387,9 +402,7 @@ upload_accept(struct upload *u)
 	    u->layout == IMG_SPLIT ? 2 : 1, job_done, u);
 	return;
 fail:
-	log_info("import %s refused: %s", u->fp, msg);
-	op_finish(u->op, msg);
-	upload_free(u);
+	upload_refuse(u, msg);
 }
 
 static void

@@ -239,9 +239,14 @@ entry_hardlink(struct part *p, struct tar_entry *en, const char *target,
 	struct pnode *n;
 	char q[MSG_QUOTE_MAX];
 
-	if (path_normalize(target, &t, &tlen, &slash, why, whylen) == -1)
-		return -1;
 	msg_quote(q, sizeof(q), target, strlen(target));
+	if (path_normalize(target, &t, &tlen, &slash, why, whylen) == -1) {
+		char sub[WHY_MAX];
+
+		snprintf(sub, sizeof(sub), "%s", why);
+		msg_set(why, whylen, "hard link target \"%s\": %s", q, sub);
+		return -1;
+	}
 	if (tlen == 0 || slash) {
 		msg_set(why, whylen, "hard link to \"%s\", not a file", q);
 		return -1;

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Hostile and broken images for tests/integration/bad_input.sh.
+"""Hostile and broken images for tests/integration/bad_input.sh and
+refusals.sh.
 
-    mkbad.py CASE OUT      writes an uncompressed tarball (or junk) to OUT
+    mkbad.py CASE OUT [gnu|pax]   writes an uncompressed tarball (or junk)
+                                  to OUT, in GNU (default) or PAX format
 """
 import io
 import sys
@@ -21,8 +23,10 @@ properties:
 """
 
 
-def entry(t, name, data=b"", kind=tarfile.REGTYPE, link=""):
+def entry(t, name, data=b"", kind=tarfile.REGTYPE, link="", pax=None):
     ti = tarfile.TarInfo(name)
+    if pax:
+        ti.pax_headers = pax
     ti.type = kind
     ti.linkname = link
     ti.mode = 0o755 if kind == tarfile.DIRTYPE else 0o644
@@ -37,6 +41,10 @@ def image(t, meta=META, rootfs=True):
         entry(t, "rootfs", kind=tarfile.DIRTYPE)
         entry(t, "rootfs/etc", kind=tarfile.DIRTYPE)
         entry(t, "rootfs/etc/hostname", b"x\n")
+
+
+def deep(n):
+    return "rootfs/" + "/".join(["d"] * (n - 2)) + "/f"
 
 
 CASES = {
@@ -70,6 +78,31 @@ CASES = {
     "hardlink-missing": lambda t: (
         image(t), entry(t, "rootfs/shadow", kind=tarfile.LNKTYPE,
                         link="rootfs/etc/shadow")),
+    # What PAX (or GNU's long-name records) carries past ustar's fields.
+    "long-path": lambda t: (
+        image(t), entry(t, "rootfs/" + "/".join(["d" * 200] * 21) + "/f",
+                        b"x")),
+    "long-component": lambda t: (image(t), entry(t, "rootfs/" + "c" * 256)),
+    "long-linkname": lambda t: (
+        image(t), entry(t, "rootfs/l", kind=tarfile.SYMTYPE, link="t" * 4096)),
+    "deep": lambda t: (image(t), entry(t, deep(129), b"x")),
+    "ok-long-names": lambda t: (
+        image(t), entry(t, "rootfs/" + "/".join(["d" * 200] * 19) + "/f",
+                        b"x"),
+        entry(t, "rootfs/l", kind=tarfile.SYMTYPE, link="t" * 4095),
+        entry(t, deep(128), b"x")),
+}
+
+# PAX records only PAX can carry.
+PAX_CASES = {
+    "pax-size-smaller": lambda t: (
+        image(t), entry(t, "rootfs/f", b"x" * 1000, pax={"size": "10"})),
+    "pax-xattr-big": lambda t: (
+        image(t), entry(t, "rootfs/f", b"x",
+                        pax={"SCHILY.xattr.user.big": "v" * 70000})),
+    "pax-ok-xattr": lambda t: (
+        image(t), entry(t, "rootfs/f", b"x",
+                        pax={"SCHILY.xattr.user.a": "v" * 65536})),
 }
 
 
@@ -79,8 +112,10 @@ def main():
         with open(out, "wb") as f:
             f.write(b"this is not a tarball at all\n" * 100)
         return
-    with tarfile.open(out, "w", format=tarfile.GNU_FORMAT) as t:
-        CASES[case](t)
+    fmt = sys.argv[3] if len(sys.argv) > 3 else "gnu"
+    with tarfile.open(out, "w", format=tarfile.GNU_FORMAT if fmt == "gnu"
+                      else tarfile.PAX_FORMAT) as t:
+        (CASES.get(case) or PAX_CASES[case])(t)
 
 
 if __name__ == "__main__":
