@@ -316,8 +316,10 @@ parse_target(struct conn *c)
 	snprintf(
 	    c->method, sizeof(c->method), "%s", http_head_method(&c->head));
 	http_target_split(target, &plen, &query);
+	/* %2F decodes to '/': alias names hold '/', and the lxc client
+	 * escapes it. Dot segments are refused after decoding. */
 	if (http_path_decode(target, plen, c->path, sizeof(c->path),
-		HTTP_PATH_NO_SLASH | HTTP_PATH_NO_DOTS) < 0) {
+		HTTP_PATH_NO_DOTS) < 0) {
 		conn_error(c, 400, "Invalid request path");
 		return -1;
 	}

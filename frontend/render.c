@@ -200,7 +200,8 @@ render_server(void)
 	return o;
 }
 
-/* Percent-encodes everything but RFC 3986 unreserved characters. */
+/* Percent-encodes a URL path: everything but RFC 3986 unreserved
+ * characters and '/' (alias names hold '/', never empty or dot segments). */
 char *
 url_escape(const char *s)
 {
@@ -214,7 +215,7 @@ url_escape(const char *s)
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~') {
+		    c == '_' || c == '~' || c == '/') {
 			*p++ = (char)c;
 		} else {
 			*p++ = '%';

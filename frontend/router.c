@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "frontend/fe.h"
+#include "policy/names.h"
 #include "ipc/codec.h"
 #include "ipc/log.h"
 
@@ -37,12 +38,27 @@ image_ref(const char *in, char out[65])
 	return 0;
 }
 
+/* A name that may exist: what the store could be asked about. */
 static int
 alias_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	return n > 0 && n <= LIM_ALIAS_NAME_MAX && ipc_str_valid(s, n, CS_NAME);
+	return n > 0 && n <= LIM_ALIAS_NAME_MAX && ipc_str_valid(s, n, CS_LINE);
+}
+
+/* A new name: the store's rule (it checks again), answered early. */
+static int
+alias_name_new(struct conn *c, const char *name)
+{
+	char why[160], msg[300];
+
+	if (alias_name_check(name, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "Invalid alias name \"%.64s%s\": %s", name,
+	    strlen(name) > 64 ? "..." : "", why);
+	conn_error(c, 400, "%s", msg);
+	return -1;
 }
 
 static void
@@ -371,13 +387,8 @@ alias_create(struct conn *c, const char *body, size_t len)
 		conn_error(c, 400, "name and target are required");
 		goto out;
 	}
-	if (!alias_name_ok(name)) {
-		conn_error(c, 400,
-		    "Invalid alias name: 1-%d characters, no "
-		    "\"/\" and no control characters",
-		    LIM_ALIAS_NAME_MAX);
+	if (alias_name_new(c, name) == -1)
 		goto out;
-	}
 	if (image_ref(target, ref) == -1) {
 		conn_error(c, 404, "Image not found");
 		goto out;
@@ -451,10 +462,12 @@ alias_rename(struct conn *c, const char *name, const char *body, size_t len)
 		return;
 	if (get_str(c, o, "name", 4096, CS_ANY_UTF8, &to) == -1)
 		goto out;
-	if (to == NULL || !alias_name_ok(to)) {
-		conn_error(c, 400, "Invalid new alias name");
+	if (to == NULL) {
+		conn_error(c, 400, "name is required");
 		goto out;
 	}
+	if (alias_name_new(c, to) == -1)
+		goto out;
 	r.new_name = (char *)to;
 	c->status_ok = 201;
 	send_req(c, IMSG_ALIAS_RENAME_REQ, &r, WANT_OK);
@@ -627,7 +640,7 @@ alias_reply(struct conn *c, struct imsg_alias_info *m)
 		conn_respond(c, 200, hdr, render_sync(doc));
 		return;
 	}
-	char *esc = url_escape(m->name), url[1024];
+	char *esc = url_escape(m->name), url[3 * LIM_ALIAS_NAME_MAX + 32];
 	snprintf(url, sizeof(url), "/1.0/images/aliases/%s", esc ? esc : "");
 	free(esc);
 	list_add(c, doc, url);
@@ -637,15 +650,11 @@ alias_reply(struct conn *c, struct imsg_alias_info *m)
 static void
 ok_reply(struct conn *c, struct imsg_ok *m)
 {
-	char hdr[1200] = "";
+	char hdr[3 * (LIM_ALIAS_NAME_MAX + 64) + 16] = "";
 
 	if (m->location[0]) {
-		/* Only the last segment (an alias name) needs escaping. */
-		const char *slash = strrchr(m->location, '/');
-		char *esc = url_escape(slash ? slash + 1 : m->location);
-		snprintf(hdr, sizeof(hdr), "Location: %.*s%s\r\n",
-		    slash ? (int)(slash - m->location + 1) : 0, m->location,
-		    esc ? esc : "");
+		char *esc = url_escape(m->location);
+		snprintf(hdr, sizeof(hdr), "Location: %s\r\n", esc ? esc : "");
 		free(esc);
 	}
 	conn_respond(

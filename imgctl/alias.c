@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/names.h"
 #include "imgctl/api.h"
 #include "imgctl/schema.h"
 #include "imgctl/table.h"
@@ -23,11 +24,23 @@ alias_path(struct ctl *ctl, const char *name, char path[API_PATH_MAX])
 	}
 	if (strlen(name) > LIM_ALIAS_NAME_MAX ||
 	    api_escape(name, 0, esc, sizeof(esc)) == -1) {
-		ctl_err("alias name too long (more than %d bytes): %s",
-		    LIM_ALIAS_NAME_MAX, name);
+		ctl_err("invalid alias name \"%s\": longer than %d bytes", name,
+		    LIM_ALIAS_NAME_MAX);
 		return -1;
 	}
 	return api_path(ctl, path, "/1.0/images/aliases/%s", esc);
+}
+
+/* A name to create: the store's rule, said here in imgctl's words. */
+static int
+alias_new_ok(const char *name)
+{
+	char why[160];
+
+	if (alias_name_check(name, why, sizeof(why)) == 0)
+		return 0;
+	ctl_err("invalid alias name \"%s\": %s", name, why);
+	return -1;
 }
 
 static int
@@ -53,6 +66,8 @@ create_run(struct ctl *ctl, int argc, char **argv)
 	    api_path(ctl, path, "/1.0/images/aliases") == -1)
 		return -1;
 	/* api.ImageAliasesPost, as lxc sends it. */
+	if (alias_new_ok(argv[optind]) == -1)
+		return -1;
 	body = json_pack("{s:s, s:s, s:s, s:s}", "description", desc, "target",
 	    fp, "name", argv[optind], "type", "");
 	if (body == NULL)
@@ -107,6 +122,8 @@ rename_run(struct ctl *ctl, int argc, char **argv)
 		ctl_err("the new alias name must not be empty");
 		return -1;
 	}
+	if (alias_new_ok(argv[optind + 1]) == -1)
+		return -1;
 	if ((body = json_pack("{s:s}", "name", argv[optind + 1])) == NULL) {
 		ctl_err("alias name must be UTF-8: %s", argv[optind + 1]);
 		return -1;

@@ -23,7 +23,8 @@ api_escape(const char *s, int plus, char *out, size_t outlen)
 		if (o + 4 > outlen)
 			return -1;
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL)
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL ||
+		    (*p == '/' && !plus))
 			out[o++] = (char)*p;
 		else if (*p == ' ' && plus)
 			out[o++] = '+';

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "policy/names.h"
 #include "imgctl/api.h"
 #include "imgctl/client.h"
 #include "imgctl/progress.h"
@@ -137,9 +138,11 @@ upload_opts(struct ctl *ctl, struct upload *u, int argc, char **argv)
 		if (ch == 'p')
 			u->public = 1;
 		else if (ch == 'a') {
-			if (*optarg == '\0' ||
-			    strlen(optarg) > LIM_ALIAS_NAME_MAX) {
-				ctl_err("invalid alias name \"%s\"", optarg);
+			char why[160];
+
+			if (alias_name_check(optarg, why, sizeof(why)) == -1) {
+				ctl_err("invalid alias name \"%s\": %s", optarg,
+				    why);
 				return -1;
 			}
 			if (u->naliases == IMPORT_ALIASES_MAX) {

@@ -377,7 +377,7 @@ enum ipc_charset {
 	CS_LINE,     /* valid UTF-8, no control characters at all */
 	CS_HEX,	     /* lowercase hex digits */
 	CS_TOKEN,    /* [A-Za-z0-9._-] */
-	CS_NAME,     /* alias/project names: CS_LINE without '/' */
+	CS_NAME,     /* project names: CS_LINE without '/' */
 	CS_PATH,     /* CS_LINE, for file paths and URLs */
 };
 

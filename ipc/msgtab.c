@@ -81,7 +81,7 @@ static const struct ipc_field f_err[] = {
 #undef S
 
 static const struct ipc_field f_ok[] = {
-	F_STR(struct imsg_ok, location, 0, 512, CS_PATH),
+	F_STR(struct imsg_ok, location, 0, LIM_ALIAS_NAME_MAX + 64, CS_PATH),
 };
 
 #define S struct imsg_image_info
@@ -98,14 +98,14 @@ static const struct ipc_field f_image_info[] = {
 	F_I64(S, last_used_at),
 	PROPS(S, properties, nproperties),
 	F_KV(S, aliases, naliases, LIM_ALIASES_PER_IMAGE, LIM_ALIAS_NAME_MAX,
-	    LIM_ALIAS_DESC_MAX, CS_NAME, CS_LINE, 32 * KiB),
+	    LIM_ALIAS_DESC_MAX, CS_LINE, CS_LINE, 32 * KiB),
 	F_STR(S, etag, 1, LIM_ETAG_MAX, CS_HEX),
 };
 #undef S
 
 #define S struct imsg_alias_info
 static const struct ipc_field f_alias_info[] = {
-	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_NAME),
+	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_LINE),
 	F_STR(S, description, 0, LIM_ALIAS_DESC_MAX, CS_LINE),
 	F_STR(S, target, FP_LEN, FP_LEN, CS_HEX),
 	F_STR(S, type, 1, 32, CS_TOKEN),
@@ -135,8 +135,9 @@ static const struct ipc_field f_op_update[] = {
 static const struct ipc_field f_lifecycle[] = {
 	PROJECT(S),
 	F_STR(S, action, 1, 64, CS_TOKEN),
-	F_STR(S, source, 1, 512, CS_PATH),
-	F_KV(S, context, ncontext, 8, 32, 512, CS_TOKEN, CS_LINE, 4096),
+	F_STR(S, source, 1, LIM_ALIAS_NAME_MAX + 64, CS_PATH),
+	F_KV(S, context, ncontext, 8, 32, LIM_ALIAS_NAME_MAX + 64, CS_TOKEN,
+	    CS_LINE, 4096),
 	REQUESTOR(S),
 };
 #undef S
@@ -184,7 +185,7 @@ static const struct ipc_field f_alias_list_req[] = {
 #define S struct imsg_alias_req
 static const struct ipc_field f_alias_req[] = {
 	PROJECT(S),
-	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_NAME),
+	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_LINE),
 	REQUESTOR(S),
 };
 #undef S
@@ -192,7 +193,7 @@ static const struct ipc_field f_alias_req[] = {
 #define S struct imsg_alias_create_req
 static const struct ipc_field f_alias_create_req[] = {
 	PROJECT(S),
-	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_NAME),
+	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_LINE),
 	F_STR(S, description, 0, LIM_ALIAS_DESC_MAX, CS_LINE),
 	F_STR(S, target, 1, FP_LEN, CS_HEX),
 	F_STR(S, type, 0, 32, CS_TOKEN),
@@ -203,7 +204,7 @@ static const struct ipc_field f_alias_create_req[] = {
 #define S struct imsg_alias_update_req
 static const struct ipc_field f_alias_update_req[] = {
 	PROJECT(S),
-	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_NAME),
+	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_LINE),
 	F_STR(S, if_match, 0, LIM_ETAG_MAX, CS_HEX),
 	REQUESTOR(S),
 	F_U8(S, mode, UPD_PATCH),
@@ -216,8 +217,8 @@ static const struct ipc_field f_alias_update_req[] = {
 #define S struct imsg_alias_rename_req
 static const struct ipc_field f_alias_rename_req[] = {
 	PROJECT(S),
-	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_NAME),
-	F_STR(S, new_name, 1, LIM_ALIAS_NAME_MAX, CS_NAME),
+	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_LINE),
+	F_STR(S, new_name, 1, LIM_ALIAS_NAME_MAX, CS_LINE),
 	REQUESTOR(S),
 };
 #undef S
@@ -232,7 +233,7 @@ static const struct ipc_field f_upload_begin[] = {
 	F_U8(S, layout, IMG_SPLIT),
 	PROPS(S, properties, nproperties),
 	F_KV(S, aliases, naliases, LIM_ALIASES_PER_IMAGE, LIM_ALIAS_NAME_MAX,
-	    LIM_ALIAS_DESC_MAX, CS_NAME, CS_LINE, 16 * KiB),
+	    LIM_ALIAS_DESC_MAX, CS_LINE, CS_LINE, 16 * KiB),
 };
 #undef S
 

@@ -61,7 +61,9 @@
 #define LIM_TIME_MAX			253402300799LL
 
 /* Names. */
-#define LIM_ALIAS_NAME_MAX		255
+/* Alias names hold '/' ("ubuntu/22.04/amd64"); 512 bytes is twice what any
+ * public server uses and, percent-encoded, still fits a request line. */
+#define LIM_ALIAS_NAME_MAX		512
 #define LIM_DESCRIPTION_MAX		1024
 #define LIM_PROJECT_NAME_MAX		63
 #define LIM_FILENAME_MAX		255

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ipc/log.h"
+#include "policy/names.h"
 #include "store/store.h"
 
 void
@@ -299,19 +300,23 @@ image_get(uint64_t reqid, struct imsg_image_ref_req *r)
 }
 
 /*
- * Sets the properties from kv: all of them (replace), or over the existing
- * ones (PATCH, and X-LXD-properties over metadata.yaml). -1 over limits.
+ * Sets the properties from kv: all of them (PROPS_REPLACE), or over the
+ * existing ones (PATCH, and X-LXD-properties over metadata.yaml). With
+ * PROPS_DROP_EMPTY a key given an empty value is removed, as LXD does on
+ * PUT and PATCH (it is how lxc unsets a property). -1 over limits.
  */
 int
 image_merge_props(
-    struct image *img, const struct ipc_kv *kv, uint32_t n, int replace)
+    struct image *img, const struct ipc_kv *kv, uint32_t n, int flags)
 {
 	struct ipc_kv merged[LIM_META_PROPERTIES_MAX];
 	uint32_t m = 0;
 	size_t total = 0;
+	int replace = flags & PROPS_REPLACE;
 
 	for (uint32_t i = 0; i < n; i++)
-		merged[m++] = kv[i];
+		if (!(flags & PROPS_DROP_EMPTY) || kv[i].value[0] != '\0')
+			merged[m++] = kv[i];
 	/* PATCH keeps the keys the request does not mention. */
 	for (uint32_t i = 0; !replace && i < img->nprops; i++) {
 		uint32_t k;
@@ -356,7 +361,8 @@ image_update(uint64_t reqid, struct imsg_image_update_req *r)
 	if (r->set & UPD_EXPIRES_AT)
 		img.expires_at = r->expires_at;
 	if ((put || (r->set & UPD_PROPERTIES)) &&
-	    image_merge_props(&img, r->properties, r->nproperties, put) == -1) {
+	    image_merge_props(&img, r->properties, r->nproperties,
+		(put ? PROPS_REPLACE : 0) | PROPS_DROP_EMPTY) == -1) {
 		api_reply_err(reqid, 400,
 		    "Too many properties: at most %d, "
 		    "%llu bytes in all",
@@ -599,14 +605,28 @@ alias_target(
 	return 0;
 }
 
+/* The rule for new alias names is decided here; -1 when refused. */
+static int
+alias_refuse_name(uint64_t reqid, const char *name)
+{
+	char why[160];
+
+	if (alias_name_check(name, why, sizeof(why)) == 0)
+		return 0;
+	api_reply_err(reqid, 400, "Invalid alias name \"%.64s%s\": %s", name,
+	    strlen(name) > 64 ? "..." : "", why);
+	return -1;
+}
+
 static void
 alias_create(uint64_t reqid, struct imsg_alias_create_req *r)
 {
 	struct alias a;
-	char src[512];
+	char src[640];
 	int64_t pid, id;
 
-	if (project(reqid, r->project, &pid) == -1)
+	if (project(reqid, r->project, &pid) == -1 ||
+	    alias_refuse_name(reqid, r->name) == -1)
 		return;
 	if (r->type[0] && strcmp(r->type, "container") != 0) {
 		api_reply_err(
@@ -637,7 +657,7 @@ static void
 alias_update(uint64_t reqid, struct imsg_alias_update_req *r)
 {
 	struct alias a;
-	char etag[65], src[512];
+	char etag[65], src[640];
 	const char *desc;
 	int64_t pid, id;
 	int put = r->mode == UPD_PUT;
@@ -678,10 +698,11 @@ static void
 alias_rename(uint64_t reqid, struct imsg_alias_rename_req *r)
 {
 	struct alias a, b;
-	char src[512];
+	char src[640];
 	int64_t pid;
 
-	if (project(reqid, r->project, &pid) == -1)
+	if (project(reqid, r->project, &pid) == -1 ||
+	    alias_refuse_name(reqid, r->new_name) == -1)
 		return;
 	if (db_alias_get(pid, r->new_name, &b) == DB_OK) {
 		api_reply_err(
@@ -706,7 +727,7 @@ static void
 alias_delete(uint64_t reqid, struct imsg_alias_req *r)
 {
 	struct alias a;
-	char src[512];
+	char src[640];
 	int64_t pid;
 
 	if (alias_lookup(reqid, r->project, r->name, &pid, &a) == -1)

@@ -212,8 +212,10 @@ void api_lifecycle(const char *project, const char *action, const char *source,
 void api_frontend_ready(struct child *fe);
 int image_to_info(const struct image *img, const char *project,
     struct imsg_image_info *info, char etag[65]);
+#define PROPS_REPLACE 0x1
+#define PROPS_DROP_EMPTY 0x2
 int image_merge_props(
-    struct image *img, const struct ipc_kv *kv, uint32_t n, int replace);
+    struct image *img, const struct ipc_kv *kv, uint32_t n, int flags);
 int image_commit(const char *project, struct image *img,
     const struct ipc_kv *aliases, uint32_t naliases, int fds[2], char *err,
     size_t errlen);

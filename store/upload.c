@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ipc/log.h"
+#include "policy/names.h"
 #include "store/store.h"
 
 #define UPLOAD_CHUNK (256 * 1024)
@@ -252,6 +253,16 @@ upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 		upload_fail(u, 503,
 		    "Too many uploads in progress: try again "
 		    "later");
+		return;
+	}
+	for (uint32_t i = 0; i < u->naliases; i++) {
+		char why[160], msg[300];
+
+		if (alias_name_check(u->aliases[i].key, why, sizeof(why)) == 0)
+			continue;
+		snprintf(msg, sizeof(msg), "Invalid alias name \"%.64s\": %s",
+		    u->aliases[i].key, why);
+		upload_fail(u, 400, msg);
 		return;
 	}
 	if (u->sha == NULL ||

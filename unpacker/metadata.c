@@ -352,6 +352,14 @@ meta_parse(
 	} else if (rc == 0 && !c.have_cdate) {
 		msg_set(err, errlen, "metadata.yaml: creation_date is missing");
 		rc = -1;
+	} else if (rc == 0 && out->expiry_date != 0 &&
+		   out->expiry_date < out->creation_date) {
+		/* 0 is "never"; anything else expires after it was made. */
+		msg_set(err, errlen,
+		    "metadata.yaml: expiry_date (%lld) is before creation_date "
+		    "(%lld)",
+		    (long long)out->expiry_date, (long long)out->creation_date);
+		rc = -1;
 	}
 	if (rc == -1)
 		img_meta_free(out);

@@ -73,11 +73,25 @@ expect_refused "X-LXD-fingerprint not hex" "X-LXD-fingerprint" \
     "$W/other.tar" -H "X-LXD-fingerprint: zz"
 expect_refused "alias taken by another image" "Alias already exists: good" \
     "$W/other.tar" -H 'X-Imgd-Alias: good'
-expect_refused "bad X-LXD-properties" "X-LXD-properties" \
+expect_refused "bad X-LXD-properties" \
+    "X-LXD-properties: bad percent-encoding or a control character (expected key=value&..., form-encoded)" \
     "$W/other.tar" -H 'X-LXD-properties: a=%zz'
+expect_refused "a key twice in X-LXD-properties" \
+    'X-LXD-properties: "os" is given twice' \
+    "$W/other.tar" -H 'X-LXD-properties: os=a&os=b'
+expect_refused "a key twice across X-LXD-properties headers" \
+    'X-LXD-properties: "os" is given twice' \
+    "$W/other.tar" -H 'X-LXD-properties: os=a' -H 'X-LXD-properties: os=b'
+expect_refused "a long value in X-LXD-properties" \
+    'X-LXD-properties: value of "k" is longer than 4096 bytes' \
+    "$W/other.tar" -H "X-LXD-properties: k=$(printf 'v%.0s' $(seq 1 4097))"
+expect_refused "a control character in X-LXD-properties" \
+    'X-LXD-properties: bad percent-encoding or a control character' \
+    "$W/other.tar" -H 'X-LXD-properties: k=a%01b'
 expect_refused "empty body" "empty upload" /dev/null
 P=$(python3 -c 'print("&".join("k%d=v" % i for i in range(256)) + "&one=more")')
-expect_refused "257 properties in X-LXD-properties" "X-LXD-properties" \
+expect_refused "257 properties in X-LXD-properties" \
+    "X-LXD-properties: at most 256 properties" \
     "$W/other.tar" -H "X-LXD-properties: $P"
 
 # ---- a client that goes away mid-upload ----
@@ -126,8 +140,10 @@ check_contains "alias to an unknown image: says so" "$out" "Image not found"
 out=$(api POST /1.0/images/aliases -d "{\"name\":\"good\",\"target\":\"$GOOD_FP\"}")
 check_eq "duplicate alias: 409" "$(echo "$out" | tail -1)" 409
 check_contains "duplicate alias: says so" "$out" 'Alias \"good\" already exists'
-out=$(api POST /1.0/images/aliases -d '{"name":"a/b","target":"ab"}')
-check_eq "alias name with a slash: 400" "$(echo "$out" | tail -1)" 400
+out=$(api POST /1.0/images/aliases -d '{"name":"..","target":"ab"}')
+check_eq "alias named ..: 400" "$(echo "$out" | tail -1)" 400
+check_contains "alias named ..: says why" "$out" \
+    'Invalid alias name \"..\": empty'
 check_eq "alias errors left nothing" "$(state_snapshot)" "$before"
 
 # An ambiguous prefix: import until two fingerprints share a first digit.

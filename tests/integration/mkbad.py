@@ -63,6 +63,9 @@ CASES = {
     "expiry-huge": lambda t: image(
         t, b"architecture: x86_64\ncreation_date: 1\n"
         b"expiry_date: 9223372036854775807\n"),
+    "expiry-before": lambda t: image(
+        t, b"architecture: x86_64\ncreation_date: 1458040200\n"
+        b"expiry_date: 2\n"),
     "dotdot": lambda t: (image(t), entry(t, "rootfs/../../etc/evil", b"x")),
     "absolute": lambda t: (image(t), entry(t, "/etc/evil", b"x")),
     "symlink-rootfs": lambda t: (

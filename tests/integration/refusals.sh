@@ -75,6 +75,7 @@ no-arch|metadata.yaml: architecture is missing
 unknown-arch|metadata.yaml: line 1: unknown architecture "vax"
 zero-date|metadata.yaml: line 2: creation_date must not be zero
 no-rootfs|unified image has no rootfs/ directory
+expiry-before|metadata.yaml: expiry_date (2) is before creation_date (1458040200)
 year-10000|metadata.yaml: line 2: creation_date out of range (years 1 to 9999)
 dotdot|entry "rootfs/../../etc/evil": ".." is not allowed
 absolute|entry "/etc/evil": absolute paths are not allowed

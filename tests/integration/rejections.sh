@@ -91,9 +91,10 @@ expect 404 "Image not found" "unknown image subresource" \
     GET "/1.0/images/$UFP/secrets"
 
 # ---- headers of an upload ----
-expect 400 "Invalid X-Imgd-Alias" "alias header with a slash" \
-    POST /1.0/images --data-binary "@$U" -H 'X-Imgd-Alias: a%2Fb'
-expect 400 "Invalid X-Imgd-Alias" "the same alias twice" \
+expect 400 'X-Imgd-Alias: invalid alias name \"a/./b\": empty' \
+    "alias header with a dot segment" \
+    POST /1.0/images --data-binary "@$U" -H 'X-Imgd-Alias: a%2F.%2Fb'
+expect 400 'X-Imgd-Alias: alias \"a\" is given twice' "the same alias twice" \
     POST /1.0/images --data-binary "@$U" -H 'X-Imgd-Alias: a' \
     -H 'X-Imgd-Alias: a'
 
@@ -118,10 +119,11 @@ expect 400 "An image has at most 32 aliases" "a 33rd alias" \
     POST /1.0/images/aliases -d "{\"name\":\"n33\",\"target\":\"$UFP\"}"
 expect 404 "Image not found" "alias retargeted to a non-hex name" \
     PUT /1.0/images/aliases/n1 -d '{"target":"not-hex"}'
-expect 400 "Invalid new alias name" "alias renamed to nothing" \
+expect 400 "name is required" "alias renamed to nothing" \
     POST /1.0/images/aliases/n1 -d '{}'
-expect 400 "Invalid new alias name" "alias renamed with a slash" \
-    POST /1.0/images/aliases/n1 -d '{"name":"a/b"}'
+expect 400 'Invalid alias name \"a//b\": empty' \
+    "alias renamed to an empty segment" \
+    POST /1.0/images/aliases/n1 -d '{"name":"a//b"}'
 
 # ---- properties over the limit after a PATCH merge ----
 P=$(python3 -c 'import json; print(json.dumps({"properties": {"k%d" % i: "v" for i in range(200)}}))')

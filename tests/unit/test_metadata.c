@@ -201,6 +201,11 @@ static const struct reject {
     {HEAD "properties:\n  a: \"\xff\"\n",
 	"metadata.yaml: byte 65: invalid leading UTF-8 octet"},
     {"creation_date: 1\n", "architecture is missing"},
+    {HEAD "expiry_date: 2\n",
+	"metadata.yaml: expiry_date (2) is before creation_date (1700000000)"},
+    {"expiry_date: 1699999999\narchitecture: x86_64\n"
+     "creation_date: 1700000000\n",
+	"expiry_date (1699999999) is before creation_date"},
     {"architecture: x86_64\n", "creation_date is missing"},
     {"architecture: foo\ncreation_date: 1\n",
 	"line 1: unknown architecture \"foo\""},

@@ -1,0 +1,57 @@
+/*
+ * Alias names: what LXD accepts ("ubuntu/22.04/amd64" included), less what
+ * is unsafe or cannot be addressed in a URL afterwards. Names travel
+ * unescaped in the path of /1.0/images/aliases/<name> (the lxc client
+ * sends them so), so a name must survive that path: no empty, "." or ".."
+ * segment (clients and servers clean those away), no '?', '#' or '%'
+ * (read as query, fragment or escape).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ipc/codec.h"
+#include "ipc/msg.h"
+#include "policy/limits.h"
+#include "policy/names.h"
+
+int
+alias_name_check(const char *name, char *why, size_t whylen)
+{
+	size_t n = strlen(name), s, e;
+
+	if (n == 0) {
+		snprintf(why, whylen, "the name is empty");
+		return -1;
+	}
+	if (n > LIM_ALIAS_NAME_MAX) {
+		snprintf(why, whylen, "longer than %d bytes", LIM_ALIAS_NAME_MAX);
+		return -1;
+	}
+	if (!ipc_str_valid(name, n, CS_LINE)) {
+		snprintf(why, whylen,
+		    "control characters or invalid UTF-8 are not allowed");
+		return -1;
+	}
+	if (name[0] == ' ' || name[n - 1] == ' ') {
+		snprintf(why, whylen, "leading or trailing spaces are not allowed");
+		return -1;
+	}
+	if (strpbrk(name, "?#%") != NULL) {
+		snprintf(why, whylen,
+		    "'?', '#' and '%%' are not allowed (a URL could not "
+		    "address the alias)");
+		return -1;
+	}
+	for (s = 0; s <= n; s = e + 1) {
+		for (e = s; e < n && name[e] != '/'; e++)
+			;
+		if (e == s || (e - s == 1 && name[s] == '.') ||
+		    (e - s == 2 && name[s] == '.' && name[s + 1] == '.')) {
+			snprintf(why, whylen,
+			    "empty, \".\" and \"..\" parts between '/' are not "
+			    "allowed (a URL could not address the alias)");
+			return -1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,71 @@
+#!/bin/bash
+# Properties set, emptied and unset, through the real lxc client and
+# imgctl, against imgd and (for lxc) a reference LXD: an empty value on
+# PUT/PATCH removes the key, as LXD does, so unset-property removes it and
+# get-property of a missing key says "Property not found".
+. "$(dirname "$0")/lib.bash"
+
+imgd_start || { summary; exit 1; }
+W=$T_TMP/work
+mkdir -p "$W"
+F=$(mkunified "$W/img.tar" gzip)
+FP=$(sha256sum "$F" | cut -d' ' -f1)
+lxc image import "$F" --alias p >/dev/null
+HAVE_REF=0
+if ref_start; then
+	HAVE_REF=1
+	LXD_DIR=$LXD_REF lxc image import "$F" --alias p >/dev/null
+else
+	echo "# no reference LXD here: the comparison with LXD is skipped"
+fi
+
+# both WHAT cmd...: the same lxc command on imgd and on LXD; OUT is
+# imgd's output and exit status.
+both() {
+	local what=$1 b
+	shift
+	OUT=$("$@" 2>&1; echo "exit $?")
+	if [ "$HAVE_REF" = 1 ]; then
+		b=$(LXD_DIR=$LXD_REF "$@" 2>&1; echo "exit $?")
+		check_eq "same as LXD: $what" "$OUT" "$b"
+	fi
+}
+props() { lxc image show p | sed -n '/^properties:/,/^[a-z]/p'; }
+
+both "set-property" lxc image set-property p k v
+both "get-property" lxc image get-property p k
+check_eq "lxc get-property" "$OUT" "$(printf 'v\nexit 0')"
+both "unset-property" lxc image unset-property p k
+check_eq "lxc unset-property removes the key" \
+    "$(props | grep -c '^  k:')" 0
+both "get-property unset" lxc image get-property p k
+check_eq "lxc get-property of the unset key" "$OUT" \
+    "$(printf 'Error: Property not found\nexit 1')"
+both "unset-property of a missing key" lxc image unset-property p nosuch
+check_eq "no \"nosuch: ''\" appears" "$(props | grep -c nosuch)" 0
+both "set-property to empty" lxc image set-property p e ""
+check_eq "an empty value removes the key" "$(props | grep -c '^  e:')" 0
+if [ "$HAVE_REF" = 1 ]; then
+	check_eq "same properties as LXD" "$(props | sort)" \
+	    "$(LXD_DIR=$LXD_REF lxc image show p |
+	    sed -n '/^properties:/,/^[a-z]/p' | sort)"
+fi
+
+# The raw API: PATCH with "" removes, PUT with "" leaves it out.
+api PATCH "/1.0/images/$FP" -d '{"properties":{"x":"1","y":"2"}}' >/dev/null
+api PATCH "/1.0/images/$FP" -d '{"properties":{"x":""}}' >/dev/null
+doc=$(api_body GET "/1.0/images/$FP" | jget metadata.properties)
+check_contains "PATCH: other keys kept" "$doc" '"y": "2"'
+case "$doc" in *'"x"'*) fail "PATCH with \"\" removes the key" "$doc" ;;
+*) pass "PATCH with \"\" removes the key" ;; esac
+
+# imgctl says the same.
+"$BIN/imgctl" image set-property p a b
+check_eq "imgctl get-property" "$("$BIN/imgctl" image get-property p a)" b
+"$BIN/imgctl" image unset-property p a
+out=$("$BIN/imgctl" image get-property p a 2>&1)
+check_eq "imgctl get-property of an unset key" "$out" \
+    "Error: Property not found"
+check_eq "imgctl: exit status" "$("$BIN/imgctl" image get-property p a \
+    >/dev/null 2>&1; echo $?)" 1
+summary
