@@ -47,13 +47,18 @@ alias_name_ok(const char *s)
 	return n > 0 && n <= LIM_ALIAS_NAME_MAX && ipc_str_valid(s, n, CS_LINE);
 }
 
-/* A new name: the store's rule (it checks again), answered early. */
+/*
+ * A new name: the store decides (and audits a refusal); only a name that
+ * cannot cross the channel (too long, control characters) is answered
+ * here, with the store's words.
+ */
 static int
 alias_name_new(struct conn *c, const char *name)
 {
 	char why[160], msg[300];
 
-	if (alias_name_check(name, why, sizeof(why)) == 0)
+	if (alias_name_ok(name) ||
+	    alias_name_check(name, why, sizeof(why)) == 0)
 		return 0;
 	snprintf(msg, sizeof(msg), "Invalid alias name \"%.64s%s\": %s", name,
 	    strlen(name) > 64 ? "..." : "", why);

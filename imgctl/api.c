@@ -102,8 +102,21 @@ resp_free(struct resp *r)
 static void
 api_fail(const struct http_head *h, const json_t *root)
 {
+	static const struct {
+		const char *header, *words;
+	} said[] = {
+	    /* The headers imgctl sends, named as the user gave them. */
+	    {"X-LXD-properties: ", "properties: "},
+	    {"X-Imgd-Alias: ", "--alias: "},
+	};
 	const char *msg = js_str(root, "error");
 
+	for (size_t i = 0; i < sizeof(said) / sizeof(said[0]); i++)
+		if (strncmp(msg, said[i].header, strlen(said[i].header)) == 0) {
+			ctl_err("%s%s", said[i].words,
+			    msg + strlen(said[i].header));
+			return;
+		}
 	if (*msg != '\0')
 		ctl_err("%s", msg);
 	else

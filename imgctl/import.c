@@ -16,12 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ipc/msg.h"
 #include "policy/names.h"
 #include "imgctl/api.h"
 #include "imgctl/client.h"
 #include "imgctl/progress.h"
 
-#define IMPORT_ALIASES_MAX 64 /* --alias options */
+#define IMPORT_ALIASES_MAX LIM_ALIASES_PER_IMAGE /* --alias options */
 
 struct upload {
 	const char *path[2]; /* image (or metadata) file, rootfs file */
@@ -146,7 +147,9 @@ upload_opts(struct ctl *ctl, struct upload *u, int argc, char **argv)
 				return -1;
 			}
 			if (u->naliases == IMPORT_ALIASES_MAX) {
-				ctl_err("too many aliases (at most %d)",
+				ctl_err(
+				    "too many aliases: an image has at most "
+				    "%d",
 				    IMPORT_ALIASES_MAX);
 				return -1;
 			}

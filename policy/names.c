@@ -24,7 +24,8 @@ alias_name_check(const char *name, char *why, size_t whylen)
 		return -1;
 	}
 	if (n > LIM_ALIAS_NAME_MAX) {
-		snprintf(why, whylen, "longer than %d bytes", LIM_ALIAS_NAME_MAX);
+		snprintf(
+		    why, whylen, "longer than %d bytes", LIM_ALIAS_NAME_MAX);
 		return -1;
 	}
 	if (!ipc_str_valid(name, n, CS_LINE)) {
@@ -33,7 +34,8 @@ alias_name_check(const char *name, char *why, size_t whylen)
 		return -1;
 	}
 	if (name[0] == ' ' || name[n - 1] == ' ') {
-		snprintf(why, whylen, "leading or trailing spaces are not allowed");
+		snprintf(
+		    why, whylen, "leading or trailing spaces are not allowed");
 		return -1;
 	}
 	if (strpbrk(name, "?#%") != NULL) {

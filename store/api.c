@@ -15,6 +15,23 @@
 #include "policy/names.h"
 #include "store/store.h"
 
+/* The change being asked for, while it is handled: a refusal is audited. */
+static struct {
+	uint64_t reqid;
+	const char *action, *project, *target, *requestor;
+} changing;
+
+static void
+changing_set(uint64_t reqid, const char *action, const char *project,
+    const char *target, const char *requestor)
+{
+	changing.reqid = reqid;
+	changing.action = action;
+	changing.project = project;
+	changing.target = target;
+	changing.requestor = requestor;
+}
+
 void
 api_reply_err(uint64_t reqid, int status, const char *fmt, ...)
 {
@@ -31,6 +48,10 @@ api_reply_err(uint64_t reqid, int status, const char *fmt, ...)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
 	e.message = msg;
+	if (changing.action != NULL && changing.reqid == reqid)
+		audit("request-refused", "action", changing.action, "project",
+		    changing.project, "target", changing.target, "requestor",
+		    changing.requestor, "cause", msg, NULL);
 	if (fe)
 		proc_send(fe, IMSG_ERR, reqid, &e, -1);
 }
@@ -777,9 +798,13 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 		image_get(m->id, &a->image_ref_req);
 		break;
 	case IMSG_IMAGE_UPDATE_REQ:
+		changing_set(m->id, "image-update", a->image_update_req.project,
+		    a->image_update_req.ref, a->image_update_req.requestor);
 		image_update(m->id, &a->image_update_req);
 		break;
 	case IMSG_IMAGE_DELETE_REQ:
+		changing_set(m->id, "image-delete", a->image_ref_req.project,
+		    a->image_ref_req.ref, a->image_ref_req.requestor);
 		image_delete(m->id, &a->image_ref_req);
 		break;
 	case IMSG_IMAGE_EXPORT_REQ:
@@ -792,15 +817,23 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 		alias_get(m->id, &a->alias_req);
 		break;
 	case IMSG_ALIAS_CREATE_REQ:
+		changing_set(m->id, "alias-create", a->alias_create_req.project,
+		    a->alias_create_req.name, a->alias_create_req.requestor);
 		alias_create(m->id, &a->alias_create_req);
 		break;
 	case IMSG_ALIAS_UPDATE_REQ:
+		changing_set(m->id, "alias-update", a->alias_update_req.project,
+		    a->alias_update_req.name, a->alias_update_req.requestor);
 		alias_update(m->id, &a->alias_update_req);
 		break;
 	case IMSG_ALIAS_RENAME_REQ:
+		changing_set(m->id, "alias-rename", a->alias_rename_req.project,
+		    a->alias_rename_req.name, a->alias_rename_req.requestor);
 		alias_rename(m->id, &a->alias_rename_req);
 		break;
 	case IMSG_ALIAS_DELETE_REQ:
+		changing_set(m->id, "alias-delete", a->alias_req.project,
+		    a->alias_req.name, a->alias_req.requestor);
 		alias_delete(m->id, &a->alias_req);
 		break;
 	case IMSG_UPLOAD_BEGIN:
@@ -818,4 +851,5 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 		/* The table lets the frontend send nothing else. */
 		proc_kill(fe, "unexpected record");
 	}
+	changing.action = NULL; /* its strings live in m only */
 }

@@ -59,6 +59,24 @@ check_contains "PATCH: other keys kept" "$doc" '"y": "2"'
 case "$doc" in *'"x"'*) fail "PATCH with \"\" removes the key" "$doc" ;;
 *) pass "PATCH with \"\" removes the key" ;; esac
 
+# A refused edit is audited once, with its cause.
+n0=$(grep -c '"event":"request-refused"' "$STATE/audit.log")
+out=$(api PATCH "/1.0/images/$FP" -H "If-Match: $(printf '0%.0s' $(seq 64))" \
+    -d '{"properties":{"x":"1"}}')
+check_eq "PATCH with a stale ETag: 412" "$(echo "$out" | tail -1)" 412
+check_eq "refused PATCH: one audit record" \
+    "$(grep -c '"event":"request-refused"' "$STATE/audit.log")" $((n0 + 1))
+rec=$(tail -1 "$STATE/audit.log")
+check_contains "refused PATCH: the record names the action" "$rec" \
+    '"action":"image-update"'
+check_contains "refused PATCH: ... and the cause" "$rec" \
+    "\"cause\":\"$(echo "$out" | sed '$d' | jget error)\""
+out=$(api POST /1.0/images/aliases -d "{\"name\":\"..\",\"target\":\"$FP\"}")
+check_eq "refused alias create: audited" \
+    "$(grep -c '"event":"request-refused"' "$STATE/audit.log")" $((n0 + 2))
+check_contains "refused alias create: the record" "$(tail -1 "$STATE/audit.log")" \
+    '"action":"alias-create"'
+
 # imgctl says the same.
 "$BIN/imgctl" image set-property p a b
 check_eq "imgctl get-property" "$("$BIN/imgctl" image get-property p a)" b
@@ -68,4 +86,16 @@ check_eq "imgctl get-property of an unset key" "$out" \
     "Error: Property not found"
 check_eq "imgctl: exit status" "$("$BIN/imgctl" image get-property p a \
     >/dev/null 2>&1; echo $?)" 1
+# A header imgctl sends is refused in imgctl's words, not the header's.
+before=$(state_snapshot)
+out=$("$BIN/imgctl" image import "$(mkunified "$W/o.tar" none desc=o)" \
+    "k=$(printf 'v%.0s' $(seq 1 4097))" 2>&1)
+check_eq "imgctl import: a property too long, in imgctl's words" "$out" \
+    'Error: properties: value of "k" is longer than 4096 bytes'
+args=()
+for i in $(seq 1 33); do args+=(--alias "a$i"); done
+out=$("$BIN/imgctl" image import "$W/o.tar" "${args[@]}" 2>&1)
+check_eq "imgctl import: 33 aliases" "$out" \
+    "Error: too many aliases: an image has at most 32"
+check_eq "imgctl refusals: nothing stored" "$(state_snapshot)" "$before"
 summary
