@@ -191,6 +191,15 @@ upload_abort(struct conn *c, int status, const char *msg)
 {
 	if (c->upload && !c->upload->done && c->reqid)
 		send_end(c, UPLOAD_ABORTED, msg);
+	else if (c->upload && !c->upload->done) {
+		/* Refused before the store heard of it: for its audit log. */
+		struct imsg_upload_refused r = {.project = c->project,
+		    .requestor = c->requestor,
+		    .reason = (char *)msg};
+		uint64_t id;
+
+		store_send(IMSG_UPLOAD_REFUSED, &r, -1, &id);
+	}
 	upload_free(c);
 	c->reqid = 0;
 	conn_error(c, status, "%s", msg);

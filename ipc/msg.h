@@ -93,6 +93,7 @@ enum imsg_type {
 	IMSG_UPLOAD_BEGIN,
 	IMSG_UPLOAD_PART,
 	IMSG_UPLOAD_END,
+	IMSG_UPLOAD_REFUSED,
 	/* store -> unpacker */
 	IMSG_UNPACK_INPUT,
 	/* unpacker -> store */
@@ -291,6 +292,14 @@ struct imsg_upload_end {
 	char *reason;
 };
 
+/* An upload the frontend refused before it began (its headers): for the
+ * audit log only, the store acts on nothing in it. */
+struct imsg_upload_refused {
+	char *project;
+	char *requestor;
+	char *reason;
+};
+
 struct imsg_unpack_input {
 	uint8_t part;
 	uint8_t nparts;
@@ -351,6 +360,7 @@ union imsg_any {
 	struct imsg_upload_begin upload_begin;
 	struct imsg_upload_part upload_part;
 	struct imsg_upload_end upload_end;
+	struct imsg_upload_refused upload_refused;
 	struct imsg_unpack_input unpack_input;
 	struct imsg_unpack_meta unpack_meta;
 	struct imsg_unpack_template unpack_template;

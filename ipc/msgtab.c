@@ -253,6 +253,14 @@ static const struct ipc_field f_upload_end[] = {
 };
 #undef S
 
+#define S struct imsg_upload_refused
+static const struct ipc_field f_upload_refused[] = {
+	PROJECT(S),
+	REQUESTOR(S),
+	F_STR(S, reason, 1, LIM_ERROR_MAX, CS_LINE),
+};
+#undef S
+
 #define S struct imsg_unpack_input
 static const struct ipc_field f_unpack_input[] = {
 	F_U8(S, part, PART_ROOTFS),
@@ -350,6 +358,8 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	    struct imsg_upload_part, f_upload_part),
 	ROW(IMSG_UPLOAD_END, PROC_FRONTEND, FD_NONE, struct imsg_upload_end,
 	    f_upload_end),
+	ROW(IMSG_UPLOAD_REFUSED, PROC_FRONTEND, FD_NONE,
+	    struct imsg_upload_refused, f_upload_refused),
 	ROW(IMSG_UNPACK_INPUT, PROC_STORE, FD_FILE_RD,
 	    struct imsg_unpack_input, f_unpack_input),
 	ROW(IMSG_UNPACK_META, PROC_UNPACKER, FD_NONE, struct imsg_unpack_meta,

@@ -844,6 +844,13 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 		upload_part(m->id, &a->upload_part, m->fd);
 		m->fd = -1;
 		break;
+	case IMSG_UPLOAD_REFUSED:
+		/* The frontend's word, recorded as such. */
+		audit("image-import-refused", "project",
+		    a->upload_refused.project, "requestor",
+		    a->upload_refused.requestor, "cause",
+		    a->upload_refused.reason, "by", "frontend", NULL);
+		break;
 	case IMSG_UPLOAD_END:
 		upload_end(m->id, &a->upload_end);
 		break;

@@ -143,6 +143,16 @@ refused "split: a rootfs entry in the metadata tarball" \
     "$W/meta-extra.tar" "$R"
 accepted "split: metadata and templates only" "$M" "$R"
 
+# Refused by the frontend before the store heard of the upload (its
+# headers): audited all the same, as the frontend's word.
+n0=$(refusals)
+out=$(upload "$GOOD" -H 'X-LXD-properties: os=a&os=b')
+check_eq "a header refusal" "$out" \
+    '400|X-LXD-properties: "os" is given twice'
+check_eq "a header refusal: audited" "$(refusals)" $((n0 + 1))
+check_contains "a header refusal: the record says who refused" \
+    "$(tail -1 "$STATE/audit.log")" '"by":"frontend"'
+
 log=$(cat "$T_TMP/imgd.log")
 case "$log" in
 *SIGSYS* | *"killed by"*) fail "no sandbox died" \
