@@ -147,13 +147,18 @@ render_alias(const struct imsg_alias_info *m)
  * The API extensions imgd implements for the image commands: the real
  * client changes its requests by them, so only honest ones are listed.
  */
+/*
+ * Exactly the LXD API extensions whose behaviour imgd has, so that the
+ * client's feature checks fail honestly: ETags and If-Match, PATCH,
+ * filter=, ?project= on every image call, image "type". Not
+ * image_create_aliases: imgd has no JSON-body image creation (copy) yet.
+ */
 static const char *const extensions[] = {
     "etag",
     "patch",
     "api_filtering",
     "projects",
     "image_types",
-    "image_create_aliases",
 };
 
 json_t *

@@ -601,6 +601,14 @@ route_request(struct conn *c, const char *body, size_t len)
 	} else if (strncmp(p, ROUTE_OPERATIONS "/", sizeof(ROUTE_OPERATIONS)) ==
 		   0) {
 		operations_route(c, p + sizeof(ROUTE_OPERATIONS));
+	} else if (strncmp(p, "/1.0/", 5) == 0) {
+		/* LXD's API, beyond what an image server serves: say so. */
+		size_t n = strcspn(p + 5, "/");
+
+		conn_error(c, 501,
+		    "not implemented: imgd is an image server and does not "
+		    "implement /1.0/%.*s",
+		    (int)(n < 48 ? n : 48), p + 5);
 	} else
 		conn_error(c, 404, "not found");
 }

@@ -59,7 +59,12 @@ check_eq "unknown project: 404" "$(api_status GET '/1.0/images?project=nope')" 4
 check_contains "unknown project: says so" \
     "$(api_body GET '/1.0/images?project=nope')" "Project not found"
 check_eq "bad project name: 400" "$(api_status GET '/1.0/images?project=a%2Fb')" 400
-check_eq "unknown route: 404" "$(api_status GET /1.0/nothing)" 404
+check_eq "unknown route under /1.0: 501, not implemented" \
+    "$(api_status GET /1.0/nothing)" 501
+check_contains "unknown route under /1.0: names it" \
+    "$(api_body GET /1.0/nothing/x)" \
+    "does not implement /1.0/nothing"
+check_eq "unknown route elsewhere: 404" "$(api_status GET /nothing)" 404
 check_eq "wrong method: 405" "$(api_status DELETE /1.0/images)" 405
 check_eq "JSON image source: 501 (not yet)" "$(api_status POST /1.0/images \
     -H 'Content-Type: application/json' -d '{"source":{"type":"url"}}')" 501

@@ -119,6 +119,30 @@ check "delete by alias" lxc image delete u-bzip2
 check_fails "deleted image is gone" lxc image info u-bzip2
 check_eq "delete removed the blob" "$(ls "$STATE/images" | wc -l)" 14
 
+# ---- what imgd does not serve says so, never a bare "not found" ----
+for what in "profile list:profiles" "project list:projects" \
+    "list:containers"; do
+	cmd=${what%%:*}
+	# shellcheck disable=SC2086
+	out=$(lxc_out lxc $cmd)
+	check_eq "lxc $cmd: not implemented, naming the endpoint" "$out" \
+	    "Error: not implemented: imgd is an image server and does not implement /1.0/${what#*:}"
+done
+# Where lxc checks an extension first, imgd's honest list answers.
+check_eq "lxc network list: the missing extension is named" \
+    "$(lxc_out lxc network list)" \
+    'Error: The server is missing the required "network" API extension'
+check_eq "unknown LXD endpoint: 501" \
+    "$(api_status GET /1.0/instances/x)" 501
+check_eq "outside LXD's API: 404" "$(api_status GET /2.0/x)" 404
+# Exactly the extensions imgd implements; a client feature check on one
+# it lacks fails with lxc's own message.
+check_eq "api_extensions" "$(api_body GET /1.0 | jget metadata.api_extensions)" \
+    '["etag", "patch", "api_filtering", "projects", "image_types"]'
+check_eq "lxc image refresh: the missing extension is named" \
+    "$(lxc_out lxc image refresh u-xz)" \
+    'Error: The server is missing the required "image_force_refresh" API extension'
+
 # ---- the same against a reference LXD, when one starts here ----
 # Upload dates differ, and lxc prints info's properties in map order.
 norm() {
