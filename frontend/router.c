@@ -55,13 +55,11 @@ alias_name_ok(const char *s)
 static int
 alias_name_new(struct conn *c, const char *name)
 {
-	char why[160], msg[300];
+	char msg[300];
 
-	if (alias_name_ok(name) ||
-	    alias_name_check(name, why, sizeof(why)) == 0)
+	if (alias_name_ok(name))
 		return 0;
-	snprintf(msg, sizeof(msg), "Invalid alias name \"%.64s%s\": %s", name,
-	    strlen(name) > 64 ? "..." : "", why);
+	alias_name_refusal(name, msg, sizeof(msg));
 	conn_error(c, 400, "%s", msg);
 	return -1;
 }

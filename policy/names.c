@@ -57,3 +57,15 @@ alias_name_check(const char *name, char *why, size_t whylen)
 	}
 	return 0;
 }
+
+int
+alias_name_refusal(const char *name, char *msg, size_t msglen)
+{
+	char why[160];
+
+	if (alias_name_check(name, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(msg, msglen, "Invalid alias name \"%.64s%s\": %s", name,
+	    strlen(name) > 64 ? "..." : "", why);
+	return -1;
+}

@@ -9,5 +9,8 @@
 
 /* 0 if name may name an alias, else -1 with the reason in why. */
 int alias_name_check(const char *name, char *why, size_t whylen);
+/* The same, as the API's message: Invalid alias name "NAME": why (NAME cut
+ * at 64 bytes). */
+int alias_name_refusal(const char *name, char *msg, size_t msglen);
 
 #endif

@@ -630,12 +630,11 @@ alias_target(
 static int
 alias_refuse_name(uint64_t reqid, const char *name)
 {
-	char why[160];
+	char msg[300];
 
-	if (alias_name_check(name, why, sizeof(why)) == 0)
+	if (alias_name_refusal(name, msg, sizeof(msg)) == 0)
 		return 0;
-	api_reply_err(reqid, 400, "Invalid alias name \"%.64s%s\": %s", name,
-	    strlen(name) > 64 ? "..." : "", why);
+	api_reply_err(reqid, 400, "%s", msg);
 	return -1;
 }
 

@@ -255,13 +255,13 @@ upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 		    "later");
 		return;
 	}
+	/* The frontend checked them too; the store's word is the one. */
 	for (uint32_t i = 0; i < u->naliases; i++) {
-		char why[160], msg[300];
+		char msg[300];
 
-		if (alias_name_check(u->aliases[i].key, why, sizeof(why)) == 0)
+		if (alias_name_refusal(u->aliases[i].key, msg, sizeof(msg)) ==
+		    0)
 			continue;
-		snprintf(msg, sizeof(msg), "Invalid alias name \"%.64s\": %s",
-		    u->aliases[i].key, why);
 		upload_fail(u, 400, msg);
 		return;
 	}

@@ -12,13 +12,8 @@ mkdir -p "$W"
 F=$(mkunified "$W/img.tar" gzip)
 FP=$(sha256sum "$F" | cut -d' ' -f1)
 "$BIN/imgctl" image import "$F" >/dev/null
-HAVE_REF=0
-if ref_start; then
-	HAVE_REF=1
-	LXD_DIR=$LXD_REF lxc image import "$F" >/dev/null
-else
-	echo "# no reference LXD here: the comparison with LXD is skipped"
-fi
+ref_or_skip
+[ "$HAVE_REF" = 1 ] && LXD_DIR=$LXD_REF lxc image import "$F" >/dev/null
 
 N512=$(printf 'n%.0s' $(seq 1 512))
 N513=${N512}x

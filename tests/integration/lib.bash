@@ -176,6 +176,16 @@ ref_start() {
 	    2>&1
 }
 
+# ref_start, or say why the comparison is skipped; sets HAVE_REF to 1/0.
+ref_or_skip() {
+	HAVE_REF=0
+	if ref_start; then
+		HAVE_REF=1
+	else
+		echo "# no reference LXD here: the comparison with LXD is skipped"
+	fi
+}
+
 # Waits for the frontend to serve again (after it was killed).
 wait_serving() {
 	for _ in $(seq 1 150); do

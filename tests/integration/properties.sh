@@ -11,13 +11,9 @@ mkdir -p "$W"
 F=$(mkunified "$W/img.tar" gzip)
 FP=$(sha256sum "$F" | cut -d' ' -f1)
 lxc image import "$F" --alias p >/dev/null
-HAVE_REF=0
-if ref_start; then
-	HAVE_REF=1
-	LXD_DIR=$LXD_REF lxc image import "$F" --alias p >/dev/null
-else
-	echo "# no reference LXD here: the comparison with LXD is skipped"
-fi
+ref_or_skip
+[ "$HAVE_REF" = 1 ] &&
+    LXD_DIR=$LXD_REF lxc image import "$F" --alias p >/dev/null
 
 # both WHAT cmd...: the same lxc command on imgd and on LXD; OUT is
 # imgd's output and exit status.

@@ -12,12 +12,7 @@ imgd_start || { summary; exit 1; }
 BEFORE=$(state_snapshot)
 W=$T_TMP/work
 mkdir -p "$W"
-if ref_start; then
-	HAVE_REF=1
-else
-	HAVE_REF=0
-	echo "# no reference LXD here: the comparison with LXD is skipped"
-fi
+ref_or_skip
 
 rt_trees "$W/trees"
 rt_build "$W/trees" "$W/corpus" >"$W/list" || true
