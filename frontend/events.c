@@ -128,7 +128,8 @@ listener_drop(struct listener *l)
 	free(l);
 }
 
-/* One event to every listener that wants it. */
+/* One event to every listener that wants it: those of its project, or
+ * every one for an event of no project (NULL: the daemon's log). */
 static void
 broadcast(int type, const char *tname, const char *project, json_t *meta)
 {
@@ -144,7 +145,8 @@ broadcast(int type, const char *tname, const char *project, json_t *meta)
 	json_object_set_new(ev, "timestamp", json_string(stamp));
 	json_object_set(ev, "metadata", meta);
 	json_object_set_new(ev, "location", json_string("none"));
-	json_object_set_new(ev, "project", json_string(project));
+	if (project)
+		json_object_set_new(ev, "project", json_string(project));
 	text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(ev);
 	if (text == NULL)
@@ -157,7 +159,8 @@ broadcast(int type, const char *tname, const char *project, json_t *meta)
 
 		next = TAILQ_NEXT(l, entry);
 		if (!(c->event_types & type) || c->ws_closing ||
-		    (!c->all_projects && strcmp(c->project, project) != 0))
+		    (project && !c->all_projects &&
+			strcmp(c->project, project) != 0))
 			continue;
 		if (evbuffer_get_length(out) > LISTENER_QUEUE) {
 			log_warnx("events listener too slow: dropped");
@@ -360,6 +363,26 @@ events_lifecycle(struct imsg_lifecycle *m)
 	json_object_set_new(req, "address", json_string("@"));
 	json_object_set_new(meta, "requestor", req);
 	broadcast(EV_LIFECYCLE, "lifecycle", m->project, meta);
+	json_decref(meta);
+}
+
+/*
+ * A line of the daemon's log, as LXD sends it: logrus level names, no
+ * filtering by level here (lxc monitor --loglevel filters), no project.
+ * Every listener on the unix socket is trusted; untrusted clients never
+ * get an events socket.
+ */
+void
+events_logging(struct imsg_log *m)
+{
+	static const char *names[] = {"debug", "info", "warning", "error"};
+	json_t *meta = json_object(), *ctx = json_object();
+
+	json_object_set_new(meta, "message", json_string(m->message));
+	json_object_set_new(meta, "level", json_string(names[m->level]));
+	json_object_set_new(ctx, "process", json_string(m->process));
+	json_object_set_new(meta, "context", ctx);
+	broadcast(EV_LOGGING, "logging", NULL, meta);
 	json_decref(meta);
 }
 

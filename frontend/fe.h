@@ -43,6 +43,8 @@ enum want {
 	WANT_OK,     /* OK: 200 empty sync, or 201 + Location */
 	WANT_OP,     /* OP_UPDATE: 202 async */
 	WANT_EXPORT, /* EXPORT_PART x nparts */
+	WANT_PROJECT,  /* PROJECT_INFO, PROJECT_USED x n, LIST_END */
+	WANT_PROJECTS, /* that for each project */
 };
 
 struct conn {
@@ -151,6 +153,7 @@ json_t *ops_get(const char *id, const char *project);
 json_t *ops_list(const char *project, int recursion);
 void ops_wait(struct conn *c, const char *id, int timeout);
 void events_lifecycle(struct imsg_lifecycle *l);
+void events_logging(struct imsg_log *m);
 int events_start(struct conn *c);
 void events_input(struct conn *c);
 void events_init(void);

@@ -125,6 +125,9 @@ dispatch(struct ipc_msg *m)
 	case IMSG_LIFECYCLE:
 		events_lifecycle(&m->m.lifecycle);
 		return;
+	case IMSG_LOG:
+		events_logging(&m->m.log);
+		return;
 	case IMSG_OP_UPDATE:
 		ops_update(&m->m.op_update);
 		if (m->id == 0)

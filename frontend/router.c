@@ -16,6 +16,7 @@
 #define ROUTE_IMAGES "/1.0/images"
 #define ROUTE_ALIASES "/1.0/images/aliases"
 #define ROUTE_OPERATIONS "/1.0/operations"
+#define ROUTE_PROJECTS "/1.0/projects"
 
 /* A fingerprint or prefix: hex only, so that it can never be a pattern. */
 static int
@@ -516,6 +517,41 @@ aliases_route(struct conn *c, const char *rest, const char *body, size_t len)
 		conn_error(c, 405, "Method not allowed");
 }
 
+/* ---- projects (read-only; project management is a later issue) ---- */
+
+static void
+projects_route(struct conn *c, const char *rest)
+{
+	struct imsg_project_req r = {.name = ""};
+
+	if (rest && strchr(rest, '/')) {
+		conn_error(c, 501,
+		    "not implemented: imgd does not implement "
+		    "/1.0/projects/%.*s",
+		    (int)(strlen(rest) < 96 ? strlen(rest) : 96), rest);
+		return;
+	}
+	if (strcmp(c->method, "GET") != 0) {
+		conn_error(c, 501,
+		    "not implemented: imgd serves projects read-only (%s "
+		    "/1.0/projects%s)",
+		    c->method, rest ? "/<name>" : "");
+		return;
+	}
+	if (rest && (rest[0] == '\0' || strlen(rest) > LIM_PROJECT_NAME_MAX ||
+			!ipc_str_valid(rest, strlen(rest), CS_NAME))) {
+		conn_error(c, 404, "Project not found");
+		return;
+	}
+	c->recursion = rest != NULL || recursion_of(c);
+	json_decref(c->list);
+	c->list = json_array();
+	if (rest)
+		r.name = (char *)rest;
+	r.used_by = (uint8_t)c->recursion;
+	send_req(c, IMSG_PROJECT_REQ, &r, rest ? WANT_PROJECT : WANT_PROJECTS);
+}
+
 /* ---- operations ---- */
 
 static void
@@ -599,6 +635,11 @@ route_request(struct conn *c, const char *body, size_t len)
 	} else if (strncmp(p, ROUTE_OPERATIONS "/", sizeof(ROUTE_OPERATIONS)) ==
 		   0) {
 		operations_route(c, p + sizeof(ROUTE_OPERATIONS));
+	} else if (strcmp(p, ROUTE_PROJECTS) == 0) {
+		projects_route(c, NULL);
+	} else if (strncmp(p, ROUTE_PROJECTS "/", sizeof(ROUTE_PROJECTS)) ==
+		   0) {
+		projects_route(c, p + sizeof(ROUTE_PROJECTS));
 	} else if (strncmp(p, "/1.0/", 5) == 0) {
 		/* LXD's API, beyond what an image server serves: say so. */
 		size_t n = strcspn(p + 5, "/");
@@ -656,6 +697,46 @@ alias_reply(struct conn *c, struct imsg_alias_info *m)
 	free(esc);
 	list_add(c, doc, url);
 	json_decref(doc);
+}
+
+static void
+project_reply(struct conn *c, struct imsg_project_info *m)
+{
+	json_t *doc, *cfg;
+	char *esc;
+
+	if (!c->recursion) {
+		char url[3 * LIM_PROJECT_NAME_MAX + 32];
+
+		esc = url_escape(m->name);
+		snprintf(url, sizeof(url), "/1.0/projects/%s", esc ? esc : "");
+		free(esc);
+		json_array_append_new(c->list, json_string(url));
+		return;
+	}
+	cfg = json_object();
+	json_object_set_new(cfg, "features.images",
+	    json_string(m->features_images ? "true" : "false"));
+	doc = json_pack("{s:o, s:s, s:s, s:[]}", "config", cfg, "description",
+	    m->description, "name", m->name, "used_by");
+	json_array_append_new(c->list, doc);
+}
+
+/* An image of the project last sent: its URL in that one's used_by. */
+static void
+project_used(struct conn *c, struct imsg_project_used *m)
+{
+	json_t *doc = json_array_get(c->list, json_array_size(c->list) - 1);
+	const char *name = json_string_value(json_object_get(doc, "name"));
+	char url[256];
+
+	if (name == NULL)
+		return;
+	snprintf(url, sizeof(url), "/1.0/images/%s%s%s", m->fingerprint,
+	    strcmp(name, "default") ? "?project=" : "",
+	    strcmp(name, "default") ? name : "");
+	json_array_append_new(
+	    json_object_get(doc, "used_by"), json_string(url));
 }
 
 static void
@@ -736,11 +817,30 @@ route_store_reply(struct conn *c, struct ipc_msg *m)
 			return;
 		}
 		break;
+	case WANT_PROJECT:
+	case WANT_PROJECTS:
+		if (m->type == IMSG_PROJECT_INFO) {
+			project_reply(c, &m->m.project_info);
+			return;
+		}
+		if (m->type == IMSG_PROJECT_USED && c->recursion &&
+		    json_array_size(c->list) > 0) {
+			project_used(c, &m->m.project_used);
+			return;
+		}
+		break;
 	default:
 		break;
 	}
+	if (m->type == IMSG_LIST_END && c->want == WANT_PROJECT &&
+	    json_array_size(c->list) == 1) {
+		json_t *doc = json_incref(json_array_get(c->list, 0));
+		conn_respond(c, 200, NULL, render_sync(doc));
+		return;
+	}
 	if (m->type == IMSG_LIST_END &&
-	    (c->want == WANT_IMAGES || c->want == WANT_ALIASES)) {
+	    (c->want == WANT_IMAGES || c->want == WANT_ALIASES ||
+		c->want == WANT_PROJECTS)) {
 		json_t *list = c->list;
 		c->list = NULL;
 		conn_respond(c, 200, NULL, render_sync(list));

@@ -66,6 +66,27 @@ utf8_valid(const unsigned char *s, size_t len)
 	return 1;
 }
 
+/* Makes s valid UTF-8 in place: a byte that starts no valid sequence
+ * becomes '?'. */
+void
+utf8_sanitize(char *s)
+{
+	unsigned char *u = (unsigned char *)s;
+	size_t len = strlen(s);
+
+	for (size_t i = 0; i < len;) {
+		size_t n = u[i] < 0x80	 ? 1
+			   : u[i] >= 0xf0 ? 4
+			   : u[i] >= 0xe0 ? 3
+					  : 2;
+
+		if (n == 1 || (i + n <= len && utf8_valid(u + i, n)))
+			i += n;
+		else
+			u[i++] = '?';
+	}
+}
+
 int
 ipc_str_valid(const char *s, size_t len, int cs)
 {

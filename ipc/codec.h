@@ -51,5 +51,6 @@ int ipc_decode(int sender, const uint8_t *rec, size_t len, int fd,
  * in the processes that build records from untrusted data. */
 int ipc_str_valid(const char *s, size_t len, int cs);
 int utf8_valid(const unsigned char *s, size_t len);
+void utf8_sanitize(char *s);
 
 #endif

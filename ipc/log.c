@@ -15,6 +15,7 @@
 static const char *log_name = "imgd";
 static int log_debugging;
 static pid_t log_pid;
+static void (*log_hook)(int, const char *);
 
 void
 log_init(const char *procname, int debug)
@@ -27,6 +28,17 @@ log_init(const char *procname, int debug)
 	tzset();
 }
 
+/*
+ * fn sees every line after it went to stderr, without the time and process
+ * prefix: level (LOG_HOOK_*) and the sanitised message. A line that fn
+ * itself logs goes to stderr only.
+ */
+void
+log_set_hook(void (*fn)(int level, const char *message))
+{
+	log_hook = fn;
+}
+
 void
 log_setdebug(int debug)
 {
@@ -34,9 +46,13 @@ log_setdebug(int debug)
 }
 
 static void
-log_vemit(const char *level, const char *fmt, va_list ap, int errnum)
+log_vemit(int lvl, const char *fmt, va_list ap, int errnum)
 {
+	static const char *names[] = {"debug", "info", "warning", "fatal"};
+	static int in_hook;
+	const char *level = names[lvl];
 	char msg[2048], stamp[64];
+	size_t body;
 	struct timespec ts;
 	struct tm tm;
 	size_t n;
@@ -51,7 +67,7 @@ log_vemit(const char *level, const char *fmt, va_list ap, int errnum)
 	    ts.tv_nsec / 1000000, log_name, (long)log_pid, level);
 	if (len < 0 || (size_t)len >= sizeof(msg))
 		len = 0;
-	n = (size_t)len;
+	n = body = (size_t)len;
 	len = vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
 	if (len > 0)
 		n += (size_t)len < sizeof(msg) - n ? (size_t)len
@@ -72,6 +88,12 @@ log_vemit(const char *level, const char *fmt, va_list ap, int errnum)
 		n = sizeof(msg) - 2;
 	msg[n++] = '\n';
 	(void)!write(STDERR_FILENO, msg, n);
+	if (log_hook && !in_hook && lvl != LOG_HOOK_FATAL && n > body + 1) {
+		msg[n - 1] = '\0';
+		in_hook = 1;
+		log_hook(lvl, msg + body);
+		in_hook = 0;
+	}
 }
 
 void
@@ -81,7 +103,7 @@ log_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vemit("warning", fmt, ap, saved);
+	log_vemit(LOG_HOOK_WARNING, fmt, ap, saved);
 	va_end(ap);
 	errno = saved;
 }
@@ -92,7 +114,7 @@ log_warnx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vemit("warning", fmt, ap, 0);
+	log_vemit(LOG_HOOK_WARNING, fmt, ap, 0);
 	va_end(ap);
 }
 
@@ -102,7 +124,7 @@ log_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vemit("info", fmt, ap, 0);
+	log_vemit(LOG_HOOK_INFO, fmt, ap, 0);
 	va_end(ap);
 }
 
@@ -114,7 +136,7 @@ log_debug(const char *fmt, ...)
 	if (!log_debugging)
 		return;
 	va_start(ap, fmt);
-	log_vemit("debug", fmt, ap, 0);
+	log_vemit(LOG_HOOK_DEBUG, fmt, ap, 0);
 	va_end(ap);
 }
 
@@ -125,7 +147,7 @@ fatal(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vemit("fatal", fmt, ap, saved);
+	log_vemit(LOG_HOOK_FATAL, fmt, ap, saved);
 	va_end(ap);
 	_exit(1);
 }
@@ -136,7 +158,7 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vemit("fatal", fmt, ap, 0);
+	log_vemit(LOG_HOOK_FATAL, fmt, ap, 0);
 	va_end(ap);
 	_exit(1);
 }

@@ -8,6 +8,11 @@
 
 #include <stdarg.h>
 
+/* Levels as log_set_hook's fn sees them (the same numbers as LOGLEVEL_*
+ * in ipc/msg.h). */
+enum { LOG_HOOK_DEBUG, LOG_HOOK_INFO, LOG_HOOK_WARNING, LOG_HOOK_FATAL };
+
+void log_set_hook(void (*fn)(int level, const char *message));
 void log_init(const char *procname, int debug);
 void log_setdebug(int debug);
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -37,6 +37,7 @@ enum proc_kind {
 #define LIM_ETAG_MAX 64
 #define LIM_OP_ID_MAX 36
 #define LIM_NOTE_MAX 512
+#define LIM_LOG_LINE_MAX 2048 /* ipc/log.c formats lines in 2 KiB */
 
 struct ipc_kv {
 	char *key;
@@ -78,6 +79,9 @@ enum imsg_type {
 	IMSG_OP_UPDATE,
 	IMSG_LIFECYCLE,
 	IMSG_EXPORT_PART,
+	IMSG_PROJECT_INFO,
+	IMSG_PROJECT_USED,
+	IMSG_LOG,
 	/* frontend -> store */
 	IMSG_IMAGES_LIST_REQ,
 	IMSG_IMAGE_GET_REQ,
@@ -94,6 +98,7 @@ enum imsg_type {
 	IMSG_UPLOAD_PART,
 	IMSG_UPLOAD_END,
 	IMSG_UPLOAD_REFUSED,
+	IMSG_PROJECT_REQ,
 	/* store -> unpacker */
 	IMSG_UNPACK_INPUT,
 	/* unpacker -> store */
@@ -228,6 +233,38 @@ struct imsg_image_update_req {
 	uint32_t nproperties;
 };
 
+/* Projects, read-only: one (name) or all (""), with or without the images
+ * that use them. Answered by PROJECT_INFO, each followed by its
+ * PROJECT_USED records when used_by is set, then LIST_END. */
+struct imsg_project_req {
+	char *name;
+	uint8_t used_by;
+};
+
+struct imsg_project_info {
+	char *name;
+	char *description;
+	uint8_t features_images;
+};
+
+struct imsg_project_used { /* an image of the last PROJECT_INFO */
+	char *fingerprint;
+};
+
+/* A line of the store's log, for the events websocket (type=logging). */
+enum {
+	LOGLEVEL_DEBUG = 0,
+	LOGLEVEL_INFO = 1,
+	LOGLEVEL_WARNING = 2,
+	LOGLEVEL_ERROR = 3 /* a child's last words (fatal) */
+};
+
+struct imsg_log {
+	uint8_t level;
+	char *process; /* whose line it is */
+	char *message;
+};
+
 struct imsg_alias_list_req {
 	char *project;
 };
@@ -353,6 +390,10 @@ union imsg_any {
 	struct imsg_image_ref_req image_ref_req;
 	struct imsg_image_update_req image_update_req;
 	struct imsg_alias_list_req alias_list_req;
+	struct imsg_project_req project_req;
+	struct imsg_project_info project_info;
+	struct imsg_project_used project_used;
+	struct imsg_log log;
 	struct imsg_alias_req alias_req;
 	struct imsg_alias_create_req alias_create_req;
 	struct imsg_alias_update_req alias_update_req;

@@ -113,6 +113,33 @@ static const struct ipc_field f_alias_info[] = {
 };
 #undef S
 
+#define S struct imsg_project_req
+static const struct ipc_field f_project_req[] = {
+	F_STR(S, name, 0, LIM_PROJECT_NAME_MAX, CS_NAME),
+	F_BOOL(S, used_by),
+};
+#undef S
+
+#define S struct imsg_project_info
+static const struct ipc_field f_project_info[] = {
+	F_STR(S, name, 1, LIM_PROJECT_NAME_MAX, CS_NAME),
+	F_STR(S, description, 0, LIM_DESCRIPTION_MAX, CS_LINE),
+	F_BOOL(S, features_images),
+};
+#undef S
+
+static const struct ipc_field f_project_used[] = {
+	F_STR(struct imsg_project_used, fingerprint, FP_LEN, FP_LEN, CS_HEX),
+};
+
+#define S struct imsg_log
+static const struct ipc_field f_log[] = {
+	F_U8(S, level, LOGLEVEL_ERROR),
+	F_STR(S, process, 1, 16, CS_TOKEN),
+	F_STR(S, message, 1, LIM_LOG_LINE_MAX, CS_LINE),
+};
+#undef S
+
 static const struct ipc_field f_list_end[] = {
 	F_U32(struct imsg_list_end, count),
 };
@@ -330,6 +357,11 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	    f_lifecycle),
 	ROW(IMSG_EXPORT_PART, PROC_STORE, FD_FILE_RD, struct imsg_export_part,
 	    f_export_part),
+	ROW(IMSG_PROJECT_INFO, PROC_STORE, FD_NONE, struct imsg_project_info,
+	    f_project_info),
+	ROW(IMSG_PROJECT_USED, PROC_STORE, FD_NONE, struct imsg_project_used,
+	    f_project_used),
+	ROW(IMSG_LOG, PROC_STORE, FD_NONE, struct imsg_log, f_log),
 	ROW(IMSG_IMAGES_LIST_REQ, PROC_FRONTEND, FD_NONE,
 	    struct imsg_images_list_req, f_images_list_req),
 	ROW(IMSG_IMAGE_GET_REQ, PROC_FRONTEND, FD_NONE,
@@ -360,6 +392,8 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	    f_upload_end),
 	ROW(IMSG_UPLOAD_REFUSED, PROC_FRONTEND, FD_NONE,
 	    struct imsg_upload_refused, f_upload_refused),
+	ROW(IMSG_PROJECT_REQ, PROC_FRONTEND, FD_NONE, struct imsg_project_req,
+	    f_project_req),
 	ROW(IMSG_UNPACK_INPUT, PROC_STORE, FD_FILE_RD,
 	    struct imsg_unpack_input, f_unpack_input),
 	ROW(IMSG_UNPACK_META, PROC_UNPACKER, FD_NONE, struct imsg_unpack_meta,

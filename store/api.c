@@ -202,14 +202,20 @@ reply_image(uint64_t reqid, struct image *img, const char *proj)
  */
 #define LIST_PAGE 128
 
+enum { LIST_IMAGES, LIST_ALIASES, LIST_PROJECTS };
+
 struct lister {
 	uint64_t reqid;
 	uint64_t fe_gen; /* the frontend that asked */
-	int aliases;	 /* images or aliases */
+	int kind;	 /* LIST_* */
 	int64_t pid;
 	char project[LIM_PROJECT_NAME_MAX + 1];
 	char after[LIM_ALIAS_NAME_MAX + 1];
 	uint32_t n;
+	/* LIST_PROJECTS: the one asked for (project) or all (""); used_by:
+	 * each one's images follow it, in_used while they are being sent. */
+	int used_by, in_used;
+	char last[LIM_PROJECT_NAME_MAX + 1];
 };
 
 static int
@@ -236,6 +242,49 @@ list_alias(struct alias *a, void *arg)
 	return 0;
 }
 
+/* One project (its record, or a page of its images); 0 at the end. */
+static int
+project_page(struct lister *l)
+{
+	struct child *fe = proc_frontend();
+	char fps[LIST_PAGE][65], name[LIM_PROJECT_NAME_MAX + 1];
+	int n;
+
+	if (!l->in_used) {
+		struct imsg_project_info m = {.features_images = 1};
+
+		if (l->project[0] && l->n > 0)
+			return 0;
+		if (l->project[0])
+			snprintf(name, sizeof(name), "%s", l->project);
+		if (l->project[0] ? db_project_id(name, &l->pid)
+				  : db_project_next(
+					l->last, &l->pid, name, sizeof(name)))
+			return 0;
+		snprintf(l->last, sizeof(l->last), "%s", name);
+		m.name = name;
+		/* Project descriptions come with project management. */
+		m.description =
+		    strcmp(name, "default") == 0 ? "Default project" : "";
+		proc_send(fe, IMSG_PROJECT_INFO, l->reqid, &m, -1);
+		l->n++;
+		if (!l->used_by)
+			return LIST_PAGE;
+		l->in_used = 1;
+		l->after[0] = '\0';
+	}
+	n = db_image_fps(l->pid, l->after, LIST_PAGE, fps);
+	for (int i = 0; i < n; i++) {
+		struct imsg_project_used u = {.fingerprint = fps[i]};
+		proc_send(fe, IMSG_PROJECT_USED, l->reqid, &u, -1);
+	}
+	if (n > 0)
+		snprintf(l->after, sizeof(l->after), "%s", fps[n - 1]);
+	if (n < LIST_PAGE)
+		l->in_used = 0;
+	return LIST_PAGE;
+}
+
 static void
 list_continue(void *arg, int gone)
 {
@@ -250,10 +299,14 @@ list_continue(void *arg, int gone)
 			proc_on_drain(fe, list_continue, l);
 			return;
 		}
-		got = l->aliases ? db_alias_page(l->pid, l->after, LIST_PAGE,
-				       list_alias, l)
-				 : db_images_page(l->pid, l->after, LIST_PAGE,
-				       list_image, l);
+		if (l->kind == LIST_PROJECTS)
+			got = project_page(l);
+		else if (l->kind == LIST_ALIASES)
+			got = db_alias_page(
+			    l->pid, l->after, LIST_PAGE, list_alias, l);
+		else
+			got = db_images_page(
+			    l->pid, l->after, LIST_PAGE, list_image, l);
 		if (got < 0) {
 			reply_db(l->reqid, DB_ERROR, "");
 			break;
@@ -271,21 +324,23 @@ list_continue(void *arg, int gone)
 	free(l);
 }
 
+/* proj "" (LIST_PROJECTS only): every project. */
 static void
-list_start(uint64_t reqid, const char *proj, int aliases)
+list_start(uint64_t reqid, const char *proj, int kind, int used_by)
 {
 	struct child *fe = proc_frontend();
 	struct lister *l;
-	int64_t pid;
+	int64_t pid = 0;
 
-	if (project(reqid, proj, &pid) == -1 || fe == NULL)
+	if ((proj[0] && project(reqid, proj, &pid) == -1) || fe == NULL)
 		return;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		fatal("calloc");
 	l->reqid = reqid;
 	l->fe_gen = fe->gen;
-	l->aliases = aliases;
+	l->kind = kind;
 	l->pid = pid;
+	l->used_by = used_by;
 	snprintf(l->project, sizeof(l->project), "%s", proj);
 	list_continue(l, 0);
 }
@@ -421,6 +476,7 @@ image_delete(uint64_t reqid, struct imsg_image_ref_req *r)
 	snprintf(src, sizeof(src), "/1.0/images/%s", img.fingerprint);
 	op = op_new(r->project, "Deleting image", src);
 	op_reply(op, reqid);
+	op_start(op);
 	/* Row first, then the file: a crash between leaves an orphan file
 	 * that the start-up repair removes, never a row without a file. */
 	if (db_image_delete(img.id) != DB_OK) {
@@ -791,7 +847,7 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 	(void)fe;
 	switch (m->type) {
 	case IMSG_IMAGES_LIST_REQ:
-		list_start(m->id, a->images_list_req.project, 0);
+		list_start(m->id, a->images_list_req.project, LIST_IMAGES, 0);
 		break;
 	case IMSG_IMAGE_GET_REQ:
 		image_get(m->id, &a->image_ref_req);
@@ -810,7 +866,11 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 		image_export(m->id, &a->image_ref_req);
 		break;
 	case IMSG_ALIAS_LIST_REQ:
-		list_start(m->id, a->alias_list_req.project, 1);
+		list_start(m->id, a->alias_list_req.project, LIST_ALIASES, 0);
+		break;
+	case IMSG_PROJECT_REQ:
+		list_start(m->id, a->project_req.name, LIST_PROJECTS,
+		    a->project_req.used_by);
 		break;
 	case IMSG_ALIAS_GET_REQ:
 		alias_get(m->id, &a->alias_req);

@@ -166,6 +166,23 @@ db_project_id(const char *name, int64_t *id)
 	return DB_OK;
 }
 
+static void copy_col(sqlite3_stmt *s, int col, char *dst, size_t len);
+
+/* The first project named after "after" (name order), or DB_NOTFOUND. */
+int
+db_project_next(const char *after, int64_t *id, char *name, size_t len)
+{
+	sqlite3_stmt *s = stmt(
+	    "SELECT id, name FROM projects WHERE name > ? ORDER BY name LIMIT 1");
+
+	sqlite3_bind_text(s, 1, after, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return DB_NOTFOUND;
+	*id = sqlite3_column_int64(s, 0);
+	copy_col(s, 1, name, len);
+	return DB_OK;
+}
+
 static void
 copy_col(sqlite3_stmt *s, int col, char *dst, size_t len)
 {
@@ -329,25 +346,35 @@ db_image_by_fp(int64_t project, const char *fp, struct image *img)
 	return load_lists(img);
 }
 
+/* Up to limit fingerprints of a project after the given one, in order. */
+int
+db_image_fps(int64_t project, const char *after, int limit, char (*fps)[65])
+{
+	sqlite3_stmt *s = stmt("SELECT fingerprint FROM images WHERE "
+			       "project_id = ? AND fingerprint > ? "
+			       "ORDER BY fingerprint LIMIT ?");
+	int n = 0;
+
+	sqlite3_bind_int64(s, 1, project);
+	sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, limit);
+	while (n < limit && sqlite3_step(s) == SQLITE_ROW)
+		copy_col(s, 0, fps[n++], sizeof(fps[0]));
+	return n;
+}
+
 /* Up to limit images after the fingerprint "after" (in order): the caller
  * pages through a large store without holding it. Returns how many. */
 int
 db_images_page(int64_t project, const char *after, int limit,
     int (*cb)(struct image *, void *), void *arg)
 {
-	sqlite3_stmt *s;
 	char(*fps)[65];
-	int n = 0, sent = 0;
+	int n, sent = 0;
 
 	if ((fps = calloc((size_t)limit, sizeof(*fps))) == NULL)
 		return -1;
-	s = stmt("SELECT fingerprint FROM images WHERE project_id = ? AND "
-		 "fingerprint > ? ORDER BY fingerprint LIMIT ?");
-	sqlite3_bind_int64(s, 1, project);
-	sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, limit);
-	while (n < limit && sqlite3_step(s) == SQLITE_ROW)
-		copy_col(s, 0, fps[n++], sizeof(fps[0]));
+	n = db_image_fps(project, after, limit, fps);
 	for (int i = 0; i < n; i++) {
 		struct image img;
 

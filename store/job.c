@@ -28,6 +28,7 @@ struct job {
 	int nparts;
 	void (*done)(void *, const char *, const struct job_result *);
 	void *arg;
+	void (*running)(void *); /* when it leaves the queue, if set */
 	struct child *child;
 	struct event *ev_timeout;
 	int got_meta;
@@ -134,6 +135,8 @@ job_run(struct job *j)
 	struct timeval tv = {S->cfg.unpacker_timeout, 0};
 
 	j->state = JOB_RUNNING;
+	if (j->running)
+		j->running(j->arg);
 	if (j->fail) {
 		job_end(j, j->fail);
 		return;
@@ -198,6 +201,13 @@ job_start(const char *project, int fds[2], uint64_t sizes[2], int nparts,
 	j->ev_timeout = evtimer_new(S->base, kick_cb, j);
 	event_add(j->ev_timeout, &zero);
 	return j;
+}
+
+/* fn(arg) runs when the job leaves its queue (before any done()). */
+void
+job_on_run(struct job *j, void (*fn)(void *))
+{
+	j->running = fn;
 }
 
 void

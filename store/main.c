@@ -294,6 +294,7 @@ main(int argc, char **argv)
 			fatalx("signal events");
 	}
 	ops_init();
+	logfwd_init();
 	audit("start", "state", S->state, "version", IMGD_VERSION, NULL);
 	proc_start_all();
 	log_info("imgd %s on %s: local API at %s/unix.socket%s", IMGD_VERSION,
@@ -308,6 +309,7 @@ main(int argc, char **argv)
 	upload_frontend_gone();
 	proc_stop_all();
 	audit("stop", NULL);
+	logfwd_stop();
 	db_close();
 	for (size_t i = 0; i < 4; i++)
 		event_free(sigs[i]);

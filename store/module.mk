@@ -1,6 +1,6 @@
 # store: imgd, the privileged parent.
 STORE_OBJS := $(addprefix $(BUILD)/store/, main.o proc.o users.o config.o \
-	blob.o db.o audit.o ops.o upload.o job.o api.o)
+	blob.o db.o audit.o ops.o upload.o job.o api.o logfwd.o)
 
 $(BUILD)/bin/imgd: $(STORE_OBJS) $(IPC_OBJS) $(UNPACKER_ARCH_OBJS)
 	@mkdir -p $(@D)

@@ -106,11 +106,23 @@ op_new(const char *project, const char *description, const char *resource)
 	snprintf(op->description, sizeof(op->description), "%s", description);
 	snprintf(
 	    op->resource, sizeof(op->resource), "%s", resource ? resource : "");
-	op->status = 103; /* Running */
+	op->status = 105; /* Pending, until op_start */
 	op->created = op->updated = now_ns();
 	TAILQ_INSERT_TAIL(&ops, op, entry);
-	log_debug("operation %s (%s) started", op->id, description);
+	log_debug("operation %s (%s) created", op->id, description);
 	return op;
+}
+
+/* Pending -> Running, told to every listener. */
+void
+op_start(struct op *op)
+{
+	if (op->status != 105)
+		return;
+	op->status = 103;
+	op->updated = now_ns();
+	log_debug("operation %s started", op->id);
+	op_send(op, 0);
 }
 
 void
@@ -141,6 +153,7 @@ op_reply(struct op *op, uint64_t reqid)
 void
 op_finish(struct op *op, const char *err)
 {
+	op_start(op); /* LXD's order holds even for a quick failure */
 	op->status = err ? 400 : 200;
 	snprintf(op->err, sizeof(op->err), "%s", err ? err : "");
 	op->updated = now_ns();

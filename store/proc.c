@@ -315,12 +315,15 @@ relay_line(struct child *c, char *line, size_t len)
 	if (len > 24 + (size_t)wl && line[23] == 'Z' &&
 	    memcmp(line + 24, want, (size_t)wl) == 0) {
 		(void)!write(STDERR_FILENO, line, len);
+		logfwd_child(c->def->title, line + 24 + wl,
+		    len - 1 - 24 - (size_t)wl, 1);
 		return;
 	}
 	wl = snprintf(mark, sizeof(mark),
 	    "%s[%d] (unformatted): ", c->def->title, (int)c->pid);
 	(void)!write(STDERR_FILENO, mark, (size_t)wl);
 	(void)!write(STDERR_FILENO, line, len);
+	logfwd_child(c->def->title, line, len - 1, 0);
 }
 
 /* Relays the child's log lines; a line too long is cut, never merged. */

@@ -144,6 +144,8 @@ int db_begin(void);
 int db_commit(void);
 void db_rollback(void);
 int db_project_id(const char *name, int64_t *id);
+int db_project_next(const char *after, int64_t *id, char *name, size_t len);
+int db_image_fps(int64_t project, const char *after, int limit, char (*fps)[65]);
 int db_image_resolve(int64_t project, const char *ref, struct image *img);
 int db_image_by_fp(int64_t project, const char *fp, struct image *img);
 int db_images_page(int64_t project, const char *after, int limit,
@@ -176,6 +178,7 @@ struct op *op_new(
     const char *project, const char *description, const char *resource);
 void op_set_meta(struct op *op, const char *key, const char *value);
 void op_reply(struct op *op, uint64_t reqid);
+void op_start(struct op *op);
 void op_finish(struct op *op, const char *err);
 void ops_resend(void);
 void ops_init(void);
@@ -197,6 +200,7 @@ struct job *job_start(const char *project, int fds[2], uint64_t sizes[2],
     int nparts,
     void (*done)(void *arg, const char *err, const struct job_result *r),
     void *arg);
+void job_on_run(struct job *j, void (*fn)(void *));
 void job_cancel(struct job *j);
 void job_child_ready(struct child *c);
 void job_dispatch(struct child *c, struct ipc_msg *m);
@@ -210,6 +214,12 @@ void api_reply_err(uint64_t reqid, int status, const char *fmt, ...)
 void api_lifecycle(const char *project, const char *action, const char *source,
     const char *requestor, const char *ckey, const char *cval);
 void api_frontend_ready(struct child *fe);
+
+/* logfwd.c: the log, to the events websocket */
+void logfwd_init(void);
+void logfwd_stop(void);
+void logfwd_child(
+    const char *title, const char *text, size_t len, int formatted);
 int image_to_info(const struct image *img, const char *project,
     struct imsg_image_info *info, char etag[65]);
 #define PROPS_REPLACE 0x1

@@ -318,6 +318,15 @@ upload_end(uint64_t reqid, struct imsg_upload_end *e)
 	upload_check_done(u);
 }
 
+/* The validation left the queue: the operation is running. */
+static void
+job_running(void *arg)
+{
+	struct upload *u = arg;
+
+	op_start(u->op);
+}
+
 static void
 job_done(void *arg, const char *err, const struct job_result *r)
 {
@@ -411,6 +420,7 @@ upload_accept(struct upload *u)
 	}
 	u->job = job_start(u->project, u->tmp, u->size,
 	    u->layout == IMG_SPLIT ? 2 : 1, job_done, u);
+	job_on_run(u->job, job_running);
 	return;
 fail:
 	upload_refuse(u, msg);

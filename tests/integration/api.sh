@@ -182,49 +182,8 @@ check_eq "unknown operation: 404" "$(api_status GET \
     /1.0/operations/00000000-0000-0000-0000-000000000000)" 404
 
 # ---- the events websocket ----
-python3 - "$SOCK" "$U" >"$W/events" 2>&1 <<'EOF' &
-import base64, json, os, socket, struct, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-key = base64.b64encode(os.urandom(16)).decode()
-s.sendall(("GET /1.0/events?type=operation,lifecycle HTTP/1.1\r\nHost: x\r\n"
-           "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" %
-           key).encode())
-buf = b""
-while b"\r\n\r\n" not in buf:
-    buf += s.recv(4096)
-head, buf = buf.split(b"\r\n\r\n", 1)
-print(head.split(b"\r\n")[0].decode())
-# a masked ping: the server must answer with a pong
-mask = os.urandom(4)
-s.sendall(bytes([0x89, 0x84]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(b"ping")))
-s.settimeout(5)
-end = time.time() + 5
-while time.time() < end:
-    while len(buf) >= 2:
-        op, ln = buf[0] & 15, buf[1] & 127
-        off = 2
-        if ln == 126:
-            ln = struct.unpack(">H", buf[2:4])[0]; off = 4
-        elif ln == 127:
-            ln = struct.unpack(">Q", buf[2:10])[0]; off = 10
-        if len(buf) < off + ln:
-            break
-        payload, buf = buf[off:off + ln], buf[off + ln:]
-        if op == 10:
-            print("pong", payload.decode())
-        elif op == 1:
-            ev = json.loads(payload)
-            print(ev["type"], ev["metadata"].get("status", ev["metadata"].get("action")))
-    try:
-        d = s.recv(65536)
-    except socket.timeout:
-        break
-    if not d:
-        break
-    buf += d
-EOF
+WS_PING=1 python3 "$(dirname "$0")/wsevents.py" "$SOCK" \
+    type=operation,lifecycle 5 >"$W/events" 2>&1 &
 evpid=$!
 sleep 0.5
 api DELETE "/1.0/images/$UFP" >/dev/null
@@ -232,9 +191,11 @@ wait $evpid
 ev=$(cat "$W/events")
 check_contains "websocket: 101" "$ev" "HTTP/1.1 101 Switching Protocols"
 check_contains "websocket: pong" "$ev" "pong ping"
-check_contains "websocket: operation running" "$ev" "operation Running"
-check_contains "websocket: operation success" "$ev" "operation Success"
-check_contains "websocket: lifecycle event" "$ev" "lifecycle image-deleted"
+check_contains "websocket: operation running" "$ev" '"status": "Running"'
+check_contains "websocket: operation success" "$ev" '"status": "Success"'
+check_contains "websocket: lifecycle event" "$ev" '"action": "image-deleted"'
+check_eq "websocket: only the types asked for" \
+    "$(grep -c '"type": "logging"' "$W/events")" 0
 
 # ---- HTTP details ----
 out=$(python3 - "$SOCK" <<'EOF'

@@ -120,8 +120,7 @@ check_fails "deleted image is gone" lxc image info u-bzip2
 check_eq "delete removed the blob" "$(ls "$STATE/images" | wc -l)" 14
 
 # ---- what imgd does not serve says so, never a bare "not found" ----
-for what in "profile list:profiles" "project list:projects" \
-    "list:containers"; do
+for what in "profile list:profiles" "list:containers"; do
 	cmd=${what%%:*}
 	# shellcheck disable=SC2086
 	out=$(lxc_out lxc $cmd)

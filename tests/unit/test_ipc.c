@@ -882,6 +882,34 @@ write_corpus(const char *dir)
 	}
 }
 
+T_TEST(utf8_sanitize_makes_valid_utf8)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"plain", "plain"},
+	    {"caf\xc3\xa9", "caf\xc3\xa9"},	     /* UTF-8 stays */
+	    {"caf\xe9 ok", "caf? ok"},		     /* Latin-1 */
+	    {"\xe2\x82", "??"},			     /* cut sequence */
+	    {"\xc0\xaf", "??"},			     /* overlong '/' */
+	    {"\xed\xa0\x80", "???"},		     /* a surrogate */
+	    {"\xc2\x85", "??"},			     /* a C1 control */
+	    {"\xf4\x90\x80\x80", "????"},	     /* beyond U+10FFFF */
+	    {"\xff\xfe", "??"},
+	    {"\xf0\x9f\x98\x80!", "\xf0\x9f\x98\x80!"}, /* 4-byte */
+	    {"", ""},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "%s", cases[i].in);
+		utf8_sanitize(buf);
+		T_EQ_STR(buf, cases[i].out);
+		T_CHECK(utf8_valid((unsigned char *)buf, strlen(buf)));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -892,6 +920,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	T_RUN(charsets);
+	T_RUN(utf8_sanitize_makes_valid_utf8);
 	T_RUN(roundtrip_every_type);
 	T_RUN(encoder_refuses_out_of_bounds);
 	T_RUN(decoder_rejects_cuts_and_trailing);
