@@ -63,7 +63,6 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	(void)l;
 	(void)sa;
 	(void)salen;
-	(void)arg;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
 		cred.uid = (uid_t)-1;
 	if (nconns >= LIM_HTTP_CONNS_MAX ||
@@ -79,8 +78,10 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	c->uid = cred.uid;
 	c->pid = cred.pid;
-	snprintf(
-	    c->requestor, sizeof(c->requestor), "uid %d (unix)", (int)cred.uid);
+	/* What the store decides from: where and who, never what may. */
+	c->peer.listener = (uint32_t)(uintptr_t)arg;
+	c->peer.uid = (uint32_t)cred.uid;
+	c->peer.gid = (uint32_t)cred.gid;
 	c->bev = bufferevent_socket_new(fe_base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(fe_base, timer_cb, c);
 	if (c->bev == NULL || c->timer == NULL) {
@@ -113,14 +114,14 @@ accept_error_cb(struct evconnlistener *l, void *arg)
 }
 
 void
-conn_listen(int fd)
+conn_listen(int fd, uint32_t id)
 {
 	struct evconnlistener *l;
 
 	evutil_make_socket_nonblocking(fd);
 	/* Backlog 0: the store made it listen; listen(2) is not allowed. */
-	l = evconnlistener_new(
-	    fe_base, accept_cb, NULL, LEV_OPT_CLOSE_ON_FREE, 0, fd);
+	l = evconnlistener_new(fe_base, accept_cb, (void *)(uintptr_t)id,
+	    LEV_OPT_CLOSE_ON_FREE, 0, fd);
 	if (l == NULL)
 		fatalx("evconnlistener_new");
 	evconnlistener_set_error_cb(l, accept_error_cb);

@@ -54,7 +54,7 @@ struct conn {
 	enum conn_state state;
 	uid_t uid; /* SO_PEERCRED of the unix socket peer */
 	pid_t pid;
-	char requestor[64];
+	struct ipc_peer peer; /* what requests carry to the store */
 	struct http_head head;
 	int chunked;
 	struct http_chunked ch;
@@ -102,7 +102,7 @@ struct server_info_view {
 extern struct server_info_view fe_info;
 
 /* conn.c */
-void conn_listen(int fd);
+void conn_listen(int fd, uint32_t id);
 void conn_close(struct conn *c);
 struct conn *conn_by_reqid(uint64_t reqid);
 void conn_respond(

@@ -113,7 +113,7 @@ dispatch(struct ipc_msg *m)
 
 	switch (m->type) {
 	case IMSG_LISTEN:
-		conn_listen(m->fd);
+		conn_listen(m->fd, m->m.listen.id);
 		m->fd = -1;
 		return;
 	case IMSG_SERVER_INFO:
@@ -136,7 +136,12 @@ dispatch(struct ipc_msg *m)
 	default:
 		break;
 	}
-	/* An answer to a request: its connection may be gone already. */
+	/* An answer to a request: its connection may be gone already, but
+	 * a request never made means the store and this process disagree. */
+	if (m->id == 0 || m->id >= next_reqid)
+		fatalx("BUG: the store sent %s for request %llu, which this "
+		       "frontend never made",
+		    ipc_typename(m->type), (unsigned long long)m->id);
 	if ((c = conn_by_reqid(m->id)) != NULL)
 		route_store_reply(c, m);
 }

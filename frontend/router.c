@@ -244,7 +244,7 @@ image_put(struct conn *c, const char *ref, const char *body, size_t len)
 	r.project = c->project;
 	r.ref = (char *)ref;
 	r.if_match = etag;
-	r.requestor = c->requestor;
+	r.peer = c->peer;
 	r.mode = strcmp(c->method, "PUT") == 0 ? UPD_PUT : UPD_PATCH;
 	if ((rc = get_bool(c, o, "public", &r.public)) == -1)
 		goto out;
@@ -297,8 +297,7 @@ out:
 static void
 image_route(struct conn *c, const char *rest, const char *body, size_t len)
 {
-	struct imsg_image_ref_req r = {
-	    .project = c->project, .requestor = c->requestor};
+	struct imsg_image_ref_req r = {.project = c->project, .peer = c->peer};
 	char ref[65], name[128];
 	const char *slash = strchr(rest, '/');
 
@@ -332,7 +331,8 @@ method:
 static void
 images_route(struct conn *c, const char *body, size_t len)
 {
-	struct imsg_images_list_req r = {.project = c->project};
+	struct imsg_images_list_req r = {
+	    .project = c->project, .peer = c->peer};
 	char err[256];
 	int rc;
 
@@ -375,7 +375,7 @@ static void
 alias_create(struct conn *c, const char *body, size_t len)
 {
 	struct imsg_alias_create_req r = {.project = c->project,
-	    .requestor = c->requestor,
+	    .peer = c->peer,
 	    .description = "",
 	    .type = ""};
 	const char *name = NULL, *target = NULL, *s;
@@ -417,7 +417,7 @@ static void
 alias_put(struct conn *c, const char *name, const char *body, size_t len)
 {
 	struct imsg_alias_update_req r = {.project = c->project,
-	    .requestor = c->requestor,
+	    .peer = c->peer,
 	    .name = (char *)name,
 	    .target = "",
 	    .description = ""};
@@ -456,9 +456,8 @@ out:
 static void
 alias_rename(struct conn *c, const char *name, const char *body, size_t len)
 {
-	struct imsg_alias_rename_req r = {.project = c->project,
-	    .requestor = c->requestor,
-	    .name = (char *)name};
+	struct imsg_alias_rename_req r = {
+	    .project = c->project, .peer = c->peer, .name = (char *)name};
 	const char *to = NULL;
 	json_t *o;
 
@@ -482,9 +481,8 @@ out:
 static void
 aliases_route(struct conn *c, const char *rest, const char *body, size_t len)
 {
-	struct imsg_alias_list_req l = {.project = c->project};
-	struct imsg_alias_req r = {
-	    .project = c->project, .requestor = c->requestor};
+	struct imsg_alias_list_req l = {.project = c->project, .peer = c->peer};
+	struct imsg_alias_req r = {.project = c->project, .peer = c->peer};
 
 	if (rest == NULL) {
 		if (strcmp(c->method, "GET") == 0) {
@@ -522,7 +520,7 @@ aliases_route(struct conn *c, const char *rest, const char *body, size_t len)
 static void
 projects_route(struct conn *c, const char *rest)
 {
-	struct imsg_project_req r = {.name = ""};
+	struct imsg_project_req r = {.name = "", .peer = c->peer};
 
 	if (rest && strchr(rest, '/')) {
 		conn_error(c, 501,
@@ -846,6 +844,8 @@ route_store_reply(struct conn *c, struct ipc_msg *m)
 		conn_respond(c, 200, NULL, render_sync(list));
 		return;
 	}
-	log_warnx("unexpected %s for a request", ipc_typename(m->type));
-	conn_error(c, 500, "internal error");
+	/* The table let it through, but it answers another kind of
+	 * request: the two processes disagree; restart rather than guess. */
+	fatalx("BUG: the store sent %s for a request that wants %d",
+	    ipc_typename(m->type), (int)c->want);
 }

@@ -194,7 +194,7 @@ upload_abort(struct conn *c, int status, const char *msg)
 	else if (c->upload && !c->upload->done) {
 		/* Refused before the store heard of it: for its audit log. */
 		struct imsg_upload_refused r = {.project = c->project,
-		    .requestor = c->requestor,
+		    .peer = c->peer,
 		    .reason = (char *)msg};
 		uint64_t id;
 
@@ -533,7 +533,7 @@ upload_start(struct conn *c)
 	static char aliasbuf[LIM_ALIASES_PER_IMAGE][LIM_ALIAS_NAME_MAX + 1];
 	char why[256], msg[300];
 	struct imsg_upload_begin b = {
-	    .project = c->project, .requestor = c->requestor};
+	    .project = c->project, .peer = c->peer};
 	const char *ct = http_head_get(&c->head, "Content-Type");
 	const char *fn = http_head_get(&c->head, "X-LXD-filename");
 	const char *fp = http_head_get(&c->head, "X-LXD-fingerprint");

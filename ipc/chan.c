@@ -26,6 +26,7 @@ ipc_chan_init(struct ipc_chan *c, int fd, int self, int peer)
 	c->fd = fd;
 	c->self = self;
 	c->peer = peer;
+	c->state = CH_NEW;
 	c->rbuf = malloc(LIM_IPC_RECORD_MAX + 1);
 	c->wbuf = malloc(LIM_IPC_RECORD_MAX);
 	c->arena.base = malloc(IPC_ARENA_SIZE);
@@ -74,9 +75,17 @@ int
 ipc_send(
     struct ipc_chan *c, uint16_t type, uint64_t id, const void *msg, int fd)
 {
+	const struct ipc_msgdef *d = ipc_msgdef(type);
 	struct ipc_out *o;
 	ssize_t n;
 
+	if (d == NULL) {
+		snprintf(c->err, sizeof(c->err), "unknown type %u", type);
+		goto fail;
+	}
+	if (ipc_route_check(
+		d, c->self, c->peer, c->state, c->err, sizeof(c->err)) == -1)
+		goto fail;
 	if (c->qlen >= LIM_IPC_QUEUE_MAX) {
 		snprintf(c->err, sizeof(c->err), "queue to the %s is full",
 		    ipc_procname(c->peer));
@@ -86,6 +95,12 @@ ipc_send(
 	    c->err, sizeof(c->err));
 	if (n == -1)
 		goto fail;
+	if (c->qbytes + (size_t)n > LIM_IPC_QUEUE_BYTES) {
+		snprintf(c->err, sizeof(c->err),
+		    "queue to the %s is full (%zu bytes)",
+		    ipc_procname(c->peer), c->qbytes);
+		goto fail;
+	}
 	if ((o = malloc(sizeof(*o) + (size_t)n)) == NULL) {
 		snprintf(c->err, sizeof(c->err), "out of memory");
 		goto fail;
@@ -100,6 +115,9 @@ ipc_send(
 		c->head = o;
 	c->tail = o;
 	c->qlen++;
+	c->qbytes += (size_t)n;
+	if (d->moves_to)
+		c->state = d->moves_to;
 	return ipc_flush(c) == -1 ? -1 : 0;
 fail:
 	if (fd != -1)
@@ -148,6 +166,7 @@ ipc_flush(struct ipc_chan *c)
 		if (c->head == NULL)
 			c->tail = NULL;
 		c->qlen--;
+		c->qbytes -= o->len;
 		if (o->fd != -1)
 			close(o->fd);
 		free(o);
@@ -231,12 +250,14 @@ ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 		close_fds(&mh);
 		return -1;
 	}
-	if (ipc_decode(c->peer, c->rbuf, (size_t)n, fd, &hdr, &m->m, &c->arena,
-		c->err, sizeof(c->err)) == -1) {
+	if (ipc_decode(c->peer, c->self, c->state, c->rbuf, (size_t)n, fd, &hdr,
+		&m->m, &c->arena, c->err, sizeof(c->err)) == -1) {
 		if (fd != -1)
 			close(fd);
 		return -1;
 	}
+	if (ipc_msgdef(hdr.type)->moves_to)
+		c->state = ipc_msgdef(hdr.type)->moves_to;
 	m->type = hdr.type;
 	m->id = hdr.id;
 	m->fd = fd;

@@ -17,8 +17,10 @@ struct ipc_chan {
 	int fd;
 	int self; /* PROC_* of this end */
 	int peer; /* PROC_* of the other end */
+	int state; /* CH_*: what may pass now (ipc/msg.h) */
 	struct ipc_out *head, *tail;
-	size_t qlen;
+	size_t qlen;   /* records queued */
+	size_t qbytes; /* and their bytes */
 	int blocking; /* ipc_recv waits for a record */
 	int eof;      /* the peer closed (or sent an empty record) */
 	uint8_t *rbuf, *wbuf;

@@ -75,7 +75,7 @@ utf8_sanitize(char *s)
 	size_t len = strlen(s);
 
 	for (size_t i = 0; i < len;) {
-		size_t n = u[i] < 0x80	 ? 1
+		size_t n = u[i] < 0x80	  ? 1
 			   : u[i] >= 0xf0 ? 4
 			   : u[i] >= 0xe0 ? 3
 					  : 2;
@@ -494,9 +494,38 @@ check_fd(int policy, int fd, char *err, size_t errlen)
 	}
 }
 
+static const char *
+state_name(int state)
+{
+	switch (state) {
+	case CH_NEW:
+		return "before READY";
+	case CH_FINAL:
+		return "after the unpacker's verdict";
+	default:
+		return "now";
+	}
+}
+
 int
-ipc_decode(int sender, const uint8_t *rec, size_t len, int fd,
-    struct ipc_hdr *hdr, void *msg, struct ipc_arena *arena, char *err,
+ipc_route_check(const struct ipc_msgdef *d, int sender, int receiver, int state,
+    char *err, size_t errlen)
+{
+	if (!(d->senders & sender))
+		return fail(err, errlen, "%s may not be sent by the %s",
+		    d->name, ipc_procname(sender));
+	if (!(d->receivers & receiver))
+		return fail(err, errlen, "%s is not for the %s", d->name,
+		    ipc_procname(receiver));
+	if (!(d->states & state))
+		return fail(err, errlen, "%s is not allowed %s", d->name,
+		    state_name(state));
+	return 0;
+}
+
+int
+ipc_decode(int sender, int receiver, int state, const uint8_t *rec, size_t len,
+    int fd, struct ipc_hdr *hdr, void *msg, struct ipc_arena *arena, char *err,
     size_t errlen)
 {
 	const struct ipc_msgdef *d;
@@ -523,9 +552,8 @@ ipc_decode(int sender, const uint8_t *rec, size_t len, int fd,
 		    len - IPC_HDR_LEN);
 	if ((d = ipc_msgdef(hdr->type)) == NULL)
 		return fail(err, errlen, "unknown type %u", hdr->type);
-	if (!(d->senders & sender))
-		return fail(err, errlen, "%s may not be sent by the %s",
-		    d->name, ipc_procname(sender));
+	if (ipc_route_check(d, sender, receiver, state, err, errlen) == -1)
+		return -1;
 	if (d->fd == FD_NONE && (fd != -1 || (hdr->flags & IPC_FLAG_FD)))
 		return fail(err, errlen, "%s: unexpected fd", d->name);
 	if (d->fd != FD_NONE && (fd == -1 || !(hdr->flags & IPC_FLAG_FD)))

@@ -36,16 +36,24 @@ ssize_t ipc_encode(uint16_t type, uint64_t id, int with_fd, const void *msg,
     uint8_t *buf, size_t bufsz, char *err, size_t errlen);
 
 /*
- * The validation pipeline for one received record: header, sender, fd
+ * The table's routing columns: d may go from sender to receiver on a
+ * channel in that state (CH_*). 0, or -1 with the reason in err.
+ */
+int ipc_route_check(const struct ipc_msgdef *d, int sender, int receiver,
+    int state, char *err, size_t errlen);
+
+/*
+ * The validation pipeline for one received record: header, sender,
+ * receiver and channel state (ipc_route_check), fd
  * policy (including the fd's file type and access mode), size bounds,
  * every field with its limits and character class, and full consumption.
  * On success fills hdr and msg (strings point into arena) and returns 0.
  * fd is the descriptor that came with the record or -1; it is never closed
  * here.
  */
-int ipc_decode(int sender, const uint8_t *rec, size_t len, int fd,
-    struct ipc_hdr *hdr, void *msg, struct ipc_arena *arena, char *err,
-    size_t errlen);
+int ipc_decode(int sender, int receiver, int state, const uint8_t *rec,
+    size_t len, int fd, struct ipc_hdr *hdr, void *msg,
+    struct ipc_arena *arena, char *err, size_t errlen);
 
 /* Character class check, exported for the tests and for input validation
  * in the processes that build records from untrusted data. */

@@ -44,6 +44,18 @@ struct ipc_kv {
 	char *value;
 };
 
+/*
+ * Who asks, as the frontend saw it: the listener the request came in on
+ * (the id the store gave it in LISTEN) and the socket peer's credentials
+ * (SO_PEERCRED; later the TLS client certificate). The store derives the
+ * requestor and the trust from these; the frontend never states either.
+ */
+struct ipc_peer {
+	uint32_t listener;
+	uint32_t uid;
+	uint32_t gid;
+};
+
 /* Image layouts and parts. */
 enum { IMG_UNIFIED = 0, IMG_SPLIT = 1 };
 enum { PART_UNIFIED = 0, PART_METADATA = 1, PART_ROOTFS = 2 };
@@ -124,9 +136,11 @@ struct imsg_ping {
 };
 
 struct imsg_listen {
-	uint8_t kind; /* 0: unix socket (trusted) */
+	uint32_t id;  /* what requests from it carry as peer.listener */
+	uint8_t kind; /* LISTEN_UNIX (the store decides what it may do) */
 	char *name;
 };
+enum { LISTEN_UNIX = 0 };
 
 struct imsg_server_info {
 	char *version;
@@ -211,19 +225,20 @@ struct imsg_export_part {
 
 struct imsg_images_list_req {
 	char *project;
+	struct ipc_peer peer;
 };
 
 struct imsg_image_ref_req { /* get, delete, export */
 	char *project;
 	char *ref; /* fingerprint or unique hex prefix */
-	char *requestor;
+	struct ipc_peer peer;
 };
 
 struct imsg_image_update_req {
 	char *project;
 	char *ref;
 	char *if_match;
-	char *requestor;
+	struct ipc_peer peer;
 	uint8_t mode; /* UPD_PUT / UPD_PATCH */
 	uint32_t set; /* UPD_* bits present in the request */
 	uint8_t public;
@@ -239,6 +254,7 @@ struct imsg_image_update_req {
 struct imsg_project_req {
 	char *name;
 	uint8_t used_by;
+	struct ipc_peer peer;
 };
 
 struct imsg_project_info {
@@ -267,12 +283,13 @@ struct imsg_log {
 
 struct imsg_alias_list_req {
 	char *project;
+	struct ipc_peer peer;
 };
 
 struct imsg_alias_req { /* get, delete */
 	char *project;
 	char *name;
-	char *requestor;
+	struct ipc_peer peer;
 };
 
 struct imsg_alias_create_req {
@@ -281,14 +298,14 @@ struct imsg_alias_create_req {
 	char *description;
 	char *target;
 	char *type;
-	char *requestor;
+	struct ipc_peer peer;
 };
 
 struct imsg_alias_update_req {
 	char *project;
 	char *name;
 	char *if_match;
-	char *requestor;
+	struct ipc_peer peer;
 	uint8_t mode;
 	uint32_t set;
 	char *target;
@@ -299,7 +316,7 @@ struct imsg_alias_rename_req {
 	char *project;
 	char *name;
 	char *new_name;
-	char *requestor;
+	struct ipc_peer peer;
 };
 
 /* The first part's pipe travels with UPLOAD_BEGIN, a split rootfs's with
@@ -308,7 +325,7 @@ struct imsg_upload_begin {
 	char *project;
 	char *filename;
 	char *fingerprint; /* X-LXD-fingerprint, or "" */
-	char *requestor;
+	struct ipc_peer peer;
 	uint8_t public;
 	uint8_t layout; /* IMG_UNIFIED / IMG_SPLIT */
 	struct ipc_kv *properties;
@@ -333,7 +350,7 @@ struct imsg_upload_end {
  * audit log only, the store acts on nothing in it. */
 struct imsg_upload_refused {
 	char *project;
-	char *requestor;
+	struct ipc_peer peer;
 	char *reason;
 };
 
@@ -453,11 +470,28 @@ enum ipc_fdpolicy {
 	FD_SOCKET,  /* a listening socket */
 };
 
+/*
+ * Channel states. Both ends of a channel see every record, so both keep
+ * the same state: a child's channel is NEW until its READY, then READY;
+ * an unpacker's becomes FINAL with its verdict (UNPACK_DONE or
+ * UNPACK_FAIL), after which only pings pass. A record outside the states
+ * of its row is refused by the decoder (and never encoded).
+ */
+enum {
+	CH_NEW = 0x01,
+	CH_READY = 0x02,
+	CH_FINAL = 0x04,
+};
+#define CH_ANY (CH_NEW | CH_READY | CH_FINAL)
+
 struct ipc_msgdef {
 	uint16_t type;
 	const char *name;
-	uint8_t senders; /* PROC_* bits that may send it */
-	uint8_t fd;	 /* enum ipc_fdpolicy */
+	uint8_t senders;   /* PROC_* bits that may send it */
+	uint8_t receivers; /* PROC_* bits it may be sent to */
+	uint8_t states;	   /* CH_* the channel may be in */
+	uint8_t moves_to;  /* CH_* after it, or 0: unchanged */
+	uint8_t fd;	   /* enum ipc_fdpolicy */
 	uint32_t minlen; /* payload bounds, computed from the fields */
 	uint32_t maxlen;
 	size_t structsz;

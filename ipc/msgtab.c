@@ -43,6 +43,8 @@
 	    LIM_PROP_VALUE_MAX, CS_LINE, CS_ANY_UTF8, LIM_PROP_TOTAL_MAX)
 #define PROJECT(S)	F_STR(S, project, 1, LIM_PROJECT_NAME_MAX, CS_NAME)
 #define REQUESTOR(S)	F_STR(S, requestor, 0, 128, CS_LINE)
+#define PEER(S)		F_U32(S, peer.listener), F_U32(S, peer.uid),   \
+			F_U32(S, peer.gid)
 
 #define S struct imsg_ready
 static const struct ipc_field f_ready[] = {
@@ -60,7 +62,8 @@ static const struct ipc_field f_ping[] = {
 
 #define S struct imsg_listen
 static const struct ipc_field f_listen[] = {
-	F_U8(S, kind, 0),
+	F_U32(S, id),
+	F_U8(S, kind, LISTEN_UNIX),
 	F_STR(S, name, 1, 64, CS_TOKEN),
 };
 #undef S
@@ -117,6 +120,7 @@ static const struct ipc_field f_alias_info[] = {
 static const struct ipc_field f_project_req[] = {
 	F_STR(S, name, 0, LIM_PROJECT_NAME_MAX, CS_NAME),
 	F_BOOL(S, used_by),
+	PEER(S),
 };
 #undef S
 
@@ -178,15 +182,18 @@ static const struct ipc_field f_export_part[] = {
 };
 #undef S
 
+#define S struct imsg_images_list_req
 static const struct ipc_field f_images_list_req[] = {
-	PROJECT(struct imsg_images_list_req),
+	PROJECT(S),
+	PEER(S),
 };
+#undef S
 
 #define S struct imsg_image_ref_req
 static const struct ipc_field f_image_ref_req[] = {
 	PROJECT(S),
 	F_STR(S, ref, 1, FP_LEN, CS_HEX),
-	REQUESTOR(S),
+	PEER(S),
 };
 #undef S
 
@@ -195,7 +202,7 @@ static const struct ipc_field f_image_update_req[] = {
 	PROJECT(S),
 	F_STR(S, ref, 1, FP_LEN, CS_HEX),
 	F_STR(S, if_match, 0, LIM_ETAG_MAX, CS_HEX),
-	REQUESTOR(S),
+	PEER(S),
 	F_U8(S, mode, UPD_PATCH),
 	F_INT(S, set, FT_U32, 0, UPD_PUBLIC | UPD_AUTO_UPDATE |
 	    UPD_EXPIRES_AT | UPD_PROPERTIES),
@@ -205,15 +212,18 @@ static const struct ipc_field f_image_update_req[] = {
 };
 #undef S
 
+#define S struct imsg_alias_list_req
 static const struct ipc_field f_alias_list_req[] = {
-	PROJECT(struct imsg_alias_list_req),
+	PROJECT(S),
+	PEER(S),
 };
+#undef S
 
 #define S struct imsg_alias_req
 static const struct ipc_field f_alias_req[] = {
 	PROJECT(S),
 	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_LINE),
-	REQUESTOR(S),
+	PEER(S),
 };
 #undef S
 
@@ -224,7 +234,7 @@ static const struct ipc_field f_alias_create_req[] = {
 	F_STR(S, description, 0, LIM_ALIAS_DESC_MAX, CS_LINE),
 	F_STR(S, target, 1, FP_LEN, CS_HEX),
 	F_STR(S, type, 0, 32, CS_TOKEN),
-	REQUESTOR(S),
+	PEER(S),
 };
 #undef S
 
@@ -233,7 +243,7 @@ static const struct ipc_field f_alias_update_req[] = {
 	PROJECT(S),
 	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_LINE),
 	F_STR(S, if_match, 0, LIM_ETAG_MAX, CS_HEX),
-	REQUESTOR(S),
+	PEER(S),
 	F_U8(S, mode, UPD_PATCH),
 	F_INT(S, set, FT_U32, 0, UPD_TARGET | UPD_DESCRIPTION),
 	F_STR(S, target, 0, FP_LEN, CS_HEX),
@@ -246,7 +256,7 @@ static const struct ipc_field f_alias_rename_req[] = {
 	PROJECT(S),
 	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_LINE),
 	F_STR(S, new_name, 1, LIM_ALIAS_NAME_MAX, CS_LINE),
-	REQUESTOR(S),
+	PEER(S),
 };
 #undef S
 
@@ -255,7 +265,7 @@ static const struct ipc_field f_upload_begin[] = {
 	PROJECT(S),
 	F_STR(S, filename, 0, LIM_FILENAME_MAX, CS_LINE),
 	F_STR(S, fingerprint, 0, FP_LEN, CS_HEX),
-	REQUESTOR(S),
+	PEER(S),
 	F_BOOL(S, public),
 	F_U8(S, layout, IMG_SPLIT),
 	PROPS(S, properties, nproperties),
@@ -283,7 +293,7 @@ static const struct ipc_field f_upload_end[] = {
 #define S struct imsg_upload_refused
 static const struct ipc_field f_upload_refused[] = {
 	PROJECT(S),
-	REQUESTOR(S),
+	PEER(S),
 	F_STR(S, reason, 1, LIM_ERROR_MAX, CS_LINE),
 };
 #undef S
@@ -330,82 +340,93 @@ static const struct ipc_field f_unpack_fail[] = {
 	F_STR(struct imsg_unpack_fail, message, 1, LIM_ERROR_MAX, CS_LINE),
 };
 
-#define ROW(t, snd, fdp, st, f)                                         \
-	[t] = { .type = (t), .name = #t, .senders = (snd), .fd = (fdp), \
-		.structsz = sizeof(st), .fields = (f),                  \
+/* A row: type, sender -> receiver, the channel states it may come in
+ * and the state it moves to (0: none), fd policy, payload. */
+#define ROW(t, snd, rcv, sts, mv, fdp, st, f)                           \
+	[t] = { .type = (t), .name = #t, .senders = (snd),              \
+		.receivers = (rcv), .states = (sts), .moves_to = (mv),  \
+		.fd = (fdp), .structsz = sizeof(st), .fields = (f),     \
 		.nfields = sizeof(f) / sizeof((f)[0]) }
+#define FE	PROC_FRONTEND
+#define ST	PROC_STORE
+#define R	CH_READY
 
 static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
-	ROW(IMSG_READY, PROC_CHILDREN, FD_NONE, struct imsg_ready, f_ready),
-	ROW(IMSG_PING, PROC_STORE, FD_NONE, struct imsg_ping, f_ping),
-	ROW(IMSG_PONG, PROC_CHILDREN, FD_NONE, struct imsg_ping, f_ping),
-	ROW(IMSG_LISTEN, PROC_STORE, FD_SOCKET, struct imsg_listen,
-	    f_listen),
-	ROW(IMSG_SERVER_INFO, PROC_STORE, FD_NONE, struct imsg_server_info,
+	ROW(IMSG_READY, PROC_CHILDREN, PROC_STORE, CH_NEW, CH_READY, FD_NONE,
+	    struct imsg_ready, f_ready),
+	ROW(IMSG_PING, ST, PROC_CHILDREN, CH_ANY, 0, FD_NONE, struct imsg_ping,
+	    f_ping),
+	ROW(IMSG_PONG, PROC_CHILDREN, PROC_STORE, CH_ANY, 0, FD_NONE,
+	    struct imsg_ping, f_ping),
+	ROW(IMSG_LISTEN, ST, FE, R, 0, FD_SOCKET, struct imsg_listen, f_listen),
+	ROW(IMSG_SERVER_INFO, ST, FE, R, 0, FD_NONE, struct imsg_server_info,
 	    f_server_info),
-	ROW(IMSG_ERR, PROC_STORE, FD_NONE, struct imsg_err, f_err),
-	ROW(IMSG_OK, PROC_STORE, FD_NONE, struct imsg_ok, f_ok),
-	ROW(IMSG_IMAGE_INFO, PROC_STORE, FD_NONE, struct imsg_image_info,
+	ROW(IMSG_ERR, ST, FE, R, 0, FD_NONE, struct imsg_err, f_err),
+	ROW(IMSG_OK, ST, FE, R, 0, FD_NONE, struct imsg_ok, f_ok),
+	ROW(IMSG_IMAGE_INFO, ST, FE, R, 0, FD_NONE, struct imsg_image_info,
 	    f_image_info),
-	ROW(IMSG_ALIAS_INFO, PROC_STORE, FD_NONE, struct imsg_alias_info,
+	ROW(IMSG_ALIAS_INFO, ST, FE, R, 0, FD_NONE, struct imsg_alias_info,
 	    f_alias_info),
-	ROW(IMSG_LIST_END, PROC_STORE, FD_NONE, struct imsg_list_end,
+	ROW(IMSG_LIST_END, ST, FE, R, 0, FD_NONE, struct imsg_list_end,
 	    f_list_end),
-	ROW(IMSG_OP_UPDATE, PROC_STORE, FD_NONE, struct imsg_op_update,
+	ROW(IMSG_OP_UPDATE, ST, FE, R, 0, FD_NONE, struct imsg_op_update,
 	    f_op_update),
-	ROW(IMSG_LIFECYCLE, PROC_STORE, FD_NONE, struct imsg_lifecycle,
+	ROW(IMSG_LIFECYCLE, ST, FE, R, 0, FD_NONE, struct imsg_lifecycle,
 	    f_lifecycle),
-	ROW(IMSG_EXPORT_PART, PROC_STORE, FD_FILE_RD, struct imsg_export_part,
+	ROW(IMSG_EXPORT_PART, ST, FE, R, 0, FD_FILE_RD, struct imsg_export_part,
 	    f_export_part),
-	ROW(IMSG_PROJECT_INFO, PROC_STORE, FD_NONE, struct imsg_project_info,
+	ROW(IMSG_PROJECT_INFO, ST, FE, R, 0, FD_NONE, struct imsg_project_info,
 	    f_project_info),
-	ROW(IMSG_PROJECT_USED, PROC_STORE, FD_NONE, struct imsg_project_used,
+	ROW(IMSG_PROJECT_USED, ST, FE, R, 0, FD_NONE, struct imsg_project_used,
 	    f_project_used),
-	ROW(IMSG_LOG, PROC_STORE, FD_NONE, struct imsg_log, f_log),
-	ROW(IMSG_IMAGES_LIST_REQ, PROC_FRONTEND, FD_NONE,
+	ROW(IMSG_LOG, ST, FE, R, 0, FD_NONE, struct imsg_log, f_log),
+	ROW(IMSG_IMAGES_LIST_REQ, FE, ST, R, 0, FD_NONE,
 	    struct imsg_images_list_req, f_images_list_req),
-	ROW(IMSG_IMAGE_GET_REQ, PROC_FRONTEND, FD_NONE,
+	ROW(IMSG_IMAGE_GET_REQ, FE, ST, R, 0, FD_NONE,
 	    struct imsg_image_ref_req, f_image_ref_req),
-	ROW(IMSG_IMAGE_UPDATE_REQ, PROC_FRONTEND, FD_NONE,
+	ROW(IMSG_IMAGE_UPDATE_REQ, FE, ST, R, 0, FD_NONE,
 	    struct imsg_image_update_req, f_image_update_req),
-	ROW(IMSG_IMAGE_DELETE_REQ, PROC_FRONTEND, FD_NONE,
+	ROW(IMSG_IMAGE_DELETE_REQ, FE, ST, R, 0, FD_NONE,
 	    struct imsg_image_ref_req, f_image_ref_req),
-	ROW(IMSG_IMAGE_EXPORT_REQ, PROC_FRONTEND, FD_NONE,
+	ROW(IMSG_IMAGE_EXPORT_REQ, FE, ST, R, 0, FD_NONE,
 	    struct imsg_image_ref_req, f_image_ref_req),
-	ROW(IMSG_ALIAS_LIST_REQ, PROC_FRONTEND, FD_NONE,
+	ROW(IMSG_ALIAS_LIST_REQ, FE, ST, R, 0, FD_NONE,
 	    struct imsg_alias_list_req, f_alias_list_req),
-	ROW(IMSG_ALIAS_GET_REQ, PROC_FRONTEND, FD_NONE, struct imsg_alias_req,
+	ROW(IMSG_ALIAS_GET_REQ, FE, ST, R, 0, FD_NONE, struct imsg_alias_req,
 	    f_alias_req),
-	ROW(IMSG_ALIAS_CREATE_REQ, PROC_FRONTEND, FD_NONE,
+	ROW(IMSG_ALIAS_CREATE_REQ, FE, ST, R, 0, FD_NONE,
 	    struct imsg_alias_create_req, f_alias_create_req),
-	ROW(IMSG_ALIAS_UPDATE_REQ, PROC_FRONTEND, FD_NONE,
+	ROW(IMSG_ALIAS_UPDATE_REQ, FE, ST, R, 0, FD_NONE,
 	    struct imsg_alias_update_req, f_alias_update_req),
-	ROW(IMSG_ALIAS_RENAME_REQ, PROC_FRONTEND, FD_NONE,
+	ROW(IMSG_ALIAS_RENAME_REQ, FE, ST, R, 0, FD_NONE,
 	    struct imsg_alias_rename_req, f_alias_rename_req),
-	ROW(IMSG_ALIAS_DELETE_REQ, PROC_FRONTEND, FD_NONE,
-	    struct imsg_alias_req, f_alias_req),
-	ROW(IMSG_UPLOAD_BEGIN, PROC_FRONTEND, FD_PIPE_RD,
+	ROW(IMSG_ALIAS_DELETE_REQ, FE, ST, R, 0, FD_NONE, struct imsg_alias_req,
+	    f_alias_req),
+	ROW(IMSG_UPLOAD_BEGIN, FE, ST, R, 0, FD_PIPE_RD,
 	    struct imsg_upload_begin, f_upload_begin),
-	ROW(IMSG_UPLOAD_PART, PROC_FRONTEND, FD_PIPE_RD,
-	    struct imsg_upload_part, f_upload_part),
-	ROW(IMSG_UPLOAD_END, PROC_FRONTEND, FD_NONE, struct imsg_upload_end,
+	ROW(IMSG_UPLOAD_PART, FE, ST, R, 0, FD_PIPE_RD, struct imsg_upload_part,
+	    f_upload_part),
+	ROW(IMSG_UPLOAD_END, FE, ST, R, 0, FD_NONE, struct imsg_upload_end,
 	    f_upload_end),
-	ROW(IMSG_UPLOAD_REFUSED, PROC_FRONTEND, FD_NONE,
+	ROW(IMSG_UPLOAD_REFUSED, FE, ST, R, 0, FD_NONE,
 	    struct imsg_upload_refused, f_upload_refused),
-	ROW(IMSG_PROJECT_REQ, PROC_FRONTEND, FD_NONE, struct imsg_project_req,
+	ROW(IMSG_PROJECT_REQ, FE, ST, R, 0, FD_NONE, struct imsg_project_req,
 	    f_project_req),
-	ROW(IMSG_UNPACK_INPUT, PROC_STORE, FD_FILE_RD,
+	ROW(IMSG_UNPACK_INPUT, ST, PROC_UNPACKER, R, 0, FD_FILE_RD,
 	    struct imsg_unpack_input, f_unpack_input),
-	ROW(IMSG_UNPACK_META, PROC_UNPACKER, FD_NONE, struct imsg_unpack_meta,
-	    f_unpack_meta),
-	ROW(IMSG_UNPACK_TEMPLATE, PROC_UNPACKER, FD_NONE,
+	ROW(IMSG_UNPACK_META, PROC_UNPACKER, ST, R, 0, FD_NONE,
+	    struct imsg_unpack_meta, f_unpack_meta),
+	ROW(IMSG_UNPACK_TEMPLATE, PROC_UNPACKER, ST, R, 0, FD_NONE,
 	    struct imsg_unpack_template, f_unpack_template),
-	ROW(IMSG_UNPACK_DONE, PROC_UNPACKER, FD_NONE, struct imsg_unpack_done,
-	    f_unpack_done),
-	ROW(IMSG_UNPACK_FAIL, PROC_UNPACKER, FD_NONE, struct imsg_unpack_fail,
-	    f_unpack_fail),
+	ROW(IMSG_UNPACK_DONE, PROC_UNPACKER, PROC_STORE, R, CH_FINAL, FD_NONE,
+	    struct imsg_unpack_done, f_unpack_done),
+	ROW(IMSG_UNPACK_FAIL, PROC_UNPACKER, PROC_STORE, R, CH_FINAL, FD_NONE,
+	    struct imsg_unpack_fail, f_unpack_fail),
 };
 
+#undef FE
+#undef ST
+#undef R
 /* clang-format on */
 
 /* Wire size of a field at its smallest and largest. */

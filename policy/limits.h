@@ -109,6 +109,8 @@
  * restart) waits for drains well below it (LIM_IPC_QUEUE_SOFT). */
 #define LIM_IPC_QUEUE_MAX		16384
 #define LIM_IPC_QUEUE_SOFT		256
+/* ...and in bytes: 16384 records of 64 KiB would be 1 GiB of queue. */
+#define LIM_IPC_QUEUE_BYTES		(32 * MiB)
 
 /* clang-format on */
 

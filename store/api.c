@@ -257,9 +257,9 @@ project_page(struct lister *l)
 			return 0;
 		if (l->project[0])
 			snprintf(name, sizeof(name), "%s", l->project);
-		if (l->project[0] ? db_project_id(name, &l->pid)
-				  : db_project_next(
-					l->last, &l->pid, name, sizeof(name)))
+		if (l->project[0]
+			? db_project_id(name, &l->pid)
+			: db_project_next(l->last, &l->pid, name, sizeof(name)))
 			return 0;
 		snprintf(l->last, sizeof(l->last), "%s", name);
 		m.name = name;
@@ -455,10 +455,10 @@ image_update(uint64_t reqid, struct imsg_image_update_req *r)
 	}
 	reply_ok(reqid, NULL);
 	snprintf(src, sizeof(src), "/1.0/images/%s", img.fingerprint);
-	api_lifecycle(
-	    r->project, "image-updated", src, r->requestor, NULL, NULL);
+	api_lifecycle(r->project, "image-updated", src,
+	    peer_current()->username, NULL, NULL);
 	audit("image-updated", "project", r->project, "fingerprint",
-	    img.fingerprint, "requestor", r->requestor, NULL);
+	    img.fingerprint, "requestor", peer_current()->requestor, NULL);
 out:
 	image_free(&img);
 }
@@ -489,10 +489,10 @@ image_delete(uint64_t reqid, struct imsg_image_ref_req *r)
 	op_finish(op, NULL);
 	log_info(
 	    "deleted image %s from project %s", img.fingerprint, r->project);
-	api_lifecycle(
-	    r->project, "image-deleted", src, r->requestor, NULL, NULL);
+	api_lifecycle(r->project, "image-deleted", src,
+	    peer_current()->username, NULL, NULL);
 	audit("image-deleted", "project", r->project, "fingerprint",
-	    img.fingerprint, "requestor", r->requestor, NULL);
+	    img.fingerprint, "requestor", peer_current()->requestor, NULL);
 out:
 	image_free(&img);
 }
@@ -723,10 +723,10 @@ alias_create(uint64_t reqid, struct imsg_alias_create_req *r)
 	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->name);
 	reply_ok(reqid, src);
 	db_alias_get(pid, r->name, &a);
-	api_lifecycle(r->project, "image-alias-created", src, r->requestor,
-	    "target", a.target);
+	api_lifecycle(r->project, "image-alias-created", src,
+	    peer_current()->username, "target", a.target);
 	audit("image-alias-created", "project", r->project, "alias", r->name,
-	    "target", a.target, "requestor", r->requestor, NULL);
+	    "target", a.target, "requestor", peer_current()->requestor, NULL);
 }
 
 static void
@@ -764,10 +764,10 @@ alias_update(uint64_t reqid, struct imsg_alias_update_req *r)
 	reply_ok(reqid, NULL);
 	db_alias_get(pid, r->name, &a);
 	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->name);
-	api_lifecycle(r->project, "image-alias-updated", src, r->requestor,
-	    "target", a.target);
+	api_lifecycle(r->project, "image-alias-updated", src,
+	    peer_current()->username, "target", a.target);
 	audit("image-alias-updated", "project", r->project, "alias", r->name,
-	    "target", a.target, "requestor", r->requestor, NULL);
+	    "target", a.target, "requestor", peer_current()->requestor, NULL);
 }
 
 static void
@@ -793,10 +793,11 @@ alias_rename(uint64_t reqid, struct imsg_alias_rename_req *r)
 	}
 	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->new_name);
 	reply_ok(reqid, src);
-	api_lifecycle(r->project, "image-alias-renamed", src, r->requestor,
-	    "old_name", r->name);
+	api_lifecycle(r->project, "image-alias-renamed", src,
+	    peer_current()->username, "old_name", r->name);
 	audit("image-alias-renamed", "project", r->project, "alias",
-	    r->new_name, "old_name", r->name, "requestor", r->requestor, NULL);
+	    r->new_name, "old_name", r->name, "requestor",
+	    peer_current()->requestor, NULL);
 }
 
 static void
@@ -814,16 +815,17 @@ alias_delete(uint64_t reqid, struct imsg_alias_req *r)
 	}
 	reply_ok(reqid, NULL);
 	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->name);
-	api_lifecycle(
-	    r->project, "image-alias-deleted", src, r->requestor, NULL, NULL);
+	api_lifecycle(r->project, "image-alias-deleted", src,
+	    peer_current()->username, NULL, NULL);
 	audit("image-alias-deleted", "project", r->project, "alias", r->name,
-	    "requestor", r->requestor, NULL);
+	    "requestor", peer_current()->requestor, NULL);
 }
 
 void
 api_frontend_ready(struct child *fe)
 {
-	struct imsg_listen l = {.kind = 0, .name = "unix"};
+	struct imsg_listen l = {
+	    .id = peer_unix_listener(), .kind = LISTEN_UNIX, .name = "unix"};
 	struct imsg_server_info si = {
 	    .version = "0.1",
 	    .server_name = S->server_name,
@@ -839,12 +841,63 @@ api_frontend_ready(struct child *fe)
 	ops_resend();
 }
 
+/* Where a request says it came from; NULL for an upload's later parts. */
+static const struct ipc_peer *
+peer_of(struct ipc_msg *m)
+{
+	union imsg_any *a = &m->m;
+
+	switch (m->type) {
+	case IMSG_IMAGES_LIST_REQ:
+		return &a->images_list_req.peer;
+	case IMSG_IMAGE_GET_REQ:
+	case IMSG_IMAGE_DELETE_REQ:
+	case IMSG_IMAGE_EXPORT_REQ:
+		return &a->image_ref_req.peer;
+	case IMSG_IMAGE_UPDATE_REQ:
+		return &a->image_update_req.peer;
+	case IMSG_PROJECT_REQ:
+		return &a->project_req.peer;
+	case IMSG_ALIAS_LIST_REQ:
+		return &a->alias_list_req.peer;
+	case IMSG_ALIAS_GET_REQ:
+	case IMSG_ALIAS_DELETE_REQ:
+		return &a->alias_req.peer;
+	case IMSG_ALIAS_CREATE_REQ:
+		return &a->alias_create_req.peer;
+	case IMSG_ALIAS_UPDATE_REQ:
+		return &a->alias_update_req.peer;
+	case IMSG_ALIAS_RENAME_REQ:
+		return &a->alias_rename_req.peer;
+	case IMSG_UPLOAD_BEGIN:
+		return &a->upload_begin.peer;
+	case IMSG_UPLOAD_REFUSED:
+		return &a->upload_refused.peer;
+	default:
+		return NULL;
+	}
+}
+
 void
 api_dispatch(struct child *fe, struct ipc_msg *m)
 {
 	union imsg_any *a = &m->m;
+	const struct ipc_peer *p = peer_of(m);
+	struct who w;
 
-	(void)fe;
+	if (p != NULL) {
+		if (peer_derive(p, &w) == -1) {
+			log_warnx("frontend: a request from listener %u, "
+				  "which the store never gave",
+			    p->listener);
+			proc_kill(fe, "request from an unknown listener");
+			if (m->fd != -1)
+				close(m->fd);
+			m->fd = -1;
+			return;
+		}
+		peer_set_current(&w);
+	}
 	switch (m->type) {
 	case IMSG_IMAGES_LIST_REQ:
 		list_start(m->id, a->images_list_req.project, LIST_IMAGES, 0);
@@ -854,12 +907,12 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 		break;
 	case IMSG_IMAGE_UPDATE_REQ:
 		changing_set(m->id, "image-update", a->image_update_req.project,
-		    a->image_update_req.ref, a->image_update_req.requestor);
+		    a->image_update_req.ref, peer_current()->requestor);
 		image_update(m->id, &a->image_update_req);
 		break;
 	case IMSG_IMAGE_DELETE_REQ:
 		changing_set(m->id, "image-delete", a->image_ref_req.project,
-		    a->image_ref_req.ref, a->image_ref_req.requestor);
+		    a->image_ref_req.ref, peer_current()->requestor);
 		image_delete(m->id, &a->image_ref_req);
 		break;
 	case IMSG_IMAGE_EXPORT_REQ:
@@ -877,22 +930,22 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 		break;
 	case IMSG_ALIAS_CREATE_REQ:
 		changing_set(m->id, "alias-create", a->alias_create_req.project,
-		    a->alias_create_req.name, a->alias_create_req.requestor);
+		    a->alias_create_req.name, peer_current()->requestor);
 		alias_create(m->id, &a->alias_create_req);
 		break;
 	case IMSG_ALIAS_UPDATE_REQ:
 		changing_set(m->id, "alias-update", a->alias_update_req.project,
-		    a->alias_update_req.name, a->alias_update_req.requestor);
+		    a->alias_update_req.name, peer_current()->requestor);
 		alias_update(m->id, &a->alias_update_req);
 		break;
 	case IMSG_ALIAS_RENAME_REQ:
 		changing_set(m->id, "alias-rename", a->alias_rename_req.project,
-		    a->alias_rename_req.name, a->alias_rename_req.requestor);
+		    a->alias_rename_req.name, peer_current()->requestor);
 		alias_rename(m->id, &a->alias_rename_req);
 		break;
 	case IMSG_ALIAS_DELETE_REQ:
 		changing_set(m->id, "alias-delete", a->alias_req.project,
-		    a->alias_req.name, a->alias_req.requestor);
+		    a->alias_req.name, peer_current()->requestor);
 		alias_delete(m->id, &a->alias_req);
 		break;
 	case IMSG_UPLOAD_BEGIN:
@@ -907,7 +960,7 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 		/* The frontend's word, recorded as such. */
 		audit("image-import-refused", "project",
 		    a->upload_refused.project, "requestor",
-		    a->upload_refused.requestor, "cause",
+		    peer_current()->requestor, "cause",
 		    a->upload_refused.reason, "by", "frontend", NULL);
 		break;
 	case IMSG_UPLOAD_END:

@@ -172,8 +172,8 @@ static void copy_col(sqlite3_stmt *s, int col, char *dst, size_t len);
 int
 db_project_next(const char *after, int64_t *id, char *name, size_t len)
 {
-	sqlite3_stmt *s = stmt(
-	    "SELECT id, name FROM projects WHERE name > ? ORDER BY name LIMIT 1");
+	sqlite3_stmt *s = stmt("SELECT id, name FROM projects WHERE name > ? "
+			       "ORDER BY name LIMIT 1");
 
 	sqlite3_bind_text(s, 1, after, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_ROW)

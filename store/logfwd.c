@@ -1,6 +1,7 @@
 /*
- * The store's log lines, and those it relays from its children, forwarded to the frontend for the events
- * websocket (LXD's "logging" events; lxc monitor --type=logging).
+ * The store's log lines, and those it relays from its children, forwarded to
+ * the frontend for the events websocket (LXD's "logging" events; lxc monitor
+ * --type=logging).
  *
  * Best effort and never in the way: a line is queued in a bounded ring
  * and sent from the event loop (never from inside whatever code logged
@@ -132,8 +133,8 @@ logfwd_child(const char *title, const char *text, size_t len, int formatted)
 		     i++) {
 			size_t n = strlen(levels[i].word);
 			if (len >= n && memcmp(text, levels[i].word, n) == 0) {
-				enqueue(levels[i].level, title, text + n,
-				    len - n);
+				enqueue(
+				    levels[i].level, title, text + n, len - n);
 				return;
 			}
 		}

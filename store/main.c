@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -217,6 +219,67 @@ lock_state(void)
 	return fd;
 }
 
+/*
+ * What the store does as root once it has started, and the capability
+ * each needs; everything else leaves its bounding, permitted, effective
+ * and inheritable sets (DESIGN section 2). Children inherit no more.
+ */
+static const struct {
+	int cap;
+	const char *why;
+} keep_caps[] = {
+    {CAP_KILL, "stop and kill children that run as other users"},
+    {CAP_SETGID, "children: setgroups, setresgid"},
+    {CAP_SETUID, "children: setresuid"},
+    {CAP_SETPCAP, "children: drop their bounding set"},
+    {CAP_SYS_CHROOT, "children: chroot to the empty dir"},
+    {CAP_SYS_ADMIN, "children: unshare mount, ipc, uts and net namespaces"},
+};
+
+/* The sandbox users, made now: useradd needs more than the store keeps. */
+static void
+ensure_users(void)
+{
+	char err[256];
+	uid_t uid;
+	gid_t gid;
+
+	for (size_t i = 0; i < 3; i++)
+		if (users_ensure(
+			S->cfg.users[i], &uid, &gid, err, sizeof(err)) == -1)
+			fatalx("%s", err);
+}
+
+static void
+cut_capabilities(void)
+{
+	cap_value_t keep[sizeof(keep_caps) / sizeof(keep_caps[0])];
+	size_t n = sizeof(keep) / sizeof(keep[0]);
+	cap_t caps;
+
+	for (size_t i = 0; i < n; i++)
+		keep[i] = keep_caps[i].cap;
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
+		size_t i;
+
+		for (i = 0; i < n && keep[i] != cap; i++)
+			;
+		if (i == n && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 &&
+		    errno != EINVAL)
+			fatal("PR_CAPBSET_DROP %d", cap);
+	}
+	if ((caps = cap_init()) == NULL ||
+	    cap_set_flag(caps, CAP_PERMITTED, (int)n, keep, CAP_SET) == -1 ||
+	    cap_set_flag(caps, CAP_EFFECTIVE, (int)n, keep, CAP_SET) == -1 ||
+	    cap_set_proc(caps) == -1)
+		fatal("cap_set_proc");
+	cap_free(caps);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
+	    errno != EINVAL)
+		fatal("PR_CAP_AMBIENT_CLEAR_ALL");
+	log_debug("capabilities cut to the %zu the store uses", n);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -285,6 +348,10 @@ main(int argc, char **argv)
 		fatalx("audit log: %s", err);
 	blob_repair(repair);
 	open_unix_socket();
+	if (S->root) {
+		ensure_users();
+		cut_capabilities();
+	}
 
 	if ((S->base = event_base_new()) == NULL)
 		fatalx("event_base_new");

@@ -1,9 +1,9 @@
 # store: imgd, the privileged parent.
 STORE_OBJS := $(addprefix $(BUILD)/store/, main.o proc.o users.o config.o \
-	blob.o db.o audit.o ops.o upload.o job.o api.o logfwd.o)
+	blob.o db.o audit.o ops.o upload.o job.o api.o logfwd.o peer.o)
 
 $(BUILD)/bin/imgd: $(STORE_OBJS) $(IPC_OBJS) $(UNPACKER_ARCH_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_EVENT) $(LIB_SQLITE) \
-	    $(LIB_JANSSON) $(LIB_CRYPTO)
+	    $(LIB_JANSSON) $(LIB_CRYPTO) $(LIB_CAP)
 BINS += $(BUILD)/bin/imgd

@@ -215,6 +215,18 @@ void api_lifecycle(const char *project, const char *action, const char *source,
     const char *requestor, const char *ckey, const char *cval);
 void api_frontend_ready(struct child *fe);
 
+/* peer.c: who asks, derived by the store */
+struct who {
+	uint32_t listener;
+	int trusted;
+	char username[64];  /* "root", or "uid N" */
+	char requestor[128]; /* for the audit log: "root (uid 0, unix socket)" */
+};
+uint32_t peer_unix_listener(void);
+int peer_derive(const struct ipc_peer *p, struct who *w);
+void peer_set_current(const struct who *w);
+const struct who *peer_current(void);
+
 /* logfwd.c: the log, to the events websocket */
 void logfwd_init(void);
 void logfwd_stop(void);

@@ -32,7 +32,8 @@ struct upload {
 	char project[LIM_PROJECT_NAME_MAX + 1];
 	char filename[LIM_FILENAME_MAX + 1];
 	char expected[65];
-	char requestor[129];
+	char requestor[128]; /* derived by the store (peer.c) */
+	char username[64];
 	int public, layout;
 	struct ipc_kv *props, *aliases;
 	uint32_t nprops, naliases;
@@ -238,7 +239,10 @@ upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 	snprintf(u->project, sizeof(u->project), "%s", b->project);
 	snprintf(u->filename, sizeof(u->filename), "%s", b->filename);
 	snprintf(u->expected, sizeof(u->expected), "%s", b->fingerprint);
-	snprintf(u->requestor, sizeof(u->requestor), "%s", b->requestor);
+	snprintf(u->requestor, sizeof(u->requestor), "%s",
+	    peer_current()->requestor);
+	snprintf(
+	    u->username, sizeof(u->username), "%s", peer_current()->username);
 	u->public = b->public;
 	u->layout = b->layout;
 	u->props = kv_dup(b->properties, b->nproperties);
@@ -374,8 +378,8 @@ job_done(void *arg, const char *err, const struct job_result *r)
 	    "requestor", u->requestor, NULL);
 	op_finish(u->op, NULL);
 	snprintf(src, sizeof(src), "/1.0/images/%s", u->fp);
-	api_lifecycle(u->project, "image-created", src, u->requestor, "type",
-	    "container");
+	api_lifecycle(
+	    u->project, "image-created", src, u->username, "type", "container");
 	image_free(&img);
 	upload_free(u);
 }

@@ -2,3 +2,14 @@
 # they test; fuzz targets are built with clang and libFuzzer.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+# A preload that plays a compromised frontend (tests/integration/contract.sh).
+$(BUILD)/tests/forge_listener.so: tests/integration/forge_listener.c ipc/msg.h
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -I. -O2 -shared -fPIC -o $@ $< -ldl
+TEST_BINS += $(BUILD)/tests/forge_listener.so
+
+$(BUILD)/tests/test_harness: $(BUILD)/tests/unit/test_harness.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+TEST_BINS += $(BUILD)/tests/test_harness

@@ -31,7 +31,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sender = kinds[i];
 	if (sender == 0)
 		sender = PROC_FRONTEND;
-	(void)ipc_decode(
-	    sender, data + 1, size - 1, -1, &h, &m, &arena, err, sizeof(err));
+	/* The receiver is the store unless the store sent it; the state
+	 * comes from the same byte. */
+	int receiver = sender == PROC_STORE
+			   ? (data[0] & 0x10 ? PROC_UNPACKER : PROC_FRONTEND)
+			   : PROC_STORE;
+	int state = data[0] & 0x20 ? CH_NEW : data[0] & 0x40 ? CH_FINAL
+							     : CH_READY;
+	(void)ipc_decode(sender, receiver, state, data + 1, size - 1, -1, &h,
+	    &m, &arena, err, sizeof(err));
 	return 0;
 }

@@ -24,6 +24,23 @@ for p in imgd-frontend imgd-fetcher; do
 	    "$STATE/empty"
 done
 
+# The store keeps only the capabilities it uses (store/main.c keep_caps).
+caps() { # the capability numbers set in /proc/PID/status field $2
+	python3 -c '
+import sys
+v = int(open("/proc/%s/status" % sys.argv[1]).read().split(sys.argv[2] + ":")[1].split()[0], 16)
+names = {0: "chown", 5: "kill", 6: "setgid", 7: "setuid", 8: "setpcap",
+         18: "sys_chroot", 21: "sys_admin"}
+print(" ".join(names.get(i, str(i)) for i in range(64) if v >> i & 1))' "$@"
+}
+KEEP="kill setgid setuid setpcap sys_chroot sys_admin"
+for set in CapBnd CapEff CapPrm; do
+	check_eq "the store's $set: only what it uses" "$(caps "$IMGD_PID" $set)" \
+	    "$KEEP"
+done
+check_eq "the store's CapInh: empty" "$(caps "$IMGD_PID" CapInh)" ""
+check_eq "the store's CapAmb: empty" "$(caps "$IMGD_PID" CapAmb)" ""
+
 # ---- the frontend dies ----
 old=$(child_pid imgd-frontend)
 kill -KILL "$old"

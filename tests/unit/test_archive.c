@@ -58,8 +58,8 @@ run(int fd, int fd2, const struct img_limits *lim, struct img_meta *m,
 		struct img_meta m_;                                            \
 		struct img_report r_;                                          \
 		char e_[LIM_ERROR_MAX] = "";                                   \
-		if (run(fd, fd2, lim, &m_, &r_, e_, sizeof(e_)) != 0)          \
-			T_FAIL("rejected: %s", e_);                            \
+		T_EXPECT(run(fd, fd2, lim, &m_, &r_, e_, sizeof(e_)) == 0,     \
+		    "rejected: %s", e_);                                       \
 		img_meta_free(&m_);                                            \
 	} while (0)
 

@@ -45,8 +45,8 @@ run(int fd, int fd2, char *err, size_t errlen)
 #define T_ACCEPTS(fd)                                                          \
 	do {                                                                   \
 		char e_[LIM_ERROR_MAX] = "";                                   \
-		if (run(fd, -1, e_, sizeof(e_)) != 0)                          \
-			T_FAIL("rejected: %s", e_);                            \
+		T_EXPECT(run(fd, -1, e_, sizeof(e_)) == 0, "rejected: %s",     \
+		    e_);                                                       \
 	} while (0)
 
 static struct tarmk *
@@ -151,9 +151,9 @@ T_TEST(test_path_normalize)
 		T_EQ_INT(slash, ok[i].slash);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (path_normalize(
-			bad[i], &p, &len, &slash, why, sizeof(why)) == 0)
-			T_FAIL("\"%s\" accepted", bad[i]);
+		T_EXPECT(!(path_normalize(bad[i], &p, &len, &slash, why,
+			       sizeof(why)) == 0),
+		    "\"%s\" accepted", bad[i]);
 }
 
 T_TEST(test_root_entry)

@@ -84,8 +84,7 @@ decode_all_ways(const char *in, size_t len, struct result *whole)
 
 	decode(in, len, 0, len ? len : 1, whole);
 	decode(in, len, 0, 1, &r);
-	if (!same(whole, &r))
-		T_FAIL("byte at a time differs from whole");
+	T_EXPECT(same(whole, &r), "byte at a time differs from whole");
 	for (k = 1; k < len; k++) {
 		decode(in, len, k, len, &r);
 		if (!same(whole, &r)) {
@@ -124,13 +123,12 @@ T_TEST(test_good)
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		decode_all_ways(good[i].in, strlen(good[i].in), &r);
 		want = good[i].consumed ? good[i].consumed : strlen(good[i].in);
-		if (r.status != 0 || !r.done || r.consumed != want ||
-		    r.datalen != strlen(good[i].data) ||
-		    memcmp(r.data, good[i].data, r.datalen) != 0)
-			T_FAIL("case %zu: status %d (%s), done %d, consumed "
-			       "%zu",
-			    i, r.status, r.reason ? r.reason : "", r.done,
-			    r.consumed);
+		T_EXPECT(!(r.status != 0 || !r.done || r.consumed != want ||
+			     r.datalen != strlen(good[i].data) ||
+			     memcmp(r.data, good[i].data, r.datalen) != 0),
+		    "case %zu: status %d (%s), done %d, consumed "
+		    "%zu",
+		    i, r.status, r.reason ? r.reason : "", r.done, r.consumed);
 	}
 }
 
@@ -189,11 +187,11 @@ T_TEST(test_rejections)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		decode_all_ways(bad[i].in, strlen(bad[i].in), &r);
-		if (r.status != bad[i].status ||
-		    strstr(r.reason ? r.reason : "", bad[i].reason) == NULL)
-			T_FAIL("case %zu: %d %s, expected %d %s", i, r.status,
-			    r.reason ? r.reason : "", bad[i].status,
-			    bad[i].reason);
+		T_EXPECT(!(r.status != bad[i].status ||
+			     strstr(r.reason ? r.reason : "", bad[i].reason) ==
+				 NULL),
+		    "case %zu: %d %s, expected %d %s", i, r.status,
+		    r.reason ? r.reason : "", bad[i].status, bad[i].reason);
 	}
 }
 

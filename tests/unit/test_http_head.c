@@ -103,10 +103,10 @@ parse_all_ways(const char *in, size_t len, int request)
 	for (k = 0, r = 0; k <= len && r == 0; k++)
 		r = small ? parse_copy(&h_part, in, k, request)
 			  : parse(&h_part, in, k, request);
-	if (r != whole || !same_head(&h_whole, &h_part))
-		T_FAIL("byte at a time: %zd, whole: %zd", r, whole);
-	if (whole > 0 && (size_t)whole != k - 1)
-		T_FAIL("head complete at %zu, not %zd", k - 1, whole);
+	T_EXPECT(!(r != whole || !same_head(&h_whole, &h_part)),
+	    "byte at a time: %zd, whole: %zd", r, whole);
+	T_EXPECT(!(whole > 0 && (size_t)whole != k - 1),
+	    "head complete at %zu, not %zd", k - 1, whole);
 	for (k = 0; k <= len; k += small ? 1 : 61) {
 		http_head_init(&h_part);
 		r = parse_copy(&h_part, in, k, request);
@@ -257,14 +257,15 @@ T_TEST(test_derived)
 			T_FAIL("case %zu: %s", i, h_whole.err.reason);
 			continue;
 		}
-		if (h_whole.version != d->version ||
-		    h_whole.status != d->status ||
-		    h_whole.keep_alive != d->keep_alive ||
-		    h_whole.chunked != d->chunked ||
-		    h_whole.content_length != d->content_length ||
-		    h_whole.websocket != d->ws ||
-		    strcmp(http_head_reason(&h_whole), d->reason) != 0)
-			T_FAIL("case %zu: derived fields differ", i);
+		T_EXPECT(
+		    !(h_whole.version != d->version ||
+			h_whole.status != d->status ||
+			h_whole.keep_alive != d->keep_alive ||
+			h_whole.chunked != d->chunked ||
+			h_whole.content_length != d->content_length ||
+			h_whole.websocket != d->ws ||
+			strcmp(http_head_reason(&h_whole), d->reason) != 0),
+		    "case %zu: derived fields differ", i);
 	}
 }
 
@@ -369,11 +370,10 @@ T_TEST(test_rejections)
 			T_FAIL("case %zu accepted", i);
 			continue;
 		}
-		if (h_whole.err.status != b->status ||
-		    strstr(h_whole.err.reason, b->reason) == NULL)
-			T_FAIL("case %zu: %d %s, expected %d %s", i,
-			    h_whole.err.status, h_whole.err.reason, b->status,
-			    b->reason);
+		T_EXPECT(!(h_whole.err.status != b->status ||
+			     strstr(h_whole.err.reason, b->reason) == NULL),
+		    "case %zu: %d %s, expected %d %s", i, h_whole.err.status,
+		    h_whole.err.reason, b->status, b->reason);
 	}
 }
 

@@ -94,12 +94,10 @@ feed(struct mp_parser *p, struct log *l, const void *in, size_t len)
 			return -1;
 		}
 		if (ev == MP_NEED_MORE) {
-			if (n != len)
-				T_FAIL("MP_NEED_MORE with input left");
+			T_EXPECT(!(n != len), "MP_NEED_MORE with input left");
 			return 0;
 		}
-		if (ev == MP_DATA && dl == 0)
-			T_FAIL("empty data span");
+		T_EXPECT(!(ev == MP_DATA && dl == 0), "empty data span");
 		log_event(l, ev, p, d, dl);
 		if (++rounds > 4 * len + 16) {
 			T_FAIL("no progress");
@@ -168,8 +166,7 @@ parse_all_ways(const char *in, size_t len, int max_parts)
 
 	parse(in, len, 0, len ? len : 1, max_parts, &whole);
 	parse(in, len, 0, 1, max_parts, &other);
-	if (!same(&whole, &other))
-		T_FAIL("byte at a time differs from whole");
+	T_EXPECT(same(&whole, &other), "byte at a time differs from whole");
 	for (k = 1; k < len; k++) {
 		parse(in, len, k, len, max_parts, &other);
 		if (!same(&whole, &other)) {
@@ -307,9 +304,10 @@ T_TEST(test_lookalikes)
 			T_FAIL("case %zu: %s", i, whole.reason);
 			continue;
 		}
-		if (whole.datalen != strlen(tricky[i].data) ||
-		    memcmp(whole.data, tricky[i].data, whole.datalen) != 0)
-			T_FAIL("case %zu: data differs", i);
+		T_EXPECT(
+		    !(whole.datalen != strlen(tricky[i].data) ||
+			memcmp(whole.data, tricky[i].data, whole.datalen) != 0),
+		    "case %zu: data differs", i);
 	}
 }
 
@@ -393,12 +391,12 @@ T_TEST(test_rejections)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		parse_all_ways(bad[i].body, strlen(bad[i].body), 1);
-		if (whole.status != bad[i].status ||
-		    strstr(whole.reason ? whole.reason : "", bad[i].reason) ==
-			NULL)
-			T_FAIL("case %zu: %d %s, expected %d %s", i,
-			    whole.status, whole.reason ? whole.reason : "",
-			    bad[i].status, bad[i].reason);
+		T_EXPECT(!(whole.status != bad[i].status ||
+			     strstr(whole.reason ? whole.reason : "",
+				 bad[i].reason) == NULL),
+		    "case %zu: %d %s, expected %d %s", i, whole.status,
+		    whole.reason ? whole.reason : "", bad[i].status,
+		    bad[i].reason);
 	}
 }
 
@@ -541,8 +539,9 @@ T_TEST(test_boundary_parse)
 		memset(&err, 0, sizeof(err));
 		r = mp_boundary_parse(ctypes[i].ctype, out, &err);
 		if (ctypes[i].status == 0) {
-			if (r != 0 || strcmp(out, ctypes[i].boundary) != 0)
-				T_FAIL("case %zu: %s", i, err.reason);
+			T_EXPECT(
+			    !(r != 0 || strcmp(out, ctypes[i].boundary) != 0),
+			    "case %zu: %s", i, err.reason);
 		} else if (r != -1 || err.status != ctypes[i].status ||
 			   strstr(err.reason, ctypes[i].boundary) == NULL)
 			T_FAIL("case %zu: %d %d %s", i, r, err.status,

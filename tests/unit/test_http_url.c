@@ -69,10 +69,11 @@ T_TEST(test_path_decode)
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		n = http_path_decode(paths[i].in, strlen(paths[i].in), out,
 		    sizeof(out), paths[i].flags);
-		if (paths[i].out == NULL ? n != -1
-					 : n != (ssize_t)strlen(paths[i].out) ||
-					       strcmp(out, paths[i].out) != 0)
-			T_FAIL("case %zu: %zd", i, n);
+		T_EXPECT(!(paths[i].out == NULL
+				 ? n != -1
+				 : n != (ssize_t)strlen(paths[i].out) ||
+				       strcmp(out, paths[i].out) != 0),
+		    "case %zu: %zd", i, n);
 	}
 	/* out must hold the result and its NUL. */
 	T_EQ_INT(http_path_decode("/abc", 4, out, 5, 0), 4);
@@ -123,8 +124,9 @@ T_TEST(test_query_get)
 	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
 		memset(out, 'X', sizeof(out));
 		r = http_query_get(q[i].query, q[i].name, out, sizeof(out));
-		if (r != q[i].ret || (r == 1 && strcmp(out, q[i].value) != 0))
-			T_FAIL("case %zu: %d", i, r);
+		T_EXPECT(!(r != q[i].ret ||
+			     (r == 1 && strcmp(out, q[i].value) != 0)),
+		    "case %zu: %d", i, r);
 	}
 	T_EQ_INT(http_query_get(
 		     "project=0123456789abcde", "project", out, sizeof(out)),

@@ -60,8 +60,8 @@ T_TEST(test_frame_header)
 
 	for (i = 0; i < sizeof(hdr) / sizeof(hdr[0]); i++) {
 		n = ws_frame_header(out, hdr[i].op, hdr[i].fin, hdr[i].len);
-		if (n != hdr[i].n || memcmp(out, hdr[i].out, n) != 0)
-			T_FAIL("case %zu: length %zu", i, n);
+		T_EXPECT(!(n != hdr[i].n || memcmp(out, hdr[i].out, n) != 0),
+		    "case %zu: length %zu", i, n);
 	}
 }
 
@@ -186,8 +186,8 @@ log_event(struct log *l, const struct ws_parser *p, enum ws_event type,
 	if (type != WS_DATA && type != WS_FRAME_END)
 		return;
 	/* Spans of one frame come in payload order, without gaps. */
-	if (type == WS_DATA && p->frame.off != e->dlen)
-		T_FAIL("span offset %llu", (unsigned long long)p->frame.off);
+	T_EXPECT(!(type == WS_DATA && p->frame.off != e->dlen),
+	    "span offset %llu", (unsigned long long)p->frame.off);
 	if (dl > sizeof(l->data) - l->datalen) {
 		T_FAIL("too much data");
 		return;
@@ -269,8 +269,7 @@ parse_all_ways(const uint8_t *in, size_t len)
 
 	parse(in, len, 0, len ? len : 1, &whole);
 	parse(in, len, 0, 1, &other);
-	if (!same(&whole, &other))
-		T_FAIL("byte at a time differs from whole");
+	T_EXPECT(same(&whole, &other), "byte at a time differs from whole");
 	for (k = 1; k < len; k += stride) {
 		parse(in, len, k, len, &other);
 		if (!same(&whole, &other)) {
@@ -380,12 +379,12 @@ T_TEST(test_rejections)
 		    bad[i].payload ? bad[i].payload : (const char *)zeros,
 		    bad[i].len, bad[i].len_form);
 		parse_all_ways(in, n);
-		if (whole.status != bad[i].status ||
-		    strstr(whole.reason ? whole.reason : "", bad[i].reason) ==
-			NULL)
-			T_FAIL("case %zu: %d %s, expected %d %s", i,
-			    whole.status, whole.reason ? whole.reason : "",
-			    bad[i].status, bad[i].reason);
+		T_EXPECT(!(whole.status != bad[i].status ||
+			     strstr(whole.reason ? whole.reason : "",
+				 bad[i].reason) == NULL),
+		    "case %zu: %d %s, expected %d %s", i, whole.status,
+		    whole.reason ? whole.reason : "", bad[i].status,
+		    bad[i].reason);
 	}
 	/* Only the bytes before a bad one are reported. */
 	n = frame(in, 0x81, "abc\xff", 4, 0);

@@ -89,10 +89,11 @@ T_TEST(filters_as_lxc)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (show(img, cases[i].f1, cases[i].f2) != cases[i].shown)
-			T_FAIL("filters \"%s\" \"%s\": shown %d, expected %d",
-			    cases[i].f1, cases[i].f2 ? cases[i].f2 : "",
-			    !cases[i].shown, cases[i].shown);
+		T_EXPECT(
+		    !(show(img, cases[i].f1, cases[i].f2) != cases[i].shown),
+		    "filters \"%s\" \"%s\": shown %d, expected %d", cases[i].f1,
+		    cases[i].f2 ? cases[i].f2 : "", !cases[i].shown,
+		    cases[i].shown);
 	T_EQ_INT(filter_image(img, NULL, 0), 1);
 	json_decref(img);
 }

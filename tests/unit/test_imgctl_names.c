@@ -34,8 +34,8 @@ T_TEST(content_disposition)
 		T_EQ_STR(out, good[i].name);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (cd_filename(bad[i], out, sizeof(out)) != -1)
-			T_FAIL("accepted \"%s\"", bad[i]);
+		T_EXPECT(!(cd_filename(bad[i], out, sizeof(out)) != -1),
+		    "accepted \"%s\"", bad[i]);
 	T_EQ_INT(cd_filename("inline; filename=abcdef", out, 4), -1);
 }
 
@@ -59,8 +59,8 @@ T_TEST(base_names)
 		T_EQ_STR(out, good[i].out);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (exp_base(bad[i], out, sizeof(out)) != -1)
-			T_FAIL("accepted \"%s\"", bad[i]);
+		T_EXPECT(!(exp_base(bad[i], out, sizeof(out)) != -1),
+		    "accepted \"%s\"", bad[i]);
 }
 
 /* lxc's cmdImageExport naming, case by case. */

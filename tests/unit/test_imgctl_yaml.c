@@ -324,8 +324,7 @@ capture(writer_fn fn, const json_t *v, const struct sch_field *s)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	if (fn(f, v, s) != 0)
-		T_FAIL("writer failed");
+	T_EXPECT(!(fn(f, v, s) != 0), "writer failed");
 	fclose(f);
 	return buf;
 }
@@ -537,11 +536,11 @@ T_TEST(plain_scalars_as_yaml_v2)
 	size_t i;
 
 	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
-		if (!yv2_plain_ok(plain[i]))
-			T_FAIL("\"%s\" should be plain", plain[i]);
+		T_EXPECT(
+		    yv2_plain_ok(plain[i]), "\"%s\" should be plain", plain[i]);
 	for (i = 0; i < sizeof(quoted) / sizeof(quoted[0]); i++)
-		if (yv2_plain_ok(quoted[i]))
-			T_FAIL("\"%s\" should be quoted", quoted[i]);
+		T_EXPECT(!(yv2_plain_ok(quoted[i])), "\"%s\" should be quoted",
+		    quoted[i]);
 }
 
 T_TEST(key_order_as_yaml_v2)
@@ -552,9 +551,10 @@ T_TEST(key_order_as_yaml_v2)
 
 	for (i = 0; i < n; i++)
 		for (j = 0; j < n; j++)
-			if (yv2_key_less(ordered[i], ordered[j]) != (i < j))
-				T_FAIL("yv2_key_less(\"%s\", \"%s\") != %d",
-				    ordered[i], ordered[j], i < j);
+			T_EXPECT(
+			    !(yv2_key_less(ordered[i], ordered[j]) != (i < j)),
+			    "yv2_key_less(\"%s\", \"%s\") != %d", ordered[i],
+			    ordered[j], i < j);
 }
 
 T_TEST(json_strings_as_go)

@@ -424,6 +424,24 @@ sender_of(const struct ipc_msgdef *d)
 }
 
 static int
+receiver_of(const struct ipc_msgdef *d)
+{
+	for (size_t i = 0; i < 4; i++)
+		if (d->receivers & kinds[i])
+			return kinds[i];
+	return 0;
+}
+
+/* A channel state the type is allowed in. */
+static int
+state_of(const struct ipc_msgdef *d)
+{
+	return d->states & CH_READY ? CH_READY
+	       : d->states & CH_NEW ? CH_NEW
+				    : CH_FINAL;
+}
+
+static int
 count_fds(void)
 {
 	DIR *dir = opendir("/proc/self/fd");
@@ -445,8 +463,8 @@ decode_ok(const struct ipc_msgdef *d, const uint8_t *b, size_t len, int fd,
 {
 	struct ipc_hdr h;
 
-	return ipc_decode(
-		   sender_of(d), b, len, fd, &h, out, &arena, err, 256) == 0;
+	return ipc_decode(sender_of(d), receiver_of(d), state_of(d), b, len, fd,
+		   &h, out, &arena, err, 256) == 0;
 }
 
 T_TEST(roundtrip_every_type)
@@ -470,17 +488,16 @@ T_TEST(roundtrip_every_type)
 			if (n < 0) {
 				T_FAIL(
 				    "%s big=%d: encode: %s", d->name, big, err);
-			} else if (ipc_decode(sender_of(d), rec, (size_t)n, fd,
-				       &h, &out, &arena, err,
-				       sizeof(err)) != 0) {
+			} else if (ipc_decode(sender_of(d), receiver_of(d),
+				       state_of(d), rec, (size_t)n, fd, &h,
+				       &out, &arena, err, sizeof(err)) != 0) {
 				T_FAIL(
 				    "%s big=%d: decode: %s", d->name, big, err);
 			} else {
 				T_EQ_INT(h.type, t);
 				T_EQ_INT(h.id, 42);
-				if (!sample_equal(d, s.msg, &out))
-					T_FAIL("%s big=%d: fields differ",
-					    d->name, big);
+				T_EXPECT(sample_equal(d, s.msg, &out),
+				    "%s big=%d: fields differ", d->name, big);
 				/* The independent writer agrees. */
 				static struct raw r;
 				raw_encode(&r, d, s.msg, (size_t)-1, M_NONE);
@@ -512,10 +529,11 @@ T_TEST(encoder_refuses_out_of_bounds)
 			sample_make(&s, d, 0);
 			char *v = sample_str(&s, f->max + 1, f->cs, 0);
 			memcpy(s.msg + f->off, &v, sizeof(v));
-			if (ipc_encode(t, 1, d->fd != FD_NONE, s.msg, rec,
-				sizeof(rec), err, sizeof(err)) != -1)
-				T_FAIL("%s.%s: over-long string encoded",
-				    d->name, f->name);
+			T_EXPECT(
+			    !(ipc_encode(t, 1, d->fd != FD_NONE, s.msg, rec,
+				  sizeof(rec), err, sizeof(err)) != -1),
+			    "%s.%s: over-long string encoded", d->name,
+			    f->name);
 			sample_free(&s);
 		}
 		/* fd policy is checked by the encoder too. */
@@ -542,8 +560,8 @@ T_TEST(decoder_rejects_cuts_and_trailing)
 		T_CHECK(decode_ok(d, r.b, r.len, fd, &out, err));
 		for (size_t cut = 0; cut < r.len; cut++) {
 			/* As received (header says more than there is)... */
-			if (decode_ok(d, r.b, cut, fd, &out, err))
-				T_FAIL("%s: cut at %zu accepted", d->name, cut);
+			T_EXPECT(!(decode_ok(d, r.b, cut, fd, &out, err)),
+			    "%s: cut at %zu accepted", d->name, cut);
 			if (cut < IPC_HDR_LEN)
 				continue;
 			/* ... and with a header that agrees with the cut. */
@@ -552,9 +570,8 @@ T_TEST(decoder_rejects_cuts_and_trailing)
 			uint32_t pl = (uint32_t)(cut - IPC_HDR_LEN);
 			for (int i = 0; i < 4; i++)
 				r.b[4 + i] = (uint8_t)(pl >> (8 * i));
-			if (decode_ok(d, r.b, cut, fd, &out, err))
-				T_FAIL("%s: payload cut at %zu accepted",
-				    d->name, cut);
+			T_EXPECT(!(decode_ok(d, r.b, cut, fd, &out, err)),
+			    "%s: payload cut at %zu accepted", d->name, cut);
 			memcpy(r.b + 4, save, 4);
 		}
 		/* One trailing byte. */
@@ -562,9 +579,9 @@ T_TEST(decoder_rejects_cuts_and_trailing)
 		r.b[r.len] = 0;
 		for (int i = 0; i < 4; i++)
 			r.b[4 + i] = (uint8_t)(pl >> (8 * i));
-		if (decode_ok(d, r.b, r.len + 1, fd, &out, err))
-			T_FAIL("%s: trailing byte accepted", d->name);
-		else if (pl <= d->maxlen)
+		int took = decode_ok(d, r.b, r.len + 1, fd, &out, err);
+		T_EXPECT(!took, "%s: trailing byte accepted", d->name);
+		if (!took && pl <= d->maxlen)
 			T_CONTAINS(err, "trailing");
 		if (fd != -1)
 			close(fd);
@@ -599,10 +616,11 @@ T_TEST(decoder_rejects_field_bounds)
 				}
 				/* Either the field or the size bound says no.
 				 */
-				if (strstr(err, d->fields[i].name) == NULL &&
-				    strstr(err, "payload") == NULL)
-					T_FAIL("%s.%s %s: \"%s\"", d->name,
-					    d->fields[i].name, mname[m], err);
+				T_EXPECT(
+				    !(strstr(err, d->fields[i].name) == NULL &&
+					strstr(err, "payload") == NULL),
+				    "%s.%s %s: \"%s\"", d->name,
+				    d->fields[i].name, mname[m], err);
 			}
 		}
 		if (fd != -1)
@@ -641,9 +659,27 @@ T_TEST(decoder_rejects_header_sender_fd)
 		for (size_t k = 0; k < 4; k++) {
 			if (d->senders & kinds[k])
 				continue;
-			T_CHECK(ipc_decode(kinds[k], r.b, r.len, fd, &h, &out,
+			T_CHECK(ipc_decode(kinds[k], receiver_of(d),
+				    state_of(d), r.b, r.len, fd, &h, &out,
 				    &arena, err, sizeof(err)) == -1);
 			T_CONTAINS(err, "may not be sent");
+		}
+		/* The receiver and state columns, in the same pipeline. */
+		for (size_t k = 0; k < 4; k++) {
+			if (d->receivers & kinds[k])
+				continue;
+			T_CHECK(ipc_decode(sender_of(d), kinds[k], state_of(d),
+				    r.b, r.len, fd, &h, &out, &arena, err,
+				    sizeof(err)) == -1);
+			T_CONTAINS(err, "is not for the");
+		}
+		for (int st = CH_NEW; st <= CH_FINAL; st <<= 1) {
+			if (d->states & st)
+				continue;
+			T_CHECK(ipc_decode(sender_of(d), receiver_of(d), st,
+				    r.b, r.len, fd, &h, &out, &arena, err,
+				    sizeof(err)) == -1);
+			T_CONTAINS(err, "is not allowed");
 		}
 		if (d->fd == FD_NONE) {
 			int extra = fd_for(FD_PIPE_RD);
@@ -704,6 +740,7 @@ T_TEST(channel_closes_fds_of_bad_records)
 	T_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0);
 	T_CHECK(ipc_chan_init(&store, sp[0], PROC_STORE, PROC_FRONTEND) == 0);
 	T_CHECK(ipc_chan_init(&child, sp[1], PROC_FRONTEND, PROC_STORE) == 0);
+	store.state = child.state = CH_READY; /* past the handshake */
 
 	/* A good record with a pipe fd arrives with its fd. */
 	const struct ipc_msgdef *d = ipc_msgdef(IMSG_UPLOAD_BEGIN);
@@ -807,6 +844,155 @@ T_TEST(channel_closes_fds_of_bad_records)
 	T_EQ_INT(count_fds(), before);
 }
 
+/* Sends d's sample raw over sp (with an fd of its kind, if any). */
+static void
+raw_send(int sock, const struct ipc_msgdef *d)
+{
+	static struct sample smp;
+	static struct raw r;
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov;
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	int fd = d->fd != FD_NONE ? fd_for(d->fd) : -1;
+
+	sample_make(&smp, d, 0);
+	raw_encode(&r, d, smp.msg, (size_t)-1, M_NONE);
+	r.b[3] = fd != -1 ? IPC_FLAG_FD : 0;
+	iov.iov_base = r.b;
+	iov.iov_len = r.len;
+	if (fd != -1) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.b;
+		mh.msg_controllen = sizeof(cm.b);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	T_CHECK(sendmsg(sock, &mh, 0) == (ssize_t)r.len);
+	if (fd != -1)
+		close(fd);
+	sample_free(&smp);
+}
+
+/*
+ * The state column over real channels: nothing but READY (and pings)
+ * before READY, one READY, nothing but pings after an unpacker's verdict,
+ * and records for another receiver: refused on send, refused with their
+ * fd closed on receipt.
+ */
+T_TEST(channel_states_and_receivers)
+{
+	static struct sample s;
+	struct ipc_chan st, un;
+	struct ipc_msg m;
+	int sp[2], before = count_fds();
+	const struct ipc_msgdef *d;
+
+	T_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0);
+	T_CHECK(ipc_chan_init(&st, sp[0], PROC_STORE, PROC_UNPACKER) == 0);
+	T_CHECK(ipc_chan_init(&un, sp[1], PROC_UNPACKER, PROC_STORE) == 0);
+
+	/* Before READY: work is refused both ways. */
+	d = ipc_msgdef(IMSG_UNPACK_INPUT);
+	sample_make(&s, d, 0);
+	T_EQ_INT(
+	    ipc_send(&st, IMSG_UNPACK_INPUT, 1, s.msg, fd_for(FD_FILE_RD)), -1);
+	T_CONTAINS(st.err, "is not allowed before READY");
+	sample_free(&s);
+	raw_send(sp[0], d);
+	T_EQ_INT(ipc_recv(&un, &m), -1);
+	T_CONTAINS(un.err, "UNPACK_INPUT is not allowed before READY");
+	raw_send(sp[1], ipc_msgdef(IMSG_UNPACK_DONE));
+	T_EQ_INT(ipc_recv(&st, &m), -1);
+	T_CONTAINS(st.err, "is not allowed before READY");
+
+	/* A ping passes in any state. */
+	struct imsg_ping p = {.nonce = 9};
+	T_EQ_INT(ipc_send(&st, IMSG_PING, 0, &p, -1), 0);
+	T_EQ_INT(ipc_recv(&un, &m), 1);
+
+	/* READY moves both ends; a second one is refused. */
+	d = ipc_msgdef(IMSG_READY);
+	sample_make(&s, d, 0);
+	T_EQ_INT(ipc_send(&un, IMSG_READY, 0, s.msg, -1), 0);
+	T_EQ_INT(un.state, CH_READY);
+	T_EQ_INT(ipc_recv(&st, &m), 1);
+	T_EQ_INT(st.state, CH_READY);
+	T_EQ_INT(ipc_send(&un, IMSG_READY, 0, s.msg, -1), -1);
+	T_CONTAINS(un.err, "READY is not allowed now");
+	sample_free(&s);
+	raw_send(sp[1], d);
+	T_EQ_INT(ipc_recv(&st, &m), -1);
+	T_CONTAINS(st.err, "READY is not allowed now");
+
+	/* A record for the frontend on the unpacker's channel. */
+	d = ipc_msgdef(IMSG_EXPORT_PART);
+	sample_make(&s, d, 0);
+	T_EQ_INT(
+	    ipc_send(&st, IMSG_EXPORT_PART, 1, s.msg, fd_for(FD_FILE_RD)), -1);
+	T_CONTAINS(st.err, "EXPORT_PART is not for the unpacker");
+	sample_free(&s);
+	raw_send(sp[0], d);
+	T_EQ_INT(ipc_recv(&un, &m), -1);
+	T_CONTAINS(un.err, "EXPORT_PART is not for the unpacker");
+
+	/* Work, then the verdict: FINAL, after which only pings pass. */
+	d = ipc_msgdef(IMSG_UNPACK_INPUT);
+	sample_make(&s, d, 0);
+	T_EQ_INT(
+	    ipc_send(&st, IMSG_UNPACK_INPUT, 1, s.msg, fd_for(FD_FILE_RD)), 0);
+	sample_free(&s);
+	T_EQ_INT(ipc_recv(&un, &m), 1);
+	close(m.fd);
+	d = ipc_msgdef(IMSG_UNPACK_DONE);
+	sample_make(&s, d, 0);
+	T_EQ_INT(ipc_send(&un, IMSG_UNPACK_DONE, 1, s.msg, -1), 0);
+	T_EQ_INT(un.state, CH_FINAL);
+	T_EQ_INT(ipc_recv(&st, &m), 1);
+	T_EQ_INT(st.state, CH_FINAL);
+	T_EQ_INT(ipc_send(&un, IMSG_UNPACK_DONE, 1, s.msg, -1), -1);
+	T_CONTAINS(un.err, "after the unpacker's verdict");
+	sample_free(&s);
+	raw_send(sp[1], ipc_msgdef(IMSG_UNPACK_META));
+	T_EQ_INT(ipc_recv(&st, &m), -1);
+	T_CONTAINS(st.err, "UNPACK_META is not allowed after the unpacker's");
+	T_EQ_INT(ipc_send(&st, IMSG_PING, 0, &p, -1), 0);
+	T_EQ_INT(ipc_recv(&un, &m), 1);
+
+	ipc_chan_close(&st);
+	ipc_chan_close(&un);
+	T_EQ_INT(count_fds(), before); /* every refused record's fd closed */
+}
+
+T_TEST(queue_is_bounded_in_bytes)
+{
+	static struct sample s;
+	const struct ipc_msgdef *d = ipc_msgdef(IMSG_IMAGE_INFO);
+	struct ipc_chan a, b;
+	int sp[2], refused = 0;
+
+	T_CHECK(
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sp) == 0);
+	ipc_chan_init(&a, sp[0], PROC_STORE, PROC_FRONTEND);
+	ipc_chan_init(&b, sp[1], PROC_FRONTEND, PROC_STORE);
+	a.state = CH_READY;
+	sample_make(&s, d, 1); /* the largest record of the type */
+	for (int i = 0; i < LIM_IPC_QUEUE_MAX && !refused; i++)
+		refused = ipc_send(&a, IMSG_IMAGE_INFO, 1, s.msg, -1) == -1;
+	T_CHECK(refused);
+	T_CONTAINS(a.err, "bytes)");
+	T_CHECK(a.qlen < LIM_IPC_QUEUE_MAX); /* the bytes bound came first */
+	T_CHECK(a.qbytes <= LIM_IPC_QUEUE_BYTES);
+	sample_free(&s);
+	ipc_chan_close(&a);
+	ipc_chan_close(&b);
+}
+
 T_TEST(queue_is_bounded)
 {
 	struct ipc_chan a, b;
@@ -888,13 +1074,13 @@ T_TEST(utf8_sanitize_makes_valid_utf8)
 		const char *in, *out;
 	} cases[] = {
 	    {"plain", "plain"},
-	    {"caf\xc3\xa9", "caf\xc3\xa9"},	     /* UTF-8 stays */
-	    {"caf\xe9 ok", "caf? ok"},		     /* Latin-1 */
-	    {"\xe2\x82", "??"},			     /* cut sequence */
-	    {"\xc0\xaf", "??"},			     /* overlong '/' */
-	    {"\xed\xa0\x80", "???"},		     /* a surrogate */
-	    {"\xc2\x85", "??"},			     /* a C1 control */
-	    {"\xf4\x90\x80\x80", "????"},	     /* beyond U+10FFFF */
+	    {"caf\xc3\xa9", "caf\xc3\xa9"}, /* UTF-8 stays */
+	    {"caf\xe9 ok", "caf? ok"},	    /* Latin-1 */
+	    {"\xe2\x82", "??"},		    /* cut sequence */
+	    {"\xc0\xaf", "??"},		    /* overlong '/' */
+	    {"\xed\xa0\x80", "???"},	    /* a surrogate */
+	    {"\xc2\x85", "??"},		    /* a C1 control */
+	    {"\xf4\x90\x80\x80", "????"},   /* beyond U+10FFFF */
 	    {"\xff\xfe", "??"},
 	    {"\xf0\x9f\x98\x80!", "\xf0\x9f\x98\x80!"}, /* 4-byte */
 	    {"", ""},
@@ -928,6 +1114,8 @@ main(int argc, char **argv)
 	T_RUN(decoder_rejects_header_sender_fd);
 	T_RUN(channel_closes_fds_of_bad_records);
 	T_RUN(queue_is_bounded);
+	T_RUN(queue_is_bounded_in_bytes);
+	T_RUN(channel_states_and_receivers);
 	free(arena.base);
 	return T_DONE();
 }

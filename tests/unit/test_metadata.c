@@ -143,8 +143,8 @@ T_TEST(test_accepted_variants)
 
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		err[0] = '\0';
-		if (parse(ok[i], &m, err, sizeof(err)) != 0)
-			T_FAIL("case %zu: %s", i, err);
+		T_EXPECT(!(parse(ok[i], &m, err, sizeof(err)) != 0),
+		    "case %zu: %s", i, err);
 		img_meta_free(&m);
 	}
 	T_EQ_INT(parse(ok[0], &m, err, sizeof(err)), 0);
@@ -272,9 +272,8 @@ T_TEST(test_rejects)
 		}
 		T_CHECK(strncmp(err, "metadata.yaml: ", 15) == 0);
 		T_CHECK(strchr(err, '\n') == NULL);
-		if (strstr(err, rejects[i].msg) == NULL)
-			T_FAIL("case %zu: \"%s\" lacks \"%s\"", i, err,
-			    rejects[i].msg);
+		T_EXPECT(!(strstr(err, rejects[i].msg) == NULL),
+		    "case %zu: \"%s\" lacks \"%s\"", i, err, rejects[i].msg);
 		T_CHECK(m.props == NULL && m.templates == NULL &&
 			m.nprops == 0 && m.architecture[0] == '\0');
 	}
@@ -401,11 +400,12 @@ T_TEST(test_arch_canonical)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *got = arch_canonical(cases[i].in);
 
-		if (cases[i].out == NULL
-			? got != NULL
-			: (got == NULL || strcmp(got, cases[i].out) != 0))
-			T_FAIL("arch_canonical(\"%s\") = %s", cases[i].in,
-			    got ? got : "NULL");
+		T_EXPECT(
+		    !(cases[i].out == NULL
+			    ? got != NULL
+			    : (got == NULL || strcmp(got, cases[i].out) != 0)),
+		    "arch_canonical(\"%s\") = %s", cases[i].in,
+		    got ? got : "NULL");
 	}
 	T_CHECK(arch_canonical(NULL) == NULL);
 }

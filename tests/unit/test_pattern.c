@@ -49,9 +49,9 @@ T_TEST(matches)
 			T_FAIL("%s: refused", cases[i].pat);
 			continue;
 		}
-		if (pattern_match(&p, cases[i].text) != cases[i].match)
-			T_FAIL("%s on \"%s\": expected %d", cases[i].pat,
-			    cases[i].text, cases[i].match);
+		T_EXPECT(!(pattern_match(&p, cases[i].text) != cases[i].match),
+		    "%s on \"%s\": expected %d", cases[i].pat, cases[i].text,
+		    cases[i].match);
 	}
 }
 
@@ -60,8 +60,8 @@ T_TEST(refuses_outside_the_subset)
 	struct pattern p;
 
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
-		if (pattern_compile(&p, refused[i]) != -1)
-			T_FAIL("%s: accepted", refused[i]);
+		T_EXPECT(!(pattern_compile(&p, refused[i]) != -1),
+		    "%s: accepted", refused[i]);
 }
 
 T_TEST(bounded)

@@ -28,6 +28,8 @@
 static char bindir[512];
 static char emptydir[64] = "/tmp/imgd-sandbox-XXXXXX";
 
+static int kid_debug; /* start children in seccomp debug mode */
+
 struct kid {
 	pid_t pid;
 	int err; /* the child's stderr: a pipe, as in the store */
@@ -55,7 +57,8 @@ kid_start(struct kid *k, const char *prog, int kind, const char *probe)
 		char *argv[] = {path, "--uid", uid, "--gid", gid, "--chroot",
 		    emptydir, "--parent", parent, "--probe",
 		    (char *)(probe ? probe : "none"), NULL};
-		char *envp[] = {NULL};
+		char *envp[] = {
+		    kid_debug ? "IMGD_SECCOMP_DEBUG=1" : NULL, NULL};
 		int null = open("/dev/null", O_RDWR);
 
 		dup2(sp[1], 3);
@@ -87,6 +90,9 @@ kid_recv(struct kid *k, struct ipc_msg *m)
 	return 0;
 }
 
+/* What the last child that ended logged (its first 16 KiB). */
+static char last_log[16384];
+
 /* What the child logged, as test comments. */
 static void
 kid_drain(struct kid *k)
@@ -94,8 +100,10 @@ kid_drain(struct kid *k)
 	char buf[4096];
 	ssize_t n;
 
+	last_log[0] = '\0';
 	while ((n = read(k->err, buf, sizeof(buf) - 1)) > 0) {
 		buf[n] = '\0';
+		strncat(last_log, buf, sizeof(last_log) - strlen(last_log) - 1);
 		for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
 			printf("#   child: %s\n", l);
 	}
@@ -190,13 +198,37 @@ expect_sigsys(const char *prog, int kind, const char *probe)
 	}
 	check_ready(&k, prog, 0);
 	st = kid_wait(&k);
-	if (!(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS))
-		T_FAIL("%s --probe %s: status 0x%x, expected SIGSYS", prog,
-		    probe, st);
+	T_EXPECT((st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS),
+	    "%s --probe %s: status 0x%x, expected SIGSYS", prog, probe, st);
 }
 
 static const char *const deadly_everywhere[] = {"execve", "fork", "ptrace",
     "x32", "mprotect-exec", "io_uring", "setuid", "open", "socket-unix", NULL};
+
+/*
+ * Debug mode names the call and the child still dies of SIGSYS, for a
+ * call refused outright and for calls refused by their arguments (whose
+ * replay with other arguments could have passed).
+ */
+T_TEST(debug_mode_names_the_call_and_still_kills)
+{
+	static const struct {
+		const char *probe, *call;
+	} cases[] = {
+	    {"execve", "(execve)"},
+	    {"mprotect-exec", "(mprotect)"},
+	    {"socket-unix", "(socket)"},
+	    {"open", "(open"}, /* open or openat */
+	};
+
+	kid_debug = 1;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		expect_sigsys("imgd-fetcher", PROC_FETCHER, cases[i].probe);
+		T_CONTAINS(last_log, "seccomp: forbidden system call");
+		T_CONTAINS(last_log, cases[i].call);
+	}
+	kid_debug = 0;
+}
 
 T_TEST(fetcher_sandbox)
 {
@@ -364,9 +396,33 @@ T_TEST(child_exits_on_bad_record)
 
 	T_CHECK(kid_start(&k, "imgd-fetcher", PROC_FETCHER, NULL) == 0);
 	check_ready(&k, "imgd-fetcher", 1);
-	T_CHECK(ipc_send(&k.chan, IMSG_OK, 1, &ok, -1) == 0);
+	static uint8_t rec[LIM_IPC_RECORD_MAX];
+	char err[256];
+	ssize_t n;
+
+	/* ipc_send refuses it (OK is for the frontend): encode it raw. */
+	T_CHECK(ipc_send(&k.chan, IMSG_OK, 1, &ok, -1) == -1);
+	n = ipc_encode(IMSG_OK, 1, 0, &ok, rec, sizeof(rec), err, sizeof(err));
+	T_CHECK(n > 0 && send(k.chan.fd, rec, (size_t)n, 0) == n);
 	int st = kid_wait(&k);
 	T_CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	T_CONTAINS(last_log, "OK is not for the fetcher");
+}
+
+/* The frontend gets an answer to a request it never made: it exits,
+ * rather than answer some client with it. */
+T_TEST(frontend_exits_on_a_reply_it_never_asked_for)
+{
+	struct kid k;
+	struct imsg_ok ok = {.location = ""};
+
+	T_CHECK(kid_start(&k, "imgd-frontend", PROC_FRONTEND, NULL) == 0);
+	check_ready(&k, "imgd-frontend", 1);
+	T_CHECK(ipc_send(&k.chan, IMSG_OK, 4242, &ok, -1) == 0);
+	int st = kid_wait(&k);
+	T_CHECK(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	T_CONTAINS(last_log, "BUG: the store sent OK for request 4242, which "
+			     "this frontend never made");
 }
 
 int
@@ -385,9 +441,11 @@ main(void)
 	chmod(emptydir, 0555);
 	signal(SIGPIPE, SIG_IGN);
 	T_RUN(fetcher_sandbox);
+	T_RUN(debug_mode_names_the_call_and_still_kills);
 	T_RUN(frontend_sandbox);
 	T_RUN(unpacker_sandbox);
 	T_RUN(child_exits_on_bad_record);
+	T_RUN(frontend_exits_on_a_reply_it_never_asked_for);
 	rmdir(emptydir);
 	return T_DONE();
 }

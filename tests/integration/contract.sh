@@ -1,0 +1,81 @@
+#!/bin/bash
+# The store↔frontend contract: the frontend says where a request came in
+# and what the socket told it about the peer, and the store derives who
+# asks (the requestor in the audit log and in lifecycle events) from that
+# alone. A frontend that names a listener the store never gave it is
+# killed and restarted; the rest of the API keeps working.
+. "$(dirname "$0")/lib.bash"
+
+W=$T_TMP/work
+mkdir -p "$W"
+cat >"$W/imgd.conf" <<'CONF'
+socket_group: nogroup
+CONF
+chmod 711 "$T_TMP" # the socket's dir, for another user
+IMGD_ARGS="--config $W/imgd.conf" imgd_start || { summary; exit 1; }
+WS=$(dirname "$0")/wsevents.py
+python3 "$WS" "$SOCK" type=lifecycle 6 >"$W/ev" 2>&1 &
+evpid=$!
+sleep 0.5
+
+# ---- the store names the requestor ----
+f=$(mkunified "$W/a.tar" gzip)
+FP=$(sha256sum "$f" | cut -d' ' -f1)
+"$BIN/imgctl" image import "$f" >/dev/null
+rec=$(grep '"image-created"' "$STATE/audit.log" | tail -1)
+check_contains "audit: root, named by the store" "$rec" \
+    '"requestor":"root (uid 0, unix socket)"'
+# Another user the socket lets in (its group): the store looks it up.
+check_eq "nobody may connect (socket_group)" "$(setpriv --reuid=65534 \
+    --regid="$(getent group nogroup | cut -d: -f3)" --clear-groups \
+    curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" \
+    -X PATCH -d '{"properties":{"by":"nobody"}}' \
+    "http://imgd/1.0/images/$FP")" 200
+rec=$(grep '"image-updated"' "$STATE/audit.log" | tail -1)
+check_contains "audit: nobody, named by the store" "$rec" \
+    '"requestor":"nobody (uid 65534, unix socket)"'
+wait "$evpid"
+check_contains "lifecycle: the username" "$(grep image-created "$W/ev")" \
+    '"requestor": {"address": "@", "protocol": "unix", "username": "root"}'
+check_contains "lifecycle: another user's name" \
+    "$(grep image-updated "$W/ev")" '"username": "nobody"'
+imgd_stop
+
+# ---- a frontend that lies about its listener ----
+REAL=$BIN
+BIN=$T_TMP/bin
+mkdir -p "$BIN"
+chmod 755 "$T_TMP" "$BIN"
+cp "$REAL"/imgd "$REAL"/imgd-fetcher "$REAL"/imgd-unpacker "$REAL"/imgctl \
+    "$BIN/"
+cp "$REAL/imgd-frontend" "$BIN/imgd-frontend.real"
+cp "$IMGD_BUILD/tests/forge_listener.so" "$BIN/"
+for forged in 0 2; do
+	printf '#!/bin/sh\nLD_PRELOAD=%s FORGE_LISTENER=%s exec %s "$@"\n' \
+	    "$BIN/forge_listener.so" "$forged" "$BIN/imgd-frontend.real" \
+	    >"$BIN/imgd-frontend"
+	chmod 755 "$BIN"/*
+	: >"$T_TMP/imgd.log"
+	imgd_start "$T_TMP/state-$forged" || { summary; exit 1; }
+	fds=$(ls "/proc/$IMGD_PID/fd" | wc -l)
+	fe=$(pgrep -P "$IMGD_PID" -f imgd-frontend | head -1)
+	out=$(api GET /1.0/images)
+	check_eq "listener $forged: the request is not answered" \
+	    "$(echo "$out" | tail -1)" 000
+	for _ in $(seq 1 50); do
+		grep -q "restarting the frontend" "$T_TMP/imgd.log" && break
+		sleep 0.1
+	done
+	log=$(cat "$T_TMP/imgd.log")
+	check_contains "listener $forged: the store names the lie" "$log" \
+	    "frontend: a request from listener $forged, which the store never gave"
+	check_contains "listener $forged: and kills that frontend" "$log" \
+	    "frontend (pid $fe) killed by signal 9 (Killed): request from an unknown listener"
+	check_contains "listener $forged: audited" "$(cat "$STATE/audit.log")" \
+	    '"why":"killed by signal 9 (Killed): request from an unknown listener"'
+	check "listener $forged: a new frontend serves" wait_serving
+	check_eq "listener $forged: the store kept no fd of it" \
+	    "$(ls "/proc/$IMGD_PID/fd" | wc -l)" "$fds"
+	imgd_stop
+done
+summary
