@@ -38,7 +38,7 @@ f() {
 	    'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1]))' \
 	    "$1")" | python3 -c '
 import json, sys
-print(",".join(sorted(i["properties"]["os"] for i in json.load(sys.stdin)["metadata"])))'
+print(",".join(sorted(i["properties"]["os"] for i in json.load(sys.stdin)["metadata"])))' 2>&1
 }
 check_eq "filter: field eq" "$(f 'public eq true')" alpha
 check_eq "filter: property" "$(f 'properties.os eq beta')" beta

@@ -276,14 +276,24 @@ mksplit() {
 }
 
 # jget PATH: a field of the JSON document on stdin ("metadata.err").
+# A field that is not there prints "(no PATH)", so that an error body never
+# matches an expected "" (JSON null still prints as "").
 jget() {
 	python3 -c '
 import json, sys
-d = json.load(sys.stdin)
+try:
+    d = json.load(sys.stdin)
+except ValueError:
+    print("(not JSON)"); sys.exit(0)
 for k in sys.argv[1].split("."):
-    d = d[int(k)] if isinstance(d, list) else d.get(k) if d else None
+    if isinstance(d, list) and k.isdigit() and int(k) < len(d):
+        d = d[int(k)]
+    elif isinstance(d, dict) and k in d:
+        d = d[k]
+    else:
+        print("(no %s)" % sys.argv[1]); sys.exit(0)
 print("" if d is None else (json.dumps(d) if isinstance(d, (dict, list)) else d))
-' "$1"
+' "$1" 2>&1
 }
 
 # upload FILE [curl args...]: POST the file as a unified image and wait for

@@ -31,7 +31,7 @@ import sys
 v = int(open("/proc/%s/status" % sys.argv[1]).read().split(sys.argv[2] + ":")[1].split()[0], 16)
 names = {0: "chown", 5: "kill", 6: "setgid", 7: "setuid", 8: "setpcap",
          18: "sys_chroot", 21: "sys_admin"}
-print(" ".join(names.get(i, str(i)) for i in range(64) if v >> i & 1))' "$@"
+print(" ".join(names.get(i, str(i)) for i in range(64) if v >> i & 1))' "$@" 2>&1
 }
 KEEP="kill setgid setuid setpcap sys_chroot sys_admin"
 for set in CapBnd CapEff CapPrm; do
