@@ -1,9 +1,9 @@
 /*
  * Operations as the clients see them, and the /1.0/events websocket.
- * The store sends every change of an operation (IMSG_OP_UPDATE) and every
- * lifecycle event; this file keeps a bounded mirror of the operations for
- * GET and /wait, and forwards events to the websocket listeners of their
- * project (the real lxc client waits for its operations there).
+ * Operations live in the store; this file renders what it sends (answers
+ * and events, IMSG_OP_UPDATE) and forwards events to the websocket
+ * listeners of their project (the real lxc client waits for its
+ * operations there). Nothing about an operation is kept here.
  */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -16,39 +16,16 @@
 #include "frontend/fe.h"
 #include "ipc/log.h"
 
-#define OPS_MAX 10000 /* operations remembered at most */
-#define OPS_KEEP 60   /* seconds a finished one stays visible */
-#define WAIT_MAX 3600 /* /wait without a timeout: an hour */
 #define LISTENER_QUEUE (4 * 1024 * 1024) /* then it is too slow */
 
 enum { EV_OPERATION = 1, EV_LIFECYCLE = 2, EV_LOGGING = 4 };
-
-struct opv {
-	TAILQ_ENTRY(opv) entry;
-	char id[LIM_OP_ID_MAX + 1];
-	char project[LIM_PROJECT_NAME_MAX + 1];
-	json_t *doc; /* rendered, without the envelope */
-	int final;
-	time_t done_at;
-};
-
-struct waiter {
-	TAILQ_ENTRY(waiter) entry;
-	struct conn *c;
-	char id[LIM_OP_ID_MAX + 1];
-	struct event *timer;
-};
 
 struct listener {
 	TAILQ_ENTRY(listener) entry;
 	struct conn *c;
 };
 
-static TAILQ_HEAD(, opv) ops = TAILQ_HEAD_INITIALIZER(ops);
-static TAILQ_HEAD(, waiter) waiters = TAILQ_HEAD_INITIALIZER(waiters);
 static TAILQ_HEAD(, listener) listeners = TAILQ_HEAD_INITIALIZER(listeners);
-static int nops;
-static struct event *ev_expire;
 
 static const char *
 status_name(int code)
@@ -86,7 +63,7 @@ ts(int64_t ns)
 	return json_string(buf);
 }
 
-static json_t *
+json_t *
 render_op(const struct imsg_op_update *m)
 {
 	json_t *o = json_object(), *meta = NULL, *res = NULL;
@@ -174,169 +151,22 @@ broadcast(int type, const char *tname, const char *project, json_t *meta)
 	free(text);
 }
 
-static struct opv *
-op_find(const char *id)
-{
-	struct opv *o;
-
-	TAILQ_FOREACH (o, &ops, entry)
-		if (strcmp(o->id, id) == 0)
-			return o;
-	return NULL;
-}
-
-static void
-waiter_free(struct waiter *w)
-{
-	TAILQ_REMOVE(&waiters, w, entry);
-	event_free(w->timer);
-	free(w);
-}
-
-static void
-waiter_answer(struct waiter *w)
-{
-	struct opv *o = op_find(w->id);
-	struct conn *c = w->c;
-
-	waiter_free(w);
-	if (o == NULL)
-		conn_error(c, 404, "Operation not found");
-	else
-		conn_respond(c, 200, NULL, render_sync(json_deep_copy(o->doc)));
-}
-
+/* A change of an operation, for the listeners of its project. */
 void
-ops_update(struct imsg_op_update *m)
+events_operation(struct imsg_op_update *m)
 {
-	struct opv *o = op_find(m->id);
-	struct waiter *w, *next;
+	json_t *doc = render_op(m);
 
-	if (o == NULL) {
-		if (nops >= OPS_MAX) {
-			/* Forget the oldest finished one, if any. */
-			struct opv *old;
-			TAILQ_FOREACH (old, &ops, entry)
-				if (old->final)
-					break;
-			if (old == NULL)
-				return;
-			TAILQ_REMOVE(&ops, old, entry);
-			json_decref(old->doc);
-			free(old);
-			nops--;
-		}
-		if ((o = calloc(1, sizeof(*o))) == NULL)
-			return;
-		snprintf(o->id, sizeof(o->id), "%s", m->id);
-		snprintf(o->project, sizeof(o->project), "%s", m->project);
-		TAILQ_INSERT_TAIL(&ops, o, entry);
-		nops++;
-	}
-	if (o->doc)
-		json_decref(o->doc);
-	o->doc = render_op(m);
-	o->final = m->status_code >= 200;
-	if (o->final && o->done_at == 0)
-		o->done_at = time(NULL);
-	broadcast(EV_OPERATION, "operation", o->project, o->doc);
-	if (!o->final)
-		return;
-	for (w = TAILQ_FIRST(&waiters); w; w = next) {
-		next = TAILQ_NEXT(w, entry);
-		if (strcmp(w->id, o->id) == 0)
-			waiter_answer(w);
-	}
+	broadcast(EV_OPERATION, "operation", m->project, doc);
+	json_decref(doc);
 }
 
-json_t *
-ops_get(const char *id, const char *project)
-{
-	struct opv *o = op_find(id);
-
-	if (o == NULL || strcmp(o->project, project) != 0)
-		return NULL;
-	return json_deep_copy(o->doc);
-}
-
-json_t *
-ops_list(const char *project, int recursion)
-{
-	json_t *groups = json_object();
-	struct opv *o;
-
-	TAILQ_FOREACH (o, &ops, entry) {
-		char key[32], url[80];
-		json_t *g;
-		const char *st =
-		    json_string_value(json_object_get(o->doc, "status"));
-
-		if (strcmp(o->project, project) != 0)
-			continue;
-		snprintf(key, sizeof(key), "%s", st ? st : "unknown");
-		for (char *p = key; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
-		if ((g = json_object_get(groups, key)) == NULL) {
-			g = json_array();
-			json_object_set_new(groups, key, g);
-		}
-		snprintf(url, sizeof(url), "/1.0/operations/%s", o->id);
-		json_array_append_new(
-		    g, recursion ? json_deep_copy(o->doc) : json_string(url));
-	}
-	return groups;
-}
-
-static void
-wait_timeout_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	waiter_answer(arg);
-}
-
-void
-ops_wait(struct conn *c, const char *id, int timeout)
-{
-	struct opv *o = op_find(id);
-	struct waiter *w;
-	struct timeval tv;
-
-	if (o == NULL || strcmp(o->project, c->project) != 0) {
-		conn_error(c, 404, "Operation not found");
-		return;
-	}
-	if (o->final || timeout == 0) {
-		conn_respond(c, 200, NULL, render_sync(json_deep_copy(o->doc)));
-		return;
-	}
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		conn_error(c, 500, "out of memory");
-		return;
-	}
-	w->c = c;
-	snprintf(w->id, sizeof(w->id), "%s", id);
-	w->timer = evtimer_new(fe_base, wait_timeout_cb, w);
-	tv.tv_sec = timeout < 0 || timeout > WAIT_MAX ? WAIT_MAX : timeout;
-	tv.tv_usec = 0;
-	event_add(w->timer, &tv);
-	TAILQ_INSERT_TAIL(&waiters, w, entry);
-	c->state = CONN_STORE;
-}
-
-/* A connection closes: it waits and listens no more. */
+/* A connection closes: it listens no more. */
 void
 events_conn_gone(struct conn *c)
 {
-	struct waiter *w, *wn;
 	struct listener *l, *ln;
 
-	for (w = TAILQ_FIRST(&waiters); w; w = wn) {
-		wn = TAILQ_NEXT(w, entry);
-		if (w->c == c)
-			waiter_free(w);
-	}
 	for (l = TAILQ_FIRST(&listeners); l; l = ln) {
 		ln = TAILQ_NEXT(l, entry);
 		if (l->c == c)
@@ -521,33 +351,4 @@ closing:
 	c->state = CONN_WRITE;
 	c->close_after = 1;
 	bufferevent_disable(c->bev, EV_READ);
-}
-
-static void
-expire_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct opv *o, *next;
-	struct timeval tv = {10, 0};
-	time_t now = time(NULL);
-
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	for (o = TAILQ_FIRST(&ops); o; o = next) {
-		next = TAILQ_NEXT(o, entry);
-		if (o->final && now - o->done_at > OPS_KEEP) {
-			TAILQ_REMOVE(&ops, o, entry);
-			json_decref(o->doc);
-			free(o);
-			nops--;
-		}
-	}
-	event_add(ev_expire, &tv);
-}
-
-void
-events_init(void)
-{
-	ev_expire = evtimer_new(fe_base, expire_cb, NULL);
-	expire_cb(-1, 0, NULL);
 }

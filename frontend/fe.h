@@ -45,6 +45,8 @@ enum want {
 	WANT_EXPORT, /* EXPORT_PART x nparts */
 	WANT_PROJECT,  /* PROJECT_INFO, PROJECT_USED x n, LIST_END */
 	WANT_PROJECTS, /* that for each project */
+	WANT_OP_GET,   /* OP_UPDATE: 200 sync (GET, /wait) or 403 (DELETE) */
+	WANT_OPS,      /* OP_UPDATE x n, LIST_END: grouped by status */
 };
 
 struct conn {
@@ -148,15 +150,12 @@ void export_conn_gone(struct conn *c);
 void export_pump(struct conn *c);
 
 /* events.c */
-void ops_update(struct imsg_op_update *m);
-json_t *ops_get(const char *id, const char *project);
-json_t *ops_list(const char *project, int recursion);
-void ops_wait(struct conn *c, const char *id, int timeout);
+json_t *render_op(const struct imsg_op_update *m);
+void events_operation(struct imsg_op_update *m);
 void events_lifecycle(struct imsg_lifecycle *l);
 void events_logging(struct imsg_log *m);
 int events_start(struct conn *c);
 void events_input(struct conn *c);
-void events_init(void);
 void events_conn_gone(struct conn *c);
 
 #endif

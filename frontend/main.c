@@ -129,9 +129,10 @@ dispatch(struct ipc_msg *m)
 		events_logging(&m->m.log);
 		return;
 	case IMSG_OP_UPDATE:
-		ops_update(&m->m.op_update);
-		if (m->id == 0)
+		if (m->id == 0) { /* a change: an event */
+			events_operation(&m->m.op_update);
 			return;
+		}
 		break;
 	default:
 		break;
@@ -198,7 +199,6 @@ main(int argc, char **argv)
 	evutil_make_socket_nonblocking(fe_chan.fd);
 	if (probe)
 		sandbox_probe(probe);
-	events_init();
 	ev_chan =
 	    event_new(fe_base, fe_chan.fd, EV_READ | EV_PERSIST, chan_cb, NULL);
 	ev_chan_write =

@@ -555,40 +555,45 @@ projects_route(struct conn *c, const char *rest)
 static void
 operations_route(struct conn *c, const char *rest)
 {
+	struct imsg_op_req r = {
+	    .project = c->project, .id = "", .timeout = -1, .peer = c->peer};
 	char id[LIM_OP_ID_MAX + 8], tmo[16];
 	const char *slash;
-	json_t *op;
+	int wait;
 
 	if (rest == NULL) {
-		if (strcmp(c->method, "GET") != 0)
+		if (strcmp(c->method, "GET") != 0) {
 			conn_error(c, 405, "Method not allowed");
-		else
-			conn_respond(c, 200, NULL,
-			    render_sync(ops_list(c->project, recursion_of(c))));
+			return;
+		}
+		c->recursion = recursion_of(c);
+		json_decref(c->list);
+		c->list = json_object();
+		send_req(c, IMSG_OP_LIST_REQ, &r, WANT_OPS);
 		return;
 	}
 	slash = strchr(rest, '/');
-	snprintf(id, sizeof(id), "%.*s",
-	    slash ? (int)(slash - rest) : (int)strlen(rest), rest);
-	if (slash && strcmp(slash, "/wait") == 0 &&
-	    strcmp(c->method, "GET") == 0) {
-		int t = -1;
-		if (http_query_get(c->query, "timeout", tmo, sizeof(tmo)) == 1)
-			t = atoi(tmo);
-		ops_wait(c, id, t);
-		return;
-	}
-	if (slash || (op = ops_get(id, c->project)) == NULL) {
+	wait = slash && strcmp(slash, "/wait") == 0 &&
+	       strcmp(c->method, "GET") == 0;
+	if ((slash && !wait) || strlen(rest) > LIM_OP_ID_MAX + (wait ? 5 : 0)) {
 		conn_error(c, 404, "Operation not found");
 		return;
 	}
-	if (strcmp(c->method, "GET") == 0)
-		conn_respond(c, 200, NULL, render_sync(op));
-	else {
-		json_decref(op);
-		conn_error(c, strcmp(c->method, "DELETE") == 0 ? 403 : 405,
-		    "This operation can't be cancelled");
+	snprintf(id, sizeof(id), "%.*s",
+	    slash ? (int)(slash - rest) : (int)strlen(rest), rest);
+	if (!ipc_str_valid(id, strlen(id), CS_TOKEN) || id[0] == '\0') {
+		conn_error(c, 404, "Operation not found");
+		return;
 	}
+	if (!wait && strcmp(c->method, "GET") != 0 &&
+	    strcmp(c->method, "DELETE") != 0) {
+		conn_error(c, 405, "Method not allowed");
+		return;
+	}
+	r.id = id;
+	if (wait && http_query_get(c->query, "timeout", tmo, sizeof(tmo)) == 1)
+		r.timeout = atoi(tmo);
+	send_req(c, wait ? IMSG_OP_WAIT_REQ : IMSG_OP_GET_REQ, &r, WANT_OP_GET);
 }
 
 /* ---- dispatch ---- */
@@ -737,6 +742,28 @@ project_used(struct conn *c, struct imsg_project_used *m)
 	    json_object_get(doc, "used_by"), json_string(url));
 }
 
+/* An operation of a list, in LXD's groups by status ("running": [...]). */
+static void
+ops_group(struct conn *c, struct imsg_op_update *m)
+{
+	json_t *doc = render_op(m), *g;
+	const char *st = json_string_value(json_object_get(doc, "status"));
+	char key[32], url[80];
+
+	snprintf(key, sizeof(key), "%s", st ? st : "unknown");
+	for (char *p = key; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	if ((g = json_object_get(c->list, key)) == NULL) {
+		g = json_array();
+		json_object_set_new(c->list, key, g);
+	}
+	snprintf(url, sizeof(url), "/1.0/operations/%s", m->id);
+	json_array_append_new(g, c->recursion ? doc : json_string(url));
+	if (!c->recursion)
+		json_decref(doc);
+}
+
 static void
 ok_reply(struct conn *c, struct imsg_ok *m)
 {
@@ -755,12 +782,8 @@ static void
 op_reply(struct conn *c, struct imsg_op_update *m)
 {
 	char hdr[128], url[80];
-	json_t *op = ops_get(m->id, m->project), *o;
+	json_t *op = render_op(m), *o;
 
-	if (op == NULL) {
-		conn_error(c, 500, "operation vanished");
-		return;
-	}
 	snprintf(url, sizeof(url), "/1.0/operations/%s", m->id);
 	snprintf(hdr, sizeof(hdr), "Location: %s\r\n", url);
 	o = render_sync(op);
@@ -815,6 +838,23 @@ route_store_reply(struct conn *c, struct ipc_msg *m)
 			return;
 		}
 		break;
+	case WANT_OP_GET:
+		if (m->type == IMSG_OP_UPDATE) {
+			if (strcmp(c->method, "DELETE") == 0)
+				conn_error(c, 403,
+				    "This operation can't be cancelled");
+			else
+				conn_respond(c, 200, NULL,
+				    render_sync(render_op(&m->m.op_update)));
+			return;
+		}
+		break;
+	case WANT_OPS:
+		if (m->type == IMSG_OP_UPDATE) {
+			ops_group(c, &m->m.op_update);
+			return;
+		}
+		break;
 	case WANT_PROJECT:
 	case WANT_PROJECTS:
 		if (m->type == IMSG_PROJECT_INFO) {
@@ -838,7 +878,7 @@ route_store_reply(struct conn *c, struct ipc_msg *m)
 	}
 	if (m->type == IMSG_LIST_END &&
 	    (c->want == WANT_IMAGES || c->want == WANT_ALIASES ||
-		c->want == WANT_PROJECTS)) {
+		c->want == WANT_PROJECTS || c->want == WANT_OPS)) {
 		json_t *list = c->list;
 		c->list = NULL;
 		conn_respond(c, 200, NULL, render_sync(list));

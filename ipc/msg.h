@@ -111,6 +111,9 @@ enum imsg_type {
 	IMSG_UPLOAD_END,
 	IMSG_UPLOAD_REFUSED,
 	IMSG_PROJECT_REQ,
+	IMSG_OP_GET_REQ,
+	IMSG_OP_LIST_REQ,
+	IMSG_OP_WAIT_REQ,
 	/* store -> unpacker */
 	IMSG_UNPACK_INPUT,
 	/* unpacker -> store */
@@ -246,6 +249,16 @@ struct imsg_image_update_req {
 	int64_t expires_at;
 	struct ipc_kv *properties;
 	uint32_t nproperties;
+};
+
+/* Operations live in the store only: GET one (OP_UPDATE or ERR), list a
+ * project's (OP_UPDATE x n, LIST_END), or wait for one to end (OP_UPDATE
+ * when it does, or after timeout seconds; < 0: the longest wait). */
+struct imsg_op_req {
+	char *project;
+	char *id; /* "" for a list */
+	int64_t timeout;
+	struct ipc_peer peer;
 };
 
 /* Projects, read-only: one (name) or all (""), with or without the images
@@ -408,6 +421,7 @@ union imsg_any {
 	struct imsg_image_update_req image_update_req;
 	struct imsg_alias_list_req alias_list_req;
 	struct imsg_project_req project_req;
+	struct imsg_op_req op_req;
 	struct imsg_project_info project_info;
 	struct imsg_project_used project_used;
 	struct imsg_log log;

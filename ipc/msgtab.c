@@ -116,6 +116,15 @@ static const struct ipc_field f_alias_info[] = {
 };
 #undef S
 
+#define S struct imsg_op_req
+static const struct ipc_field f_op_req[] = {
+	PROJECT(S),
+	F_STR(S, id, 0, LIM_OP_ID_MAX, CS_TOKEN),
+	F_I64(S, timeout),
+	PEER(S),
+};
+#undef S
+
 #define S struct imsg_project_req
 static const struct ipc_field f_project_req[] = {
 	F_STR(S, name, 0, LIM_PROJECT_NAME_MAX, CS_NAME),
@@ -412,6 +421,12 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	    struct imsg_upload_refused, f_upload_refused),
 	ROW(IMSG_PROJECT_REQ, FE, ST, R, 0, FD_NONE, struct imsg_project_req,
 	    f_project_req),
+	ROW(IMSG_OP_GET_REQ, FE, ST, R, 0, FD_NONE, struct imsg_op_req,
+	    f_op_req),
+	ROW(IMSG_OP_LIST_REQ, FE, ST, R, 0, FD_NONE, struct imsg_op_req,
+	    f_op_req),
+	ROW(IMSG_OP_WAIT_REQ, FE, ST, R, 0, FD_NONE, struct imsg_op_req,
+	    f_op_req),
 	ROW(IMSG_UNPACK_INPUT, ST, PROC_UNPACKER, R, 0, FD_FILE_RD,
 	    struct imsg_unpack_input, f_unpack_input),
 	ROW(IMSG_UNPACK_META, PROC_UNPACKER, ST, R, 0, FD_NONE,

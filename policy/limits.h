@@ -102,6 +102,11 @@
 #define LIM_MP_HEADER_FIELDS		16
 #define LIM_MP_PREAMBLE_MAX		(8 * KiB)
 
+/* Clients waiting for operations (GET .../wait), kept by the store until
+ * the operation ends or the wait times out, whether or not the client is
+ * still connected: bounded. */
+#define LIM_OP_WAITS_MAX		4096
+
 /* IPC */
 #define LIM_IPC_RECORD_MAX		(64 * KiB)
 /* Records queued for a peer that does not read: past this it is stuck,

@@ -838,7 +838,7 @@ api_frontend_ready(struct child *fe)
 	if (fd == -1 || proc_send(fe, IMSG_LISTEN, 0, &l, fd) == -1 ||
 	    proc_send(fe, IMSG_SERVER_INFO, 0, &si, -1) == -1)
 		return;
-	ops_resend();
+	ops_frontend_gone();
 }
 
 /* Where a request says it came from; NULL for an upload's later parts. */
@@ -858,6 +858,10 @@ peer_of(struct ipc_msg *m)
 		return &a->image_update_req.peer;
 	case IMSG_PROJECT_REQ:
 		return &a->project_req.peer;
+	case IMSG_OP_GET_REQ:
+	case IMSG_OP_LIST_REQ:
+	case IMSG_OP_WAIT_REQ:
+		return &a->op_req.peer;
 	case IMSG_ALIAS_LIST_REQ:
 		return &a->alias_list_req.peer;
 	case IMSG_ALIAS_GET_REQ:
@@ -920,6 +924,11 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 		break;
 	case IMSG_ALIAS_LIST_REQ:
 		list_start(m->id, a->alias_list_req.project, LIST_ALIASES, 0);
+		break;
+	case IMSG_OP_GET_REQ:
+	case IMSG_OP_LIST_REQ:
+	case IMSG_OP_WAIT_REQ:
+		ops_request(m->id, m->type, &a->op_req);
 		break;
 	case IMSG_PROJECT_REQ:
 		list_start(m->id, a->project_req.name, LIST_PROJECTS,

@@ -1,9 +1,10 @@
 /*
  * Operations: LXD's background tasks (an import, a delete), each in a
- * project. The store owns them; the frontend keeps a mirror from the
- * IMSG_OP_UPDATE records it gets for every change, and answers GET, /wait
- * and the events websocket from it. Finished operations are kept a minute
- * for clients that look late, then forgotten (as LXD does, if longer).
+ * project. They live here only: the frontend asks for one, a list or a
+ * wait (OP_*_REQ) and renders what it gets; every change also goes out as
+ * an event (OP_UPDATE with id 0) that the frontend passes to websocket
+ * listeners without keeping it. Finished operations are kept a minute for
+ * clients that look late, then forgotten (as LXD does, if longer).
  */
 #include <event2/event.h>
 #include <stdio.h>
@@ -34,8 +35,21 @@ struct op {
 	time_t done_at;
 };
 
+/* A client waiting for an operation to end (GET .../wait). */
+struct opwait {
+	TAILQ_ENTRY(opwait) entry;
+	uint64_t reqid;
+	uint64_t fe_gen; /* the frontend that asked */
+	struct op *op;
+	struct event *timer;
+};
+
 static TAILQ_HEAD(, op) ops = TAILQ_HEAD_INITIALIZER(ops);
+static TAILQ_HEAD(, opwait) waits = TAILQ_HEAD_INITIALIZER(waits);
 static struct event *ev_expire;
+static unsigned nwaits;
+
+#define OP_WAIT_MAX 3600 /* seconds: /wait without a timeout */
 
 static void
 uuid_v4(char out[LIM_OP_ID_MAX + 1])
@@ -52,6 +66,8 @@ uuid_v4(char out[LIM_OP_ID_MAX + 1])
 	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
 	    b[11], b[12], b[13], b[14], b[15]);
 }
+
+static void waits_answer(struct op *op);
 
 static void
 op_to_msg(const struct op *op, struct imsg_op_update *m, struct ipc_kv *kv,
@@ -143,10 +159,12 @@ op_set_meta(struct op *op, const char *key, const char *value)
 	op_send(op, 0);
 }
 
+/* The answer to the request that made it, and its first event. */
 void
 op_reply(struct op *op, uint64_t reqid)
 {
 	op_send(op, reqid);
+	op_send(op, 0);
 }
 
 /* Success when err is NULL, else Failure with that message. */
@@ -160,63 +178,161 @@ op_finish(struct op *op, const char *err)
 	op->done_at = time(NULL);
 	log_debug("operation %s: %s", op->id, err ? err : "success");
 	op_send(op, 0);
+	waits_answer(op);
+}
+
+/* Answers a waiter: the operation as it is now, to the frontend that
+ * asked (a waiter of a frontend since restarted is dropped). */
+static void
+wait_end(struct opwait *w)
+{
+	struct child *fe = proc_frontend();
+
+	TAILQ_REMOVE(&waits, w, entry);
+	nwaits--;
+	if (fe != NULL && fe->gen == w->fe_gen)
+		op_send(w->op, w->reqid);
+	event_free(w->timer);
+	free(w);
+}
+
+static void
+wait_timeout_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	wait_end(arg);
+}
+
+static void
+waits_answer(struct op *op)
+{
+	struct opwait *w, *next;
+
+	for (w = TAILQ_FIRST(&waits); w; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (w->op == op)
+			wait_end(w);
+	}
+}
+
+static struct op *
+op_find(const char *project, const char *id)
+{
+	struct op *op;
+
+	TAILQ_FOREACH (op, &ops, entry)
+		if (strcmp(op->id, id) == 0 &&
+		    strcmp(op->project, project) == 0)
+			return op;
+	return NULL;
 }
 
 /*
- * A new frontend learns every operation still known, a batch at a time as
- * it drains its channel (there may be thousands after a busy minute).
+ * A project's operations, a batch at a time as the frontend drains its
+ * channel (there may be thousands after a busy minute).
  */
-struct resend {
-	uint64_t fe_gen;
+struct oplist {
+	uint64_t reqid, fe_gen;
+	char project[LIM_PROJECT_NAME_MAX + 1];
 	char after[LIM_OP_ID_MAX + 1]; /* last id sent; "" at the start */
+	uint32_t n;
 };
 
 static void
-resend_continue(void *arg, int gone)
+list_continue(void *arg, int gone)
 {
-	struct resend *r = arg;
+	struct oplist *l = arg;
 	struct child *fe = proc_frontend();
+	struct imsg_list_end end;
 	struct op *op;
 	int found;
 
-	if (gone || fe == NULL || fe->gen != r->fe_gen) {
-		free(r);
+	if (gone || fe == NULL || fe->gen != l->fe_gen) {
+		free(l);
 		return;
 	}
-again:
-	found = r->after[0] == '\0';
 	/* Operations are appended, so "after the last one sent" is stable
-	 * unless it expired meanwhile: then start over (resends are
-	 * idempotent updates). */
+	 * unless that one expired meanwhile: then the list ends there. */
+	found = l->after[0] == '\0';
 	TAILQ_FOREACH (op, &ops, entry) {
 		if (!found) {
-			found = strcmp(op->id, r->after) == 0;
+			found = strcmp(op->id, l->after) == 0;
 			continue;
 		}
+		if (strcmp(op->project, l->project) != 0)
+			continue;
 		if (fe->chan.qlen >= LIM_IPC_QUEUE_SOFT) {
-			proc_on_drain(fe, resend_continue, r);
+			proc_on_drain(fe, list_continue, l);
 			return;
 		}
-		op_send(op, 0);
-		snprintf(r->after, sizeof(r->after), "%s", op->id);
+		op_send(op, l->reqid);
+		snprintf(l->after, sizeof(l->after), "%s", op->id);
+		l->n++;
 	}
-	if (!found) {
-		r->after[0] = '\0';
-		goto again;
-	}
-	free(r);
+	end.count = l->n;
+	proc_send(fe, IMSG_LIST_END, l->reqid, &end, -1);
+	free(l);
 }
 
 void
-ops_resend(void)
+ops_request(uint64_t reqid, uint16_t type, const struct imsg_op_req *r)
 {
 	struct child *fe = proc_frontend();
-	struct resend *r;
+	struct op *op = NULL;
 
-	if (fe == NULL || (r = calloc(1, sizeof(*r))) == NULL)
+	if (fe == NULL)
 		return;
-	r->fe_gen = fe->gen;
-	resend_continue(r, 0);
+	if (type == IMSG_OP_LIST_REQ) {
+		struct oplist *l = calloc(1, sizeof(*l));
+		if (l == NULL)
+			fatal("calloc");
+		l->reqid = reqid;
+		l->fe_gen = fe->gen;
+		snprintf(l->project, sizeof(l->project), "%s", r->project);
+		list_continue(l, 0);
+		return;
+	}
+	if ((op = op_find(r->project, r->id)) == NULL) {
+		api_reply_err(reqid, 404, "Operation not found");
+		return;
+	}
+	if (type == IMSG_OP_GET_REQ || op->done_at || r->timeout == 0) {
+		op_send(op, reqid);
+		return;
+	}
+	if (nwaits >= LIM_OP_WAITS_MAX) {
+		api_reply_err(reqid, 503,
+		    "Too many clients wait for operations, try again");
+		return;
+	}
+	struct opwait *w = calloc(1, sizeof(*w));
+	struct timeval tv = {r->timeout < 0 || r->timeout > OP_WAIT_MAX
+				 ? OP_WAIT_MAX
+				 : r->timeout,
+	    0};
+	if (w == NULL)
+		fatal("calloc");
+	w->reqid = reqid;
+	w->fe_gen = fe->gen;
+	w->op = op;
+	w->timer = evtimer_new(S->base, wait_timeout_cb, w);
+	event_add(w->timer, &tv);
+	TAILQ_INSERT_TAIL(&waits, w, entry);
+	nwaits++;
+}
+
+/* A new frontend: the waits of the old one can no longer be answered. */
+void
+ops_frontend_gone(void)
+{
+	while (!TAILQ_EMPTY(&waits)) {
+		struct opwait *w = TAILQ_FIRST(&waits);
+		TAILQ_REMOVE(&waits, w, entry);
+		event_free(w->timer);
+		free(w);
+	}
+	nwaits = 0;
 }
 
 static void

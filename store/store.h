@@ -180,7 +180,8 @@ void op_set_meta(struct op *op, const char *key, const char *value);
 void op_reply(struct op *op, uint64_t reqid);
 void op_start(struct op *op);
 void op_finish(struct op *op, const char *err);
-void ops_resend(void);
+void ops_request(uint64_t reqid, uint16_t type, const struct imsg_op_req *r);
+void ops_frontend_gone(void);
 void ops_init(void);
 
 /* ---- uploads and unpacker jobs (store/upload.c, store/job.c) ---- */

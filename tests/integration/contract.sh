@@ -41,6 +41,51 @@ check_contains "lifecycle: another user's name" \
     "$(grep image-updated "$W/ev")" '"username": "nobody"'
 imgd_stop
 
+# ---- operations live in the store only ----
+imgd_start || { summary; exit 1; }
+resp=$(api POST /1.0/images --data-binary "@$(mkunified "$W/b.tar" none)")
+op=$(echo "$resp" | sed '$d' | jget operation)
+check_eq "an import's operation" "$(api_body GET "$op/wait?timeout=10" |
+    jget metadata.status)" Success
+fe=$(child_pid imgd-frontend)
+kill -KILL "$fe"
+check "the frontend restarted" wait_serving
+check_eq "the operation outlives the frontend (the store has it)" \
+    "$(api_body GET "$op" | jget metadata.status)" Success
+check_contains "and the new frontend lists it" \
+    "$(api_body GET /1.0/operations | jget metadata.success)" "$op"
+check_eq "an unknown operation: 404 from the store" \
+    "$(api_body GET /1.0/operations/00000000-0000-0000-0000-000000000000 |
+	jget error)" "Operation not found"
+check_eq "another project's operation: 404" \
+    "$(api_status GET "$op?project=other")" 404
+check_eq "cancel: 403" "$(api_status DELETE "$op")" 403
+imgd_stop
+
+# A slow unpacker (a wrapper that waits before it starts) keeps an import
+# Running: /wait with a timeout returns it as it is then, /wait without
+# one when it ends.
+REAL=$BIN
+BIN=$T_TMP/bin-slow
+mkdir -p "$BIN"
+chmod 755 "$T_TMP" "$BIN"
+cp "$REAL"/imgd "$REAL"/imgd-fetcher "$REAL"/imgd-frontend "$REAL"/imgctl \
+    "$BIN/"
+cp "$REAL/imgd-unpacker" "$BIN/imgd-unpacker.real"
+printf '#!/bin/sh\nsleep 3\nexec %s "$@"\n' "$BIN/imgd-unpacker.real" \
+    >"$BIN/imgd-unpacker"
+chmod 755 "$BIN"/*
+imgd_start "$T_TMP/state-slow" || { summary; exit 1; }
+resp=$(api POST /1.0/images --data-binary "@$(mkunified "$W/c.tar" none)")
+op=$(echo "$resp" | sed '$d' | jget operation)
+check_eq "a slow import: /wait?timeout=1 answers Running" \
+    "$(api_body GET "$op/wait?timeout=1" | jget metadata.status)" Running
+check_eq "and GET too" "$(api_body GET "$op" | jget metadata.status)" Running
+check_eq "/wait without a timeout: its end" \
+    "$(api_body GET "$op/wait" | jget metadata.status)" Success
+imgd_stop
+BIN=$REAL
+
 # ---- a frontend that lies about its listener ----
 REAL=$BIN
 BIN=$T_TMP/bin
