@@ -31,6 +31,7 @@ static void read_cb(struct bufferevent *bev, void *arg);
 static void write_cb(struct bufferevent *bev, void *arg);
 static void event_cb(struct bufferevent *bev, short what, void *arg);
 static void timer_cb(evutil_socket_t fd, short ev, void *arg);
+static void more(struct conn *c, int cancel);
 
 static void
 arm_timer(struct conn *c, int seconds)
@@ -131,6 +132,10 @@ conn_listen(int fd, uint32_t id)
 void
 conn_close(struct conn *c)
 {
+	/* A list the store is still paging for this client: cancel it. */
+	if (c->reqid && (c->want == WANT_IMAGES || c->want == WANT_ALIASES) &&
+	    (c->state == CONN_LIST || c->state == CONN_STORE))
+		more(c, 1);
 	if (c->state == CONN_UPLOAD || c->upload)
 		upload_conn_gone(c);
 	if (c->export)
@@ -178,6 +183,7 @@ timer_cb(evutil_socket_t fd, short ev, void *arg)
 		conn_error(c, 408, "Request body timeout");
 		return;
 	case CONN_WRITE:
+	case CONN_LIST:
 		conn_close(c); /* a client that does not read */
 		return;
 	default:
@@ -226,6 +232,107 @@ conn_respond(struct conn *c, int status, const char *extra, json_t *body)
 	    "Content-Type: application/json\r\n%s", extra ? extra : "");
 	conn_respond_raw(c, status, headers, text, strlen(text));
 	free(text);
+}
+
+/*
+ * Lists are streamed: the envelope and the items as chunks, as the
+ * store's pages arrive, and the next page is asked for once the client
+ * has taken this one (write_cb). Neither the frontend nor the store holds
+ * a whole list, and a client that does not read stalls only its list.
+ */
+static void
+chunk(struct evbuffer *out, const char *p, size_t len)
+{
+	evbuffer_add_printf(out, "%zx\r\n", len);
+	evbuffer_add(out, p, len);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+static void
+stream_begin(struct conn *c)
+{
+	char date[HTTP_DATE_LEN + 1];
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char *text = json_dumps(render_sync(json_array()),
+	    JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	size_t len = text ? strlen(text) : 0;
+
+	/* The sync envelope of an empty list, without its closing "]}". */
+	if (text == NULL || len < 2)
+		fatalx("%s: cannot render the envelope", __func__);
+	http_date(date, time(NULL));
+	evbuffer_add_printf(out,
+	    "HTTP/1.1 200 %s\r\nDate: %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Transfer-Encoding: chunked\r\n%s\r\n",
+	    http_reason(200), date,
+	    c->close_after ? "Connection: close\r\n" : "");
+	chunk(out, text, len - 2);
+	free(text);
+	c->state = CONN_LIST;
+	c->streamed = 0;
+	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+static void
+more(struct conn *c, int cancel)
+{
+	struct imsg_list_more m = {.cancel = (uint8_t)cancel};
+
+	c->more_pending = 0;
+	store_send_id(IMSG_LIST_MORE, c->reqid, &m, -1);
+}
+
+/* One record of the store's list and its item, if it yields one (NULL:
+ * filtered out); takes the reference. Every record counts towards the
+ * page, written or not. */
+void
+conn_stream_item(struct conn *c, json_t *item)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char *text;
+
+	if (item != NULL) {
+		if (c->state != CONN_LIST)
+			stream_begin(c);
+		text = json_dumps(item,
+		    JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+		json_decref(item);
+		if (text == NULL) {
+			conn_close(c); /* cut short: a broken list */
+			return;
+		}
+		if (c->streamed++ > 0)
+			evbuffer_add_printf(out, "1\r\n,\r\n");
+		chunk(out, text, strlen(text));
+		free(text);
+	}
+	if (++c->page_items == LIM_LIST_PAGE) {
+		c->page_items = 0;
+		if (evbuffer_get_length(out) == 0)
+			more(c, 0);
+		else
+			c->more_pending = 1; /* write_cb asks */
+	}
+}
+
+/* The end of a list: an empty one is an ordinary response. */
+void
+conn_stream_end(struct conn *c)
+{
+	struct evbuffer *out;
+
+	if (c->state != CONN_LIST) {
+		conn_respond(c, 200, NULL, render_sync(json_array()));
+		return;
+	}
+	out = bufferevent_get_output(c->bev);
+	chunk(out, "]}", 2);
+	evbuffer_add(out, "0\r\n\r\n", 5);
+	c->state = CONN_WRITE;
+	c->reqid = 0;
+	c->page_items = c->more_pending = 0;
+	arm_timer(c, LIM_HTTP_IDLE_TIMEOUT);
 }
 
 void
@@ -445,6 +552,12 @@ write_cb(struct bufferevent *bev, void *arg)
 	(void)bev;
 	if (c->state == CONN_EXPORT) {
 		export_pump(c);
+		return;
+	}
+	if (c->state == CONN_LIST) {
+		if (c->more_pending &&
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			more(c, 0);
 		return;
 	}
 	if (c->state != CONN_WRITE ||

@@ -31,6 +31,7 @@ enum conn_state {
 	CONN_WRITE,  /* writing a response, then close or next request */
 	CONN_EXPORT, /* streaming an exported image */
 	CONN_EVENTS, /* a websocket event listener */
+	CONN_LIST,   /* streaming a list, a page at a time from the store */
 };
 
 /* What the store's answer is for (the route decides). */
@@ -78,6 +79,9 @@ struct conn {
 	struct filter *flt; /* parsed ?filter= of an image list */
 	int status_ok;	    /* 200 or 201 */
 	json_t *list;
+	int streamed;	  /* list items written (CONN_LIST) */
+	int page_items;	  /* of the store's current page */
+	int more_pending; /* ask for the next page once the output drains */
 	struct upload *upload;
 	struct export *export;
 	/* events */
@@ -113,6 +117,8 @@ void conn_respond_raw(struct conn *c, int status, const char *headers,
     const void *body, size_t len);
 void conn_error(struct conn *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+void conn_stream_item(struct conn *c, json_t *item);
+void conn_stream_end(struct conn *c);
 
 /* router.c */
 void route_request(struct conn *c, const char *body, size_t len);

@@ -364,8 +364,7 @@ images_route(struct conn *c, const char *body, size_t len)
 		conn_error(c, 400, "%s", err);
 		return;
 	}
-	json_decref(c->list);
-	c->list = json_array();
+	c->page_items = c->more_pending = 0;
 	send_req(c, IMSG_IMAGES_LIST_REQ, &r, WANT_IMAGES);
 }
 
@@ -487,8 +486,7 @@ aliases_route(struct conn *c, const char *rest, const char *body, size_t len)
 	if (rest == NULL) {
 		if (strcmp(c->method, "GET") == 0) {
 			c->recursion = recursion_of(c);
-			json_decref(c->list);
-			c->list = json_array();
+			c->page_items = c->more_pending = 0;
 			send_req(c, IMSG_ALIAS_LIST_REQ, &l, WANT_ALIASES);
 		} else if (strcmp(c->method, "POST") == 0)
 			alias_create(c, body, len);
@@ -657,13 +655,11 @@ route_request(struct conn *c, const char *body, size_t len)
 
 /* ---- answers from the store ---- */
 
+/* An item of a streamed list: the document, or its URL. */
 static void
 list_add(struct conn *c, json_t *doc, const char *url)
 {
-	if (c->recursion)
-		json_array_append(c->list, doc);
-	else
-		json_array_append_new(c->list, json_string(url));
+	conn_stream_item(c, c->recursion ? json_incref(doc) : json_string(url));
 }
 
 static void
@@ -680,7 +676,8 @@ image_reply(struct conn *c, struct imsg_image_info *m)
 	if (c->flt == NULL || filter_match(c->flt, doc)) {
 		snprintf(url, sizeof(url), "/1.0/images/%s", m->fingerprint);
 		list_add(c, doc, url);
-	}
+	} else
+		conn_stream_item(c, NULL); /* it counts towards the page */
 	json_decref(doc);
 }
 
@@ -798,7 +795,7 @@ void
 route_store_reply(struct conn *c, struct ipc_msg *m)
 {
 	if (m->type == IMSG_ERR) {
-		if (c->state == CONN_EXPORT)
+		if (c->state == CONN_EXPORT || c->state == CONN_LIST)
 			conn_close(c); /* headers are out: cut it short */
 		else if (c->state == CONN_UPLOAD || c->state == CONN_STORE)
 			conn_error(c, m->m.err.status, "%s", m->m.err.message);
@@ -877,8 +874,12 @@ route_store_reply(struct conn *c, struct ipc_msg *m)
 		return;
 	}
 	if (m->type == IMSG_LIST_END &&
-	    (c->want == WANT_IMAGES || c->want == WANT_ALIASES ||
-		c->want == WANT_PROJECTS || c->want == WANT_OPS)) {
+	    (c->want == WANT_IMAGES || c->want == WANT_ALIASES)) {
+		conn_stream_end(c);
+		return;
+	}
+	if (m->type == IMSG_LIST_END &&
+	    (c->want == WANT_PROJECTS || c->want == WANT_OPS)) {
 		json_t *list = c->list;
 		c->list = NULL;
 		conn_respond(c, 200, NULL, render_sync(list));

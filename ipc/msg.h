@@ -114,6 +114,7 @@ enum imsg_type {
 	IMSG_OP_GET_REQ,
 	IMSG_OP_LIST_REQ,
 	IMSG_OP_WAIT_REQ,
+	IMSG_LIST_MORE,
 	/* store -> unpacker */
 	IMSG_UNPACK_INPUT,
 	/* unpacker -> store */
@@ -249,6 +250,13 @@ struct imsg_image_update_req {
 	int64_t expires_at;
 	struct ipc_kv *properties;
 	uint32_t nproperties;
+};
+
+/* Image and alias lists come a page (LIM_LIST_PAGE records) at a time;
+ * the frontend asks for the next page, with the list's request id, once
+ * its client has taken the last one, or cancels the list. */
+struct imsg_list_more {
+	uint8_t cancel;
 };
 
 /* Operations live in the store only: GET one (OP_UPDATE or ERR), list a
@@ -422,6 +430,7 @@ union imsg_any {
 	struct imsg_alias_list_req alias_list_req;
 	struct imsg_project_req project_req;
 	struct imsg_op_req op_req;
+	struct imsg_list_more list_more;
 	struct imsg_project_info project_info;
 	struct imsg_project_used project_used;
 	struct imsg_log log;

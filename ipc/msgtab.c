@@ -116,6 +116,10 @@ static const struct ipc_field f_alias_info[] = {
 };
 #undef S
 
+static const struct ipc_field f_list_more[] = {
+	F_BOOL(struct imsg_list_more, cancel),
+};
+
 #define S struct imsg_op_req
 static const struct ipc_field f_op_req[] = {
 	PROJECT(S),
@@ -427,6 +431,8 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	    f_op_req),
 	ROW(IMSG_OP_WAIT_REQ, FE, ST, R, 0, FD_NONE, struct imsg_op_req,
 	    f_op_req),
+	ROW(IMSG_LIST_MORE, FE, ST, R, 0, FD_NONE, struct imsg_list_more,
+	    f_list_more),
 	ROW(IMSG_UNPACK_INPUT, ST, PROC_UNPACKER, R, 0, FD_FILE_RD,
 	    struct imsg_unpack_input, f_unpack_input),
 	ROW(IMSG_UNPACK_META, PROC_UNPACKER, ST, R, 0, FD_NONE,

@@ -102,6 +102,11 @@
 #define LIM_MP_HEADER_FIELDS		16
 #define LIM_MP_PREAMBLE_MAX		(8 * KiB)
 
+/* Image and alias lists: records per page from the store, and the lists
+ * the store pages for the frontend at once (one per connection at most). */
+#define LIM_LIST_PAGE			128
+#define LIM_LISTS_MAX			1024
+
 /* Clients waiting for operations (GET .../wait), kept by the store until
  * the operation ends or the wait times out, whether or not the client is
  * still connected: bounded. */

@@ -196,15 +196,19 @@ reply_image(uint64_t reqid, struct image *img, const char *proj)
 }
 
 /*
- * Lists go out a page at a time, the next page once the frontend has taken
- * the last one: a store with many images neither floods the channel nor
- * holds the whole list in memory.
+ * Lists go out a page at a time. Image and alias lists wait, after each
+ * full page, for the frontend's LIST_MORE (sent once its client has taken
+ * that page): neither process holds a whole list, and a slow client slows
+ * only its own list. Project lists (small) wait only for the channel.
  */
-#define LIST_PAGE 128
+#define LIST_PAGE LIM_LIST_PAGE
 
 enum { LIST_IMAGES, LIST_ALIASES, LIST_PROJECTS };
 
 struct lister {
+	TAILQ_ENTRY(lister) entry; /* in listers, from start to end */
+	int parked;		   /* waits for LIST_MORE */
+	int cancelled;		   /* ends when it next runs */
 	uint64_t reqid;
 	uint64_t fe_gen; /* the frontend that asked */
 	int kind;	 /* LIST_* */
@@ -217,6 +221,17 @@ struct lister {
 	int used_by, in_used;
 	char last[LIM_PROJECT_NAME_MAX + 1];
 };
+
+static TAILQ_HEAD(, lister) listers = TAILQ_HEAD_INITIALIZER(listers);
+static unsigned nlisters;
+
+static void
+lister_free(struct lister *l)
+{
+	TAILQ_REMOVE(&listers, l, entry);
+	nlisters--;
+	free(l);
+}
 
 static int
 list_image(struct image *img, void *arg)
@@ -293,7 +308,7 @@ list_continue(void *arg, int gone)
 	struct imsg_list_end end;
 	int got;
 
-	while (!gone && fe != NULL && fe->gen == l->fe_gen) {
+	while (!gone && !l->cancelled && fe != NULL && fe->gen == l->fe_gen) {
 		/* Other requests share the channel: wait below the bound. */
 		if (fe->chan.qlen >= LIM_IPC_QUEUE_SOFT) {
 			proc_on_drain(fe, list_continue, l);
@@ -316,12 +331,59 @@ list_continue(void *arg, int gone)
 			proc_send(fe, IMSG_LIST_END, l->reqid, &end, -1);
 			break;
 		}
+		if (l->kind != LIST_PROJECTS) {
+			l->parked = 1;
+			return; /* until LIST_MORE */
+		}
 		if (ipc_pending(&fe->chan)) {
 			proc_on_drain(fe, list_continue, l);
 			return;
 		}
 	}
-	free(l);
+	lister_free(l);
+}
+
+/* The frontend's client took a page: the next one, or the list is
+ * cancelled (the client went away). */
+static void
+list_more(uint64_t reqid, const struct imsg_list_more *m)
+{
+	struct child *fe = proc_frontend();
+	struct lister *l;
+
+	TAILQ_FOREACH (l, &listers, entry)
+		if (l->reqid == reqid && fe != NULL && l->fe_gen == fe->gen)
+			break;
+	if (l == NULL) {
+		/* A list that ended as the frontend cancelled it. */
+		log_debug("LIST_MORE for %llu: no such list",
+		    (unsigned long long)reqid);
+		return;
+	}
+	if (m->cancel && !l->parked) {
+		l->cancelled = 1; /* it is waiting for the channel */
+		return;
+	}
+	if (!l->parked)
+		return; /* asked for before the page was out: ignored */
+	l->parked = 0;
+	if (m->cancel)
+		lister_free(l);
+	else
+		list_continue(l, 0);
+}
+
+/* A new frontend: the lists of the old one will not be asked for. */
+static void
+lists_frontend_gone(void)
+{
+	struct lister *l, *next;
+
+	for (l = TAILQ_FIRST(&listers); l; l = next) {
+		next = TAILQ_NEXT(l, entry);
+		if (l->parked)
+			lister_free(l);
+	}
 }
 
 /* proj "" (LIST_PROJECTS only): every project. */
@@ -334,8 +396,14 @@ list_start(uint64_t reqid, const char *proj, int kind, int used_by)
 
 	if ((proj[0] && project(reqid, proj, &pid) == -1) || fe == NULL)
 		return;
+	if (nlisters >= LIM_LISTS_MAX) {
+		api_reply_err(reqid, 503, "imgd is busy, try again");
+		return;
+	}
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		fatal("calloc");
+	TAILQ_INSERT_TAIL(&listers, l, entry);
+	nlisters++;
 	l->reqid = reqid;
 	l->fe_gen = fe->gen;
 	l->kind = kind;
@@ -839,6 +907,7 @@ api_frontend_ready(struct child *fe)
 	    proc_send(fe, IMSG_SERVER_INFO, 0, &si, -1) == -1)
 		return;
 	ops_frontend_gone();
+	lists_frontend_gone();
 }
 
 /* Where a request says it came from; NULL for an upload's later parts. */
@@ -924,6 +993,9 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 		break;
 	case IMSG_ALIAS_LIST_REQ:
 		list_start(m->id, a->alias_list_req.project, LIST_ALIASES, 0);
+		break;
+	case IMSG_LIST_MORE:
+		list_more(m->id, &a->list_more);
 		break;
 	case IMSG_OP_GET_REQ:
 	case IMSG_OP_LIST_REQ:
