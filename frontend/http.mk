@@ -21,3 +21,9 @@ $(HTTP_FUZZ): $(BUILD)/fuzz/%: tests/fuzz/%.c $(HTTP_CODEC_SRCS) \
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -lcrypto
 FUZZ_TARGETS += $(HTTP_FUZZ)
+
+$(BUILD)/fuzz/fuzz_url: tests/fuzz/fuzz_url.c $(HTTP_CODEC_SRCS) \
+    $(HTTP_CODEC_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -lcrypto
+FUZZ_TARGETS += $(BUILD)/fuzz/fuzz_url

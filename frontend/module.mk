@@ -16,3 +16,9 @@ $(BUILD)/tests/test_pattern: $(BUILD)/tests/unit/test_pattern.o \
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 TEST_BINS += $(BUILD)/tests/test_pattern
+
+$(BUILD)/fuzz/fuzz_filter: tests/fuzz/fuzz_filter.c frontend/filter.c \
+    frontend/pattern.c frontend/pattern.h
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -ljansson
+FUZZ_TARGETS += $(BUILD)/fuzz/fuzz_filter
