@@ -21,7 +21,6 @@
 #include "ipc/codec.h"
 #include "ipc/log.h"
 
-#define READ_HIGH (256 * 1024) /* per connection input buffer */
 
 static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
 static const struct timeval write_timeout = {LIM_HTTP_IDLE_TIMEOUT * 2, 0};
@@ -94,7 +93,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, LIM_HTTP_READ_BUF);
 	/* A client that stops reading what it asked for is dropped. */
 	bufferevent_set_timeouts(c->bev, NULL, &write_timeout);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);

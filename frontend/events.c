@@ -16,7 +16,6 @@
 #include "frontend/fe.h"
 #include "ipc/log.h"
 
-#define LISTENER_QUEUE (4 * 1024 * 1024) /* then it is too slow */
 
 enum { EV_OPERATION = 1, EV_LIFECYCLE = 2, EV_LOGGING = 4 };
 
@@ -139,7 +138,7 @@ broadcast(int type, const char *tname, const char *project, json_t *meta)
 		    (project && !c->all_projects &&
 			strcmp(c->project, project) != 0))
 			continue;
-		if (evbuffer_get_length(out) > LISTENER_QUEUE) {
+		if (evbuffer_get_length(out) > LIM_EVENTS_LISTENER_QUEUE) {
 			log_warnx("events listener too slow: dropped");
 			conn_close(c); /* calls events_conn_gone */
 			continue;

@@ -17,8 +17,6 @@
 #include "frontend/fe.h"
 #include "ipc/log.h"
 
-#define EXPORT_CHUNK (64 * 1024)
-#define EXPORT_QUEUE (1024 * 1024) /* output buffered at most */
 
 struct export
 {
@@ -103,11 +101,11 @@ export_pump(struct conn *c)
 {
 	struct export *e = c->export;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	static uint8_t buf[EXPORT_CHUNK];
+	static uint8_t buf[LIM_EXPORT_CHUNK];
 
 	if (e == NULL)
 		return;
-	while (evbuffer_get_length(out) < EXPORT_QUEUE) {
+	while (evbuffer_get_length(out) < LIM_EXPORT_QUEUE) {
 		if (e->left == 0) {
 			char tail[MP_WRITE_MAX];
 			ssize_t n;
@@ -187,6 +185,6 @@ export_part(struct conn *c, struct imsg_export_part *p, int fd)
 		conn_close(c);
 		return;
 	}
-	bufferevent_setwatermark(c->bev, EV_WRITE, EXPORT_QUEUE / 4, 0);
+	bufferevent_setwatermark(c->bev, EV_WRITE, LIM_EXPORT_QUEUE / 4, 0);
 	export_pump(c);
 }

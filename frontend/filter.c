@@ -15,21 +15,19 @@
 #include "frontend/fe.h"
 #include "frontend/pattern.h"
 
-#define FILTER_CLAUSES 32
-#define FILTER_VALUE 256
 
 struct clause {
 	int is_or;  /* joined to the previous result with "or" */
 	int is_not; /* "not FIELD ..." */
 	int ne;
 	char field[128];
-	char value[FILTER_VALUE + 1];
+	char value[LIM_FILTER_VALUE + 1];
 	int has_re;
 	struct pattern re;
 };
 
 struct filter {
-	struct clause c[FILTER_CLAUSES];
+	struct clause c[LIM_FILTER_CLAUSES];
 	int n;
 };
 
@@ -78,7 +76,7 @@ filter_free(struct filter *f)
 static void
 compile(struct clause *c)
 {
-	char pat[FILTER_VALUE + 8];
+	char pat[LIM_FILTER_VALUE + 8];
 
 	if (strchr(c->value, '^') || strchr(c->value, '$'))
 		snprintf(pat, sizeof(pat), "%s", c->value);
@@ -91,7 +89,7 @@ struct filter *
 filter_parse(const char *s, char *err, size_t errlen)
 {
 	struct filter *f = calloc(1, sizeof(*f));
-	char tok[FILTER_VALUE + 1];
+	char tok[LIM_FILTER_VALUE + 1];
 	int rc;
 
 	if (f == NULL)
@@ -99,9 +97,9 @@ filter_parse(const char *s, char *err, size_t errlen)
 	while ((rc = token(&s, tok, sizeof(tok))) == 1) {
 		struct clause *c;
 
-		if (f->n == FILTER_CLAUSES) {
+		if (f->n == LIM_FILTER_CLAUSES) {
 			snprintf(err, errlen, "filter: more than %d clauses",
-			    FILTER_CLAUSES);
+			    LIM_FILTER_CLAUSES);
 			goto fail;
 		}
 		c = &f->c[f->n];

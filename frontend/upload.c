@@ -23,7 +23,6 @@
 #include "ipc/codec.h"
 #include "ipc/log.h"
 
-#define PIPE_SIZE (1024 * 1024)
 #define HDR_ALIAS "X-Imgd-Alias"
 
 /*
@@ -72,7 +71,7 @@ sink_open(struct conn *c, int i, int *rd)
 		return -1;
 	}
 	/* Bigger pipe, fewer wakeups; the default is fine if refused. */
-	(void)fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE);
+	(void)fcntl(p[1], F_SETPIPE_SZ, LIM_UPLOAD_PIPE);
 	k->fd = p[1];
 	k->ev = event_new(fe_base, p[1], EV_WRITE, pipe_cb, c);
 	*rd = p[0];

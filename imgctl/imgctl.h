@@ -12,7 +12,7 @@
 
 #include "policy/limits.h"
 
-#define IMGCTL_VERSION "0.1"
+#define IMGCTL_VERSION IMGD_VERSION
 /* Where imgd keeps its socket unless $IMGD_DIR says otherwise. */
 #define IMGCTL_DIR_DEFAULT "/var/lib/imgd"
 /* A JSON answer larger than this is refused: a listing of images fits. */

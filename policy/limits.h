@@ -7,6 +7,9 @@
 #define IMGD_POLICY_LIMITS_H
 
 /* clang-format off */
+/* The one version string of imgd, imgctl and the API's server_version. */
+#define IMGD_VERSION "0.1"
+
 #define KiB (1024ULL)
 #define MiB (1024ULL * KiB)
 #define GiB (1024ULL * MiB)
@@ -121,6 +124,43 @@
 #define LIM_IPC_QUEUE_SOFT		256
 /* ...and in bytes: 16384 records of 64 KiB would be 1 GiB of queue. */
 #define LIM_IPC_QUEUE_BYTES		(32 * MiB)
+
+
+/* Buffers, queues and timers of the daemons. */
+/* log lines waiting for the frontend (events); more are counted, dropped */
+#define LIM_LOG_EVENTS_QUEUE		64
+/* a finished operation stays visible this long, for clients that look late */
+#define LIM_OP_KEEP_SECONDS		60
+/* metadata entries of an operation (fingerprint, size, ...) */
+#define LIM_OP_META_MAX			4
+/* GET .../wait without a timeout waits this long */
+#define LIM_OP_WAIT_SECONDS		3600
+/* seconds between pings of a long-lived child */
+#define LIM_PING_EVERY			10
+/* seconds without a pong before the child is killed */
+#define LIM_PING_LIMIT			30
+/* bytes of log a child may have relayed per second */
+#define LIM_CHILD_LOG_RATE		(64 * KiB)
+/* bytes moved from an upload pipe per read */
+#define LIM_UPLOAD_CHUNK			(256 * KiB)
+/* dirty bytes of a temp file before the store starts writeback */
+#define LIM_UPLOAD_WRITEBACK		(16 * MiB)
+/* bytes one upload may move per wakeup, so that uploads share fairly */
+#define LIM_UPLOAD_BUDGET		(4 * MiB)
+/* input buffered per connection before reading stops */
+#define LIM_HTTP_READ_BUF		(256 * KiB)
+/* events queued for a websocket listener; past it, it is dropped */
+#define LIM_EVENTS_LISTENER_QUEUE	(4 * MiB)
+/* bytes read from an exported blob at a time */
+#define LIM_EXPORT_CHUNK			(64 * KiB)
+/* export output buffered per connection at most */
+#define LIM_EXPORT_QUEUE			(1 * MiB)
+/* clauses of one ?filter= */
+#define LIM_FILTER_CLAUSES		32
+/* bytes of one ?filter= value */
+#define LIM_FILTER_VALUE			256
+/* pipe buffer from the frontend to the store, per upload part */
+#define LIM_UPLOAD_PIPE			(1 * MiB)
 
 /* clang-format on */
 

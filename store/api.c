@@ -895,7 +895,7 @@ api_frontend_ready(struct child *fe)
 	struct imsg_listen l = {
 	    .id = peer_unix_listener(), .kind = LISTEN_UNIX, .name = "unix"};
 	struct imsg_server_info si = {
-	    .version = "0.1",
+	    .version = IMGD_VERSION,
 	    .server_name = S->server_name,
 	    .architectures = S->archs,
 	    .narchitectures = S->narchs,

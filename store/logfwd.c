@@ -17,13 +17,12 @@
 #include "ipc/log.h"
 #include "store/store.h"
 
-#define LOGQ 64 /* lines waiting at most */
 
 static struct {
 	uint8_t level;
 	char process[16];
 	char text[LIM_LOG_LINE_MAX];
-} q[LOGQ];
+} q[LIM_LOG_EVENTS_QUEUE];
 static unsigned qhead, qlen;
 static unsigned long long dropped;
 static struct event *ev_flush;
@@ -63,7 +62,7 @@ flush_cb(evutil_socket_t fd, short ev, void *arg)
 		m.process = q[qhead].process;
 		m.message = q[qhead].text;
 		proc_send(fe, IMSG_LOG, 0, &m, -1);
-		qhead = (qhead + 1) % LOGQ;
+		qhead = (qhead + 1) % LIM_LOG_EVENTS_QUEUE;
 		qlen--;
 	}
 	if (dropped && fe != NULL && fe->chan.qlen < LIM_IPC_QUEUE_SOFT) {
@@ -92,11 +91,11 @@ enqueue(int level, const char *process, const char *message, size_t len)
 		return; /* no one could be listening */
 	if (len == 0)
 		return;
-	if (qlen == LOGQ) {
+	if (qlen == LIM_LOG_EVENTS_QUEUE) {
 		dropped++;
 		return;
 	}
-	slot = (qhead + qlen) % LOGQ;
+	slot = (qhead + qlen) % LIM_LOG_EVENTS_QUEUE;
 	q[slot].level = (uint8_t)level;
 	snprintf(q[slot].process, sizeof(q[slot].process), "%s", process);
 	if (len >= sizeof(q[slot].text))

@@ -30,7 +30,6 @@
 #include "ipc/log.h"
 #include "store/store.h"
 
-#define IMGD_VERSION "0.1"
 
 static struct store store;
 struct store *S = &store;

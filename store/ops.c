@@ -17,8 +17,6 @@
 #include "ipc/log.h"
 #include "store/store.h"
 
-#define OP_KEEP_SECONDS 60
-#define OP_META_MAX 4
 
 struct op {
 	TAILQ_ENTRY(op) entry;
@@ -29,8 +27,8 @@ struct op {
 	uint16_t status;
 	int64_t created, updated;
 	char err[LIM_ERROR_MAX + 1];
-	char meta_k[OP_META_MAX][32];
-	char meta_v[OP_META_MAX][128];
+	char meta_k[LIM_OP_META_MAX][32];
+	char meta_v[LIM_OP_META_MAX][128];
 	uint32_t nmeta;
 	time_t done_at;
 };
@@ -49,7 +47,6 @@ static TAILQ_HEAD(, opwait) waits = TAILQ_HEAD_INITIALIZER(waits);
 static struct event *ev_expire;
 static unsigned nwaits;
 
-#define OP_WAIT_MAX 3600 /* seconds: /wait without a timeout */
 
 static void
 uuid_v4(char out[LIM_OP_ID_MAX + 1])
@@ -101,7 +98,7 @@ op_send(struct op *op, uint64_t reqid)
 {
 	struct child *fe = proc_frontend();
 	struct imsg_op_update m;
-	struct ipc_kv kv[OP_META_MAX];
+	struct ipc_kv kv[LIM_OP_META_MAX];
 	char *res[1];
 
 	if (fe == NULL)
@@ -149,7 +146,7 @@ op_set_meta(struct op *op, const char *key, const char *value)
 	for (i = 0; i < op->nmeta; i++)
 		if (strcmp(op->meta_k[i], key) == 0)
 			break;
-	if (i == OP_META_MAX)
+	if (i == LIM_OP_META_MAX)
 		return;
 	snprintf(op->meta_k[i], sizeof(op->meta_k[i]), "%s", key);
 	snprintf(op->meta_v[i], sizeof(op->meta_v[i]), "%s", value);
@@ -307,8 +304,8 @@ ops_request(uint64_t reqid, uint16_t type, const struct imsg_op_req *r)
 		return;
 	}
 	struct opwait *w = calloc(1, sizeof(*w));
-	struct timeval tv = {r->timeout < 0 || r->timeout > OP_WAIT_MAX
-				 ? OP_WAIT_MAX
+	struct timeval tv = {r->timeout < 0 || r->timeout > LIM_OP_WAIT_SECONDS
+				 ? LIM_OP_WAIT_SECONDS
 				 : r->timeout,
 	    0};
 	if (w == NULL)
@@ -347,7 +344,7 @@ expire_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)arg;
 	for (op = TAILQ_FIRST(&ops); op; op = next) {
 		next = TAILQ_NEXT(op, entry);
-		if (op->done_at && now - op->done_at > OP_KEEP_SECONDS) {
+		if (op->done_at && now - op->done_at > LIM_OP_KEEP_SECONDS) {
 			TAILQ_REMOVE(&ops, op, entry);
 			free(op);
 		}

@@ -41,10 +41,8 @@ struct slot {
 };
 static struct slot slots[2];
 
-/* Long-lived children answer a ping every PING_EVERY seconds, or are
- * killed after PING_LIMIT: a wedged frontend must not wedge the API. */
-#define PING_EVERY 10
-#define PING_LIMIT 30
+/* Long-lived children answer a ping every LIM_PING_EVERY seconds, or are
+ * killed after LIM_PING_LIMIT: a wedged frontend must not wedge the API. */
 static struct event *ev_ping;
 
 static TAILQ_HEAD(, child) children = TAILQ_HEAD_INITIALIZER(children);
@@ -257,7 +255,6 @@ write_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 /* Bytes of log a child may have relayed per second. */
-#define LOG_RATE (64 * 1024)
 
 /*
  * One line from a child, as the store writes it: a line must read
@@ -303,7 +300,7 @@ relay_line(struct child *c, char *line, size_t len)
 		c->log_window = now;
 		c->log_bytes = c->log_dropped = 0;
 	}
-	if (c->log_bytes + len > LOG_RATE) {
+	if (c->log_bytes + len > LIM_CHILD_LOG_RATE) {
 		c->log_dropped += len;
 		return;
 	}
@@ -673,7 +670,7 @@ static void
 ping_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	static uint64_t nonce;
-	struct timeval tv = {PING_EVERY, 0};
+	struct timeval tv = {LIM_PING_EVERY, 0};
 	time_t now = time(NULL);
 
 	(void)fd;
@@ -686,7 +683,7 @@ ping_cb(evutil_socket_t fd, short ev, void *arg)
 		if (c == NULL || !c->ready || c->killed)
 			continue;
 		if (c->ping_nonce) {
-			if (now - c->ping_sent >= PING_LIMIT)
+			if (now - c->ping_sent >= LIM_PING_LIMIT)
 				proc_kill(c, "unresponsive: no answer to a "
 					     "ping");
 			continue;
@@ -701,7 +698,7 @@ ping_cb(evutil_socket_t fd, short ev, void *arg)
 void
 proc_start_all(void)
 {
-	struct timeval tv = {PING_EVERY, 0};
+	struct timeval tv = {LIM_PING_EVERY, 0};
 
 	ev_ping = evtimer_new(S->base, ping_cb, NULL);
 	event_add(ev_ping, &tv);

@@ -20,11 +20,8 @@
 #include "policy/names.h"
 #include "store/store.h"
 
-#define UPLOAD_CHUNK (256 * 1024)
 /* Writeback is started every so often during the upload, so that the
  * commit's fdatasync has little left to wait for in the event loop. */
-#define UPLOAD_WRITEBACK (16 * 1024 * 1024)
-#define UPLOAD_BUDGET (4 * 1024 * 1024) /* per wakeup, for fairness */
 
 struct upload {
 	TAILQ_ENTRY(upload) entry;
@@ -167,13 +164,13 @@ watch_pipe(struct upload *u, int fd)
 static void
 read_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	static uint8_t buf[UPLOAD_CHUNK];
+	static uint8_t buf[LIM_UPLOAD_CHUNK];
 	struct upload *u = arg;
 	size_t done = 0;
 	ssize_t n;
 
 	(void)ev;
-	while (done < UPLOAD_BUDGET) {
+	while (done < LIM_UPLOAD_BUDGET) {
 		n = read(fd, buf, sizeof(buf));
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
@@ -215,7 +212,7 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 		u->size[u->part] += (uint64_t)n;
 		done += (size_t)n;
 		if (u->size[u->part] - u->flushed[u->part] >=
-		    UPLOAD_WRITEBACK) {
+		    LIM_UPLOAD_WRITEBACK) {
 			(void)sync_file_range(u->tmp[u->part],
 			    (off_t)u->flushed[u->part],
 			    (off_t)(u->size[u->part] - u->flushed[u->part]),
