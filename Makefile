@@ -51,6 +51,7 @@ $(BUILD)/%.o: %.c
 include ipc/module.mk
 include policy/module.mk
 include unpacker/module.mk
+include http/module.mk
 include frontend/module.mk
 include fetcher/module.mk
 include store/module.mk

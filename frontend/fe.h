@@ -12,7 +12,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
-#include "frontend/http.h"
+#include "http/http.h"
 #include "ipc/chan.h"
 
 struct bufferevent;

@@ -1,8 +1,8 @@
-# frontend: HTTP codec (http.mk), and the imgd-frontend program.
-include frontend/http.mk
+# frontend: the imgd-frontend program (the HTTP codec is in http/).
 
 FRONTEND_OBJS := $(addprefix $(BUILD)/frontend/, main.o conn.o router.o \
-	render.o jsonin.o filter.o pattern.o upload.o export.o events.o)
+	render.o jsonin.o filter.o pattern.o upload.o export.o events.o \
+	reply.o)
 
 $(BUILD)/bin/imgd-frontend: $(FRONTEND_OBJS) $(HTTP_CODEC_OBJS) \
     $(BUILD)/policy/child.o $(SANDBOX_OBJS) $(IPC_OBJS)

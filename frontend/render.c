@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "frontend/fe.h"
+#include "http/http.h"
 
 /* Go's RFC3339Nano: fraction without trailing zeros, none when 0. */
 void
@@ -205,29 +206,16 @@ render_server(void)
 	return o;
 }
 
-/* Percent-encodes a URL path: everything but RFC 3986 unreserved
- * characters and '/' (alias names hold '/', never empty or dot segments). */
+/* Percent-encodes a URL path (http_pct_encode), in a malloc'd string. */
 char *
 url_escape(const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	char *out = malloc(strlen(s) * 3 + 1), *p = out;
+	size_t len = strlen(s) * 3 + 1;
+	char *out = malloc(len);
 
-	if (out == NULL)
-		return NULL;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~' || c == '/') {
-			*p++ = (char)c;
-		} else {
-			*p++ = '%';
-			*p++ = hex[c >> 4];
-			*p++ = hex[c & 15];
-		}
+	if (out != NULL && http_pct_encode(s, 0, out, len) == -1) {
+		free(out);
+		out = NULL;
 	}
-	*p = '\0';
 	return out;
 }

@@ -15,29 +15,7 @@
 int
 api_escape(const char *s, int plus, char *out, size_t outlen)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t o = 0;
-
-	for (; *p != '\0'; p++) {
-		if (o + 4 > outlen)
-			return -1;
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL ||
-		    (*p == '/' && !plus))
-			out[o++] = (char)*p;
-		else if (*p == ' ' && plus)
-			out[o++] = '+';
-		else {
-			out[o++] = '%';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 0xf];
-		}
-	}
-	if (o >= outlen)
-		return -1;
-	out[o] = '\0';
-	return 0;
+	return http_pct_encode(s, plus, out, outlen);
 }
 
 int

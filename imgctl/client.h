@@ -1,7 +1,7 @@
 /*
  * A small blocking HTTP/1.1 client over imgd's Unix socket: one request
  * per connection, a streamed body in both directions. Heads and chunked
- * bodies are parsed by the project's codec (frontend/http.h).
+ * bodies are parsed by the project's codec (http/http.h).
  */
 #ifndef IMGD_IMGCTL_CLIENT_H
 #define IMGD_IMGCTL_CLIENT_H
@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "frontend/http.h"
+#include "http/http.h"
 
 struct hc;
 

@@ -1,6 +1,6 @@
 # imgctl: the command-line client (see the top-level Makefile).
 # Pure parts (formatting, tables, YAML, filters, names) are linked into
-# the unit tests; the HTTP codec comes from frontend/http.mk.
+# the unit tests; the HTTP codec comes from http/.
 
 IMGCTL_LIB_OBJS := $(addprefix $(BUILD)/imgctl/, opts.o fmt.o table.o \
 	schema.o yamlout.o yamlin.o filter.o expname.o progress.o) \

@@ -14,6 +14,7 @@
 #include "ipc/log.h"
 #include "policy/names.h"
 #include "store/store.h"
+#include "store/api.h"
 
 /* The change being asked for, while it is handled: a refusal is audited. */
 static struct {
@@ -21,7 +22,7 @@ static struct {
 	const char *action, *project, *target, *requestor;
 } changing;
 
-static void
+void
 changing_set(uint64_t reqid, const char *action, const char *project,
     const char *target, const char *requestor)
 {
@@ -56,7 +57,7 @@ api_reply_err(uint64_t reqid, int status, const char *fmt, ...)
 		proc_send(fe, IMSG_ERR, reqid, &e, -1);
 }
 
-static void
+void
 reply_ok(uint64_t reqid, const char *location)
 {
 	struct child *fe = proc_frontend();
@@ -66,7 +67,7 @@ reply_ok(uint64_t reqid, const char *location)
 		proc_send(fe, IMSG_OK, reqid, &ok, -1);
 }
 
-static void
+void
 reply_db(uint64_t reqid, int rc, const char *what)
 {
 	switch (rc) {
@@ -135,7 +136,7 @@ image_etag(const struct image *img, char out[65])
 	etag_of(p, n, out);
 }
 
-static void
+void
 alias_etag(const struct alias *a, char out[65])
 {
 	const char *p[] = {a->name, a->description, a->target, "container"};
@@ -173,8 +174,8 @@ image_to_info(const struct image *img, const char *project,
 	return 0;
 }
 
-static int
-project(uint64_t reqid, const char *name, int64_t *id)
+int
+api_project(uint64_t reqid, const char *name, int64_t *id)
 {
 	if (db_project_id(name, id) == DB_OK)
 		return 0;
@@ -183,7 +184,7 @@ project(uint64_t reqid, const char *name, int64_t *id)
 }
 
 /* Sends one image, with the project name the client asked for. */
-static void
+void
 reply_image(uint64_t reqid, struct image *img, const char *proj)
 {
 	struct child *fe = proc_frontend();
@@ -195,231 +196,13 @@ reply_image(uint64_t reqid, struct image *img, const char *proj)
 		proc_send(fe, IMSG_IMAGE_INFO, reqid, &m, -1);
 }
 
-/*
- * Lists go out a page at a time. Image and alias lists wait, after each
- * full page, for the frontend's LIST_MORE (sent once its client has taken
- * that page): neither process holds a whole list, and a slow client slows
- * only its own list. Project lists (small) wait only for the channel.
- */
-#define LIST_PAGE LIM_LIST_PAGE
-
-enum { LIST_IMAGES, LIST_ALIASES, LIST_PROJECTS };
-
-struct lister {
-	TAILQ_ENTRY(lister) entry; /* in listers, from start to end */
-	int parked;		   /* waits for LIST_MORE */
-	int cancelled;		   /* ends when it next runs */
-	uint64_t reqid;
-	uint64_t fe_gen; /* the frontend that asked */
-	int kind;	 /* LIST_* */
-	int64_t pid;
-	char project[LIM_PROJECT_NAME_MAX + 1];
-	char after[LIM_ALIAS_NAME_MAX + 1];
-	uint32_t n;
-	/* LIST_PROJECTS: the one asked for (project) or all (""); used_by:
-	 * each one's images follow it, in_used while they are being sent. */
-	int used_by, in_used;
-	char last[LIM_PROJECT_NAME_MAX + 1];
-};
-
-static TAILQ_HEAD(, lister) listers = TAILQ_HEAD_INITIALIZER(listers);
-static unsigned nlisters;
-
-static void
-lister_free(struct lister *l)
-{
-	TAILQ_REMOVE(&listers, l, entry);
-	nlisters--;
-	free(l);
-}
-
-static int
-list_image(struct image *img, void *arg)
-{
-	struct lister *l = arg;
-
-	reply_image(l->reqid, img, l->project);
-	snprintf(l->after, sizeof(l->after), "%s", img->fingerprint);
-	l->n++;
-	return 0;
-}
-
-static void reply_alias(uint64_t reqid, const struct alias *a);
-
-static int
-list_alias(struct alias *a, void *arg)
-{
-	struct lister *l = arg;
-
-	reply_alias(l->reqid, a);
-	snprintf(l->after, sizeof(l->after), "%s", a->name);
-	l->n++;
-	return 0;
-}
-
-/* One project (its record, or a page of its images); 0 at the end. */
-static int
-project_page(struct lister *l)
-{
-	struct child *fe = proc_frontend();
-	char fps[LIST_PAGE][65], name[LIM_PROJECT_NAME_MAX + 1];
-	int n;
-
-	if (!l->in_used) {
-		struct imsg_project_info m = {.features_images = 1};
-
-		if (l->project[0] && l->n > 0)
-			return 0;
-		if (l->project[0])
-			snprintf(name, sizeof(name), "%s", l->project);
-		if (l->project[0]
-			? db_project_id(name, &l->pid)
-			: db_project_next(l->last, &l->pid, name, sizeof(name)))
-			return 0;
-		snprintf(l->last, sizeof(l->last), "%s", name);
-		m.name = name;
-		/* Project descriptions come with project management. */
-		m.description =
-		    strcmp(name, "default") == 0 ? "Default project" : "";
-		proc_send(fe, IMSG_PROJECT_INFO, l->reqid, &m, -1);
-		l->n++;
-		if (!l->used_by)
-			return LIST_PAGE;
-		l->in_used = 1;
-		l->after[0] = '\0';
-	}
-	n = db_image_fps(l->pid, l->after, LIST_PAGE, fps);
-	for (int i = 0; i < n; i++) {
-		struct imsg_project_used u = {.fingerprint = fps[i]};
-		proc_send(fe, IMSG_PROJECT_USED, l->reqid, &u, -1);
-	}
-	if (n > 0)
-		snprintf(l->after, sizeof(l->after), "%s", fps[n - 1]);
-	if (n < LIST_PAGE)
-		l->in_used = 0;
-	return LIST_PAGE;
-}
-
-static void
-list_continue(void *arg, int gone)
-{
-	struct lister *l = arg;
-	struct child *fe = proc_frontend();
-	struct imsg_list_end end;
-	int got;
-
-	while (!gone && !l->cancelled && fe != NULL && fe->gen == l->fe_gen) {
-		/* Other requests share the channel: wait below the bound. */
-		if (fe->chan.qlen >= LIM_IPC_QUEUE_SOFT) {
-			proc_on_drain(fe, list_continue, l);
-			return;
-		}
-		if (l->kind == LIST_PROJECTS)
-			got = project_page(l);
-		else if (l->kind == LIST_ALIASES)
-			got = db_alias_page(
-			    l->pid, l->after, LIST_PAGE, list_alias, l);
-		else
-			got = db_images_page(
-			    l->pid, l->after, LIST_PAGE, list_image, l);
-		if (got < 0) {
-			reply_db(l->reqid, DB_ERROR, "");
-			break;
-		}
-		if (got < LIST_PAGE) {
-			end.count = l->n;
-			proc_send(fe, IMSG_LIST_END, l->reqid, &end, -1);
-			break;
-		}
-		if (l->kind != LIST_PROJECTS) {
-			l->parked = 1;
-			return; /* until LIST_MORE */
-		}
-		if (ipc_pending(&fe->chan)) {
-			proc_on_drain(fe, list_continue, l);
-			return;
-		}
-	}
-	lister_free(l);
-}
-
-/* The frontend's client took a page: the next one, or the list is
- * cancelled (the client went away). */
-static void
-list_more(uint64_t reqid, const struct imsg_list_more *m)
-{
-	struct child *fe = proc_frontend();
-	struct lister *l;
-
-	TAILQ_FOREACH (l, &listers, entry)
-		if (l->reqid == reqid && fe != NULL && l->fe_gen == fe->gen)
-			break;
-	if (l == NULL) {
-		/* A list that ended as the frontend cancelled it. */
-		log_debug("LIST_MORE for %llu: no such list",
-		    (unsigned long long)reqid);
-		return;
-	}
-	if (m->cancel && !l->parked) {
-		l->cancelled = 1; /* it is waiting for the channel */
-		return;
-	}
-	if (!l->parked)
-		return; /* asked for before the page was out: ignored */
-	l->parked = 0;
-	if (m->cancel)
-		lister_free(l);
-	else
-		list_continue(l, 0);
-}
-
-/* A new frontend: the lists of the old one will not be asked for. */
-static void
-lists_frontend_gone(void)
-{
-	struct lister *l, *next;
-
-	for (l = TAILQ_FIRST(&listers); l; l = next) {
-		next = TAILQ_NEXT(l, entry);
-		if (l->parked)
-			lister_free(l);
-	}
-}
-
-/* proj "" (LIST_PROJECTS only): every project. */
-static void
-list_start(uint64_t reqid, const char *proj, int kind, int used_by)
-{
-	struct child *fe = proc_frontend();
-	struct lister *l;
-	int64_t pid = 0;
-
-	if ((proj[0] && project(reqid, proj, &pid) == -1) || fe == NULL)
-		return;
-	if (nlisters >= LIM_LISTS_MAX) {
-		api_reply_err(reqid, 503, "imgd is busy, try again");
-		return;
-	}
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		fatal("calloc");
-	TAILQ_INSERT_TAIL(&listers, l, entry);
-	nlisters++;
-	l->reqid = reqid;
-	l->fe_gen = fe->gen;
-	l->kind = kind;
-	l->pid = pid;
-	l->used_by = used_by;
-	snprintf(l->project, sizeof(l->project), "%s", proj);
-	list_continue(l, 0);
-}
-
-static int
+int
 resolve(uint64_t reqid, const char *proj, const char *ref, int64_t *pid,
     struct image *img)
 {
 	int rc;
 
-	if (project(reqid, proj, pid) == -1)
+	if (api_project(reqid, proj, pid) == -1)
 		return -1;
 	if ((rc = db_image_resolve(*pid, ref, img)) != DB_OK) {
 		if (rc == DB_AMBIGUOUS)
@@ -679,214 +462,6 @@ fail_files:
 fail:
 	db_rollback();
 	return -1;
-}
-
-/* ---- aliases ---- */
-
-static void
-reply_alias(uint64_t reqid, const struct alias *a)
-{
-	struct child *fe = proc_frontend();
-	char etag[65];
-	struct imsg_alias_info m = {
-	    .name = (char *)a->name,
-	    .description = (char *)a->description,
-	    .target = (char *)a->target,
-	    .type = "container",
-	    .etag = etag,
-	};
-
-	alias_etag(a, etag);
-	if (fe)
-		proc_send(fe, IMSG_ALIAS_INFO, reqid, &m, -1);
-}
-
-static int
-alias_lookup(uint64_t reqid, const char *proj, const char *name, int64_t *pid,
-    struct alias *a)
-{
-	if (project(reqid, proj, pid) == -1)
-		return -1;
-	if (db_alias_get(*pid, name, a) != DB_OK) {
-		api_reply_err(reqid, 404, "Image alias not found");
-		return -1;
-	}
-	return 0;
-}
-
-static void
-alias_get(uint64_t reqid, struct imsg_alias_req *r)
-{
-	struct alias a;
-	int64_t pid;
-
-	if (alias_lookup(reqid, r->project, r->name, &pid, &a) == 0)
-		reply_alias(reqid, &a);
-}
-
-/* The alias target: an image of this project, by fingerprint or prefix. */
-static int
-alias_target(
-    uint64_t reqid, int64_t pid, const char *ref, int64_t *id, int64_t keep)
-{
-	struct image img;
-	int rc = db_image_resolve(pid, ref, &img);
-	int n;
-
-	if (rc != DB_OK) {
-		if (rc == DB_AMBIGUOUS)
-			image_free(&img);
-		reply_db(reqid, rc, "Image");
-		return -1;
-	}
-	*id = img.id;
-	image_free(&img);
-	n = db_alias_count(*id);
-	if (*id != keep && n >= LIM_ALIASES_PER_IMAGE) {
-		api_reply_err(reqid, 400, "An image has at most %d aliases",
-		    LIM_ALIASES_PER_IMAGE);
-		return -1;
-	}
-	return 0;
-}
-
-/* The rule for new alias names is decided here; -1 when refused. */
-static int
-alias_refuse_name(uint64_t reqid, const char *name)
-{
-	char msg[300];
-
-	if (alias_name_refusal(name, msg, sizeof(msg)) == 0)
-		return 0;
-	api_reply_err(reqid, 400, "%s", msg);
-	return -1;
-}
-
-static void
-alias_create(uint64_t reqid, struct imsg_alias_create_req *r)
-{
-	struct alias a;
-	char src[640];
-	int64_t pid, id;
-
-	if (project(reqid, r->project, &pid) == -1 ||
-	    alias_refuse_name(reqid, r->name) == -1)
-		return;
-	if (r->type[0] && strcmp(r->type, "container") != 0) {
-		api_reply_err(
-		    reqid, 400, "Unsupported alias type \"%s\"", r->type);
-		return;
-	}
-	if (db_alias_get(pid, r->name, &a) == DB_OK) {
-		api_reply_err(
-		    reqid, 409, "Alias \"%s\" already exists", r->name);
-		return;
-	}
-	if (alias_target(reqid, pid, r->target, &id, -1) == -1)
-		return;
-	if (db_alias_insert(pid, r->name, r->description, id) != DB_OK) {
-		reply_db(reqid, DB_ERROR, "");
-		return;
-	}
-	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->name);
-	reply_ok(reqid, src);
-	db_alias_get(pid, r->name, &a);
-	api_lifecycle(r->project, "image-alias-created", src,
-	    peer_current()->username, "target", a.target);
-	audit("image-alias-created", "project", r->project, "alias", r->name,
-	    "target", a.target, "requestor", peer_current()->requestor, NULL);
-}
-
-static void
-alias_update(uint64_t reqid, struct imsg_alias_update_req *r)
-{
-	struct alias a;
-	char etag[65], src[640];
-	const char *desc;
-	int64_t pid, id;
-	int put = r->mode == UPD_PUT;
-
-	if (alias_lookup(reqid, r->project, r->name, &pid, &a) == -1)
-		return;
-	alias_etag(&a, etag);
-	if (r->if_match[0] && strcmp(r->if_match, etag) != 0) {
-		api_reply_err(reqid, 412,
-		    "ETag doesn't match: the alias "
-		    "changed since it was read");
-		return;
-	}
-	if (put && !(r->set & UPD_TARGET)) {
-		api_reply_err(reqid, 400, "The target field is required");
-		return;
-	}
-	id = a.image_id;
-	if ((r->set & UPD_TARGET) &&
-	    alias_target(reqid, pid, r->target, &id, a.image_id) == -1)
-		return;
-	desc =
-	    put || (r->set & UPD_DESCRIPTION) ? r->description : a.description;
-	if (db_alias_update(a.id, id, desc) != DB_OK) {
-		reply_db(reqid, DB_ERROR, "");
-		return;
-	}
-	reply_ok(reqid, NULL);
-	db_alias_get(pid, r->name, &a);
-	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->name);
-	api_lifecycle(r->project, "image-alias-updated", src,
-	    peer_current()->username, "target", a.target);
-	audit("image-alias-updated", "project", r->project, "alias", r->name,
-	    "target", a.target, "requestor", peer_current()->requestor, NULL);
-}
-
-static void
-alias_rename(uint64_t reqid, struct imsg_alias_rename_req *r)
-{
-	struct alias a, b;
-	char src[640];
-	int64_t pid;
-
-	if (project(reqid, r->project, &pid) == -1 ||
-	    alias_refuse_name(reqid, r->new_name) == -1)
-		return;
-	if (db_alias_get(pid, r->new_name, &b) == DB_OK) {
-		api_reply_err(
-		    reqid, 409, "Alias \"%s\" already exists", r->new_name);
-		return;
-	}
-	if (alias_lookup(reqid, r->project, r->name, &pid, &a) == -1)
-		return;
-	if (db_alias_rename(a.id, r->new_name) != DB_OK) {
-		reply_db(reqid, DB_ERROR, "");
-		return;
-	}
-	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->new_name);
-	reply_ok(reqid, src);
-	api_lifecycle(r->project, "image-alias-renamed", src,
-	    peer_current()->username, "old_name", r->name);
-	audit("image-alias-renamed", "project", r->project, "alias",
-	    r->new_name, "old_name", r->name, "requestor",
-	    peer_current()->requestor, NULL);
-}
-
-static void
-alias_delete(uint64_t reqid, struct imsg_alias_req *r)
-{
-	struct alias a;
-	char src[640];
-	int64_t pid;
-
-	if (alias_lookup(reqid, r->project, r->name, &pid, &a) == -1)
-		return;
-	if (db_alias_delete(a.id) != DB_OK) {
-		reply_db(reqid, DB_ERROR, "");
-		return;
-	}
-	reply_ok(reqid, NULL);
-	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->name);
-	api_lifecycle(r->project, "image-alias-deleted", src,
-	    peer_current()->username, NULL, NULL);
-	audit("image-alias-deleted", "project", r->project, "alias", r->name,
-	    "requestor", peer_current()->requestor, NULL);
 }
 
 void

@@ -15,7 +15,7 @@
 
 #include "ipc/log.h"
 #include "store/store.h"
-#include "unpacker/validate.h"
+#include "policy/arch.h"
 
 enum { JOB_QUEUED, JOB_RUNNING, JOB_FINISHED };
 

@@ -1,8 +1,10 @@
 # store: imgd, the privileged parent.
-STORE_OBJS := $(addprefix $(BUILD)/store/, main.o proc.o users.o config.o \
-	blob.o db.o audit.o ops.o upload.o job.o api.o logfwd.o peer.o)
+STORE_OBJS := $(addprefix $(BUILD)/store/, main.o proc.o proc_relay.o \
+	proc_verify.o users.o config.o \
+	blob.o db.o db_alias.o audit.o ops.o upload.o job.o api.o api_list.o \
+	api_alias.o logfwd.o peer.o)
 
-$(BUILD)/bin/imgd: $(STORE_OBJS) $(IPC_OBJS) $(UNPACKER_ARCH_OBJS)
+$(BUILD)/bin/imgd: $(STORE_OBJS) $(IPC_OBJS) $(BUILD)/policy/arch.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_EVENT) $(LIB_SQLITE) \
 	    $(LIB_JANSSON) $(LIB_CRYPTO) $(LIB_CAP)

@@ -49,7 +49,6 @@ static TAILQ_HEAD(, child) children = TAILQ_HEAD_INITIALIZER(children);
 
 static void chan_cb(evutil_socket_t fd, short ev, void *arg);
 static void write_cb(evutil_socket_t fd, short ev, void *arg);
-static void err_cb(evutil_socket_t fd, short ev, void *arg);
 
 static const struct proc_def *
 def_of(int kind)
@@ -153,7 +152,8 @@ proc_spawn(int kind)
 	c->ev_chan =
 	    event_new(S->base, sp[0], EV_READ | EV_PERSIST, chan_cb, c);
 	c->ev_write = event_new(S->base, sp[0], EV_WRITE, write_cb, c);
-	c->ev_err = event_new(S->base, ep[0], EV_READ | EV_PERSIST, err_cb, c);
+	c->ev_err =
+	    event_new(S->base, ep[0], EV_READ | EV_PERSIST, proc_relay_cb, c);
 	event_add(c->ev_chan, NULL);
 	event_add(c->ev_err, NULL);
 	TAILQ_INSERT_TAIL(&children, c, entry);
@@ -254,189 +254,6 @@ write_cb(evutil_socket_t fd, short ev, void *arg)
 		run_drains(c, 0);
 }
 
-/* Bytes of log a child may have relayed per second. */
-
-/*
- * One line from a child, as the store writes it: a line must read
- * "TIME TITLE[PID]: ..." with this child's title and pid, or it is marked
- * as the child's unformatted output -- a child cannot forge store lines.
- */
-/* "seccomp: forbidden system call 257 (openat)", from seccomp_install(). */
-static void
-sigsys_note(struct child *c, const char *line, size_t len)
-{
-	static const char tag[] = "seccomp: forbidden system call ";
-	const char *p = memmem(line, len, tag, sizeof(tag) - 1), *end;
-	size_t n = 0;
-
-	if (p == NULL || (p = memchr(p, '(', (size_t)(line + len - p))) == NULL)
-		return;
-	for (end = ++p; end < line + len && n < sizeof(c->sigsys_call) - 1 &&
-			(isalnum((unsigned char)*end) || *end == '_');
-	     end++)
-		n++;
-	if (n > 0 && end < line + len && *end == ')') {
-		memcpy(c->sigsys_call, p, n);
-		c->sigsys_call[n] = '\0';
-	}
-}
-
-static void
-relay_line(struct child *c, char *line, size_t len)
-{
-	char want[96], mark[96];
-	time_t now = time(NULL);
-	int wl;
-
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = i == len - 1 ? '\n' : '?';
-	line[len - 1] = '\n';
-	if (now != c->log_window) {
-		if (c->log_dropped)
-			log_warnx("%s (pid %d): %zu log bytes dropped (rate "
-				  "limit)",
-			    c->def->title, (int)c->pid, c->log_dropped);
-		c->log_window = now;
-		c->log_bytes = c->log_dropped = 0;
-	}
-	if (c->log_bytes + len > LIM_CHILD_LOG_RATE) {
-		c->log_dropped += len;
-		return;
-	}
-	c->log_bytes += len;
-	sigsys_note(c, line, len);
-	wl = snprintf(
-	    want, sizeof(want), " %s[%d]: ", c->def->title, (int)c->pid);
-	/* 24 bytes of timestamp: 2026-11-29T01:14:19.725Z */
-	if (len > 24 + (size_t)wl && line[23] == 'Z' &&
-	    memcmp(line + 24, want, (size_t)wl) == 0) {
-		(void)!write(STDERR_FILENO, line, len);
-		logfwd_child(c->def->title, line + 24 + wl,
-		    len - 1 - 24 - (size_t)wl, 1);
-		return;
-	}
-	wl = snprintf(mark, sizeof(mark),
-	    "%s[%d] (unformatted): ", c->def->title, (int)c->pid);
-	(void)!write(STDERR_FILENO, mark, (size_t)wl);
-	(void)!write(STDERR_FILENO, line, len);
-	logfwd_child(c->def->title, line, len - 1, 0);
-}
-
-/* Relays the child's log lines; a line too long is cut, never merged. */
-static void
-err_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct child *c = arg;
-	ssize_t n;
-
-	(void)ev;
-	n = read(fd, c->errbuf + c->errlen, sizeof(c->errbuf) - 1 - c->errlen);
-	if (n <= 0) {
-		if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			event_del(c->ev_err);
-		return;
-	}
-	c->errlen += (size_t)n;
-	for (;;) {
-		char *nl = memchr(c->errbuf, '\n', c->errlen);
-		size_t len = nl ? (size_t)(nl - c->errbuf) + 1 : c->errlen;
-
-		if (nl == NULL && c->errlen < sizeof(c->errbuf) - 1)
-			break;
-		relay_line(c, c->errbuf, len);
-		memmove(c->errbuf, c->errbuf + len, c->errlen - len);
-		c->errlen -= len;
-	}
-}
-
-/* /proc's view of the child must match its claims. */
-static int
-verify_proc(struct child *c, const struct imsg_ready *r, char *why, size_t len)
-{
-	char path[64], line[256];
-	unsigned long long v;
-	int seen = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)c->pid);
-	if ((f = fopen(path, "re")) == NULL) {
-		snprintf(why, len, "cannot read %s", path);
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		unsigned a, b, cc, d;
-
-		if (sscanf(line, "Uid: %u %u %u %u", &a, &b, &cc, &d) == 4) {
-			seen++;
-			if (a != c->uid || b != c->uid || cc != c->uid ||
-			    d != c->uid)
-				snprintf(why, len, "Uid is %u", b);
-		} else if (sscanf(line, "Gid: %u %u %u %u", &a, &b, &cc, &d) ==
-			   4) {
-			seen++;
-			if (a != c->gid || b != c->gid || cc != c->gid ||
-			    d != c->gid)
-				snprintf(why, len, "Gid is %u", b);
-		} else if (S->root && strncmp(line, "Groups:", 7) == 0) {
-			seen++;
-			if (strspn(line + 7, " \t\n") != strlen(line + 7))
-				snprintf(why, len, "supplementary groups left");
-		} else if (sscanf(line, "CapEff: %llx", &v) == 1 ||
-			   sscanf(line, "CapPrm: %llx", &v) == 1 ||
-			   sscanf(line, "CapInh: %llx", &v) == 1 ||
-			   sscanf(line, "CapAmb: %llx", &v) == 1 ||
-			   (S->root && sscanf(line, "CapBnd: %llx", &v) == 1)) {
-			seen++;
-			if (v != 0)
-				snprintf(
-				    why, len, "capabilities left: %s", line);
-		} else if (sscanf(line, "NoNewPrivs: %llu", &v) == 1) {
-			seen++;
-			if (v != 1)
-				snprintf(why, len, "NoNewPrivs is %llu", v);
-		} else if (sscanf(line, "Seccomp: %llu", &v) == 1) {
-			seen++;
-			if (v != 2)
-				snprintf(why, len, "Seccomp is %llu", v);
-		}
-	}
-	fclose(f);
-	if (seen < (S->root ? 10 : 8) && why[0] == '\0')
-		snprintf(why, len, "incomplete %s", path);
-	(void)r;
-	return why[0] ? -1 : 0;
-}
-
-static int
-verify_ready(struct child *c, const struct imsg_ready *r)
-{
-	char why[160] = "";
-
-	if (r->ruid != c->uid || r->euid != c->uid || r->suid != c->uid ||
-	    r->rgid != c->gid || r->egid != c->gid || r->sgid != c->gid)
-		snprintf(why, sizeof(why), "runs as %u/%u", r->euid, r->egid);
-	else if (r->cap_eff || r->cap_prm || (S->root && r->cap_bnd))
-		snprintf(why, sizeof(why), "kept capabilities");
-	else if (!r->no_new_privs || r->seccomp != 2)
-		snprintf(why, sizeof(why), "no seccomp filter");
-	else if (S->root && !r->chrooted)
-		snprintf(why, sizeof(why), "not chrooted");
-	else
-		verify_proc(c, r, why, sizeof(why));
-	if (why[0]) {
-		log_warnx("%s (pid %d) failed its sandbox self-check: %s",
-		    c->def->title, (int)c->pid, why);
-		audit("sandbox-check-failed", "process", c->def->title, "why",
-		    why, NULL);
-		return -1;
-	}
-	if (r->notes[0])
-		log_info("%s (pid %d) sandbox: %s", c->def->title, (int)c->pid,
-		    r->notes);
-	return 0;
-}
-
 static void
 on_ready(struct child *c)
 {
@@ -468,7 +285,7 @@ dispatch(struct child *c, struct ipc_msg *m)
 			proc_kill(c, "spoke before READY");
 			return;
 		}
-		if (verify_ready(c, &m->m.ready) == -1)
+		if (proc_verify_ready(c, &m->m.ready) == -1)
 			proc_kill(c, "sandbox self-check failed");
 		else
 			on_ready(c);
@@ -569,12 +386,7 @@ child_gone(struct child *c, int st, const struct rusage *ru)
 	char how[128], why[256];
 	int sigsys = WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS;
 
-	/* Drain what it logged last, a last line without its newline too. */
-	err_cb(c->errfd, EV_READ, c);
-	if (c->errlen > 0 && c->errlen < sizeof(c->errbuf) - 1) {
-		c->errbuf[c->errlen++] = '\n';
-		relay_line(c, c->errbuf, c->errlen);
-	}
+	proc_relay_last(c);
 	describe(st, how, sizeof(how));
 	if (sigsys && c->sigsys_call[0] != '\0')
 		snprintf(how, sizeof(how),

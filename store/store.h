@@ -86,6 +86,11 @@ void proc_on_drain(struct child *c, void (*cb)(void *, int), void *arg);
 int proc_send(
     struct child *c, uint16_t type, uint64_t id, const void *msg, int fd);
 struct child *proc_frontend(void); /* the ready frontend, or NULL */
+/* proc_relay.c: a child's stderr pipe is readable */
+void proc_relay_cb(int fd, short ev, void *arg);
+void proc_relay_last(struct child *c);
+/* proc_verify.c: 0 if the READY matches /proc, else -1 (logged, audited) */
+int proc_verify_ready(struct child *c, const struct imsg_ready *r);
 void proc_start_all(void);
 void proc_stop_all(void);
 void proc_sigchld(void);

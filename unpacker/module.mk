@@ -2,9 +2,6 @@
 # sandboxed imgd-unpacker program.
 include unpacker/lib.mk
 
-# The store re-checks architectures with the same table.
-UNPACKER_ARCH_OBJS := $(BUILD)/unpacker/arch.o
-
 $(BUILD)/bin/imgd-unpacker: $(BUILD)/unpacker/main.o $(UNPACKER_LIB_OBJS) \
     $(BUILD)/policy/child.o $(SANDBOX_OBJS) $(IPC_OBJS)
 	@mkdir -p $(@D)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/arch.h"
 #include "policy/limits.h"
 
 struct img_kv {
@@ -78,11 +79,6 @@ int meta_parse(const void *buf, size_t len, struct img_meta *out, char *err,
     size_t errlen);
 void img_meta_free(struct img_meta *m);
 
-/*
- * Canonical LXD architecture name for an LXD name or alias ("amd64" ->
- * "x86_64"), NULL if unknown.
- */
-const char *arch_canonical(const char *name);
 
 /*
  * Validates a unified image (fd_rootfs == -1) or a split image, reading each

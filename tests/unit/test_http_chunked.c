@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frontend/http.h"
+#include "http/http.h"
 #include "tests/t.h"
 
 /* What a decode produced: the data, where it stopped, and the verdict. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frontend/http.h"
+#include "http/http.h"
 #include "tests/t.h"
 
 /* What lxc 5.0.2 sends for "lxc image import meta.tar.xz rootfs". */

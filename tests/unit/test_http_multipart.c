@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frontend/http.h"
+#include "http/http.h"
 #include "tests/t.h"
 
 #define B "0d5e4ef4db5dbd074181e36d45838d0e490b42a5f51d3867639c5b19572d"

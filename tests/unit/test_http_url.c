@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "frontend/http.h"
+#include "http/http.h"
 #include "tests/t.h"
 
 T_TEST(test_split)
@@ -193,6 +193,35 @@ T_TEST(test_date)
 	T_EQ_INT(http_date(out, 253402300800LL), -1);
 }
 
+/* One percent-encoder for the frontend's URLs and imgctl's requests. */
+T_TEST(test_pct_encode)
+{
+	static const struct {
+		const char *in;
+		int form;
+		const char *out;
+	} cases[] = {
+	    {"ubuntu/22.04", 0, "ubuntu/22.04"},
+	    {"ubuntu/22.04", 1, "ubuntu%2F22.04"},
+	    {"a b", 0, "a%20b"},
+	    {"a b", 1, "a+b"},
+	    {"caf\xc3\xa9?#%", 0, "caf%C3%A9%3F%23%25"},
+	    {"-._~", 1, "-._~"},
+	    {"", 0, ""},
+	};
+	char out[64], small[4];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		T_EXPECT(http_pct_encode(cases[i].in, cases[i].form, out,
+			     sizeof(out)) == 0,
+		    "case %zu refused", i);
+		T_EQ_STR(out, cases[i].out);
+	}
+	T_EQ_INT(http_pct_encode("abcd", 0, small, sizeof(small)), -1);
+	T_EQ_INT(http_pct_encode("abc", 0, small, sizeof(small)), -1);
+	T_EQ_INT(http_pct_encode("a", 0, small, sizeof(small)), 0);
+}
+
 int
 main(void)
 {
@@ -202,5 +231,6 @@ main(void)
 	T_RUN(test_query_next);
 	T_RUN(test_reason);
 	T_RUN(test_date);
+	T_RUN(test_pct_encode);
 	return T_DONE();
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frontend/http.h"
+#include "http/http.h"
 #include "tests/t.h"
 
 T_TEST(test_accept)

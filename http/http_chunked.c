@@ -5,8 +5,8 @@
  */
 #include <string.h>
 
-#include "frontend/http.h"
-#include "frontend/http_priv.h"
+#include "http/http.h"
+#include "http/http_priv.h"
 
 enum {
 	CH_SIZE,      /* first digit of chunk-size */

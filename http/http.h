@@ -11,7 +11,7 @@
  * into the parser's own copy of the delimiter) and never buffer a body.
  *
  * Users: the frontend (requests), imgctl and the fetcher (responses).
- * Link: HTTP_CODEC_OBJS and $(LIB_CRYPTO) (frontend/http.mk).
+ * Link: HTTP_CODEC_OBJS and $(LIB_CRYPTO) (http/module.mk).
  */
 #ifndef IMGD_FRONTEND_HTTP_H
 #define IMGD_FRONTEND_HTTP_H
@@ -420,6 +420,14 @@ int http_query_get(
  */
 int http_query_next(
     const char **cur, char *key, size_t keylen, char *val, size_t vallen);
+
+/*
+ * Percent-encode s into out: everything but RFC 3986's unreserved
+ * characters, and '/' kept for a path (form 0: alias names hold '/'), or
+ * for a query value or form field (form 1) '/' encoded and ' ' as '+'.
+ * 0, or -1 if out (3 bytes per input byte + 1 is enough) is too small.
+ */
+int http_pct_encode(const char *s, int form, char *out, size_t outlen);
 
 /* ------------------------------------------------------------------ */
 /* Small helpers (http_util.c)                                        */

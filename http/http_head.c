@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "frontend/http.h"
-#include "frontend/http_priv.h"
+#include "http/http.h"
+#include "http/http_priv.h"
 
 /* Offsets into http_head.buf are 16-bit to keep the field table small. */
 _Static_assert(HTTP_HEAD_BUF <= UINT16_MAX, "http_head.buf too large");

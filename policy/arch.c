@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "unpacker/validate.h"
+#include "policy/arch.h"
 
 #define ARCH_ALIASES_MAX 6 /* one more than any name has, for the NULL */
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "frontend/http.h"
+#include "http/http.h"
 
 static const struct {
 	int status;

@@ -5,8 +5,8 @@
  */
 #include <string.h>
 
-#include "frontend/http.h"
-#include "frontend/http_priv.h"
+#include "http/http.h"
+#include "http/http_priv.h"
 
 void
 http_target_split(const char *target, size_t *pathlen, const char **query)
@@ -183,4 +183,32 @@ http_query_next(
 		return -1;
 	*cur = *amp != '\0' ? amp + 1 : amp;
 	return 1;
+}
+
+int
+http_pct_encode(const char *s, int form, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+
+	for (; *p != '\0'; p++) {
+		if (o + 4 > outlen)
+			return -1;
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
+		    *p == '_' || *p == '~' || (*p == '/' && !form))
+			out[o++] = (char)*p;
+		else if (*p == ' ' && form)
+			out[o++] = '+';
+		else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 0xf];
+		}
+	}
+	if (o >= outlen)
+		return -1;
+	out[o] = '\0';
+	return 0;
 }

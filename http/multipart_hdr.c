@@ -8,8 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "frontend/http.h"
-#include "frontend/http_priv.h"
+#include "http/http.h"
+#include "http/http_priv.h"
 
 /* bchars: DIGIT / ALPHA / "'()+_,-./:=?" and space, not last. */
 int

@@ -1,10 +1,10 @@
-# frontend/http.mk: the HTTP codec (heads, chunked, multipart, websocket,
-# targets), its unit tests and its fuzz targets. Pure code: a user links
+# http: the HTTP codec (heads, chunked, multipart, websocket, targets),
+# shared by the frontend and imgctl, its unit tests and its fuzz targets. Pure code: a user links
 # $(HTTP_CODEC_OBJS) and $(LIB_CRYPTO) (SHA-1 for the websocket accept key).
-HTTP_CODEC_SRCS	:= $(addprefix frontend/, http_head.c http_chunked.c \
+HTTP_CODEC_SRCS	:= $(addprefix http/, http_head.c http_chunked.c \
 		   multipart.c multipart_hdr.c ws.c url.c http_util.c)
 HTTP_CODEC_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(HTTP_CODEC_SRCS))
-HTTP_CODEC_HDRS	:= frontend/http.h frontend/http_priv.h policy/limits.h
+HTTP_CODEC_HDRS	:= http/http.h http/http_priv.h policy/limits.h
 
 HTTP_TESTS	:= $(addprefix $(BUILD)/tests/, test_http_head \
 		   test_http_chunked test_http_multipart test_http_ws \

@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "frontend/http.h"
-#include "frontend/http_priv.h"
+#include "http/http.h"
+#include "http/http_priv.h"
 
 enum {
 	MPS_PREAMBLE,	 /* before the first delimiter: dropped */

@@ -1,0 +1,249 @@
+/*
+ * The store's answers to the frontend's requests, rendered as LXD's
+ * responses (lists streamed as they come).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "frontend/fe.h"
+#include "policy/names.h"
+#include "ipc/codec.h"
+#include "ipc/log.h"
+
+/* An item of a streamed list: the document, or its URL. */
+static void
+list_add(struct conn *c, json_t *doc, const char *url)
+{
+	conn_stream_item(c, c->recursion ? json_incref(doc) : json_string(url));
+}
+
+static void
+image_reply(struct conn *c, struct imsg_image_info *m)
+{
+	char hdr[128], url[128];
+	json_t *doc = render_image(m);
+
+	if (c->want == WANT_IMAGE) {
+		snprintf(hdr, sizeof(hdr), "ETag: \"%s\"\r\n", m->etag);
+		conn_respond(c, 200, hdr, render_sync(doc));
+		return;
+	}
+	if (c->flt == NULL || filter_match(c->flt, doc)) {
+		snprintf(url, sizeof(url), "/1.0/images/%s", m->fingerprint);
+		list_add(c, doc, url);
+	} else
+		conn_stream_item(c, NULL); /* it counts towards the page */
+	json_decref(doc);
+}
+
+static void
+alias_reply(struct conn *c, struct imsg_alias_info *m)
+{
+	char hdr[128];
+	json_t *doc = render_alias(m);
+
+	if (c->want == WANT_ALIAS) {
+		snprintf(hdr, sizeof(hdr), "ETag: \"%s\"\r\n", m->etag);
+		conn_respond(c, 200, hdr, render_sync(doc));
+		return;
+	}
+	char *esc = url_escape(m->name), url[3 * LIM_ALIAS_NAME_MAX + 32];
+	snprintf(url, sizeof(url), "/1.0/images/aliases/%s", esc ? esc : "");
+	free(esc);
+	list_add(c, doc, url);
+	json_decref(doc);
+}
+
+static void
+project_reply(struct conn *c, struct imsg_project_info *m)
+{
+	json_t *doc, *cfg;
+	char *esc;
+
+	if (!c->recursion) {
+		char url[3 * LIM_PROJECT_NAME_MAX + 32];
+
+		esc = url_escape(m->name);
+		snprintf(url, sizeof(url), "/1.0/projects/%s", esc ? esc : "");
+		free(esc);
+		json_array_append_new(c->list, json_string(url));
+		return;
+	}
+	cfg = json_object();
+	json_object_set_new(cfg, "features.images",
+	    json_string(m->features_images ? "true" : "false"));
+	doc = json_pack("{s:o, s:s, s:s, s:[]}", "config", cfg, "description",
+	    m->description, "name", m->name, "used_by");
+	json_array_append_new(c->list, doc);
+}
+
+/* An image of the project last sent: its URL in that one's used_by. */
+static void
+project_used(struct conn *c, struct imsg_project_used *m)
+{
+	json_t *doc = json_array_get(c->list, json_array_size(c->list) - 1);
+	const char *name = json_string_value(json_object_get(doc, "name"));
+	char url[256];
+
+	if (name == NULL)
+		return;
+	snprintf(url, sizeof(url), "/1.0/images/%s%s%s", m->fingerprint,
+	    strcmp(name, "default") ? "?project=" : "",
+	    strcmp(name, "default") ? name : "");
+	json_array_append_new(
+	    json_object_get(doc, "used_by"), json_string(url));
+}
+
+/* An operation of a list, in LXD's groups by status ("running": [...]). */
+static void
+ops_group(struct conn *c, struct imsg_op_update *m)
+{
+	json_t *doc = render_op(m), *g;
+	const char *st = json_string_value(json_object_get(doc, "status"));
+	char key[32], url[80];
+
+	snprintf(key, sizeof(key), "%s", st ? st : "unknown");
+	for (char *p = key; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	if ((g = json_object_get(c->list, key)) == NULL) {
+		g = json_array();
+		json_object_set_new(c->list, key, g);
+	}
+	snprintf(url, sizeof(url), "/1.0/operations/%s", m->id);
+	json_array_append_new(g, c->recursion ? doc : json_string(url));
+	if (!c->recursion)
+		json_decref(doc);
+}
+
+static void
+ok_reply(struct conn *c, struct imsg_ok *m)
+{
+	char hdr[3 * (LIM_ALIAS_NAME_MAX + 64) + 16] = "";
+
+	if (m->location[0]) {
+		char *esc = url_escape(m->location);
+		snprintf(hdr, sizeof(hdr), "Location: %s\r\n", esc ? esc : "");
+		free(esc);
+	}
+	conn_respond(
+	    c, c->status_ok ? c->status_ok : 200, hdr, render_sync(NULL));
+}
+
+static void
+op_reply(struct conn *c, struct imsg_op_update *m)
+{
+	char hdr[128], url[80];
+	json_t *op = render_op(m), *o;
+
+	snprintf(url, sizeof(url), "/1.0/operations/%s", m->id);
+	snprintf(hdr, sizeof(hdr), "Location: %s\r\n", url);
+	o = render_sync(op);
+	json_object_set_new(o, "type", json_string("async"));
+	json_object_set_new(o, "status", json_string("Operation created"));
+	json_object_set_new(o, "status_code", json_integer(100));
+	json_object_set_new(o, "operation", json_string(url));
+	conn_respond(c, 202, hdr, o);
+}
+
+void
+route_store_reply(struct conn *c, struct ipc_msg *m)
+{
+	if (m->type == IMSG_ERR) {
+		if (c->state == CONN_EXPORT || c->state == CONN_LIST)
+			conn_close(c); /* headers are out: cut it short */
+		else if (c->state == CONN_UPLOAD || c->state == CONN_STORE)
+			conn_error(c, m->m.err.status, "%s", m->m.err.message);
+		return;
+	}
+	switch (c->want) {
+	case WANT_IMAGE:
+	case WANT_IMAGES:
+		if (m->type == IMSG_IMAGE_INFO) {
+			image_reply(c, &m->m.image_info);
+			return;
+		}
+		break;
+	case WANT_ALIAS:
+	case WANT_ALIASES:
+		if (m->type == IMSG_ALIAS_INFO) {
+			alias_reply(c, &m->m.alias_info);
+			return;
+		}
+		break;
+	case WANT_OK:
+		if (m->type == IMSG_OK) {
+			ok_reply(c, &m->m.ok);
+			return;
+		}
+		break;
+	case WANT_OP:
+		if (m->type == IMSG_OP_UPDATE) {
+			op_reply(c, &m->m.op_update);
+			return;
+		}
+		break;
+	case WANT_EXPORT:
+		if (m->type == IMSG_EXPORT_PART) {
+			export_part(c, &m->m.export_part, m->fd);
+			m->fd = -1;
+			return;
+		}
+		break;
+	case WANT_OP_GET:
+		if (m->type == IMSG_OP_UPDATE) {
+			if (strcmp(c->method, "DELETE") == 0)
+				conn_error(c, 403,
+				    "This operation can't be cancelled");
+			else
+				conn_respond(c, 200, NULL,
+				    render_sync(render_op(&m->m.op_update)));
+			return;
+		}
+		break;
+	case WANT_OPS:
+		if (m->type == IMSG_OP_UPDATE) {
+			ops_group(c, &m->m.op_update);
+			return;
+		}
+		break;
+	case WANT_PROJECT:
+	case WANT_PROJECTS:
+		if (m->type == IMSG_PROJECT_INFO) {
+			project_reply(c, &m->m.project_info);
+			return;
+		}
+		if (m->type == IMSG_PROJECT_USED && c->recursion &&
+		    json_array_size(c->list) > 0) {
+			project_used(c, &m->m.project_used);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	if (m->type == IMSG_LIST_END && c->want == WANT_PROJECT &&
+	    json_array_size(c->list) == 1) {
+		json_t *doc = json_incref(json_array_get(c->list, 0));
+		conn_respond(c, 200, NULL, render_sync(doc));
+		return;
+	}
+	if (m->type == IMSG_LIST_END &&
+	    (c->want == WANT_IMAGES || c->want == WANT_ALIASES)) {
+		conn_stream_end(c);
+		return;
+	}
+	if (m->type == IMSG_LIST_END &&
+	    (c->want == WANT_PROJECTS || c->want == WANT_OPS)) {
+		json_t *list = c->list;
+		c->list = NULL;
+		conn_respond(c, 200, NULL, render_sync(list));
+		return;
+	}
+	/* The table let it through, but it answers another kind of
+	 * request: the two processes disagree; restart rather than guess. */
+	fatalx("BUG: the store sent %s for a request that wants %d",
+	    ipc_typename(m->type), (int)c->want);
+}
