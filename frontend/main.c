@@ -30,7 +30,11 @@ static const struct sandbox_rlimit fe_rlimits[] = {
     {RLIMIT_CORE, 0, "no core files"},
     {RLIMIT_FSIZE, 0, "writes no files"},
     {RLIMIT_NOFILE, 4096, "client sockets, upload pipes, export fds"},
-    {RLIMIT_AS, 2 * GiB, "bounds a runaway request; lists need ~4 kB/image"},
+    /* Lists are streamed and operations are the store's (it was 2 GiB
+     * while lists were built whole): what is left is per connection,
+     * 256 KiB of input and at most 1 MiB of export or 4 MiB of events
+     * queued. A guard against a runaway, not the sum of every limit. */
+    {RLIMIT_AS, 1 * GiB, "bounds a runaway request"},
 };
 
 static const struct sc_group *const fe_groups[] = {
