@@ -16,7 +16,6 @@
 #include "frontend/fe.h"
 #include "ipc/log.h"
 
-
 enum { EV_OPERATION = 1, EV_LIFECYCLE = 2, EV_LOGGING = 4 };
 
 struct listener {
@@ -73,13 +72,12 @@ render_op(const struct imsg_op_update *m)
 			json_object_set_new(meta, m->metadata[i].key,
 			    json_string(m->metadata[i].value));
 	}
-	if (m->nresources) {
-		json_t *imgs = json_array();
+	if (m->image[0]) {
+		char url[80];
+
+		render_resource(url, sizeof(url), RES_IMAGE, m->image, 0);
 		res = json_object();
-		for (uint32_t i = 0; i < m->nresources; i++)
-			json_array_append_new(
-			    imgs, json_string(m->resources[i]));
-		json_object_set_new(res, "images", imgs);
+		json_object_set_new(res, "images", json_pack("[s]", url));
 	}
 	json_object_set_new(o, "id", json_string(m->id));
 	json_object_set_new(o, "class", json_string(m->class));
@@ -179,7 +177,10 @@ events_lifecycle(struct imsg_lifecycle *m)
 	json_t *meta = json_object(), *ctx = NULL, *req = json_object();
 
 	json_object_set_new(meta, "action", json_string(m->action));
-	json_object_set_new(meta, "source", json_string(m->source));
+	char src[LIM_ALIAS_NAME_MAX + 64];
+
+	render_resource(src, sizeof(src), m->kind, m->name, 0);
+	json_object_set_new(meta, "source", json_string(src));
 	if (m->ncontext) {
 		ctx = json_object();
 		for (uint32_t i = 0; i < m->ncontext; i++)

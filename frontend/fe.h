@@ -133,6 +133,8 @@ json_t *render_alias(const struct imsg_alias_info *m);
 json_t *render_server(void);
 void render_time(char *out, size_t len, int64_t sec, int64_t nsec);
 char *url_escape(const char *s);
+void render_resource(
+    char *out, size_t len, int kind, const char *name, int escape);
 
 /* jsonin.c */
 json_t *json_parse_limited(

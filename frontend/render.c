@@ -206,6 +206,23 @@ render_server(void)
 	return o;
 }
 
+/* The URL of what the store named (RES_*): LXD's paths, built here only.
+ * escape: percent-encoded (for a Location header). "" for RES_NONE. */
+void
+render_resource(char *out, size_t len, int kind, const char *name, int escape)
+{
+	char *esc = escape ? url_escape(name) : NULL;
+	const char *n = esc ? esc : name;
+
+	if (kind == RES_IMAGE)
+		snprintf(out, len, "/1.0/images/%s", n);
+	else if (kind == RES_ALIAS)
+		snprintf(out, len, "/1.0/images/aliases/%s", n);
+	else
+		snprintf(out, len, "%s", "");
+	free(esc);
+}
+
 /* Percent-encodes a URL path (http_pct_encode), in a malloc'd string. */
 char *
 url_escape(const char *s)

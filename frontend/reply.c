@@ -122,11 +122,11 @@ static void
 ok_reply(struct conn *c, struct imsg_ok *m)
 {
 	char hdr[3 * (LIM_ALIAS_NAME_MAX + 64) + 16] = "";
+	char url[3 * LIM_ALIAS_NAME_MAX + 64];
 
-	if (m->location[0]) {
-		char *esc = url_escape(m->location);
-		snprintf(hdr, sizeof(hdr), "Location: %s\r\n", esc ? esc : "");
-		free(esc);
+	if (m->kind != RES_NONE) {
+		render_resource(url, sizeof(url), m->kind, m->name, 1);
+		snprintf(hdr, sizeof(hdr), "Location: %s\r\n", url);
 	}
 	conn_respond(
 	    c, c->status_ok ? c->status_ok : 200, hdr, render_sync(NULL));

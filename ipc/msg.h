@@ -158,8 +158,12 @@ struct imsg_err {
 	char *message;
 };
 
+/* What an answer or an event is about; the frontend makes it a URL. */
+enum { RES_NONE = 0, RES_IMAGE = 1, RES_ALIAS = 2 };
+
 struct imsg_ok {
-	char *location; /* "" or the created resource */
+	uint8_t kind; /* RES_*: the created resource, if any */
+	char *name;   /* its fingerprint or alias name, or "" */
 };
 
 struct imsg_image_info {
@@ -207,14 +211,14 @@ struct imsg_op_update {
 	char *err;
 	struct ipc_kv *metadata;
 	uint32_t nmetadata;
-	char **resources; /* image URLs */
-	uint32_t nresources;
+	char *image; /* the image it is about (fingerprint), or "" */
 };
 
 struct imsg_lifecycle {
 	char *project;
 	char *action;
-	char *source;
+	uint8_t kind; /* RES_IMAGE or RES_ALIAS */
+	char *name;
 	struct ipc_kv *context;
 	uint32_t ncontext;
 	char *requestor;

@@ -34,8 +34,6 @@
 /* Lists whose element length is named after the list bound. */
 #define LIM_ARCHS		32
 #define LIM_ARCHS_LEN		LIM_ARCH_NAME_MAX
-#define LIM_RESOURCES		8
-#define LIM_RESOURCES_LEN	128
 
 #define FP_LEN		64	/* hex sha256 */
 #define PROPS(S, m, n)                                                  \
@@ -84,7 +82,8 @@ static const struct ipc_field f_err[] = {
 #undef S
 
 static const struct ipc_field f_ok[] = {
-	F_STR(struct imsg_ok, location, 0, LIM_ALIAS_NAME_MAX + 64, CS_PATH),
+	F_U8(struct imsg_ok, kind, RES_ALIAS),
+	F_STR(struct imsg_ok, name, 0, LIM_ALIAS_NAME_MAX, CS_LINE),
 };
 
 #define S struct imsg_image_info
@@ -171,7 +170,7 @@ static const struct ipc_field f_op_update[] = {
 	F_I64(S, created_at), F_I64(S, updated_at),
 	F_STR(S, err, 0, LIM_ERROR_MAX, CS_LINE),
 	F_KV(S, metadata, nmetadata, 8, 32, 128, CS_TOKEN, CS_LINE, 2048),
-	F_STRLIST(S, resources, nresources, LIM_RESOURCES, CS_PATH),
+	F_STR(S, image, 0, FP_LEN, CS_HEX),
 };
 #undef S
 
@@ -179,7 +178,8 @@ static const struct ipc_field f_op_update[] = {
 static const struct ipc_field f_lifecycle[] = {
 	PROJECT(S),
 	F_STR(S, action, 1, 64, CS_TOKEN),
-	F_STR(S, source, 1, LIM_ALIAS_NAME_MAX + 64, CS_PATH),
+	F_U8(S, kind, RES_ALIAS),
+	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_LINE),
 	F_KV(S, context, ncontext, 8, 32, LIM_ALIAS_NAME_MAX + 64, CS_TOKEN,
 	    CS_LINE, 4096),
 	REQUESTOR(S),

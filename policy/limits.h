@@ -126,6 +126,9 @@
 #define LIM_IPC_QUEUE_BYTES		(32 * MiB)
 
 
+/* The configuration file, at most. */
+#define LIM_CONFIG_MAX			(64 * 1024)
+
 /* Buffers, queues and timers of the daemons. */
 /* log lines waiting for the frontend (events); more are counted, dropped */
 #define LIM_LOG_EVENTS_QUEUE		64

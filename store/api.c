@@ -58,10 +58,10 @@ api_reply_err(uint64_t reqid, int status, const char *fmt, ...)
 }
 
 void
-reply_ok(uint64_t reqid, const char *location)
+reply_ok(uint64_t reqid, int kind, const char *name)
 {
 	struct child *fe = proc_frontend();
-	struct imsg_ok ok = {.location = (char *)(location ? location : "")};
+	struct imsg_ok ok = {.kind = (uint8_t)kind, .name = (char *)name};
 
 	if (fe)
 		proc_send(fe, IMSG_OK, reqid, &ok, -1);
@@ -86,15 +86,16 @@ reply_db(uint64_t reqid, int rc, const char *what)
 }
 
 void
-api_lifecycle(const char *project, const char *action, const char *source,
-    const char *requestor, const char *ckey, const char *cval)
+api_lifecycle(const char *project, const char *action, int kind,
+    const char *name, const char *requestor, const char *ckey, const char *cval)
 {
 	struct child *fe = proc_frontend();
 	struct ipc_kv kv = {(char *)ckey, (char *)cval};
 	struct imsg_lifecycle l = {
 	    .project = (char *)project,
 	    .action = (char *)action,
-	    .source = (char *)source,
+	    .kind = (uint8_t)kind,
+	    .name = (char *)name,
 	    .context = ckey ? &kv : NULL,
 	    .ncontext = ckey ? 1 : 0,
 	    .requestor = (char *)(requestor ? requestor : ""),
@@ -268,7 +269,7 @@ static void
 image_update(uint64_t reqid, struct imsg_image_update_req *r)
 {
 	struct image img;
-	char etag[65], src[128];
+	char etag[65];
 	int64_t pid;
 	int put = r->mode == UPD_PUT;
 
@@ -304,9 +305,8 @@ image_update(uint64_t reqid, struct imsg_image_update_req *r)
 		reply_db(reqid, DB_ERROR, "");
 		goto out;
 	}
-	reply_ok(reqid, NULL);
-	snprintf(src, sizeof(src), "/1.0/images/%s", img.fingerprint);
-	api_lifecycle(r->project, "image-updated", src,
+	reply_ok(reqid, RES_NONE, "");
+	api_lifecycle(r->project, "image-updated", RES_IMAGE, img.fingerprint,
 	    peer_current()->username, NULL, NULL);
 	audit("image-updated", "project", r->project, "fingerprint",
 	    img.fingerprint, "requestor", peer_current()->requestor, NULL);
@@ -319,13 +319,11 @@ image_delete(uint64_t reqid, struct imsg_image_ref_req *r)
 {
 	struct image img;
 	struct op *op;
-	char src[128];
 	int64_t pid;
 
 	if (resolve(reqid, r->project, r->ref, &pid, &img) == -1)
 		return;
-	snprintf(src, sizeof(src), "/1.0/images/%s", img.fingerprint);
-	op = op_new(r->project, "Deleting image", src);
+	op = op_new(r->project, "Deleting image", img.fingerprint);
 	op_reply(op, reqid);
 	op_start(op);
 	/* Row first, then the file: a crash between leaves an orphan file
@@ -340,7 +338,7 @@ image_delete(uint64_t reqid, struct imsg_image_ref_req *r)
 	op_finish(op, NULL);
 	log_info(
 	    "deleted image %s from project %s", img.fingerprint, r->project);
-	api_lifecycle(r->project, "image-deleted", src,
+	api_lifecycle(r->project, "image-deleted", RES_IMAGE, img.fingerprint,
 	    peer_current()->username, NULL, NULL);
 	audit("image-deleted", "project", r->project, "fingerprint",
 	    img.fingerprint, "requestor", peer_current()->requestor, NULL);

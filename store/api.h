@@ -12,7 +12,8 @@
 /* api.c */
 void changing_set(uint64_t reqid, const char *action, const char *project,
     const char *target, const char *requestor);
-void reply_ok(uint64_t reqid, const char *location);
+/* OK, with the resource it created (RES_*, name) or RES_NONE, "". */
+void reply_ok(uint64_t reqid, int kind, const char *name);
 void reply_db(uint64_t reqid, int rc, const char *what);
 void reply_image(uint64_t reqid, struct image *img, const char *proj);
 void alias_etag(const struct alias *a, char out[65]);

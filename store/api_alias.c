@@ -95,7 +95,6 @@ void
 alias_create(uint64_t reqid, struct imsg_alias_create_req *r)
 {
 	struct alias a;
-	char src[640];
 	int64_t pid, id;
 
 	if (api_project(reqid, r->project, &pid) == -1 ||
@@ -117,10 +116,9 @@ alias_create(uint64_t reqid, struct imsg_alias_create_req *r)
 		reply_db(reqid, DB_ERROR, "");
 		return;
 	}
-	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->name);
-	reply_ok(reqid, src);
+	reply_ok(reqid, RES_ALIAS, r->name);
 	db_alias_get(pid, r->name, &a);
-	api_lifecycle(r->project, "image-alias-created", src,
+	api_lifecycle(r->project, "image-alias-created", RES_ALIAS, r->name,
 	    peer_current()->username, "target", a.target);
 	audit("image-alias-created", "project", r->project, "alias", r->name,
 	    "target", a.target, "requestor", peer_current()->requestor, NULL);
@@ -130,7 +128,7 @@ void
 alias_update(uint64_t reqid, struct imsg_alias_update_req *r)
 {
 	struct alias a;
-	char etag[65], src[640];
+	char etag[65];
 	const char *desc;
 	int64_t pid, id;
 	int put = r->mode == UPD_PUT;
@@ -158,10 +156,9 @@ alias_update(uint64_t reqid, struct imsg_alias_update_req *r)
 		reply_db(reqid, DB_ERROR, "");
 		return;
 	}
-	reply_ok(reqid, NULL);
+	reply_ok(reqid, RES_NONE, "");
 	db_alias_get(pid, r->name, &a);
-	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->name);
-	api_lifecycle(r->project, "image-alias-updated", src,
+	api_lifecycle(r->project, "image-alias-updated", RES_ALIAS, r->name,
 	    peer_current()->username, "target", a.target);
 	audit("image-alias-updated", "project", r->project, "alias", r->name,
 	    "target", a.target, "requestor", peer_current()->requestor, NULL);
@@ -171,7 +168,6 @@ void
 alias_rename(uint64_t reqid, struct imsg_alias_rename_req *r)
 {
 	struct alias a, b;
-	char src[640];
 	int64_t pid;
 
 	if (api_project(reqid, r->project, &pid) == -1 ||
@@ -188,9 +184,8 @@ alias_rename(uint64_t reqid, struct imsg_alias_rename_req *r)
 		reply_db(reqid, DB_ERROR, "");
 		return;
 	}
-	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->new_name);
-	reply_ok(reqid, src);
-	api_lifecycle(r->project, "image-alias-renamed", src,
+	reply_ok(reqid, RES_ALIAS, r->new_name);
+	api_lifecycle(r->project, "image-alias-renamed", RES_ALIAS, r->new_name,
 	    peer_current()->username, "old_name", r->name);
 	audit("image-alias-renamed", "project", r->project, "alias",
 	    r->new_name, "old_name", r->name, "requestor",
@@ -201,7 +196,6 @@ void
 alias_delete(uint64_t reqid, struct imsg_alias_req *r)
 {
 	struct alias a;
-	char src[640];
 	int64_t pid;
 
 	if (alias_lookup(reqid, r->project, r->name, &pid, &a) == -1)
@@ -210,9 +204,8 @@ alias_delete(uint64_t reqid, struct imsg_alias_req *r)
 		reply_db(reqid, DB_ERROR, "");
 		return;
 	}
-	reply_ok(reqid, NULL);
-	snprintf(src, sizeof(src), "/1.0/images/aliases/%s", r->name);
-	api_lifecycle(r->project, "image-alias-deleted", src,
+	reply_ok(reqid, RES_NONE, "");
+	api_lifecycle(r->project, "image-alias-deleted", RES_ALIAS, r->name,
 	    peer_current()->username, NULL, NULL);
 	audit("image-alias-deleted", "project", r->project, "alias", r->name,
 	    "requestor", peer_current()->requestor, NULL);

@@ -1,7 +1,8 @@
 /*
- * The configuration file: a flat YAML mapping ("key: value" lines, "#"
- * comments), read once at start. Every key is optional; the embedded
- * defaults are below and in policy/limits.h.
+ * The configuration file: a flat YAML mapping of strings, read once at
+ * start with the same strict reader as metadata.yaml (policy/yp.c: one
+ * document, no anchors, aliases, tags or duplicate keys). Every key is
+ * optional; the embedded defaults are below and in policy/limits.h.
  *
  *	frontend_user: imgd-frontend	system users of the children
  *	fetcher_user: imgd-fetcher
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "policy/limits.h"
+#include "policy/yp.h"
 #include "store/store.h"
 
 void
@@ -57,24 +59,6 @@ parse_u64(const char *v, uint64_t *out, int suffixes, int base)
 		return -1;
 	*out = n;
 	return 0;
-}
-
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	if (e - s >= 2 && ((s[0] == '"' && e[-1] == '"') ||
-			      (s[0] == '\'' && e[-1] == '\''))) {
-		e[-1] = '\0';
-		s++;
-	}
-	return s;
 }
 
 static int
@@ -126,39 +110,79 @@ bad:
 	return -1;
 }
 
+/* Only blank lines, comments and "---" / "...": YAML without a document. */
+static int
+no_document(const char *s)
+{
+	while (*s) {
+		size_t sp = strspn(s, " \t\r"), n = strcspn(s, "\n");
+		const char *l = s + sp;
+
+		if (strncmp(l, "---", 3) == 0 || strncmp(l, "...", 3) == 0)
+			l += 3 + strspn(l + 3, " \t\r");
+		if (*l != '\n' && *l != '\0' && *l != '#')
+			return 0;
+		s += n + (s[n] == '\n');
+	}
+	return 1;
+}
+
+/* One key of the file: a string value, checked by set_key(). */
+static int
+config_key(struct yp *y, const char *key, size_t klen, void *arg)
+{
+	char k[64], v[512], sub[900];
+	const char *s;
+	size_t len;
+
+	if (klen >= sizeof(k) || memchr(key, '\0', klen) != NULL) {
+		snprintf(sub, sizeof(sub), "unknown key \"%.40s\"", key);
+		return yp_fail(y, "%s", sub);
+	}
+	memcpy(k, key, klen);
+	k[klen] = '\0';
+	if (yp_scalar(y, k, &s, &len) == -1)
+		return -1;
+	if (len >= sizeof(v) || memchr(s, '\0', len) != NULL)
+		return yp_fail(y, "bad value for %s", k);
+	memcpy(v, s, len);
+	v[len] = '\0';
+	if (set_key(arg, k, v, sub, sizeof(sub)) == -1)
+		return yp_fail(y, "%s", sub);
+	return 0;
+}
+
 int
 config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
-	char line[1024], sub[900];
+	static char buf[LIM_CONFIG_MAX + 1];
+	struct yp y;
+	size_t n;
 	FILE *f;
-	int lineno = 0, rc = 0;
+	int rc;
 
 	if ((f = fopen(path, "re")) == NULL) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
-	while (rc == 0 && fgets(line, sizeof(line), f)) {
-		char *hash, *colon, *k;
-
-		lineno++;
-		if ((hash = strchr(line, '#')) != NULL)
-			*hash = '\0';
-		k = trim(line);
-		if (*k == '\0' || strcmp(k, "---") == 0)
-			continue;
-		if ((colon = strchr(k, ':')) == NULL) {
-			snprintf(err, errlen, "line %d: expected key: value",
-			    lineno);
-			rc = -1;
-			break;
-		}
-		*colon = '\0';
-		if (set_key(c, trim(k), trim(colon + 1), sub, sizeof(sub)) ==
-		    -1) {
-			snprintf(err, errlen, "line %d: %s", lineno, sub);
-			rc = -1;
-		}
-	}
+	n = fread(buf, 1, sizeof(buf), f);
+	rc = ferror(f);
 	fclose(f);
+	if (rc) {
+		snprintf(err, errlen, "read error");
+		return -1;
+	}
+	if (n > LIM_CONFIG_MAX) {
+		snprintf(err, errlen, "larger than %d bytes", LIM_CONFIG_MAX);
+		return -1;
+	}
+	buf[n] = '\0';
+	/* A file of comments and blank lines is the defaults. */
+	if (no_document(buf))
+		return 0;
+	if (yp_init(&y, NULL, buf, n, err, errlen) == -1)
+		return -1;
+	rc = yp_document(&y, config_key, c);
+	yp_free(&y);
 	return rc;
 }

@@ -4,8 +4,9 @@ STORE_OBJS := $(addprefix $(BUILD)/store/, main.o proc.o proc_relay.o \
 	blob.o db.o db_alias.o audit.o ops.o upload.o job.o api.o api_list.o \
 	api_alias.o logfwd.o peer.o)
 
-$(BUILD)/bin/imgd: $(STORE_OBJS) $(IPC_OBJS) $(BUILD)/policy/arch.o
+$(BUILD)/bin/imgd: $(STORE_OBJS) $(IPC_OBJS) $(BUILD)/policy/arch.o \
+    $(BUILD)/policy/yp.o $(BUILD)/policy/msg.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_EVENT) $(LIB_SQLITE) \
-	    $(LIB_JANSSON) $(LIB_CRYPTO) $(LIB_CAP)
+	    $(LIB_JANSSON) $(LIB_CRYPTO) $(LIB_CAP) $(LIB_YAML)
 BINS += $(BUILD)/bin/imgd

@@ -17,13 +17,12 @@
 #include "ipc/log.h"
 #include "store/store.h"
 
-
 struct op {
 	TAILQ_ENTRY(op) entry;
 	char id[LIM_OP_ID_MAX + 1];
 	char project[LIM_PROJECT_NAME_MAX + 1];
 	char description[64];
-	char resource[128];
+	char image[65]; /* the image it is about, or "" */
 	uint16_t status;
 	int64_t created, updated;
 	char err[LIM_ERROR_MAX + 1];
@@ -47,7 +46,6 @@ static TAILQ_HEAD(, opwait) waits = TAILQ_HEAD_INITIALIZER(waits);
 static struct event *ev_expire;
 static unsigned nwaits;
 
-
 static void
 uuid_v4(char out[LIM_OP_ID_MAX + 1])
 {
@@ -67,8 +65,7 @@ uuid_v4(char out[LIM_OP_ID_MAX + 1])
 static void waits_answer(struct op *op);
 
 static void
-op_to_msg(const struct op *op, struct imsg_op_update *m, struct ipc_kv *kv,
-    char **res)
+op_to_msg(const struct op *op, struct imsg_op_update *m, struct ipc_kv *kv)
 {
 	memset(m, 0, sizeof(*m));
 	m->id = (char *)op->id;
@@ -85,11 +82,7 @@ op_to_msg(const struct op *op, struct imsg_op_update *m, struct ipc_kv *kv,
 	}
 	m->metadata = kv;
 	m->nmetadata = op->nmeta;
-	if (op->resource[0]) {
-		res[0] = (char *)op->resource;
-		m->resources = res;
-		m->nresources = 1;
-	}
+	m->image = (char *)op->image;
 }
 
 /* id 0: an event for every listener; else the reply to a request. */
@@ -99,16 +92,15 @@ op_send(struct op *op, uint64_t reqid)
 	struct child *fe = proc_frontend();
 	struct imsg_op_update m;
 	struct ipc_kv kv[LIM_OP_META_MAX];
-	char *res[1];
 
 	if (fe == NULL)
 		return;
-	op_to_msg(op, &m, kv, res);
+	op_to_msg(op, &m, kv);
 	proc_send(fe, IMSG_OP_UPDATE, reqid, &m, -1);
 }
 
 struct op *
-op_new(const char *project, const char *description, const char *resource)
+op_new(const char *project, const char *description, const char *image)
 {
 	struct op *op = calloc(1, sizeof(*op));
 
@@ -117,8 +109,7 @@ op_new(const char *project, const char *description, const char *resource)
 	uuid_v4(op->id);
 	snprintf(op->project, sizeof(op->project), "%s", project);
 	snprintf(op->description, sizeof(op->description), "%s", description);
-	snprintf(
-	    op->resource, sizeof(op->resource), "%s", resource ? resource : "");
+	snprintf(op->image, sizeof(op->image), "%s", image ? image : "");
 	op->status = 105; /* Pending, until op_start */
 	op->created = op->updated = now_ns();
 	TAILQ_INSERT_TAIL(&ops, op, entry);

@@ -179,8 +179,9 @@ const char *db_errmsg(void);
 /* ---- operations (store/ops.c) ---- */
 
 struct op;
+/* image: the fingerprint of the image it is about, or NULL. */
 struct op *op_new(
-    const char *project, const char *description, const char *resource);
+    const char *project, const char *description, const char *image);
 void op_set_meta(struct op *op, const char *key, const char *value);
 void op_reply(struct op *op, uint64_t reqid);
 void op_start(struct op *op);
@@ -217,8 +218,11 @@ void job_child_gone(struct child *c, const char *why, int sigsys);
 void api_dispatch(struct child *fe, struct ipc_msg *m);
 void api_reply_err(uint64_t reqid, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void api_lifecycle(const char *project, const char *action, const char *source,
-    const char *requestor, const char *ckey, const char *cval);
+/* An event about an image or alias (kind RES_*, name); the frontend makes
+ * the source URL. */
+void api_lifecycle(const char *project, const char *action, int kind,
+    const char *name, const char *requestor, const char *ckey,
+    const char *cval);
 void api_frontend_ready(struct child *fe);
 
 /* peer.c: who asks, derived by the store */

@@ -333,7 +333,7 @@ job_done(void *arg, const char *err, const struct job_result *r)
 {
 	struct upload *u = arg;
 	struct image img;
-	char msg[LIM_ERROR_MAX + 1], src[128];
+	char msg[LIM_ERROR_MAX + 1];
 	int fds[2] = {u->tmp[0], u->tmp[1]};
 
 	u->job = NULL;
@@ -374,9 +374,8 @@ job_done(void *arg, const char *err, const struct job_result *r)
 	audit("image-created", "project", u->project, "fingerprint", u->fp,
 	    "requestor", u->requestor, NULL);
 	op_finish(u->op, NULL);
-	snprintf(src, sizeof(src), "/1.0/images/%s", u->fp);
-	api_lifecycle(
-	    u->project, "image-created", src, u->username, "type", "container");
+	api_lifecycle(u->project, "image-created", RES_IMAGE, u->fp,
+	    u->username, "type", "container");
 	image_free(&img);
 	upload_free(u);
 }

@@ -1,9 +1,9 @@
 # unpacker/lib.mk: the image validation library (validate.h) that the
 # sandboxed unpacker links, its unit tests and its fuzz targets.
 
-UNPACKER_LIB_SRCS := policy/arch.c unpacker/msg.c unpacker/ustr.c \
+UNPACKER_LIB_SRCS := policy/arch.c policy/msg.c unpacker/ustr.c \
 		     unpacker/pathidx.c unpacker/entry.c unpacker/archive.c \
-		     unpacker/validate.c unpacker/yp.c unpacker/metadata.c
+		     unpacker/validate.c policy/yp.c unpacker/metadata.c
 UNPACKER_LIB_OBJS := $(UNPACKER_LIB_SRCS:%.c=$(BUILD)/%.o)
 
 UNPACKER_TESTS := $(BUILD)/tests/test_metadata $(BUILD)/tests/test_archive \

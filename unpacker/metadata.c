@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "unpacker/internal.h"
-#include "unpacker/yp.h"
+#include "policy/yp.h"
 
 struct props {
 	const char *what; /* "properties" or "template \"/x\" properties" */
@@ -342,7 +342,7 @@ meta_parse(
 		    (unsigned long long)LIM_META_FILE_MAX);
 		return -1;
 	}
-	if (yp_init(&y, buf, len, err, errlen) == -1)
+	if (yp_init(&y, "metadata.yaml", buf, len, err, errlen) == -1)
 		return -1;
 	rc = yp_document(&y, meta_key, &c);
 	yp_free(&y);

@@ -34,7 +34,18 @@ check_eq "nobody may connect (socket_group)" "$(setpriv --reuid=65534 \
 rec=$(grep '"image-updated"' "$STATE/audit.log" | tail -1)
 check_contains "audit: nobody, named by the store" "$rec" \
     '"requestor":"nobody (uid 65534, unix socket)"'
+# The store names what changed; the frontend makes it a URL.
+loc=$(curl -s -D - -o /dev/null --unix-socket "$SOCK" -X POST \
+    -d "{\"name\":\"a b/c\",\"target\":\"$FP\"}" \
+    http://imgd/1.0/images/aliases | tr -d '\r' | sed -n 's/^Location: //p')
+check_eq "Location of a new alias, built by the frontend" "$loc" \
+    "/1.0/images/aliases/a%20b/c"
 wait "$evpid"
+check_contains "lifecycle source of an image" "$(grep image-created "$W/ev")" \
+    "\"source\": \"/1.0/images/$FP\""
+check_contains "lifecycle source of an alias" \
+    "$(grep image-alias-created "$W/ev")" \
+    '"source": "/1.0/images/aliases/a b/c"'
 check_contains "lifecycle: the username" "$(grep image-created "$W/ev")" \
     '"requestor": {"address": "@", "protocol": "unix", "username": "root"}'
 check_contains "lifecycle: another user's name" \

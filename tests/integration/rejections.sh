@@ -231,7 +231,22 @@ printf 'socket_mode: 0777\n' >"$W/bad.conf"
 refuse "config with a bad value" 'bad value for socket_mode' \
     "$BIN/imgd" --state "$T_TMP/state3" --config "$W/bad.conf"
 printf 'just words\n' >"$W/bad.conf"
-refuse "config that is not key: value" "line 1: expected key: value" \
+refuse "config that is not key: value" \
+    "line 1: the top level must be a mapping" \
+    "$BIN/imgd" --state "$T_TMP/state3" --config "$W/bad.conf"
+# The config file is read with metadata.yaml's strict YAML reader.
+printf 'debug: true\n# again\ndebug: false\n' >"$W/bad.conf"
+refuse "config with a key twice" 'line 3: duplicate key "debug"' \
+    "$BIN/imgd" --state "$T_TMP/state3" --config "$W/bad.conf"
+printf 'upload_max: &m 1M\n' >"$W/bad.conf"
+refuse "config with a YAML anchor" 'line 1: YAML anchors are not allowed' \
+    "$BIN/imgd" --state "$T_TMP/state3" --config "$W/bad.conf"
+printf 'unpacker_timeout:\n  - 60\n' >"$W/bad.conf"
+refuse "config with a list for a value" \
+    'line 2: unpacker_timeout must be a string' \
+    "$BIN/imgd" --state "$T_TMP/state3" --config "$W/bad.conf"
+printf 'debug: true\n---\ndebug: false\n' >"$W/bad.conf"
+refuse "config with two documents" 'only one YAML document is allowed' \
     "$BIN/imgd" --state "$T_TMP/state3" --config "$W/bad.conf"
 refuse "missing config file" "No such file" \
     "$BIN/imgd" --state "$T_TMP/state3" --config "$W/none.conf"

@@ -392,7 +392,7 @@ T_TEST(unpacker_sandbox)
 T_TEST(child_exits_on_bad_record)
 {
 	struct kid k;
-	struct imsg_ok ok = {.location = ""};
+	struct imsg_ok ok = {.kind = RES_NONE, .name = ""};
 
 	T_CHECK(kid_start(&k, "imgd-fetcher", PROC_FETCHER, NULL) == 0);
 	check_ready(&k, "imgd-fetcher", 1);
@@ -414,7 +414,7 @@ T_TEST(child_exits_on_bad_record)
 T_TEST(frontend_exits_on_a_reply_it_never_asked_for)
 {
 	struct kid k;
-	struct imsg_ok ok = {.location = ""};
+	struct imsg_ok ok = {.kind = RES_NONE, .name = ""};
 
 	T_CHECK(kid_start(&k, "imgd-frontend", PROC_FRONTEND, NULL) == 0);
 	check_ready(&k, "imgd-frontend", 1);

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "unpacker/internal.h"
+#include "policy/msg.h"
 
 void
 msg_set(char *err, size_t errlen, const char *fmt, ...)

@@ -11,10 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "unpacker/internal.h"
-#include "unpacker/yp.h"
-
-#define YP_PREFIX "metadata.yaml: "
+#include "policy/limits.h"
+#include "policy/msg.h"
+#include "policy/yp.h"
 
 /* A key seen in a mapping, for the duplicate check. */
 struct ykey {
@@ -33,13 +32,16 @@ ykey_cmp(const void *a, const void *b)
 }
 
 int
-yp_init(struct yp *y, const void *buf, size_t len, char *err, size_t errlen)
+yp_init(struct yp *y, const char *doc, const void *buf, size_t len, char *err,
+    size_t errlen)
 {
 	memset(y, 0, sizeof(*y));
 	y->err = err;
 	y->errlen = errlen;
+	if (doc != NULL)
+		snprintf(y->prefix, sizeof(y->prefix), "%s: ", doc);
 	if (!yaml_parser_initialize(&y->parser)) {
-		msg_set(err, errlen, YP_PREFIX "out of memory");
+		msg_set(err, errlen, "%sout of memory", y->prefix);
 		return -1;
 	}
 	/* UTF-8 only: no UTF-16 guessing from a byte order mark. */
@@ -72,7 +74,8 @@ yp_fail(struct yp *y, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	msg_set(y->err, y->errlen, YP_PREFIX "line %zu: %s", yp_line(y), msg);
+	msg_set(
+	    y->err, y->errlen, "%sline %zu: %s", y->prefix, yp_line(y), msg);
 	return -1;
 }
 
@@ -83,17 +86,17 @@ yp_syntax(struct yp *y)
 	char q[MSG_QUOTE_MAX];
 
 	if (p->error == YAML_MEMORY_ERROR) {
-		msg_set(y->err, y->errlen, YP_PREFIX "out of memory");
+		msg_set(y->err, y->errlen, "%sout of memory", y->prefix);
 		return -1;
 	}
 	msg_quote(q, sizeof(q), p->problem ? p->problem : "syntax error",
 	    p->problem ? strlen(p->problem) : 12);
 	/* The reader (encoding) has only an offset, the scanner a line. */
 	if (p->error == YAML_READER_ERROR)
-		msg_set(y->err, y->errlen, YP_PREFIX "byte %zu: %s",
+		msg_set(y->err, y->errlen, "%sbyte %zu: %s", y->prefix,
 		    p->problem_offset, q);
 	else
-		msg_set(y->err, y->errlen, YP_PREFIX "line %zu: %s",
+		msg_set(y->err, y->errlen, "%sline %zu: %s", y->prefix,
 		    p->problem_mark.line + 1, q);
 	return -1;
 }
@@ -192,7 +195,7 @@ yp_key_add(struct yp *y, void **set, struct ykey **out)
 	char q[MSG_QUOTE_MAX];
 
 	if ((k = malloc(sizeof(*k) + len + 1)) == NULL) {
-		msg_set(y->err, y->errlen, YP_PREFIX "out of memory");
+		msg_set(y->err, y->errlen, "%sout of memory", y->prefix);
 		return -1;
 	}
 	k->len = len;
@@ -200,7 +203,7 @@ yp_key_add(struct yp *y, void **set, struct ykey **out)
 	k->s[len] = '\0';
 	if ((slot = tsearch(k, set, ykey_cmp)) == NULL) {
 		free(k);
-		msg_set(y->err, y->errlen, YP_PREFIX "out of memory");
+		msg_set(y->err, y->errlen, "%sout of memory", y->prefix);
 		return -1;
 	}
 	if (*(struct ykey **)slot != k) {

@@ -1,10 +1,11 @@
 /*
- * A restricted YAML reader over libyaml's event API (metadata.yaml only):
- * one document, no anchors, aliases, tags or merge keys, scalar keys only,
- * no duplicate keys, bounded nesting. Used by metadata.c.
+ * A restricted YAML reader over libyaml's event API: one document, no
+ * anchors, aliases, tags or merge keys, scalar keys only, no duplicate
+ * keys, bounded nesting. Used for metadata.yaml (unpacker/metadata.c) and
+ * the store's configuration file (store/config.c).
  */
-#ifndef IMGD_UNPACKER_YP_H
-#define IMGD_UNPACKER_YP_H
+#ifndef IMGD_POLICY_YP_H
+#define IMGD_POLICY_YP_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@ struct yp {
 	int depth;
 	char *err;
 	size_t errlen;
+	char prefix[64]; /* "metadata.yaml: " before messages, or "" */
 };
 
 /*
@@ -25,8 +27,9 @@ struct yp {
  */
 typedef int (*yp_keyfn)(struct yp *y, const char *key, size_t len, void *arg);
 
-int yp_init(
-    struct yp *y, const void *buf, size_t len, char *err, size_t errlen);
+/* doc names the document in messages ("metadata.yaml"), or NULL. */
+int yp_init(struct yp *y, const char *doc, const void *buf, size_t len,
+    char *err, size_t errlen);
 void yp_free(struct yp *y);
 /* Calls fn for each key of the document's top-level mapping. */
 int yp_document(struct yp *y, yp_keyfn fn, void *arg);
@@ -35,7 +38,7 @@ int yp_mapping(struct yp *y, const char *what, yp_keyfn fn, void *arg);
 /* Consumes the node that starts at the current event. */
 int yp_skip(struct yp *y);
 int yp_next(struct yp *y);
-/* -1, with "metadata.yaml: line N: " and the message in err. */
+/* -1, with "<doc>: line N: " and the message in err. */
 int yp_fail(struct yp *y, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
