@@ -76,16 +76,9 @@ imgd_stop
 # A slow unpacker (a wrapper that waits before it starts) keeps an import
 # Running: /wait with a timeout returns it as it is then, /wait without
 # one when it ends.
-REAL=$BIN
+REAL_BIN=$BIN
+wrapped_bin "$T_TMP/bin-slow" imgd-unpacker 'sleep 3; exec "$REAL" "$@"'
 BIN=$T_TMP/bin-slow
-mkdir -p "$BIN"
-chmod 755 "$T_TMP" "$BIN"
-cp "$REAL"/imgd "$REAL"/imgd-fetcher "$REAL"/imgd-frontend "$REAL"/imgctl \
-    "$BIN/"
-cp "$REAL/imgd-unpacker" "$BIN/imgd-unpacker.real"
-printf '#!/bin/sh\nsleep 3\nexec %s "$@"\n' "$BIN/imgd-unpacker.real" \
-    >"$BIN/imgd-unpacker"
-chmod 755 "$BIN"/*
 imgd_start "$T_TMP/state-slow" || { summary; exit 1; }
 resp=$(api POST /1.0/images --data-binary "@$(mkunified "$W/c.tar" none)")
 op=$(echo "$resp" | sed '$d' | jget operation)
@@ -95,22 +88,14 @@ check_eq "and GET too" "$(api_body GET "$op" | jget metadata.status)" Running
 check_eq "/wait without a timeout: its end" \
     "$(api_body GET "$op/wait" | jget metadata.status)" Success
 imgd_stop
-BIN=$REAL
+BIN=$REAL_BIN
 
 # ---- a frontend that lies about its listener ----
-REAL=$BIN
-BIN=$T_TMP/bin
-mkdir -p "$BIN"
-chmod 755 "$T_TMP" "$BIN"
-cp "$REAL"/imgd "$REAL"/imgd-fetcher "$REAL"/imgd-unpacker "$REAL"/imgctl \
-    "$BIN/"
-cp "$REAL/imgd-frontend" "$BIN/imgd-frontend.real"
-cp "$IMGD_BUILD/tests/forge_listener.so" "$BIN/"
 for forged in 0 2; do
-	printf '#!/bin/sh\nLD_PRELOAD=%s FORGE_LISTENER=%s exec %s "$@"\n' \
-	    "$BIN/forge_listener.so" "$forged" "$BIN/imgd-frontend.real" \
-	    >"$BIN/imgd-frontend"
-	chmod 755 "$BIN"/*
+	BIN=$REAL_BIN
+	wrapped_bin "$T_TMP/bin-$forged" imgd-frontend \
+	    "LD_PRELOAD=$IMGD_BUILD/tests/forge_listener.so FORGE_LISTENER=$forged exec \"\$REAL\" \"\$@\""
+	BIN=$T_TMP/bin-$forged
 	: >"$T_TMP/imgd.log"
 	imgd_start "$T_TMP/state-$forged" || { summary; exit 1; }
 	fds=$(ls "/proc/$IMGD_PID/fd" | wc -l)

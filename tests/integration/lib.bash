@@ -114,6 +114,21 @@ imgd_stop() {
 	return $rc
 }
 
+# wrapped_bin DIR PROG LINE: a copy of imgd's programs in DIR whose PROG is
+# a wrapper script that runs LINE, where $REAL is the real PROG (kept as
+# PROG.real). Point BIN at DIR to run imgd from it.
+wrapped_bin() {
+	local dir=$1 prog=$2 line=$3
+	mkdir -p "$dir"
+	chmod 755 "$T_TMP" "$dir"
+	cp "$BIN"/imgd "$BIN"/imgd-frontend "$BIN"/imgd-fetcher \
+	    "$BIN"/imgd-unpacker "$BIN"/imgctl "$dir/"
+	mv "$dir/$prog" "$dir/$prog.real"
+	printf '#!/bin/sh\nREAL=%s\n%s\n' "$dir/$prog.real" "$line" \
+	    >"$dir/$prog"
+	chmod 755 "$dir"/*
+}
+
 # The pid of a child of the running imgd by program name.
 child_pid() {
 	pgrep -P "$IMGD_PID" -x "$1" | head -1

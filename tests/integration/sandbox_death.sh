@@ -7,16 +7,8 @@
 # holds the image.
 . "$(dirname "$0")/lib.bash"
 
-REAL=$BIN
+wrapped_bin "$T_TMP/bin" imgd-unpacker 'exec "$REAL" "$@" --probe input:open'
 BIN=$T_TMP/bin
-mkdir -p "$BIN"
-chmod 755 "$T_TMP" "$BIN"
-cp "$REAL"/imgd "$REAL"/imgd-frontend "$REAL"/imgd-fetcher "$REAL"/imgctl \
-    "$BIN/"
-cp "$REAL/imgd-unpacker" "$BIN/imgd-unpacker.real"
-printf '#!/bin/sh\nexec %s "$@" --probe input:open\n' \
-    "$BIN/imgd-unpacker.real" >"$BIN/imgd-unpacker"
-chmod 755 "$BIN"/*
 W=$T_TMP/work
 mkdir -p "$W"
 f=$(mkunified "$W/img.tar" gzip)
