@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include "frontend/fe.h"
+#include "policy/names.h"
 #include "ipc/codec.h"
 #include "ipc/log.h"
-
 
 static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
 static const struct timeval write_timeout = {LIM_HTTP_IDLE_TIMEOUT * 2, 0};
@@ -294,8 +294,8 @@ conn_stream_item(struct conn *c, json_t *item)
 	if (item != NULL) {
 		if (c->state != CONN_LIST)
 			stream_begin(c);
-		text = json_dumps(item,
-		    JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+		text = json_dumps(
+		    item, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
 		json_decref(item);
 		if (text == NULL) {
 			conn_close(c); /* cut short: a broken list */
@@ -442,8 +442,7 @@ parse_target(struct conn *c)
 	}
 	if (rc == 0)
 		snprintf(project, sizeof(project), "default");
-	if (strlen(project) == 0 || strlen(project) > LIM_PROJECT_NAME_MAX ||
-	    !ipc_str_valid(project, strlen(project), CS_NAME)) {
+	if (!project_name_ok(project)) {
 		conn_error(c, 400, "Invalid project name");
 		return -1;
 	}

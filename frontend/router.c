@@ -534,8 +534,7 @@ projects_route(struct conn *c, const char *rest)
 		    c->method, rest ? "/<name>" : "");
 		return;
 	}
-	if (rest && (rest[0] == '\0' || strlen(rest) > LIM_PROJECT_NAME_MAX ||
-			!ipc_str_valid(rest, strlen(rest), CS_NAME))) {
+	if (rest && !project_name_ok(rest)) {
 		conn_error(c, 404, "Project not found");
 		return;
 	}

@@ -69,3 +69,12 @@ alias_name_refusal(const char *name, char *msg, size_t msglen)
 	    strlen(name) > 64 ? "..." : "", why);
 	return -1;
 }
+
+int
+project_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= LIM_PROJECT_NAME_MAX &&
+	       ipc_str_valid(name, n, CS_NAME);
+}

@@ -1,8 +1,8 @@
 /*
  * Who is asking. The frontend passes on where a request came in (the
  * listener id the store gave it) and what the socket told it about the
- * peer; the store derives the requestor and the trust from these, and
- * from nothing the frontend says about them. A request naming a listener
+ * peer; the store derives the requestor from these, and from nothing the
+ * frontend says about it. A request naming a listener
  * the store never gave is a frontend that lies: it is killed.
  */
 #include <pwd.h>
@@ -43,8 +43,6 @@ peer_derive(const struct ipc_peer *p, struct who *w)
 	if (i == sizeof(listeners) / sizeof(listeners[0]))
 		return -1;
 	memset(w, 0, sizeof(*w));
-	w->listener = p->listener;
-	w->trusted = listeners[i].kind == LISTEN_UNIX;
 	if (getpwuid_r((uid_t)p->uid, &pw, buf, sizeof(buf), &res) == 0 &&
 	    res != NULL)
 		snprintf(w->username, sizeof(w->username), "%s", pw.pw_name);

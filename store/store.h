@@ -226,9 +226,9 @@ void api_lifecycle(const char *project, const char *action, int kind,
 void api_frontend_ready(struct child *fe);
 
 /* peer.c: who asks, derived by the store */
+/* Trust will come from the listener's kind here once there are listeners
+ * that are not trusted (HTTPS); today every listener is the unix socket. */
 struct who {
-	uint32_t listener;
-	int trusted;
 	char username[64];  /* "root", or "uid N" */
 	char requestor[128]; /* for the audit log: "root (uid 0, unix socket)" */
 };

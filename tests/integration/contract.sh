@@ -71,6 +71,14 @@ check_eq "an unknown operation: 404 from the store" \
 check_eq "another project's operation: 404" \
     "$(api_status GET "$op?project=other")" 404
 check_eq "cancel: 403" "$(api_status DELETE "$op")" 403
+check_eq "an operation id with a bad character: 404" \
+    "$(api_body GET '/1.0/operations/ab%21cd' | jget error)" \
+    "Operation not found"
+check_eq "an operation id too long: 404" \
+    "$(api_status GET "/1.0/operations/$(printf 'a%.0s' $(seq 1 40))")" 404
+check_eq "a path below an operation: 404" \
+    "$(api_status GET "$op/nothing")" 404
+check_eq "POST to an operation: 405" "$(api_status POST "$op")" 405
 imgd_stop
 
 # A slow unpacker (a wrapper that waits before it starts) keeps an import

@@ -248,6 +248,14 @@ refuse "config with a list for a value" \
 printf 'debug: true\n---\ndebug: false\n' >"$W/bad.conf"
 refuse "config with two documents" 'only one YAML document is allowed' \
     "$BIN/imgd" --state "$T_TMP/state3" --config "$W/bad.conf"
+printf '%070d: 1\n' 0 >"$W/bad.conf"
+refuse "config with a key over 63 bytes" 'line 1: unknown key "0000' \
+    "$BIN/imgd" --state "$T_TMP/state3" --config "$W/bad.conf"
+{ echo 'debug: true'; head -c 70000 /dev/zero | tr '\0' '#'; echo; } \
+    >"$W/bad.conf"
+refuse "config over 64 KiB" 'larger than 65536 bytes' \
+    "$BIN/imgd" --state "$T_TMP/state3" --config "$W/bad.conf"
+check "no state was made by the refused starts" test ! -e "$T_TMP/state3/imgd.db"
 refuse "missing config file" "No such file" \
     "$BIN/imgd" --state "$T_TMP/state3" --config "$W/none.conf"
 imgd_start "$T_TMP/state3" || { summary; exit 1; }

@@ -414,22 +414,26 @@ fd_for(int policy)
 	}
 }
 
+/* The first process kind in a mask of PROC_* bits. */
 static int
-sender_of(const struct ipc_msgdef *d)
+kind_in(unsigned mask)
 {
 	for (size_t i = 0; i < 4; i++)
-		if (d->senders & kinds[i])
+		if (mask & (unsigned)kinds[i])
 			return kinds[i];
 	return 0;
 }
 
 static int
+sender_of(const struct ipc_msgdef *d)
+{
+	return kind_in(d->senders);
+}
+
+static int
 receiver_of(const struct ipc_msgdef *d)
 {
-	for (size_t i = 0; i < 4; i++)
-		if (d->receivers & kinds[i])
-			return kinds[i];
-	return 0;
+	return kind_in(d->receivers);
 }
 
 /* A channel state the type is allowed in. */
