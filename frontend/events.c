@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "frontend/fe.h"
+#include "ipc/cause.h"
 #include "ipc/log.h"
 
 enum { EV_OPERATION = 1, EV_LIFECYCLE = 2, EV_LOGGING = 4 };
@@ -25,30 +26,23 @@ struct listener {
 
 static TAILQ_HEAD(, listener) listeners = TAILQ_HEAD_INITIALIZER(listeners);
 
-static const char *
-status_name(int code)
+/* LXD's status code and name for an operation's state. */
+static int
+state_code(int state, const char **name)
 {
-	switch (code) {
-	case 100:
-		return "Operation created";
-	case 101:
-		return "Started";
-	case 102:
-		return "Stopped";
-	case 103:
-		return "Running";
-	case 104:
-		return "Cancelling";
-	case 105:
-		return "Pending";
-	case 200:
-		return "Success";
-	case 400:
-		return "Failure";
-	case 401:
-		return "Cancelled";
+	switch (state) {
+	case OPS_PENDING:
+		*name = "Pending";
+		return 105;
+	case OPS_RUNNING:
+		*name = "Running";
+		return 103;
+	case OPS_SUCCESS:
+		*name = "Success";
+		return 200;
 	default:
-		return "Unknown";
+		*name = "Failure";
+		return 400;
 	}
 }
 
@@ -65,6 +59,9 @@ json_t *
 render_op(const struct imsg_op_update *m)
 {
 	json_t *o = json_object(), *meta = NULL, *res = NULL;
+	char err[LIM_ERROR_MAX + 128] = "";
+	const char *status;
+	int code = state_code(m->state, &status);
 
 	if (m->nmetadata) {
 		meta = json_object();
@@ -84,13 +81,14 @@ render_op(const struct imsg_op_update *m)
 	json_object_set_new(o, "description", json_string(m->description));
 	json_object_set_new(o, "created_at", ts(m->created_at));
 	json_object_set_new(o, "updated_at", ts(m->updated_at));
-	json_object_set_new(
-	    o, "status", json_string(status_name(m->status_code)));
-	json_object_set_new(o, "status_code", json_integer(m->status_code));
+	json_object_set_new(o, "status", json_string(status));
+	json_object_set_new(o, "status_code", json_integer(code));
 	json_object_set_new(o, "resources", res ? res : json_null());
 	json_object_set_new(o, "metadata", meta ? meta : json_null());
 	json_object_set_new(o, "may_cancel", json_false());
-	json_object_set_new(o, "err", json_string(m->err));
+	if (m->fault.cause != ERR_NONE)
+		fault_words(&m->fault, err, sizeof(err));
+	json_object_set_new(o, "err", json_string(err));
 	json_object_set_new(o, "location", json_string("none"));
 	return o;
 }

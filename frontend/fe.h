@@ -123,6 +123,8 @@ void conn_stream_end(struct conn *c);
 /* router.c */
 void route_request(struct conn *c, const char *body, size_t len);
 void route_store_reply(struct conn *c, struct ipc_msg *m);
+/* The HTTP status for a fault's cause (ERR_*). */
+int fault_status(int cause);
 int route_is_upload(struct conn *c);
 
 /* render.c */

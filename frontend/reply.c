@@ -9,8 +9,41 @@
 
 #include "frontend/fe.h"
 #include "policy/names.h"
+#include "ipc/cause.h"
 #include "ipc/codec.h"
 #include "ipc/log.h"
+
+/* The HTTP status for a fault's cause: LXD's where LXD has one. */
+int
+fault_status(int cause)
+{
+	switch (cause) {
+	case ERR_NOT_FOUND:
+		return 404;
+	case ERR_EXISTS:
+		return 409;
+	case ERR_CHANGED:
+		return 412;
+	case ERR_TOO_LARGE:
+		return 413;
+	case ERR_BUSY:
+	case ERR_STOPPING:
+		return 503;
+	case ERR_NO_SPACE:
+		return 507;
+	case ERR_STORAGE:
+	case ERR_FILE_MISSING:
+	case ERR_DATABASE:
+	case ERR_INTERNAL:
+	case ERR_TIMEOUT:
+	case ERR_UNPACKER:
+	case ERR_UNPACKER_BUG:
+	case ERR_UNPACKER_PROTO:
+		return 500;
+	default: /* the request's own fault */
+		return 400;
+	}
+}
 
 /* An item of a streamed list: the document, or its URL. */
 static void
@@ -152,10 +185,15 @@ void
 route_store_reply(struct conn *c, struct ipc_msg *m)
 {
 	if (m->type == IMSG_ERR) {
+		char msg[LIM_ERROR_MAX + 128];
+
 		if (c->state == CONN_EXPORT || c->state == CONN_LIST)
 			conn_close(c); /* headers are out: cut it short */
-		else if (c->state == CONN_UPLOAD || c->state == CONN_STORE)
-			conn_error(c, m->m.err.status, "%s", m->m.err.message);
+		else if (c->state == CONN_UPLOAD || c->state == CONN_STORE) {
+			fault_words(&m->m.err.fault, msg, sizeof(msg));
+			conn_error(
+			    c, fault_status(m->m.err.fault.cause), "%s", msg);
+		}
 		return;
 	}
 	switch (c->want) {

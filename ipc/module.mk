@@ -1,6 +1,6 @@
 # ipc: the message table, codec, channels and logging shared by every
 # process.
-IPC_OBJS := $(addprefix $(BUILD)/ipc/, log.o msgtab.o codec.o chan.o) \
+IPC_OBJS := $(addprefix $(BUILD)/ipc/, log.o msgtab.o codec.o chan.o cause.o) \
 	    $(BUILD)/policy/names.o
 
 $(BUILD)/tests/test_ipc: $(BUILD)/tests/unit/test_ipc.o $(IPC_OBJS)

@@ -153,13 +153,69 @@ struct imsg_server_info {
 	uint32_t narchitectures;
 };
 
-struct imsg_err {
-	uint16_t status; /* HTTP status */
-	char *message;
+/* What an answer, an event or a refusal is about; the frontend makes it a
+ * URL or a word. */
+enum {
+	RES_NONE = 0,
+	RES_IMAGE = 1,
+	RES_ALIAS = 2,
+	RES_PROJECT = 3,
+	RES_OPERATION = 4,
+	RES_MAX = RES_OPERATION
 };
 
-/* What an answer or an event is about; the frontend makes it a URL. */
-enum { RES_NONE = 0, RES_IMAGE = 1, RES_ALIAS = 2 };
+/*
+ * Why a request or an operation failed. The store names the cause and its
+ * facts; the frontend maps the cause to an HTTP status (frontend/reply.c)
+ * and both use ipc/cause.c's words: the frontend for the client, the store
+ * only for its log and audit. The facts each cause reads are listed.
+ */
+enum err_cause {
+	ERR_NONE = 0,
+	ERR_INVALID,	      /* detail: what was wrong with the input */
+	ERR_NOT_FOUND,	      /* subject */
+	ERR_AMBIGUOUS,	      /* a fingerprint prefix matches several */
+	ERR_EXISTS,	      /* subject, name (an alias: its name) */
+	ERR_CHANGED,	      /* subject: If-Match does not match */
+	ERR_FP_MISMATCH,      /* name: computed, detail: expected */
+	ERR_LAYOUT,	      /* name: "split" or "unified", as stored */
+	ERR_TOO_MANY_PROPS,   /* limit: properties, bytes: their size */
+	ERR_TOO_MANY_ALIASES, /* limit */
+	ERR_ALIAS_TYPE,	      /* name: the type asked for */
+	ERR_NO_TARGET,	      /* an alias without a target */
+	ERR_TOO_LARGE,	      /* bytes: the limit of one image part */
+	ERR_ABORTED,	      /* detail: why the upload ended early */
+	ERR_TRUNCATED,	      /* the body is shorter than it said */
+	ERR_EMPTY,	      /* no image data */
+	ERR_NO_ROOTFS,	      /* a split upload without its rootfs */
+	ERR_SEQUENCE,	      /* upload records out of order */
+	ERR_BUSY,	      /* subject: RES_IMAGE uploads, RES_OPERATION
+				 waits, RES_NONE lists */
+	ERR_STOPPING,	      /* imgd is stopping */
+	ERR_NO_SPACE,	      /* storing failed: no space */
+	ERR_STORAGE,	      /* storing or reading a file failed */
+	ERR_FILE_MISSING,     /* an image's file is gone */
+	ERR_DATABASE,	      /* internal database error */
+	ERR_INTERNAL,	      /* any other fault of imgd's */
+	ERR_TIMEOUT,	      /* the validation took too long */
+	ERR_UNPACKER,	      /* name: what happened, detail: when */
+	ERR_UNPACKER_BUG,     /* name, detail: as ERR_UNPACKER */
+	ERR_UNPACKER_PROTO,   /* the unpacker broke the protocol */
+	ERR_MAX = ERR_UNPACKER_PROTO
+};
+
+struct ipc_fault {
+	uint8_t cause;	 /* ERR_* */
+	uint8_t subject; /* RES_* */
+	uint64_t limit;
+	uint64_t bytes;
+	char *name;   /* or "" */
+	char *detail; /* or "" */
+};
+
+struct imsg_err {
+	struct ipc_fault fault;
+};
 
 struct imsg_ok {
 	uint8_t kind; /* RES_*: the created resource, if any */
@@ -200,15 +256,24 @@ struct imsg_list_end {
 	uint32_t count;
 };
 
+/* An operation's state; the frontend shows LXD's status codes for them. */
+enum {
+	OPS_PENDING = 1,
+	OPS_RUNNING = 2,
+	OPS_SUCCESS = 3,
+	OPS_FAILURE = 4,
+	OPS_MAX = OPS_FAILURE
+};
+
 struct imsg_op_update {
 	char *id;
 	char *project;
 	char *class;
 	char *description;
-	uint16_t status_code;
+	uint8_t state;	    /* OPS_* */
 	int64_t created_at; /* nanoseconds */
 	int64_t updated_at;
-	char *err;
+	struct ipc_fault fault; /* cause ERR_NONE unless it failed */
 	struct ipc_kv *metadata;
 	uint32_t nmetadata;
 	char *image; /* the image it is about (fingerprint), or "" */
@@ -519,7 +584,7 @@ struct ipc_msgdef {
 	uint8_t states;	   /* CH_* the channel may be in */
 	uint8_t moves_to;  /* CH_* after it, or 0: unchanged */
 	uint8_t fd;	   /* enum ipc_fdpolicy */
-	uint32_t minlen; /* payload bounds, computed from the fields */
+	uint32_t minlen;   /* payload bounds, computed from the fields */
 	uint32_t maxlen;
 	size_t structsz;
 	const struct ipc_field *fields;

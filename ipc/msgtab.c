@@ -74,12 +74,16 @@ static const struct ipc_field f_server_info[] = {
 };
 #undef S
 
-#define S struct imsg_err
+/* A fault: its cause (at least lo), subject and facts. */
+#define FAULT(S, m, lo)                                                  \
+	F_INT(S, m.cause, FT_U8, lo, ERR_MAX), F_U8(S, m.subject, RES_MAX), \
+	    F_U64(S, m.limit), F_U64(S, m.bytes),                          \
+	    F_STR(S, m.name, 0, LIM_ALIAS_NAME_MAX, CS_LINE),              \
+	    F_STR(S, m.detail, 0, LIM_ERROR_MAX, CS_LINE)
+
 static const struct ipc_field f_err[] = {
-	F_U16(S, status, 400, 599),
-	F_STR(S, message, 1, LIM_ERROR_MAX, CS_LINE),
+	FAULT(struct imsg_err, fault, ERR_INVALID),
 };
-#undef S
 
 static const struct ipc_field f_ok[] = {
 	F_U8(struct imsg_ok, kind, RES_ALIAS),
@@ -166,9 +170,9 @@ static const struct ipc_field f_op_update[] = {
 	PROJECT(S),
 	F_STR(S, class, 1, 16, CS_TOKEN),
 	F_STR(S, description, 1, 128, CS_LINE),
-	F_U16(S, status_code, 100, 401),
+	F_INT(S, state, FT_U8, OPS_PENDING, OPS_MAX),
 	F_I64(S, created_at), F_I64(S, updated_at),
-	F_STR(S, err, 0, LIM_ERROR_MAX, CS_LINE),
+	FAULT(S, fault, ERR_NONE),
 	F_KV(S, metadata, nmetadata, 8, 32, 128, CS_TOKEN, CS_LINE, 2048),
 	F_STR(S, image, 0, FP_LEN, CS_HEX),
 };

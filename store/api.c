@@ -1,9 +1,10 @@
 /*
  * The frontend's requests, decided here. Each case of api_dispatch decodes
  * nothing itself (the IPC layer did) and calls a handler that answers with
- * records carrying the request id: the result, or IMSG_ERR with the HTTP
- * status and a message for the client.
+ * records carrying the request id: the result, or IMSG_ERR with the
+ * fault's cause and facts (the frontend picks the status and the words).
  */
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ipc/cause.h"
 #include "ipc/log.h"
 #include "policy/names.h"
 #include "store/store.h"
@@ -34,27 +36,29 @@ changing_set(uint64_t reqid, const char *action, const char *project,
 }
 
 void
-api_reply_err(uint64_t reqid, int status, const char *fmt, ...)
+reply_fault(uint64_t reqid, const struct fault *f)
 {
 	struct child *fe = proc_frontend();
-	struct imsg_err e = {.status = (uint16_t)status};
-	char msg[LIM_ERROR_MAX + 1];
-	va_list ap;
+	struct imsg_err e;
+	char msg[LIM_ERROR_MAX + 128];
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	/* The message goes to a client: one line, nothing else. */
-	for (char *p = msg; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	e.message = msg;
+	fault_to_ipc(f, &e.fault);
 	if (changing.action != NULL && changing.reqid == reqid)
 		audit("request-refused", "action", changing.action, "project",
 		    changing.project, "target", changing.target, "requestor",
-		    changing.requestor, "cause", msg, NULL);
+		    changing.requestor, "fault", fault_token(f->cause), "cause",
+		    fault_text(f, msg, sizeof(msg)), NULL);
 	if (fe)
 		proc_send(fe, IMSG_ERR, reqid, &e, -1);
+}
+
+void
+api_refuse(uint64_t reqid, int cause, int subject, const char *name)
+{
+	struct fault f;
+
+	fault_set(&f, cause, subject, name);
+	reply_fault(reqid, &f);
 }
 
 void
@@ -68,20 +72,18 @@ reply_ok(uint64_t reqid, int kind, const char *name)
 }
 
 void
-reply_db(uint64_t reqid, int rc, const char *what)
+reply_db(uint64_t reqid, int rc, int subject)
 {
 	switch (rc) {
 	case DB_NOTFOUND:
-		api_reply_err(reqid, 404, "%s not found", what);
+		api_refuse(reqid, ERR_NOT_FOUND, subject, NULL);
 		break;
 	case DB_AMBIGUOUS:
-		api_reply_err(reqid, 400,
-		    "More than one image matches this "
-		    "fingerprint prefix: give more characters");
+		api_refuse(reqid, ERR_AMBIGUOUS, subject, NULL);
 		break;
 	default:
 		log_warnx("database: %s", db_errmsg());
-		api_reply_err(reqid, 500, "internal database error");
+		api_refuse(reqid, ERR_DATABASE, RES_NONE, NULL);
 	}
 }
 
@@ -180,7 +182,7 @@ api_project(uint64_t reqid, const char *name, int64_t *id)
 {
 	if (db_project_id(name, id) == DB_OK)
 		return 0;
-	api_reply_err(reqid, 404, "Project not found");
+	api_refuse(reqid, ERR_NOT_FOUND, RES_PROJECT, name);
 	return -1;
 }
 
@@ -209,7 +211,7 @@ resolve(uint64_t reqid, const char *proj, const char *ref, int64_t *pid,
 		if (rc == DB_AMBIGUOUS)
 			image_free(img);
 		/* Never the fingerprint: a prefix must not reveal one. */
-		reply_db(reqid, rc, "Image");
+		reply_db(reqid, rc, RES_IMAGE);
 		return -1;
 	}
 	return 0;
@@ -269,6 +271,7 @@ static void
 image_update(uint64_t reqid, struct imsg_image_update_req *r)
 {
 	struct image img;
+	struct fault f;
 	char etag[65];
 	int64_t pid;
 	int put = r->mode == UPD_PUT;
@@ -277,9 +280,7 @@ image_update(uint64_t reqid, struct imsg_image_update_req *r)
 		return;
 	image_etag(&img, etag);
 	if (r->if_match[0] && strcmp(r->if_match, etag) != 0) {
-		api_reply_err(reqid, 412,
-		    "ETag doesn't match: the image "
-		    "changed since it was read");
+		api_refuse(reqid, ERR_CHANGED, RES_IMAGE, img.fingerprint);
 		goto out;
 	}
 	if (put || (r->set & UPD_PUBLIC))
@@ -291,18 +292,14 @@ image_update(uint64_t reqid, struct imsg_image_update_req *r)
 	if ((put || (r->set & UPD_PROPERTIES)) &&
 	    image_merge_props(&img, r->properties, r->nproperties,
 		(put ? PROPS_REPLACE : 0) | PROPS_DROP_EMPTY) == -1) {
-		api_reply_err(reqid, 400,
-		    "Too many properties: at most %d, "
-		    "%llu bytes in all",
-		    LIM_META_PROPERTIES_MAX,
-		    (unsigned long long)LIM_PROP_TOTAL_MAX);
+		reply_fault(reqid, fault_props(&f));
 		goto out;
 	}
 	/* Flags and properties together, or not at all. */
 	if (db_begin() == -1 || db_image_update(&img) != DB_OK ||
 	    db_commit() == -1) {
 		db_rollback();
-		reply_db(reqid, DB_ERROR, "");
+		reply_db(reqid, DB_ERROR, RES_NONE);
 		goto out;
 	}
 	reply_ok(reqid, RES_NONE, "");
@@ -318,6 +315,7 @@ static void
 image_delete(uint64_t reqid, struct imsg_image_ref_req *r)
 {
 	struct image img;
+	struct fault f;
 	struct op *op;
 	int64_t pid;
 
@@ -330,7 +328,8 @@ image_delete(uint64_t reqid, struct imsg_image_ref_req *r)
 	 * that the start-up repair removes, never a row without a file. */
 	if (db_image_delete(img.id) != DB_OK) {
 		log_warnx("delete %s: %s", img.fingerprint, db_errmsg());
-		op_finish(op, "internal database error");
+		fault_set(&f, ERR_DATABASE, RES_NONE, NULL);
+		op_finish(op, &f);
 		goto out;
 	}
 	if (db_fp_refs(img.fingerprint) == 0)
@@ -370,7 +369,8 @@ image_export(uint64_t reqid, struct imsg_image_ref_req *r)
 		if ((fds[i] = blob_open(img.fingerprint,
 			 i == 0 ? PART_UNIFIED : PART_ROOTFS)) == -1) {
 			log_warn("export %s: open", img.fingerprint);
-			api_reply_err(reqid, 500, "The image file is missing");
+			api_refuse(reqid, ERR_FILE_MISSING, RES_IMAGE,
+			    img.fingerprint);
 			goto out;
 		}
 	for (int i = 0; i < nparts && fe; i++) {
@@ -401,56 +401,56 @@ out:
  */
 int
 image_commit(const char *proj, struct image *img, const struct ipc_kv *aliases,
-    uint32_t naliases, int fds[2], char *err, size_t errlen)
+    uint32_t naliases, int fds[2], struct fault *f)
 {
 	int64_t pid;
 	int linked_before = db_fp_refs(img->fingerprint) > 0, rc;
 	int layout = db_fp_split(img->fingerprint);
+	char err[256];
 
 	if (db_project_id(proj, &pid) != DB_OK) {
-		snprintf(err, errlen, "Project not found");
+		fault_set(f, ERR_NOT_FOUND, RES_PROJECT, proj);
 		return -1;
 	}
 	/* A unified M||R and a split (M, R) share a fingerprint but not a
 	 * blob layout: the stored files must be what this row says. */
 	if (layout != -1 && layout != img->split) {
-		snprintf(err, errlen,
-		    "An image with this fingerprint is "
-		    "stored as a %s image already",
-		    layout ? "split" : "unified");
+		fault_set(
+		    f, ERR_LAYOUT, RES_IMAGE, layout ? "split" : "unified");
 		return -1;
 	}
-	if (db_begin() == -1) {
-		snprintf(err, errlen, "internal database error");
+	fault_set(f, ERR_DATABASE, RES_NONE, NULL);
+	if (db_begin() == -1)
 		return -1;
-	}
 	if ((rc = db_image_insert(pid, img)) != DB_OK) {
-		snprintf(err, errlen,
-		    rc == DB_CONFLICT
-			? "Image with same fingerprint already exists"
-			: "internal database error");
+		if (rc == DB_CONFLICT)
+			fault_set(f, ERR_EXISTS, RES_IMAGE, img->fingerprint);
 		goto fail;
 	}
 	for (uint32_t i = 0; i < naliases; i++) {
 		rc = db_alias_insert(
 		    pid, aliases[i].key, aliases[i].value, img->id);
 		if (rc != DB_OK) {
-			snprintf(err, errlen,
-			    rc == DB_CONFLICT ? "Alias already exists: %s"
-					      : "internal database error (%s)",
-			    aliases[i].key);
+			if (rc == DB_CONFLICT)
+				fault_set(
+				    f, ERR_EXISTS, RES_ALIAS, aliases[i].key);
 			goto fail;
 		}
 	}
-	if (blob_commit(fds[0], img->fingerprint, PART_UNIFIED, err, errlen) ==
-		-1 ||
+	if (blob_commit(fds[0], img->fingerprint, PART_UNIFIED, err,
+		sizeof(err)) == -1 ||
 	    (img->split && blob_commit(fds[1], img->fingerprint, PART_ROOTFS,
-			       err, errlen) == -1))
-		goto fail_files;
-	if (db_commit() == -1) {
-		snprintf(err, errlen, "internal database error");
+			       err, sizeof(err)) == -1)) {
+		int e = errno;
+
+		log_warnx("storing image %s: %s", img->fingerprint, err);
+		fault_set(f,
+		    e == ENOSPC || e == EDQUOT ? ERR_NO_SPACE : ERR_STORAGE,
+		    RES_IMAGE, img->fingerprint);
 		goto fail_files;
 	}
+	if (db_commit() == -1)
+		goto fail_files;
 	return 0;
 fail_files:
 	db_rollback();

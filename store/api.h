@@ -14,7 +14,7 @@ void changing_set(uint64_t reqid, const char *action, const char *project,
     const char *target, const char *requestor);
 /* OK, with the resource it created (RES_*, name) or RES_NONE, "". */
 void reply_ok(uint64_t reqid, int kind, const char *name);
-void reply_db(uint64_t reqid, int rc, const char *what);
+void reply_db(uint64_t reqid, int rc, int subject); /* subject: RES_* */
 void reply_image(uint64_t reqid, struct image *img, const char *proj);
 void alias_etag(const struct alias *a, char out[65]);
 /* The project's id, or -1 after answering 404. */

@@ -37,7 +37,7 @@ alias_lookup(uint64_t reqid, const char *proj, const char *name, int64_t *pid,
 	if (api_project(reqid, proj, pid) == -1)
 		return -1;
 	if (db_alias_get(*pid, name, a) != DB_OK) {
-		api_reply_err(reqid, 404, "Image alias not found");
+		api_refuse(reqid, ERR_NOT_FOUND, RES_ALIAS, name);
 		return -1;
 	}
 	return 0;
@@ -65,15 +65,18 @@ alias_target(
 	if (rc != DB_OK) {
 		if (rc == DB_AMBIGUOUS)
 			image_free(&img);
-		reply_db(reqid, rc, "Image");
+		reply_db(reqid, rc, RES_IMAGE);
 		return -1;
 	}
 	*id = img.id;
 	image_free(&img);
 	n = db_alias_count(*id);
 	if (*id != keep && n >= LIM_ALIASES_PER_IMAGE) {
-		api_reply_err(reqid, 400, "An image has at most %d aliases",
-		    LIM_ALIASES_PER_IMAGE);
+		struct fault f;
+
+		fault_set(&f, ERR_TOO_MANY_ALIASES, RES_IMAGE, ref);
+		f.limit = LIM_ALIASES_PER_IMAGE;
+		reply_fault(reqid, &f);
 		return -1;
 	}
 	return 0;
@@ -84,10 +87,12 @@ static int
 alias_refuse_name(uint64_t reqid, const char *name)
 {
 	char msg[300];
+	struct fault f;
 
 	if (alias_name_refusal(name, msg, sizeof(msg)) == 0)
 		return 0;
-	api_reply_err(reqid, 400, "%s", msg);
+	fault_invalid(&f, "%s", msg);
+	reply_fault(reqid, &f);
 	return -1;
 }
 
@@ -101,19 +106,17 @@ alias_create(uint64_t reqid, struct imsg_alias_create_req *r)
 	    alias_refuse_name(reqid, r->name) == -1)
 		return;
 	if (r->type[0] && strcmp(r->type, "container") != 0) {
-		api_reply_err(
-		    reqid, 400, "Unsupported alias type \"%s\"", r->type);
+		api_refuse(reqid, ERR_ALIAS_TYPE, RES_ALIAS, r->type);
 		return;
 	}
 	if (db_alias_get(pid, r->name, &a) == DB_OK) {
-		api_reply_err(
-		    reqid, 409, "Alias \"%s\" already exists", r->name);
+		api_refuse(reqid, ERR_EXISTS, RES_ALIAS, r->name);
 		return;
 	}
 	if (alias_target(reqid, pid, r->target, &id, -1) == -1)
 		return;
 	if (db_alias_insert(pid, r->name, r->description, id) != DB_OK) {
-		reply_db(reqid, DB_ERROR, "");
+		reply_db(reqid, DB_ERROR, RES_NONE);
 		return;
 	}
 	reply_ok(reqid, RES_ALIAS, r->name);
@@ -137,13 +140,11 @@ alias_update(uint64_t reqid, struct imsg_alias_update_req *r)
 		return;
 	alias_etag(&a, etag);
 	if (r->if_match[0] && strcmp(r->if_match, etag) != 0) {
-		api_reply_err(reqid, 412,
-		    "ETag doesn't match: the alias "
-		    "changed since it was read");
+		api_refuse(reqid, ERR_CHANGED, RES_ALIAS, r->name);
 		return;
 	}
 	if (put && !(r->set & UPD_TARGET)) {
-		api_reply_err(reqid, 400, "The target field is required");
+		api_refuse(reqid, ERR_NO_TARGET, RES_ALIAS, r->name);
 		return;
 	}
 	id = a.image_id;
@@ -153,7 +154,7 @@ alias_update(uint64_t reqid, struct imsg_alias_update_req *r)
 	desc =
 	    put || (r->set & UPD_DESCRIPTION) ? r->description : a.description;
 	if (db_alias_update(a.id, id, desc) != DB_OK) {
-		reply_db(reqid, DB_ERROR, "");
+		reply_db(reqid, DB_ERROR, RES_NONE);
 		return;
 	}
 	reply_ok(reqid, RES_NONE, "");
@@ -174,14 +175,13 @@ alias_rename(uint64_t reqid, struct imsg_alias_rename_req *r)
 	    alias_refuse_name(reqid, r->new_name) == -1)
 		return;
 	if (db_alias_get(pid, r->new_name, &b) == DB_OK) {
-		api_reply_err(
-		    reqid, 409, "Alias \"%s\" already exists", r->new_name);
+		api_refuse(reqid, ERR_EXISTS, RES_ALIAS, r->new_name);
 		return;
 	}
 	if (alias_lookup(reqid, r->project, r->name, &pid, &a) == -1)
 		return;
 	if (db_alias_rename(a.id, r->new_name) != DB_OK) {
-		reply_db(reqid, DB_ERROR, "");
+		reply_db(reqid, DB_ERROR, RES_NONE);
 		return;
 	}
 	reply_ok(reqid, RES_ALIAS, r->new_name);
@@ -201,7 +201,7 @@ alias_delete(uint64_t reqid, struct imsg_alias_req *r)
 	if (alias_lookup(reqid, r->project, r->name, &pid, &a) == -1)
 		return;
 	if (db_alias_delete(a.id) != DB_OK) {
-		reply_db(reqid, DB_ERROR, "");
+		reply_db(reqid, DB_ERROR, RES_NONE);
 		return;
 	}
 	reply_ok(reqid, RES_NONE, "");

@@ -134,7 +134,7 @@ list_continue(void *arg, int gone)
 			got = db_images_page(
 			    l->pid, l->after, LIST_PAGE, list_image, l);
 		if (got < 0) {
-			reply_db(l->reqid, DB_ERROR, "");
+			reply_db(l->reqid, DB_ERROR, RES_NONE);
 			break;
 		}
 		if (got < LIST_PAGE) {
@@ -208,7 +208,7 @@ list_start(uint64_t reqid, const char *proj, int kind, int used_by)
 	if ((proj[0] && api_project(reqid, proj, &pid) == -1) || fe == NULL)
 		return;
 	if (nlisters >= LIM_LISTS_MAX) {
-		api_reply_err(reqid, 503, "imgd is busy, try again");
+		api_refuse(reqid, ERR_BUSY, RES_NONE, NULL);
 		return;
 	}
 	if ((l = calloc(1, sizeof(*l))) == NULL)

@@ -26,7 +26,7 @@ struct job {
 	int fds[2];
 	uint64_t sizes[2];
 	int nparts;
-	void (*done)(void *, const char *, const struct job_result *);
+	void (*done)(void *, const struct fault *, const struct job_result *);
 	void *arg;
 	void (*running)(void *); /* when it leaves the queue, if set */
 	struct child *child;
@@ -35,7 +35,7 @@ struct job {
 	uint32_t templates;
 	struct job_result res;
 	char arch[LIM_ARCH_NAME_MAX + 1];
-	const char *fail; /* set when the job cannot run at all */
+	int fail; /* set when the job cannot run at all */
 };
 
 static TAILQ_HEAD(, job) jobs = TAILQ_HEAD_INITIALIZER(jobs);
@@ -98,7 +98,7 @@ job_next(const char *project)
 
 /* Reports once, frees the job, and lets the next one in. */
 static void
-job_end(struct job *j, const char *err)
+job_end(struct job *j, const struct fault *err)
 {
 	char project[sizeof(j->project)];
 
@@ -117,6 +117,16 @@ job_end(struct job *j, const char *err)
 	job_next(project);
 }
 
+/* Ends the job with a fault of no facts. */
+static void
+job_fail(struct job *j, int cause)
+{
+	struct fault f;
+
+	fault_set(&f, cause, RES_NONE, NULL);
+	job_end(j, &f);
+}
+
 static void
 timeout_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -126,7 +136,7 @@ timeout_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	if (j->child)
 		proc_kill(j->child, "validation took too long");
-	job_end(j, "image validation timed out");
+	job_fail(j, ERR_TIMEOUT);
 }
 
 static void
@@ -138,11 +148,12 @@ job_run(struct job *j)
 	if (j->running)
 		j->running(j->arg);
 	if (j->fail) {
-		job_end(j, j->fail);
+		job_fail(j, ERR_INTERNAL);
 		return;
 	}
 	if ((j->child = proc_spawn(PROC_UNPACKER)) == NULL) {
-		job_end(j, "cannot start the unpacker");
+		log_warnx("cannot start an unpacker");
+		job_fail(j, ERR_INTERNAL);
 		return;
 	}
 	j->child->job = j;
@@ -177,7 +188,8 @@ kick_cb(evutil_socket_t fd, short ev, void *arg)
  */
 struct job *
 job_start(const char *project, int fds[2], uint64_t sizes[2], int nparts,
-    void (*done)(void *, const char *, const struct job_result *), void *arg)
+    void (*done)(void *, const struct fault *, const struct job_result *),
+    void *arg)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	struct timeval zero = {0, 0};
@@ -196,7 +208,7 @@ job_start(const char *project, int fds[2], uint64_t sizes[2], int nparts,
 	TAILQ_INSERT_TAIL(&jobs, j, entry);
 	if (j->fds[0] == -1 || (nparts == 2 && j->fds[1] == -1)) {
 		log_warn("%s: reopen", __func__);
-		j->fail = "internal error: cannot reopen the upload";
+		j->fail = 1; /* logged here, failed when it runs */
 	}
 	j->ev_timeout = evtimer_new(S->base, kick_cb, j);
 	event_add(j->ev_timeout, &zero);
@@ -241,30 +253,28 @@ job_child_ready(struct child *c)
 
 		if (fd == -1 ||
 		    proc_send(c, IMSG_UNPACK_INPUT, 1, &in, fd) == -1) {
-			job_end(j, "internal error: cannot pass the upload");
+			log_warn("passing the upload to the unpacker");
+			job_fail(j, ERR_INTERNAL);
 			return;
 		}
 	}
 }
 
 static int
-copy_meta(
-    struct job *j, const struct imsg_unpack_meta *m, char *err, size_t errlen)
+copy_meta(struct job *j, const struct imsg_unpack_meta *m)
 {
 	const char *canon = arch_canonical(m->architecture);
 	struct imsg_unpack_meta *r = &j->res.meta;
 
 	/* Re-checked here: the unpacker's word is not enough. */
 	if (canon == NULL || strcmp(canon, m->architecture) != 0) {
-		snprintf(err, errlen,
-		    "unpacker reported a non-canonical "
-		    "architecture");
+		log_warnx("unpacker reported a non-canonical architecture");
 		return -1;
 	}
 	if (m->creation_date == 0 || m->creation_date < LIM_TIME_MIN ||
 	    m->creation_date > LIM_TIME_MAX || m->expiry_date < LIM_TIME_MIN ||
 	    m->expiry_date > LIM_TIME_MAX) {
-		snprintf(err, errlen, "unpacker reported impossible dates");
+		log_warnx("unpacker reported impossible dates");
 		return -1;
 	}
 	snprintf(j->arch, sizeof(j->arch), "%s", canon);
@@ -286,7 +296,7 @@ void
 job_dispatch(struct child *c, struct ipc_msg *m)
 {
 	struct job *j = c->job;
-	char err[256];
+	struct fault f;
 
 	if (j == NULL) {
 		proc_kill(c, "record for no job");
@@ -294,8 +304,7 @@ job_dispatch(struct child *c, struct ipc_msg *m)
 	}
 	switch (m->type) {
 	case IMSG_UNPACK_META:
-		if (j->got_meta ||
-		    copy_meta(j, &m->m.unpack_meta, err, sizeof(err)) == -1)
+		if (j->got_meta || copy_meta(j, &m->m.unpack_meta) == -1)
 			goto violation;
 		j->got_meta = 1;
 		break;
@@ -319,8 +328,9 @@ job_dispatch(struct child *c, struct ipc_msg *m)
 		job_end(j, NULL);
 		break;
 	case IMSG_UNPACK_FAIL:
-		snprintf(err, sizeof(err), "%s", m->m.unpack_fail.message);
-		job_end(j, err);
+		/* The sandbox's verdict on the client's image. */
+		fault_invalid(&f, "%s", m->m.unpack_fail.message);
+		job_end(j, &f);
 		break;
 	default:
 		goto violation;
@@ -330,7 +340,7 @@ violation:
 	log_warnx("unpacker (pid %d): %s out of order", (int)c->pid,
 	    ipc_typename(m->type));
 	proc_kill(c, "protocol violation");
-	job_end(j, "image validation failed: the unpacker misbehaved");
+	job_fail(j, ERR_UNPACKER_PROTO);
 }
 
 /* Where the job was when its unpacker died, from what the store saw. */
@@ -348,21 +358,13 @@ void
 job_child_gone(struct child *c, const char *why, int sigsys)
 {
 	struct job *j = c->job;
-	char err[LIM_ERROR_MAX];
+	struct fault f;
 
 	if (j == NULL)
 		return;
 	j->child = NULL;
 	/* Not the image's fault: the log has the bug report. */
-	if (sigsys)
-		snprintf(err, sizeof(err),
-		    "image validation failed: the unpacker was %s %s; this is "
-		    "a bug in imgd, not a fault of the image (details in "
-		    "imgd's log)",
-		    why, job_stage(j, c));
-	else
-		snprintf(err, sizeof(err),
-		    "image validation failed: the unpacker %s %s", why,
-		    job_stage(j, c));
-	job_end(j, err);
+	fault_set(&f, sigsys ? ERR_UNPACKER_BUG : ERR_UNPACKER, RES_NONE, why);
+	snprintf(f.detail, sizeof(f.detail), "%s", job_stage(j, c));
+	job_end(j, &f);
 }

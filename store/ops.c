@@ -23,9 +23,9 @@ struct op {
 	char project[LIM_PROJECT_NAME_MAX + 1];
 	char description[64];
 	char image[65]; /* the image it is about, or "" */
-	uint16_t status;
+	uint8_t state;	/* OPS_* */
 	int64_t created, updated;
-	char err[LIM_ERROR_MAX + 1];
+	struct fault fault; /* ERR_NONE unless it failed */
 	char meta_k[LIM_OP_META_MAX][32];
 	char meta_v[LIM_OP_META_MAX][128];
 	uint32_t nmeta;
@@ -72,10 +72,10 @@ op_to_msg(const struct op *op, struct imsg_op_update *m, struct ipc_kv *kv)
 	m->project = (char *)op->project;
 	m->class = "task";
 	m->description = (char *)op->description;
-	m->status_code = op->status;
+	m->state = op->state;
 	m->created_at = op->created;
 	m->updated_at = op->updated;
-	m->err = (char *)op->err;
+	fault_to_ipc(&op->fault, &m->fault);
 	for (uint32_t i = 0; i < op->nmeta; i++) {
 		kv[i].key = (char *)op->meta_k[i];
 		kv[i].value = (char *)op->meta_v[i];
@@ -110,7 +110,7 @@ op_new(const char *project, const char *description, const char *image)
 	snprintf(op->project, sizeof(op->project), "%s", project);
 	snprintf(op->description, sizeof(op->description), "%s", description);
 	snprintf(op->image, sizeof(op->image), "%s", image ? image : "");
-	op->status = 105; /* Pending, until op_start */
+	op->state = OPS_PENDING; /* until op_start */
 	op->created = op->updated = now_ns();
 	TAILQ_INSERT_TAIL(&ops, op, entry);
 	log_debug("operation %s (%s) created", op->id, description);
@@ -121,9 +121,9 @@ op_new(const char *project, const char *description, const char *image)
 void
 op_start(struct op *op)
 {
-	if (op->status != 105)
+	if (op->state != OPS_PENDING)
 		return;
-	op->status = 103;
+	op->state = OPS_RUNNING;
 	op->updated = now_ns();
 	log_debug("operation %s started", op->id);
 	op_send(op, 0);
@@ -155,16 +155,19 @@ op_reply(struct op *op, uint64_t reqid)
 	op_send(op, 0);
 }
 
-/* Success when err is NULL, else Failure with that message. */
 void
-op_finish(struct op *op, const char *err)
+op_finish(struct op *op, const struct fault *f)
 {
+	char msg[LIM_ERROR_MAX + 128];
+
 	op_start(op); /* LXD's order holds even for a quick failure */
-	op->status = err ? 400 : 200;
-	snprintf(op->err, sizeof(op->err), "%s", err ? err : "");
+	op->state = f ? OPS_FAILURE : OPS_SUCCESS;
+	if (f)
+		op->fault = *f;
 	op->updated = now_ns();
 	op->done_at = time(NULL);
-	log_debug("operation %s: %s", op->id, err ? err : "success");
+	log_debug("operation %s: %s", op->id,
+	    f ? fault_text(f, msg, sizeof(msg)) : "success");
 	op_send(op, 0);
 	waits_answer(op);
 }
@@ -282,7 +285,7 @@ ops_request(uint64_t reqid, uint16_t type, const struct imsg_op_req *r)
 		return;
 	}
 	if ((op = op_find(r->project, r->id)) == NULL) {
-		api_reply_err(reqid, 404, "Operation not found");
+		api_refuse(reqid, ERR_NOT_FOUND, RES_OPERATION, r->id);
 		return;
 	}
 	if (type == IMSG_OP_GET_REQ || op->done_at || r->timeout == 0) {
@@ -290,8 +293,7 @@ ops_request(uint64_t reqid, uint16_t type, const struct imsg_op_req *r)
 		return;
 	}
 	if (nwaits >= LIM_OP_WAITS_MAX) {
-		api_reply_err(reqid, 503,
-		    "Too many clients wait for operations, try again");
+		api_refuse(reqid, ERR_BUSY, RES_OPERATION, NULL);
 		return;
 	}
 	struct opwait *w = calloc(1, sizeof(*w));

@@ -61,7 +61,7 @@ struct child {
 	size_t errlen;
 	time_t log_window; /* rate limit of relayed log bytes */
 	size_t log_bytes, log_dropped;
-	struct job *job;     /* unpackers: the job it runs */
+	struct job *job; /* unpackers: the job it runs */
 	/* The call a dying child named in seccomp debug mode (its claim, for
 	 * the log and the error only). */
 	char sigsys_call[32];
@@ -94,6 +94,28 @@ int proc_verify_ready(struct child *c, const struct imsg_ready *r);
 void proc_start_all(void);
 void proc_stop_all(void);
 void proc_sigchld(void);
+
+/* ---- faults: why a request or an operation failed (store/fault.c) ---- */
+
+/* The store's copy of an ipc_fault (ipc/msg.h), with its own strings. */
+struct fault {
+	uint8_t cause;	 /* ERR_* */
+	uint8_t subject; /* RES_* */
+	uint64_t limit, bytes;
+	char name[LIM_ALIAS_NAME_MAX + 1];
+	char detail[LIM_ERROR_MAX + 1];
+};
+/* f = cause about subject, name (NULL: none); no other facts. */
+void fault_set(struct fault *f, int cause, int subject, const char *name);
+/* f = ERR_INVALID: what was wrong with the input, printf-style. */
+void fault_invalid(struct fault *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The record's view of f (pointing into f). */
+void fault_to_ipc(const struct fault *f, struct ipc_fault *out);
+/* f = too many properties, with the limits; returns f. */
+struct fault *fault_props(struct fault *f);
+/* f's words, for the log and audit. */
+const char *fault_text(const struct fault *f, char *buf, size_t len);
 
 /* ---- state on disk (store/blob.c) ---- */
 
@@ -150,7 +172,8 @@ int db_commit(void);
 void db_rollback(void);
 int db_project_id(const char *name, int64_t *id);
 int db_project_next(const char *after, int64_t *id, char *name, size_t len);
-int db_image_fps(int64_t project, const char *after, int limit, char (*fps)[65]);
+int db_image_fps(
+    int64_t project, const char *after, int limit, char (*fps)[65]);
 int db_image_resolve(int64_t project, const char *ref, struct image *img);
 int db_image_by_fp(int64_t project, const char *fp, struct image *img);
 int db_images_page(int64_t project, const char *after, int limit,
@@ -185,7 +208,8 @@ struct op *op_new(
 void op_set_meta(struct op *op, const char *key, const char *value);
 void op_reply(struct op *op, uint64_t reqid);
 void op_start(struct op *op);
-void op_finish(struct op *op, const char *err);
+/* Success when f is NULL, else Failure with that fault. */
+void op_finish(struct op *op, const struct fault *f);
 void ops_request(uint64_t reqid, uint16_t type, const struct imsg_op_req *r);
 void ops_frontend_gone(void);
 void ops_init(void);
@@ -205,7 +229,8 @@ struct job_result {
 /* done(err == NULL on success) is called exactly once. */
 struct job *job_start(const char *project, int fds[2], uint64_t sizes[2],
     int nparts,
-    void (*done)(void *arg, const char *err, const struct job_result *r),
+    void (*done)(
+	void *arg, const struct fault *err, const struct job_result *r),
     void *arg);
 void job_on_run(struct job *j, void (*fn)(void *));
 void job_cancel(struct job *j);
@@ -216,8 +241,10 @@ void job_child_gone(struct child *c, const char *why, int sigsys);
 /* ---- API requests from the frontend (store/api.c) ---- */
 
 void api_dispatch(struct child *fe, struct ipc_msg *m);
-void api_reply_err(uint64_t reqid, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* The answer to reqid: refused with f, audited if it asked for a change. */
+void reply_fault(uint64_t reqid, const struct fault *f);
+/* The same for a fault of no facts but its subject (RES_*) and name. */
+void api_refuse(uint64_t reqid, int cause, int subject, const char *name);
 /* An event about an image or alias (kind RES_*, name); the frontend makes
  * the source URL. */
 void api_lifecycle(const char *project, const char *action, int kind,
@@ -229,8 +256,9 @@ void api_frontend_ready(struct child *fe);
 /* Trust will come from the listener's kind here once there are listeners
  * that are not trusted (HTTPS); today every listener is the unix socket. */
 struct who {
-	char username[64];  /* "root", or "uid N" */
-	char requestor[128]; /* for the audit log: "root (uid 0, unix socket)" */
+	char username[64]; /* "root", or "uid N" */
+	char
+	    requestor[128]; /* for the audit log: "root (uid 0, unix socket)" */
 };
 uint32_t peer_unix_listener(void);
 int peer_derive(const struct ipc_peer *p, struct who *w);
@@ -249,8 +277,8 @@ int image_to_info(const struct image *img, const char *project,
 int image_merge_props(
     struct image *img, const struct ipc_kv *kv, uint32_t n, int flags);
 int image_commit(const char *project, struct image *img,
-    const struct ipc_kv *aliases, uint32_t naliases, int fds[2], char *err,
-    size_t errlen);
+    const struct ipc_kv *aliases, uint32_t naliases, int fds[2],
+    struct fault *f);
 
 /* ---- audit log (store/audit.c) ---- */
 

@@ -16,6 +16,7 @@
 #include <sys/queue.h>
 #include <unistd.h>
 
+#include "ipc/cause.h"
 #include "ipc/log.h"
 #include "policy/names.h"
 #include "store/store.h"
@@ -118,33 +119,44 @@ find(uint64_t reqid)
 	return NULL;
 }
 
-/* Every refused import is audited, with its cause. */
+/* Every refused import is logged and audited, with its cause. */
 static void
-refusal_audit(const struct upload *u, const char *msg)
+refusal_log(const struct upload *u, const struct fault *f)
 {
+	char msg[LIM_ERROR_MAX + 128];
+
+	fault_text(f, msg, sizeof(msg));
+	if (u->op)
+		log_info("import %s refused: %s", u->fp, msg);
+	else
+		log_info("upload %llu refused: %s",
+		    (unsigned long long)u->reqid, msg);
 	audit("image-import-refused", "project", u->project, "fingerprint",
-	    u->fp[0] ? u->fp : NULL, "requestor", u->requestor, "cause", msg,
-	    NULL);
+	    u->fp[0] ? u->fp : NULL, "requestor", u->requestor, "fault",
+	    fault_token(f->cause), "cause", msg, NULL);
 }
 
-/* Fails an upload before it has an operation: the client gets the error. */
+/* Fails an upload: before it has an operation the client gets the error,
+ * after, the operation fails with it. */
 static void
-upload_fail(struct upload *u, int status, const char *msg)
+upload_fault(struct upload *u, const struct fault *f)
 {
-	log_info("upload %llu refused: %s", (unsigned long long)u->reqid, msg);
-	refusal_audit(u, msg);
-	api_reply_err(u->reqid, status, "%s", msg);
+	refusal_log(u, f);
+	if (u->op)
+		op_finish(u->op, f);
+	else
+		reply_fault(u->reqid, f);
 	upload_free(u);
 }
 
-/* Fails an upload that has its operation. */
+/* The same for a fault of no facts but its subject and name. */
 static void
-upload_refuse(struct upload *u, const char *msg)
+upload_fail(struct upload *u, int cause, int subject, const char *name)
 {
-	log_info("import %s refused: %s", u->fp, msg);
-	refusal_audit(u, msg);
-	op_finish(u->op, msg);
-	upload_free(u);
+	struct fault f;
+
+	fault_set(&f, cause, subject, name);
+	upload_fault(u, &f);
 }
 
 static void read_cb(evutil_socket_t fd, short ev, void *arg);
@@ -175,7 +187,8 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n == -1) {
-			upload_fail(u, 500, "reading the upload failed");
+			log_warn("upload: read");
+			upload_fail(u, ERR_INTERNAL, RES_NONE, NULL);
 			return;
 		}
 		if (n == 0) {
@@ -188,12 +201,11 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 			return;
 		}
 		if (u->size[u->part] + (uint64_t)n > S->cfg.upload_max) {
-			char msg[128];
-			snprintf(msg, sizeof(msg),
-			    "image part larger than "
-			    "the limit of %llu bytes",
-			    (unsigned long long)S->cfg.upload_max);
-			upload_fail(u, 413, msg);
+			struct fault f;
+
+			fault_set(&f, ERR_TOO_LARGE, RES_IMAGE, NULL);
+			f.bytes = S->cfg.upload_max;
+			upload_fault(u, &f);
 			return;
 		}
 		EVP_DigestUpdate(u->sha, buf, (size_t)n);
@@ -202,9 +214,11 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 			    u->tmp[u->part], buf + off, (size_t)(n - off));
 			if (w <= 0) {
 				log_warn("upload: write");
-				upload_fail(u, 507,
-				    "cannot store the upload "
-				    "(disk full?)");
+				upload_fail(u,
+				    errno == ENOSPC || errno == EDQUOT
+					? ERR_NO_SPACE
+					: ERR_STORAGE,
+				    RES_IMAGE, NULL);
 				return;
 			}
 			off += w;
@@ -251,34 +265,38 @@ upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 	watch_pipe(u, fd);
 	if (++receiving > LIM_UPLOADS_MAX ||
 	    jobs_waiting >= LIM_JOBS_QUEUED_MAX) {
-		upload_fail(u, 503,
-		    "Too many uploads in progress: try again "
-		    "later");
+		upload_fail(u, ERR_BUSY, RES_IMAGE, NULL);
 		return;
 	}
 	/* The frontend checked them too; the store's word is the one. */
 	for (uint32_t i = 0; i < u->naliases; i++) {
 		char msg[300];
+		struct fault f;
 
 		if (alias_name_refusal(u->aliases[i].key, msg, sizeof(msg)) ==
 		    0)
 			continue;
-		upload_fail(u, 400, msg);
+		fault_invalid(&f, "%s", msg);
+		upload_fault(u, &f);
 		return;
 	}
 	if (u->sha == NULL ||
 	    EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL) != 1) {
-		upload_fail(u, 500, "internal error: sha256");
+		log_warnx("upload: sha256 context");
+		upload_fail(u, ERR_INTERNAL, RES_NONE, NULL);
 		return;
 	}
 	if (db_project_id(u->project, &pid) != DB_OK) {
-		upload_fail(u, 404, "Project not found");
+		upload_fail(u, ERR_NOT_FOUND, RES_PROJECT, u->project);
 		return;
 	}
 	for (int i = 0; i < (u->layout == IMG_SPLIT ? 2 : 1); i++)
 		if ((u->tmp[i] = blob_tmp_create()) == -1) {
 			log_warn("upload: temp file");
-			upload_fail(u, 507, "cannot store the upload");
+			upload_fail(u,
+			    errno == ENOSPC || errno == EDQUOT ? ERR_NO_SPACE
+							       : ERR_STORAGE,
+			    RES_IMAGE, NULL);
 			return;
 		}
 }
@@ -292,7 +310,7 @@ upload_part(uint64_t reqid, struct imsg_upload_part *p, int fd)
 	    u->part != 0 || u->ended) {
 		close(fd);
 		if (u)
-			upload_fail(u, 400, "unexpected image part");
+			upload_fail(u, ERR_SEQUENCE, RES_IMAGE, NULL);
 		return;
 	}
 	/* LXD names a split image after its rootfs file. */
@@ -310,7 +328,7 @@ upload_end(uint64_t reqid, struct imsg_upload_end *e)
 	if (u == NULL)
 		return; /* already refused */
 	if (u->ended) {
-		upload_fail(u, 400, "upload ended twice");
+		upload_fail(u, ERR_SEQUENCE, RES_IMAGE, NULL);
 		return;
 	}
 	u->ended = 1;
@@ -329,16 +347,16 @@ job_running(void *arg)
 }
 
 static void
-job_done(void *arg, const char *err, const struct job_result *r)
+job_done(void *arg, const struct fault *err, const struct job_result *r)
 {
 	struct upload *u = arg;
 	struct image img;
-	char msg[LIM_ERROR_MAX + 1];
+	struct fault f;
 	int fds[2] = {u->tmp[0], u->tmp[1]};
 
 	u->job = NULL;
 	if (err) {
-		upload_refuse(u, err);
+		upload_fault(u, err);
 		return;
 	}
 	memset(&img, 0, sizeof(img));
@@ -360,14 +378,13 @@ job_done(void *arg, const char *err, const struct job_result *r)
 		fatal("calloc");
 	if (image_merge_props(&img, u->props, u->nprops, 0) == -1) {
 		image_free(&img);
-		upload_refuse(u, "Too many properties (metadata.yaml and "
-				 "X-LXD-properties together)");
+		upload_fault(u, fault_props(&f));
 		return;
 	}
-	if (image_commit(u->project, &img, u->aliases, u->naliases, fds, msg,
-		sizeof(msg)) == -1) {
+	if (image_commit(u->project, &img, u->aliases, u->naliases, fds, &f) ==
+	    -1) {
 		image_free(&img);
-		upload_refuse(u, msg);
+		upload_fault(u, &f);
 		return;
 	}
 	log_info("imported image %s into project %s", u->fp, u->project);
@@ -386,9 +403,10 @@ upload_accept(struct upload *u)
 {
 	uint8_t md[32];
 	unsigned int mdlen;
-	char msg[256], size[32];
+	char size[32];
 	int64_t pid;
 	struct image img;
+	struct fault f;
 
 	EVP_DigestFinal_ex(u->sha, md, &mdlen);
 	hex_encode(md, 32, u->fp);
@@ -401,21 +419,17 @@ upload_accept(struct upload *u)
 	op_set_meta(u->op, "fingerprint", u->fp);
 	op_set_meta(u->op, "size", size);
 	if (u->expected[0] && strcmp(u->expected, u->fp) != 0) {
-		snprintf(msg, sizeof(msg),
-		    "Fingerprint mismatch: got %s, "
-		    "expected %s",
-		    u->fp, u->expected);
+		fault_set(&f, ERR_FP_MISMATCH, RES_IMAGE, u->fp);
+		snprintf(f.detail, sizeof(f.detail), "%s", u->expected);
 		goto fail;
 	}
 	if (db_project_id(u->project, &pid) != DB_OK) {
-		snprintf(msg, sizeof(msg), "Project not found");
+		fault_set(&f, ERR_NOT_FOUND, RES_PROJECT, u->project);
 		goto fail;
 	}
 	if (db_image_by_fp(pid, u->fp, &img) == DB_OK) {
 		image_free(&img);
-		snprintf(msg, sizeof(msg),
-		    "Image with same fingerprint "
-		    "already exists");
+		fault_set(&f, ERR_EXISTS, RES_IMAGE, u->fp);
 		goto fail;
 	}
 	u->job = job_start(u->project, u->tmp, u->size,
@@ -423,13 +437,13 @@ upload_accept(struct upload *u)
 	job_on_run(u->job, job_running);
 	return;
 fail:
-	upload_refuse(u, msg);
+	upload_fault(u, &f);
 }
 
 static void
 upload_check_done(struct upload *u)
 {
-	char msg[LIM_ERROR_MAX + 64];
+	struct fault f;
 
 	/* The rootfs pipe is read once the metadata pipe is drained. */
 	if (u->part == 0 && u->eof[0] && u->next_pipe != -1) {
@@ -441,22 +455,22 @@ upload_check_done(struct upload *u)
 	if (!u->ended || u->pipe != -1 || u->next_pipe != -1)
 		return;
 	if (u->end.status == UPLOAD_ABORTED) {
-		snprintf(msg, sizeof(msg), "upload aborted: %s",
-		    u->end_reason[0] ? u->end_reason : "client went away");
-		upload_fail(u, 400, msg);
+		fault_set(&f, ERR_ABORTED, RES_IMAGE, NULL);
+		snprintf(f.detail, sizeof(f.detail), "%s", u->end_reason);
+		upload_fault(u, &f);
 		return;
 	}
 	if (u->layout == IMG_SPLIT && !u->eof[1]) {
-		upload_fail(u, 400, "split image without a rootfs part");
+		upload_fail(u, ERR_NO_ROOTFS, RES_IMAGE, NULL);
 		return;
 	}
 	if (u->end.bytes != u->size[0] + u->size[1] ||
 	    u->end.part0_bytes != u->size[0]) {
-		upload_fail(u, 400, "upload truncated");
+		upload_fail(u, ERR_TRUNCATED, RES_IMAGE, NULL);
 		return;
 	}
 	if (u->size[0] == 0) {
-		upload_fail(u, 400, "empty upload: no image data");
+		upload_fail(u, ERR_EMPTY, RES_IMAGE, NULL);
 		return;
 	}
 	upload_accept(u);
@@ -467,6 +481,7 @@ void
 upload_frontend_gone(void)
 {
 	struct upload *u, *next;
+	struct fault f;
 
 	for (u = TAILQ_FIRST(&uploads); u; u = next) {
 		next = TAILQ_NEXT(u, entry);
@@ -477,9 +492,10 @@ upload_frontend_gone(void)
 		}
 	}
 	if (S->stopping) {
+		fault_set(&f, ERR_STOPPING, RES_NONE, NULL);
 		while ((u = TAILQ_FIRST(&uploads)) != NULL) {
 			if (u->op)
-				op_finish(u->op, "imgd is stopping");
+				op_finish(u->op, &f);
 			upload_free(u);
 		}
 	}

@@ -71,7 +71,7 @@ expect_refused "X-LXD-fingerprint mismatch" "Fingerprint mismatch" \
     -H "X-LXD-fingerprint: $GOOD_FP"
 expect_refused "X-LXD-fingerprint not hex" "X-LXD-fingerprint" \
     "$W/other.tar" -H "X-LXD-fingerprint: zz"
-expect_refused "alias taken by another image" "Alias already exists: good" \
+expect_refused "alias taken by another image" "Alias \"good\" already exists" \
     "$W/other.tar" -H 'X-Imgd-Alias: good'
 expect_refused "bad X-LXD-properties" \
     "X-LXD-properties: bad percent-encoding or a control character (expected key=value&..., form-encoded)" \

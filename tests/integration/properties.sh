@@ -67,6 +67,8 @@ check_contains "refused PATCH: the record names the action" "$rec" \
     '"action":"image-update"'
 check_contains "refused PATCH: ... and the cause" "$rec" \
     "\"cause\":\"$(echo "$out" | sed '$d' | jget error)\""
+check_contains "refused PATCH: ... and the cause's token" "$rec" \
+    '"fault":"changed"'
 out=$(api POST /1.0/images/aliases -d "{\"name\":\"..\",\"target\":\"$FP\"}")
 check_eq "refused alias create: audited" \
     "$(grep -c '"event":"request-refused"' "$STATE/audit.log")" $((n0 + 2))

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ipc/cause.h"
 #include "ipc/chan.h"
 #include "ipc/codec.h"
 #include "tests/t.h"
@@ -1021,6 +1022,48 @@ T_TEST(queue_is_bounded)
 	ipc_chan_close(&b);
 }
 
+/* Every cause has its own sentence (none falls to the default) and its
+ * own token; the facts land in the sentence. */
+T_TEST(every_cause_has_words)
+{
+	struct ipc_fault f = {
+	    .name = "NAME", .detail = "DETAIL", .limit = 7, .bytes = 9};
+	char buf[LIM_ERROR_MAX + 128], fallback[256];
+
+	f.cause = 0xff;
+	fault_words(&f, fallback, sizeof(fallback));
+	for (int c = ERR_INVALID; c <= ERR_MAX; c++) {
+		f.cause = (uint8_t)c;
+		f.subject = RES_ALIAS;
+		T_EXPECT(fault_words(&f, buf, sizeof(buf)) > 0 &&
+			     (c == ERR_INTERNAL || strcmp(buf, fallback) != 0),
+		    "cause %d (%s) has no sentence of its own", c,
+		    fault_token(c));
+		T_EXPECT(strcmp(fault_token(c), "internal") != 0 ||
+			     c == ERR_INTERNAL,
+		    "cause %d has no token", c);
+		for (int d = ERR_INVALID; d < c; d++)
+			T_EXPECT(strcmp(fault_token(c), fault_token(d)) != 0,
+			    "causes %d and %d share a token", c, d);
+	}
+	f.cause = ERR_INVALID;
+	fault_words(&f, buf, sizeof(buf));
+	T_EQ_STR(buf, "DETAIL");
+	f.cause = ERR_EXISTS;
+	fault_words(&f, buf, sizeof(buf));
+	T_EQ_STR(buf, "Alias \"NAME\" already exists");
+	f.cause = ERR_NOT_FOUND;
+	f.subject = RES_PROJECT;
+	fault_words(&f, buf, sizeof(buf));
+	T_EQ_STR(buf, "Project not found");
+	f.cause = ERR_TOO_MANY_PROPS;
+	fault_words(&f, buf, sizeof(buf));
+	T_EQ_STR(buf, "Too many properties: at most 7, 9 bytes in all");
+	f.cause = ERR_FP_MISMATCH;
+	fault_words(&f, buf, sizeof(buf));
+	T_EQ_STR(buf, "Fingerprint mismatch: got NAME, expected DETAIL");
+}
+
 T_TEST(charsets)
 {
 	T_CHECK(ipc_str_valid("abc", 3, CS_HEX));
@@ -1110,6 +1153,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	T_RUN(charsets);
+	T_RUN(every_cause_has_words);
 	T_RUN(utf8_sanitize_makes_valid_utf8);
 	T_RUN(roundtrip_every_type);
 	T_RUN(encoder_refuses_out_of_bounds);

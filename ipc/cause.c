@@ -1,0 +1,176 @@
+/*
+ * The words for a fault: one sentence for each cause, filled with the
+ * facts the store sent. The frontend shows them to the client (with the
+ * HTTP status it chose for the cause); the store writes them to its log
+ * and audit. LXD's own texts where LXD has one for the case.
+ */
+#include <stdio.h>
+
+#include "ipc/cause.h"
+
+static const char *
+subject_word(int subject)
+{
+	switch (subject) {
+	case RES_IMAGE:
+		return "Image";
+	case RES_ALIAS:
+		return "Image alias";
+	case RES_PROJECT:
+		return "Project";
+	case RES_OPERATION:
+		return "Operation";
+	default:
+		return "Object";
+	}
+}
+
+static const char *
+busy_words(int subject)
+{
+	switch (subject) {
+	case RES_IMAGE:
+		return "Too many uploads in progress: try again later";
+	case RES_OPERATION:
+		return "Too many clients wait for operations, try again";
+	default:
+		return "imgd is busy, try again";
+	}
+}
+
+int
+fault_words(const struct ipc_fault *f, char *buf, size_t len)
+{
+	const char *name = f->name ? f->name : "";
+	const char *detail = f->detail ? f->detail : "";
+	unsigned long long limit = f->limit, bytes = f->bytes;
+
+	switch (f->cause) {
+	case ERR_INVALID:
+		return snprintf(buf, len, "%s", detail);
+	case ERR_NOT_FOUND:
+		return snprintf(
+		    buf, len, "%s not found", subject_word(f->subject));
+	case ERR_AMBIGUOUS:
+		return snprintf(buf, len,
+		    "More than one image matches this fingerprint prefix: give "
+		    "more characters");
+	case ERR_EXISTS:
+		if (f->subject == RES_ALIAS)
+			return snprintf(
+			    buf, len, "Alias \"%s\" already exists", name);
+		return snprintf(buf, len,
+		    "Image with same fingerprint already "
+		    "exists");
+	case ERR_CHANGED:
+		return snprintf(buf, len,
+		    "ETag doesn't match: the %s changed since it was read",
+		    f->subject == RES_ALIAS ? "alias" : "image");
+	case ERR_FP_MISMATCH:
+		return snprintf(buf, len,
+		    "Fingerprint mismatch: got %s, expected %s", name, detail);
+	case ERR_LAYOUT:
+		return snprintf(buf, len,
+		    "An image with this fingerprint is stored as a %s image "
+		    "already",
+		    name);
+	case ERR_TOO_MANY_PROPS:
+		return snprintf(buf, len,
+		    "Too many properties: at most %llu, %llu bytes in all",
+		    limit, bytes);
+	case ERR_TOO_MANY_ALIASES:
+		return snprintf(
+		    buf, len, "An image has at most %llu aliases", limit);
+	case ERR_ALIAS_TYPE:
+		return snprintf(
+		    buf, len, "Unsupported alias type \"%s\"", name);
+	case ERR_NO_TARGET:
+		return snprintf(buf, len, "The target field is required");
+	case ERR_TOO_LARGE:
+		return snprintf(buf, len,
+		    "image part larger than the limit of %llu bytes", bytes);
+	case ERR_ABORTED:
+		return snprintf(buf, len, "upload aborted: %s",
+		    detail[0] ? detail : "client went away");
+	case ERR_TRUNCATED:
+		return snprintf(buf, len, "upload truncated");
+	case ERR_EMPTY:
+		return snprintf(buf, len, "empty upload: no image data");
+	case ERR_NO_ROOTFS:
+		return snprintf(buf, len, "split image without a rootfs part");
+	case ERR_SEQUENCE:
+		return snprintf(buf, len, "upload records out of order");
+	case ERR_BUSY:
+		return snprintf(buf, len, "%s", busy_words(f->subject));
+	case ERR_STOPPING:
+		return snprintf(buf, len, "imgd is stopping");
+	case ERR_NO_SPACE:
+		return snprintf(
+		    buf, len, "cannot store the image (disk full?)");
+	case ERR_STORAGE:
+		return snprintf(buf, len,
+		    "cannot store or read the image file (details in imgd's "
+		    "log)");
+	case ERR_FILE_MISSING:
+		return snprintf(buf, len, "The image file is missing");
+	case ERR_DATABASE:
+		return snprintf(buf, len, "internal database error");
+	case ERR_TIMEOUT:
+		return snprintf(buf, len, "image validation timed out");
+	case ERR_UNPACKER:
+		return snprintf(buf, len,
+		    "image validation failed: the unpacker %s %s", name,
+		    detail);
+	case ERR_UNPACKER_BUG:
+		return snprintf(buf, len,
+		    "image validation failed: the unpacker was %s %s; this is "
+		    "a bug in imgd, not a fault of the image (details in "
+		    "imgd's "
+		    "log)",
+		    name, detail);
+	case ERR_UNPACKER_PROTO:
+		return snprintf(buf, len,
+		    "image validation failed: the unpacker misbehaved");
+	default:
+		return snprintf(
+		    buf, len, "internal error (details in imgd's log)");
+	}
+}
+
+const char *
+fault_token(int cause)
+{
+	static const char *const tokens[ERR_MAX + 1] = {
+	    [ERR_NONE] = "none",
+	    [ERR_INVALID] = "invalid",
+	    [ERR_NOT_FOUND] = "not-found",
+	    [ERR_AMBIGUOUS] = "ambiguous",
+	    [ERR_EXISTS] = "exists",
+	    [ERR_CHANGED] = "changed",
+	    [ERR_FP_MISMATCH] = "fingerprint-mismatch",
+	    [ERR_LAYOUT] = "layout",
+	    [ERR_TOO_MANY_PROPS] = "too-many-properties",
+	    [ERR_TOO_MANY_ALIASES] = "too-many-aliases",
+	    [ERR_ALIAS_TYPE] = "alias-type",
+	    [ERR_NO_TARGET] = "no-target",
+	    [ERR_TOO_LARGE] = "too-large",
+	    [ERR_ABORTED] = "aborted",
+	    [ERR_TRUNCATED] = "truncated",
+	    [ERR_EMPTY] = "empty",
+	    [ERR_NO_ROOTFS] = "no-rootfs",
+	    [ERR_SEQUENCE] = "sequence",
+	    [ERR_BUSY] = "busy",
+	    [ERR_STOPPING] = "stopping",
+	    [ERR_NO_SPACE] = "no-space",
+	    [ERR_STORAGE] = "storage",
+	    [ERR_FILE_MISSING] = "file-missing",
+	    [ERR_DATABASE] = "database",
+	    [ERR_INTERNAL] = "internal",
+	    [ERR_TIMEOUT] = "timeout",
+	    [ERR_UNPACKER] = "unpacker",
+	    [ERR_UNPACKER_BUG] = "unpacker-bug",
+	    [ERR_UNPACKER_PROTO] = "unpacker-protocol",
+	};
+
+	return cause >= 0 && cause <= ERR_MAX ? tokens[cause] : "internal";
+}
