@@ -61,8 +61,62 @@ ipc_chan_close(struct ipc_chan *c)
 	free(c->rbuf);
 	free(c->wbuf);
 	free(c->arena.base);
+	free(c->open);
 	c->rbuf = c->wbuf = NULL;
 	c->arena.base = NULL;
+	c->open = NULL;
+	c->nopen = 0;
+}
+
+/*
+ * A record's place in its request's sequence (the table's rq column):
+ * checked, then (commit) recorded. Both ends run it, so both agree on
+ * which requests are open. 0, or -1 with the reason in c->err.
+ */
+static int
+req_step(
+    struct ipc_chan *c, const struct ipc_msgdef *d, uint64_t id, int commit)
+{
+	size_t i;
+
+	if (d->rq == RQ_NONE)
+		return 0;
+	for (i = 0; i < c->nopen; i++)
+		if (c->open[i].id == id)
+			break;
+	if (d->rq == RQ_OPEN) {
+		if (i < c->nopen) {
+			snprintf(c->err, sizeof(c->err),
+			    "%s: request %llu is open already", d->name,
+			    (unsigned long long)id);
+			return -1;
+		}
+		if (c->nopen == LIM_IPC_OPEN_REQS) {
+			snprintf(c->err, sizeof(c->err),
+			    "%s: %d requests open already", d->name,
+			    LIM_IPC_OPEN_REQS);
+			return -1;
+		}
+		if (c->open == NULL && (c->open = calloc(LIM_IPC_OPEN_REQS,
+					    sizeof(*c->open))) == NULL) {
+			snprintf(c->err, sizeof(c->err), "out of memory");
+			return -1;
+		}
+		if (commit)
+			c->open[c->nopen++] = (struct ipc_open){.id = id};
+		return 0;
+	}
+	if (i == c->nopen || (d->rq == RQ_ONCE && c->open[i].once)) {
+		snprintf(c->err, sizeof(c->err), "%s: request %llu %s", d->name,
+		    (unsigned long long)id,
+		    i == c->nopen ? "is not open" : "had one already");
+		return -1;
+	}
+	if (commit && d->rq == RQ_ONCE)
+		c->open[i].once = 1;
+	else if (commit) /* RQ_CLOSE */
+		c->open[i] = c->open[--c->nopen];
+	return 0;
 }
 
 int
@@ -84,7 +138,8 @@ ipc_send(
 		goto fail;
 	}
 	if (ipc_route_check(
-		d, c->self, c->peer, c->state, c->err, sizeof(c->err)) == -1)
+		d, c->self, c->peer, c->state, c->err, sizeof(c->err)) == -1 ||
+	    req_step(c, d, id, 0) == -1)
 		goto fail;
 	if (c->qlen >= LIM_IPC_QUEUE_MAX) {
 		snprintf(c->err, sizeof(c->err), "queue to the %s is full",
@@ -118,6 +173,7 @@ ipc_send(
 	c->qbytes += (size_t)n;
 	if (d->moves_to)
 		c->state = d->moves_to;
+	req_step(c, d, id, 1);
 	return ipc_flush(c) == -1 ? -1 : 0;
 fail:
 	if (fd != -1)
@@ -194,6 +250,25 @@ close_fds(struct msghdr *mh)
 	}
 }
 
+/* The one fd a record carries, -1 for none, -2 when there is anything
+ * else in the control data (more fds, other messages). */
+static int
+the_fd(struct msghdr *mh)
+{
+	struct cmsghdr *cmsg;
+	int fd = -1, nfds = 0;
+
+	for (cmsg = CMSG_FIRSTHDR(mh); cmsg; cmsg = CMSG_NXTHDR(mh, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS ||
+		    cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
+			return -2;
+		memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+		nfds++;
+	}
+	return nfds > 1 ? -2 : fd;
+}
+
 int
 ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 {
@@ -207,10 +282,9 @@ ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 	    .msg_iovlen = 1,
 	    .msg_control = cm.buf,
 	    .msg_controllen = sizeof(cm.buf)};
-	struct cmsghdr *cmsg;
 	struct ipc_hdr hdr;
 	ssize_t n;
-	int fd = -1, nfds = 0;
+	int fd;
 
 	n = recvmsg(
 	    c->fd, &mh, MSG_CMSG_CLOEXEC | (c->blocking ? 0 : MSG_DONTWAIT));
@@ -235,27 +309,19 @@ ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 		close_fds(&mh);
 		return -1;
 	}
-	for (cmsg = CMSG_FIRSTHDR(&mh); cmsg; cmsg = CMSG_NXTHDR(&mh, cmsg)) {
-		if (cmsg->cmsg_level != SOL_SOCKET ||
-		    cmsg->cmsg_type != SCM_RIGHTS ||
-		    cmsg->cmsg_len != CMSG_LEN(sizeof(int))) {
-			nfds = 2;
-			continue;
-		}
-		memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-		nfds++;
-	}
-	if (nfds > 1) {
+	if ((fd = the_fd(&mh)) == -2) {
 		snprintf(c->err, sizeof(c->err), "more than one fd");
 		close_fds(&mh);
 		return -1;
 	}
 	if (ipc_decode(c->peer, c->self, c->state, c->rbuf, (size_t)n, fd, &hdr,
-		&m->m, &c->arena, c->err, sizeof(c->err)) == -1) {
+		&m->m, &c->arena, c->err, sizeof(c->err)) == -1 ||
+	    req_step(c, ipc_msgdef(hdr.type), hdr.id, 0) == -1) {
 		if (fd != -1)
 			close(fd);
 		return -1;
 	}
+	req_step(c, ipc_msgdef(hdr.type), hdr.id, 1);
 	if (ipc_msgdef(hdr.type)->moves_to)
 		c->state = ipc_msgdef(hdr.type)->moves_to;
 	m->type = hdr.type;

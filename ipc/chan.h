@@ -13,18 +13,26 @@
 
 struct ipc_out;
 
+/* A multi-record request in progress, and whether its RQ_ONCE came. */
+struct ipc_open {
+	uint64_t id;
+	int once;
+};
+
 struct ipc_chan {
 	int fd;
-	int self; /* PROC_* of this end */
-	int peer; /* PROC_* of the other end */
+	int self;  /* PROC_* of this end */
+	int peer;  /* PROC_* of the other end */
 	int state; /* CH_*: what may pass now (ipc/msg.h) */
 	struct ipc_out *head, *tail;
 	size_t qlen;   /* records queued */
 	size_t qbytes; /* and their bytes */
-	int blocking; /* ipc_recv waits for a record */
-	int eof;      /* the peer closed (or sent an empty record) */
+	int blocking;  /* ipc_recv waits for a record */
+	int eof;       /* the peer closed (or sent an empty record) */
 	uint8_t *rbuf, *wbuf;
 	struct ipc_arena arena;
+	struct ipc_open *open; /* requests open (RQ_*), allocated on use */
+	size_t nopen;
 	char err[256]; /* why the last call failed */
 };
 

@@ -502,6 +502,8 @@ state_name(int state)
 		return "before READY";
 	case CH_FINAL:
 		return "after the unpacker's verdict";
+	case CH_META:
+		return "after the unpacker's metadata";
 	default:
 		return "now";
 	}

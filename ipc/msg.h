@@ -564,17 +564,34 @@ enum ipc_fdpolicy {
 
 /*
  * Channel states. Both ends of a channel see every record, so both keep
- * the same state: a child's channel is NEW until its READY, then READY;
- * an unpacker's becomes FINAL with its verdict (UNPACK_DONE or
- * UNPACK_FAIL), after which only pings pass. A record outside the states
- * of its row is refused by the decoder (and never encoded).
+ * the same state: a child's channel is NEW until its READY, then READY.
+ * An unpacker's channel carries one job: it is META once the metadata
+ * came (templates and the verdict only then, the metadata once), and
+ * FINAL with its verdict (UNPACK_DONE or UNPACK_FAIL), after which only
+ * pings pass. A record outside the states of its row is refused by the
+ * decoder (and never encoded).
  */
 enum {
 	CH_NEW = 0x01,
 	CH_READY = 0x02,
 	CH_FINAL = 0x04,
+	CH_META = 0x08,
 };
-#define CH_ANY (CH_NEW | CH_READY | CH_FINAL)
+#define CH_ANY (CH_NEW | CH_READY | CH_FINAL | CH_META)
+
+/*
+ * Requests that take more than one record (an upload: BEGIN, its rootfs
+ * PART, END): OPEN starts a request id, ONCE may come at most once while
+ * it is open, CLOSE ends it. Both ends track the open ids (ipc/chan.c), as
+ * they track the state; a record out of its request's sequence is never
+ * encoded and is refused on receipt.
+ */
+enum {
+	RQ_NONE = 0,
+	RQ_OPEN = 1,
+	RQ_ONCE = 2,
+	RQ_CLOSE = 3,
+};
 
 struct ipc_msgdef {
 	uint16_t type;
@@ -583,6 +600,7 @@ struct ipc_msgdef {
 	uint8_t receivers; /* PROC_* bits it may be sent to */
 	uint8_t states;	   /* CH_* the channel may be in */
 	uint8_t moves_to;  /* CH_* after it, or 0: unchanged */
+	uint8_t rq;	   /* RQ_*: its place in a request's sequence */
 	uint8_t fd;	   /* enum ipc_fdpolicy */
 	uint32_t minlen;   /* payload bounds, computed from the fields */
 	uint32_t maxlen;

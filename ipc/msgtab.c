@@ -359,11 +359,13 @@ static const struct ipc_field f_unpack_fail[] = {
 
 /* A row: type, sender -> receiver, the channel states it may come in
  * and the state it moves to (0: none), fd policy, payload. */
-#define ROW(t, snd, rcv, sts, mv, fdp, st, f)                           \
+#define ROWQ(t, snd, rcv, sts, mv, rqs, fdp, st, f)                     \
 	[t] = { .type = (t), .name = #t, .senders = (snd),              \
 		.receivers = (rcv), .states = (sts), .moves_to = (mv),  \
-		.fd = (fdp), .structsz = sizeof(st), .fields = (f),     \
-		.nfields = sizeof(f) / sizeof((f)[0]) }
+		.rq = (rqs), .fd = (fdp), .structsz = sizeof(st),       \
+		.fields = (f), .nfields = sizeof(f) / sizeof((f)[0]) }
+#define ROW(t, snd, rcv, sts, mv, fdp, st, f)                           \
+	ROWQ(t, snd, rcv, sts, mv, RQ_NONE, fdp, st, f)
 #define FE	PROC_FRONTEND
 #define ST	PROC_STORE
 #define R	CH_READY
@@ -419,12 +421,12 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	    struct imsg_alias_rename_req, f_alias_rename_req),
 	ROW(IMSG_ALIAS_DELETE_REQ, FE, ST, R, 0, FD_NONE, struct imsg_alias_req,
 	    f_alias_req),
-	ROW(IMSG_UPLOAD_BEGIN, FE, ST, R, 0, FD_PIPE_RD,
+	ROWQ(IMSG_UPLOAD_BEGIN, FE, ST, R, 0, RQ_OPEN, FD_PIPE_RD,
 	    struct imsg_upload_begin, f_upload_begin),
-	ROW(IMSG_UPLOAD_PART, FE, ST, R, 0, FD_PIPE_RD, struct imsg_upload_part,
-	    f_upload_part),
-	ROW(IMSG_UPLOAD_END, FE, ST, R, 0, FD_NONE, struct imsg_upload_end,
-	    f_upload_end),
+	ROWQ(IMSG_UPLOAD_PART, FE, ST, R, 0, RQ_ONCE, FD_PIPE_RD,
+	    struct imsg_upload_part, f_upload_part),
+	ROWQ(IMSG_UPLOAD_END, FE, ST, R, 0, RQ_CLOSE, FD_NONE,
+	    struct imsg_upload_end, f_upload_end),
 	ROW(IMSG_UPLOAD_REFUSED, FE, ST, R, 0, FD_NONE,
 	    struct imsg_upload_refused, f_upload_refused),
 	ROW(IMSG_PROJECT_REQ, FE, ST, R, 0, FD_NONE, struct imsg_project_req,
@@ -439,14 +441,14 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	    f_list_more),
 	ROW(IMSG_UNPACK_INPUT, ST, PROC_UNPACKER, R, 0, FD_FILE_RD,
 	    struct imsg_unpack_input, f_unpack_input),
-	ROW(IMSG_UNPACK_META, PROC_UNPACKER, ST, R, 0, FD_NONE,
+	ROW(IMSG_UNPACK_META, PROC_UNPACKER, ST, R, CH_META, FD_NONE,
 	    struct imsg_unpack_meta, f_unpack_meta),
-	ROW(IMSG_UNPACK_TEMPLATE, PROC_UNPACKER, ST, R, 0, FD_NONE,
+	ROW(IMSG_UNPACK_TEMPLATE, PROC_UNPACKER, ST, CH_META, 0, FD_NONE,
 	    struct imsg_unpack_template, f_unpack_template),
-	ROW(IMSG_UNPACK_DONE, PROC_UNPACKER, PROC_STORE, R, CH_FINAL, FD_NONE,
-	    struct imsg_unpack_done, f_unpack_done),
-	ROW(IMSG_UNPACK_FAIL, PROC_UNPACKER, PROC_STORE, R, CH_FINAL, FD_NONE,
-	    struct imsg_unpack_fail, f_unpack_fail),
+	ROW(IMSG_UNPACK_DONE, PROC_UNPACKER, PROC_STORE, CH_META, CH_FINAL,
+	    FD_NONE, struct imsg_unpack_done, f_unpack_done),
+	ROW(IMSG_UNPACK_FAIL, PROC_UNPACKER, PROC_STORE, R | CH_META, CH_FINAL,
+	    FD_NONE, struct imsg_unpack_fail, f_unpack_fail),
 };
 
 #undef FE

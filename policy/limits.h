@@ -124,6 +124,9 @@
 #define LIM_IPC_QUEUE_SOFT		256
 /* ...and in bytes: 16384 records of 64 KiB would be 1 GiB of queue. */
 #define LIM_IPC_QUEUE_BYTES		(32 * MiB)
+/* Multi-record requests open on a channel at once: one upload per HTTP
+ * connection at most, so more is a frontend bug. */
+#define LIM_IPC_OPEN_REQS		LIM_HTTP_CONNS_MAX
 
 
 /* The configuration file, at most. */

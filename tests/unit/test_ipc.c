@@ -254,6 +254,8 @@ bad_char(int cs)
 	}
 }
 
+#define RAW_ID 0x1122334455667788ULL /* the request id of raw records */
+
 /*
  * Serializes sample s of type d with mutation m applied to field fi (the
  * first element, for lists). Returns 0 when the mutation does not apply
@@ -270,7 +272,7 @@ raw_encode(struct raw *r, const struct ipc_msgdef *d, const void *msg,
 	raw_le(r, IPC_VERSION, 1);
 	raw_le(r, d->fd != FD_NONE ? IPC_FLAG_FD : 0, 1);
 	raw_le(r, 0, 4);
-	raw_le(r, 0x1122334455667788ULL, 8);
+	raw_le(r, RAW_ID, 8);
 	for (size_t i = 0; i < d->nfields; i++) {
 		const struct ipc_field *f = &d->fields[i];
 		const uint8_t *p = (const uint8_t *)msg + f->off;
@@ -441,9 +443,10 @@ receiver_of(const struct ipc_msgdef *d)
 static int
 state_of(const struct ipc_msgdef *d)
 {
-	return d->states & CH_READY ? CH_READY
-	       : d->states & CH_NEW ? CH_NEW
-				    : CH_FINAL;
+	return d->states & CH_READY  ? CH_READY
+	       : d->states & CH_META ? CH_META
+	       : d->states & CH_NEW  ? CH_NEW
+				     : CH_FINAL;
 }
 
 static int
@@ -954,6 +957,33 @@ T_TEST(channel_states_and_receivers)
 	sample_free(&s);
 	T_EQ_INT(ipc_recv(&un, &m), 1);
 	close(m.fd);
+	/* One job per channel: no verdict or template before the metadata,
+	 * and the metadata once. */
+	d = ipc_msgdef(IMSG_UNPACK_DONE);
+	sample_make(&s, d, 0);
+	T_EQ_INT(ipc_send(&un, IMSG_UNPACK_DONE, 1, s.msg, -1), -1);
+	T_CONTAINS(un.err, "UNPACK_DONE is not allowed now");
+	raw_send(sp[1], d);
+	T_EQ_INT(ipc_recv(&st, &m), -1);
+	T_CONTAINS(st.err, "UNPACK_DONE is not allowed now");
+	raw_send(sp[1], ipc_msgdef(IMSG_UNPACK_TEMPLATE));
+	T_EQ_INT(ipc_recv(&st, &m), -1);
+	T_CONTAINS(st.err, "UNPACK_TEMPLATE is not allowed now");
+	sample_free(&s);
+	d = ipc_msgdef(IMSG_UNPACK_META);
+	sample_make(&s, d, 0);
+	T_EQ_INT(ipc_send(&un, IMSG_UNPACK_META, 1, s.msg, -1), 0);
+	T_EQ_INT(un.state, CH_META);
+	T_EQ_INT(ipc_recv(&st, &m), 1);
+	T_EQ_INT(st.state, CH_META);
+	T_EQ_INT(ipc_send(&un, IMSG_UNPACK_META, 1, s.msg, -1), -1);
+	T_CONTAINS(un.err, "UNPACK_META is not allowed after the unpacker's "
+			   "metadata");
+	raw_send(sp[1], d);
+	T_EQ_INT(ipc_recv(&st, &m), -1);
+	T_CONTAINS(st.err, "UNPACK_META is not allowed after the unpacker's "
+			   "metadata");
+	sample_free(&s);
 	d = ipc_msgdef(IMSG_UNPACK_DONE);
 	sample_make(&s, d, 0);
 	T_EQ_INT(ipc_send(&un, IMSG_UNPACK_DONE, 1, s.msg, -1), 0);
@@ -972,6 +1002,100 @@ T_TEST(channel_states_and_receivers)
 	ipc_chan_close(&st);
 	ipc_chan_close(&un);
 	T_EQ_INT(count_fds(), before); /* every refused record's fd closed */
+}
+
+/*
+ * The request column: an upload is BEGIN, at most one PART, END, per
+ * request id. Out of sequence is refused on send and on receipt (with the
+ * fd closed); a closed id may open again.
+ */
+static int
+fe_send(struct ipc_chan *c, uint16_t type, uint64_t id)
+{
+	static struct sample s;
+	const struct ipc_msgdef *d = ipc_msgdef(type);
+	int rc;
+
+	sample_make(&s, d, 0);
+	rc =
+	    ipc_send(c, type, id, s.msg, d->fd != FD_NONE ? fd_for(d->fd) : -1);
+	sample_free(&s);
+	return rc;
+}
+
+static int
+st_recv(struct ipc_chan *c)
+{
+	struct ipc_msg m;
+	int rc = ipc_recv(c, &m);
+
+	if (rc == 1 && m.fd != -1)
+		close(m.fd);
+	return rc;
+}
+
+T_TEST(request_sequences)
+{
+	struct ipc_chan fe, st;
+	int sp[2], before = count_fds(), opened = 1;
+
+	T_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0);
+	T_CHECK(ipc_chan_init(&fe, sp[0], PROC_FRONTEND, PROC_STORE) == 0);
+	T_CHECK(ipc_chan_init(&st, sp[1], PROC_STORE, PROC_FRONTEND) == 0);
+	fe.state = st.state = CH_READY;
+
+	/* Nothing but BEGIN for an id that is not open. */
+	T_EQ_INT(fe_send(&fe, IMSG_UPLOAD_PART, RAW_ID), -1);
+	T_CONTAINS(fe.err, "UPLOAD_PART: request");
+	T_CONTAINS(fe.err, "is not open");
+	T_EQ_INT(fe_send(&fe, IMSG_UPLOAD_END, RAW_ID), -1);
+	raw_send(sp[0], ipc_msgdef(IMSG_UPLOAD_PART));
+	T_EQ_INT(st_recv(&st), -1);
+	T_CONTAINS(st.err, "is not open");
+	raw_send(sp[0], ipc_msgdef(IMSG_UPLOAD_END));
+	T_EQ_INT(st_recv(&st), -1);
+	T_CONTAINS(st.err, "UPLOAD_END: request");
+
+	/* BEGIN, once. */
+	T_EQ_INT(fe_send(&fe, IMSG_UPLOAD_BEGIN, RAW_ID), 0);
+	T_EQ_INT(st_recv(&st), 1);
+	T_EQ_INT(fe_send(&fe, IMSG_UPLOAD_BEGIN, RAW_ID), -1);
+	T_CONTAINS(fe.err, "is open already");
+	raw_send(sp[0], ipc_msgdef(IMSG_UPLOAD_BEGIN));
+	T_EQ_INT(st_recv(&st), -1);
+	T_CONTAINS(st.err, "is open already");
+
+	/* PART, once. */
+	T_EQ_INT(fe_send(&fe, IMSG_UPLOAD_PART, RAW_ID), 0);
+	T_EQ_INT(st_recv(&st), 1);
+	T_EQ_INT(fe_send(&fe, IMSG_UPLOAD_PART, RAW_ID), -1);
+	T_CONTAINS(fe.err, "had one already");
+	raw_send(sp[0], ipc_msgdef(IMSG_UPLOAD_PART));
+	T_EQ_INT(st_recv(&st), -1);
+	T_CONTAINS(st.err, "had one already");
+
+	/* END closes it; the id may open again. */
+	T_EQ_INT(fe_send(&fe, IMSG_UPLOAD_END, RAW_ID), 0);
+	T_EQ_INT(st_recv(&st), 1);
+	T_EQ_INT(fe.nopen, 0);
+	T_EQ_INT(st.nopen, 0);
+	raw_send(sp[0], ipc_msgdef(IMSG_UPLOAD_END));
+	T_EQ_INT(st_recv(&st), -1);
+	T_EQ_INT(fe_send(&fe, IMSG_UPLOAD_BEGIN, RAW_ID), 0);
+	T_EQ_INT(st_recv(&st), 1);
+
+	/* Open requests are bounded. */
+	for (uint64_t id = 1; id < LIM_IPC_OPEN_REQS && opened; id++)
+		opened = fe_send(&fe, IMSG_UPLOAD_BEGIN, id) == 0 &&
+			 st_recv(&st) == 1;
+	T_CHECK(opened);
+	T_EQ_INT(st.nopen, LIM_IPC_OPEN_REQS);
+	T_EQ_INT(fe_send(&fe, IMSG_UPLOAD_BEGIN, LIM_IPC_OPEN_REQS), -1);
+	T_CONTAINS(fe.err, "requests open already");
+
+	ipc_chan_close(&fe);
+	ipc_chan_close(&st);
+	T_EQ_INT(count_fds(), before);
 }
 
 T_TEST(queue_is_bounded_in_bytes)
@@ -1164,6 +1288,7 @@ main(int argc, char **argv)
 	T_RUN(queue_is_bounded);
 	T_RUN(queue_is_bounded_in_bytes);
 	T_RUN(channel_states_and_receivers);
+	T_RUN(request_sequences);
 	free(arena.base);
 	return T_DONE();
 }
