@@ -14,6 +14,7 @@
 
 #include "http/http.h"
 #include "ipc/chan.h"
+#include "policy/timefmt.h"
 
 struct bufferevent;
 struct evbuffer;
@@ -41,9 +42,9 @@ enum want {
 	WANT_IMAGES, /* IMAGE_INFO x n, LIST_END */
 	WANT_ALIAS,
 	WANT_ALIASES,
-	WANT_OK,     /* OK: 200 empty sync, or 201 + Location */
-	WANT_OP,     /* OP_UPDATE: 202 async */
-	WANT_EXPORT, /* EXPORT_PART x nparts */
+	WANT_OK,       /* OK: 200 empty sync, or 201 + Location */
+	WANT_OP,       /* OP_UPDATE: 202 async */
+	WANT_EXPORT,   /* EXPORT_PART x nparts */
 	WANT_PROJECT,  /* PROJECT_INFO, PROJECT_USED x n, LIST_END */
 	WANT_PROJECTS, /* that for each project */
 	WANT_OP_GET,   /* OP_UPDATE: 200 sync (GET, /wait) or 403 (DELETE) */
@@ -122,6 +123,17 @@ void conn_stream_end(struct conn *c);
 
 /* router.c */
 void route_request(struct conn *c, const char *body, size_t len);
+/* router.c: what the route files share */
+int image_ref(const char *in, char out[65]);
+void send_req(struct conn *c, uint16_t type, const void *msg, enum want want);
+int if_match(struct conn *c, char out[LIM_ETAG_MAX + 1]);
+int recursion_of(struct conn *c);
+json_t *body_object(struct conn *c, const char *body, size_t len);
+int get_str(struct conn *c, json_t *o, const char *key, size_t max, int cs,
+    const char **out);
+/* router_alias.c: rest is what follows /1.0/images/aliases/, or NULL */
+void aliases_route(
+    struct conn *c, const char *rest, const char *body, size_t len);
 void route_store_reply(struct conn *c, struct ipc_msg *m);
 /* The HTTP status for a fault's cause (ERR_*). */
 int fault_status(int cause);
@@ -150,6 +162,11 @@ int filter_match(const struct filter *f, json_t *image);
 void filter_free(struct filter *f);
 
 /* upload.c */
+#define HDR_ALIAS "X-Imgd-Alias"
+/* upload_hdr.c: the headers with data (X-LXD-public, -filename,
+ * -fingerprint, -properties, X-Imgd-Alias) into b; -1 with why in msg. */
+int upload_headers(
+    struct conn *c, struct imsg_upload_begin *b, char *msg, size_t msglen);
 int upload_start(struct conn *c);
 void upload_input(struct conn *c);
 void upload_conn_gone(struct conn *c);

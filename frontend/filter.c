@@ -15,7 +15,6 @@
 #include "frontend/fe.h"
 #include "frontend/pattern.h"
 
-
 struct clause {
 	int is_or;  /* joined to the previous result with "or" */
 	int is_not; /* "not FIELD ..." */
@@ -85,6 +84,50 @@ compile(struct clause *c)
 	c->has_re = pattern_compile(&c->re, pat) == 0;
 }
 
+/* One clause at *s, its connective read by the caller ("and"/"or" in
+ * tok for every clause but the first). 0, or -1 with err set. */
+static int
+clause_parse(const char **s, struct clause *c, int first,
+    char tok[LIM_FILTER_VALUE + 1], char *err, size_t errlen)
+{
+	if (!first) {
+		if (strcmp(tok, "and") && strcmp(tok, "or")) {
+			snprintf(err, errlen,
+			    "filter: expected \"and\" or \"or\", got \"%s\"",
+			    tok);
+			return -1;
+		}
+		c->is_or = strcmp(tok, "or") == 0;
+		if (token(s, tok, LIM_FILTER_VALUE + 1) != 1) {
+			snprintf(err, errlen, "filter: dangling \"%s\"",
+			    c->is_or ? "or" : "and");
+			return -1;
+		}
+	}
+	if (strcasecmp(tok, "not") == 0) {
+		c->is_not = 1;
+		if (token(s, tok, LIM_FILTER_VALUE + 1) != 1)
+			goto incomplete;
+	}
+	snprintf(c->field, sizeof(c->field), "%s", tok);
+	if (token(s, tok, LIM_FILTER_VALUE + 1) != 1)
+		goto incomplete;
+	if (strcmp(tok, "eq") && strcmp(tok, "ne")) {
+		snprintf(err, errlen,
+		    "filter: unknown operator \"%s\" (eq or ne)", tok);
+		return -1;
+	}
+	c->ne = strcmp(tok, "ne") == 0;
+	if (token(s, tok, LIM_FILTER_VALUE + 1) != 1)
+		goto incomplete;
+	snprintf(c->value, sizeof(c->value), "%s", tok);
+	compile(c);
+	return 0;
+incomplete:
+	snprintf(err, errlen, "filter: incomplete clause");
+	return -1;
+}
+
 struct filter *
 filter_parse(const char *s, char *err, size_t errlen)
 {
@@ -95,62 +138,22 @@ filter_parse(const char *s, char *err, size_t errlen)
 	if (f == NULL)
 		return NULL;
 	while ((rc = token(&s, tok, sizeof(tok))) == 1) {
-		struct clause *c;
-
 		if (f->n == LIM_FILTER_CLAUSES) {
 			snprintf(err, errlen, "filter: more than %d clauses",
 			    LIM_FILTER_CLAUSES);
 			goto fail;
 		}
-		c = &f->c[f->n];
-		if (f->n > 0) {
-			if (strcmp(tok, "and") && strcmp(tok, "or")) {
-				snprintf(err, errlen,
-				    "filter: expected "
-				    "\"and\" or \"or\", got \"%s\"",
-				    tok);
-				goto fail;
-			}
-			c->is_or = strcmp(tok, "or") == 0;
-			if (token(&s, tok, sizeof(tok)) != 1) {
-				snprintf(err, errlen,
-				    "filter: dangling "
-				    "\"%s\"",
-				    c->is_or ? "or" : "and");
-				goto fail;
-			}
-		}
-		if (strcasecmp(tok, "not") == 0) {
-			c->is_not = 1;
-			if (token(&s, tok, sizeof(tok)) != 1)
-				goto incomplete;
-		}
-		snprintf(c->field, sizeof(c->field), "%s", tok);
-		if (token(&s, tok, sizeof(tok)) != 1)
-			goto incomplete;
-		if (strcmp(tok, "eq") && strcmp(tok, "ne")) {
-			snprintf(err, errlen,
-			    "filter: unknown operator "
-			    "\"%s\" (eq or ne)",
-			    tok);
+		if (clause_parse(
+			&s, &f->c[f->n], f->n == 0, tok, err, errlen) == -1)
 			goto fail;
-		}
-		c->ne = strcmp(tok, "ne") == 0;
-		if (token(&s, tok, sizeof(tok)) != 1)
-			goto incomplete;
-		snprintf(c->value, sizeof(c->value), "%s", tok);
-		compile(c);
 		f->n++;
 	}
 	if (rc == -1) {
-		snprintf(err, errlen,
-		    "filter: value too long or quote not "
-		    "closed");
+		snprintf(
+		    err, errlen, "filter: value too long or quote not closed");
 		goto fail;
 	}
 	return f;
-incomplete:
-	snprintf(err, errlen, "filter: incomplete clause");
 fail:
 	filter_free(f);
 	return NULL;

@@ -10,34 +10,26 @@
 
 #include "frontend/fe.h"
 #include "http/http.h"
+#include "ipc/log.h"
+#include "policy/lxdapi.h"
 
 /* Go's RFC3339Nano: fraction without trailing zeros, none when 0. */
 void
 render_time(char *out, size_t len, int64_t sec, int64_t nsec)
 {
-	struct tm tm;
-	time_t t = (time_t)sec;
-	char frac[16] = "";
+	struct ts t = {.sec = sec, .nsec = (int32_t)(nsec > 0 ? nsec : 0)};
+	struct ts_tm tm;
+	char buf[TS_STR_MAX];
 
-	if (sec == INT64_MIN) { /* Go's zero time: "never" */
-		snprintf(out, len, "0001-01-01T00:00:00Z");
-		return;
-	}
-	/* The store only keeps years 1-9999; anything else is not shown
-	 * as a date Go cannot parse. */
-	if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 1 ||
-	    tm.tm_year + 1900 > 9999) {
-		snprintf(out, len, "0001-01-01T00:00:00Z");
-		return;
-	}
-	if (nsec > 0) {
-		snprintf(frac, sizeof(frac), ".%09lld", (long long)nsec);
-		for (size_t n = strlen(frac); frac[n - 1] == '0'; n--)
-			frac[n - 1] = '\0';
-	}
-	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d%sZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, frac);
+	/* Go's zero time (INT64_MIN) is "never"; the store only keeps years
+	 * 1-9999, and anything else is not shown as a date Go cannot
+	 * parse. */
+	if (sec != INT64_MIN)
+		ts_fields(&t, 0, &tm);
+	if (sec == INT64_MIN || tm.year < 1 || tm.year > 9999)
+		ts_zero(&t);
+	ts_rfc3339(&t, buf);
+	snprintf(out, len, "%s", buf);
 }
 
 static json_t *
@@ -97,6 +89,18 @@ render_error(int code, const char *msg)
 	return o;
 }
 
+/* o in the shape of LXD's struct (policy/lxdapi.c), o released. */
+static json_t *
+normalized(json_t *o, const struct sch_field *fields)
+{
+	json_t *n = sch_normalize(o, fields);
+
+	json_decref(o);
+	if (n == NULL)
+		fatalx("out of memory");
+	return n;
+}
+
 json_t *
 render_image(const struct imsg_image_info *m)
 {
@@ -129,7 +133,7 @@ render_image(const struct imsg_image_info *m)
 	json_object_set_new(o, "created_at", time_s(m->created_at));
 	json_object_set_new(o, "last_used_at", time_ns(m->last_used_at));
 	json_object_set_new(o, "uploaded_at", time_ns(m->uploaded_at));
-	return o;
+	return normalized(o, sch_image);
 }
 
 json_t *
@@ -141,7 +145,7 @@ render_alias(const struct imsg_alias_info *m)
 	json_object_set_new(o, "target", json_string(m->target));
 	json_object_set_new(o, "name", json_string(m->name));
 	json_object_set_new(o, "type", json_string(m->type));
-	return o;
+	return normalized(o, sch_alias_entry);
 }
 
 /*

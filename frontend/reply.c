@@ -181,53 +181,57 @@ op_reply(struct conn *c, struct imsg_op_update *m)
 	conn_respond(c, 202, hdr, o);
 }
 
-void
-route_store_reply(struct conn *c, struct ipc_msg *m)
+/* A refusal: the cause's status and words, or a cut connection when the
+ * head of the answer is out already. */
+static void
+reply_err(struct conn *c, struct ipc_msg *m)
 {
-	if (m->type == IMSG_ERR) {
-		char msg[LIM_ERROR_MAX + 128];
+	char msg[LIM_ERROR_MAX + 128];
 
-		if (c->state == CONN_EXPORT || c->state == CONN_LIST)
-			conn_close(c); /* headers are out: cut it short */
-		else if (c->state == CONN_UPLOAD || c->state == CONN_STORE) {
-			fault_words(&m->m.err.fault, msg, sizeof(msg));
-			conn_error(
-			    c, fault_status(m->m.err.fault.cause), "%s", msg);
-		}
-		return;
+	if (c->state == CONN_EXPORT || c->state == CONN_LIST)
+		conn_close(c); /* headers are out: cut it short */
+	else if (c->state == CONN_UPLOAD || c->state == CONN_STORE) {
+		fault_words(&m->m.err.fault, msg, sizeof(msg));
+		conn_error(c, fault_status(m->m.err.fault.cause), "%s", msg);
 	}
+}
+
+/* A record of the answer; 0 when it is not what c wants. */
+static int
+reply_item(struct conn *c, struct ipc_msg *m)
+{
 	switch (c->want) {
 	case WANT_IMAGE:
 	case WANT_IMAGES:
 		if (m->type == IMSG_IMAGE_INFO) {
 			image_reply(c, &m->m.image_info);
-			return;
+			return 1;
 		}
 		break;
 	case WANT_ALIAS:
 	case WANT_ALIASES:
 		if (m->type == IMSG_ALIAS_INFO) {
 			alias_reply(c, &m->m.alias_info);
-			return;
+			return 1;
 		}
 		break;
 	case WANT_OK:
 		if (m->type == IMSG_OK) {
 			ok_reply(c, &m->m.ok);
-			return;
+			return 1;
 		}
 		break;
 	case WANT_OP:
 		if (m->type == IMSG_OP_UPDATE) {
 			op_reply(c, &m->m.op_update);
-			return;
+			return 1;
 		}
 		break;
 	case WANT_EXPORT:
 		if (m->type == IMSG_EXPORT_PART) {
 			export_part(c, &m->m.export_part, m->fd);
 			m->fd = -1;
-			return;
+			return 1;
 		}
 		break;
 	case WANT_OP_GET:
@@ -238,48 +242,66 @@ route_store_reply(struct conn *c, struct ipc_msg *m)
 			else
 				conn_respond(c, 200, NULL,
 				    render_sync(render_op(&m->m.op_update)));
-			return;
+			return 1;
 		}
 		break;
 	case WANT_OPS:
 		if (m->type == IMSG_OP_UPDATE) {
 			ops_group(c, &m->m.op_update);
-			return;
+			return 1;
 		}
 		break;
 	case WANT_PROJECT:
 	case WANT_PROJECTS:
 		if (m->type == IMSG_PROJECT_INFO) {
 			project_reply(c, &m->m.project_info);
-			return;
+			return 1;
 		}
 		if (m->type == IMSG_PROJECT_USED && c->recursion &&
 		    json_array_size(c->list) > 0) {
 			project_used(c, &m->m.project_used);
-			return;
+			return 1;
 		}
 		break;
 	default:
 		break;
 	}
-	if (m->type == IMSG_LIST_END && c->want == WANT_PROJECT &&
-	    json_array_size(c->list) == 1) {
+	return 0;
+}
+
+/* The end of a list; 0 when c does not want one. */
+static int
+reply_end(struct conn *c, struct ipc_msg *m)
+{
+	if (m->type != IMSG_LIST_END)
+		return 0;
+	if (c->want == WANT_PROJECT && json_array_size(c->list) == 1) {
 		json_t *doc = json_incref(json_array_get(c->list, 0));
 		conn_respond(c, 200, NULL, render_sync(doc));
-		return;
+		return 1;
 	}
-	if (m->type == IMSG_LIST_END &&
-	    (c->want == WANT_IMAGES || c->want == WANT_ALIASES)) {
+	if (c->want == WANT_IMAGES || c->want == WANT_ALIASES) {
 		conn_stream_end(c);
-		return;
+		return 1;
 	}
-	if (m->type == IMSG_LIST_END &&
-	    (c->want == WANT_PROJECTS || c->want == WANT_OPS)) {
+	if (c->want == WANT_PROJECTS || c->want == WANT_OPS) {
 		json_t *list = c->list;
 		c->list = NULL;
 		conn_respond(c, 200, NULL, render_sync(list));
+		return 1;
+	}
+	return 0;
+}
+
+void
+route_store_reply(struct conn *c, struct ipc_msg *m)
+{
+	if (m->type == IMSG_ERR) {
+		reply_err(c, m);
 		return;
 	}
+	if (reply_item(c, m) || reply_end(c, m))
+		return;
 	/* The table let it through, but it answers another kind of
 	 * request: the two processes disagree; restart rather than guess. */
 	fatalx("BUG: the store sent %s for a request that wants %d",

@@ -4,7 +4,9 @@
 
 IMGCTL_LIB_OBJS := $(addprefix $(BUILD)/imgctl/, opts.o fmt.o table.o \
 	schema.o yamlout.o yamlin.o filter.o expname.o progress.o) \
-	$(BUILD)/policy/names.o $(BUILD)/ipc/codec.o $(BUILD)/ipc/msgtab.o \
+	$(BUILD)/policy/names.o $(BUILD)/policy/timefmt.o \
+	$(BUILD)/policy/lxdapi.o $(BUILD)/ipc/codec.o \
+	$(BUILD)/ipc/msgtab.o \
 	$(BUILD)/ipc/log.o
 IMGCTL_OBJS := $(IMGCTL_LIB_OBJS) $(addprefix $(BUILD)/imgctl/, main.o \
 	client.o api.o image.o props.o edit.o import.o export.o alias.o)

@@ -107,76 +107,6 @@ api_lifecycle(const char *project, const char *action, int kind,
 		proc_send(fe, IMSG_LIFECYCLE, 0, &l, -1);
 }
 
-static void
-etag_of(const char *parts[], size_t n, char out[65])
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	uint8_t md[32];
-	unsigned int len;
-
-	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-	for (size_t i = 0; i < n; i++)
-		EVP_DigestUpdate(c, parts[i], strlen(parts[i]) + 1);
-	EVP_DigestFinal_ex(c, md, &len);
-	EVP_MD_CTX_free(c);
-	hex_encode(md, 32, out);
-}
-
-/* Over what an edit may change, as LXD's: public, auto_update, properties. */
-static void
-image_etag(const struct image *img, char out[65])
-{
-	const char *p[2 + 2 * LIM_META_PROPERTIES_MAX];
-	size_t n = 0;
-
-	p[n++] = img->public ? "1" : "0";
-	p[n++] = img->auto_update ? "1" : "0";
-	for (uint32_t i = 0; i < img->nprops && i < LIM_META_PROPERTIES_MAX;
-	     i++) {
-		p[n++] = img->props[i].key;
-		p[n++] = img->props[i].value;
-	}
-	etag_of(p, n, out);
-}
-
-void
-alias_etag(const struct alias *a, char out[65])
-{
-	const char *p[] = {a->name, a->description, a->target, "container"};
-
-	etag_of(p, 4, out);
-}
-
-int
-image_to_info(const struct image *img, const char *project,
-    struct imsg_image_info *m, char etag[65])
-{
-	image_etag(img, etag);
-	memset(m, 0, sizeof(*m));
-	m->fingerprint = (char *)img->fingerprint;
-	m->project = (char *)project;
-	m->filename = (char *)img->filename;
-	m->size = img->size;
-	m->public = (uint8_t)img->public;
-	m->auto_update = (uint8_t)img->auto_update;
-	m->cached = (uint8_t)img->cached;
-	m->split = (uint8_t)img->split;
-	m->architecture = (char *)img->architecture;
-	m->type = (char *)img->type;
-	m->created_at = img->created_at;
-	m->expires_at = img->expires_at;
-	m->uploaded_at = img->uploaded_at;
-	m->last_used_at = img->last_used_at;
-	m->properties = img->props;
-	m->nproperties = img->nprops;
-	m->aliases = img->aliases;
-	m->naliases = img->naliases < LIM_ALIASES_PER_IMAGE
-			  ? img->naliases
-			  : LIM_ALIASES_PER_IMAGE;
-	m->etag = etag;
-	return 0;
-}
-
 int
 api_project(uint64_t reqid, const char *name, int64_t *id)
 {
@@ -227,44 +157,6 @@ image_get(uint64_t reqid, struct imsg_image_ref_req *r)
 		return;
 	reply_image(reqid, &img, r->project);
 	image_free(&img);
-}
-
-/*
- * Sets the properties from kv: all of them (PROPS_REPLACE), or over the
- * existing ones (PATCH, and X-LXD-properties over metadata.yaml). With
- * PROPS_DROP_EMPTY a key given an empty value is removed, as LXD does on
- * PUT and PATCH (it is how lxc unsets a property). -1 over limits.
- */
-int
-image_merge_props(
-    struct image *img, const struct ipc_kv *kv, uint32_t n, int flags)
-{
-	struct ipc_kv merged[LIM_META_PROPERTIES_MAX];
-	uint32_t m = 0;
-	size_t total = 0;
-	int replace = flags & PROPS_REPLACE;
-
-	for (uint32_t i = 0; i < n; i++)
-		if (!(flags & PROPS_DROP_EMPTY) || kv[i].value[0] != '\0')
-			merged[m++] = kv[i];
-	/* PATCH keeps the keys the request does not mention. */
-	for (uint32_t i = 0; !replace && i < img->nprops; i++) {
-		uint32_t k;
-
-		for (k = 0; k < n; k++)
-			if (strcmp(kv[k].key, img->props[i].key) == 0)
-				break;
-		if (k < n)
-			continue;
-		if (m == LIM_META_PROPERTIES_MAX)
-			return -1;
-		merged[m++] = img->props[i];
-	}
-	for (uint32_t i = 0; i < m; i++)
-		total += strlen(merged[i].key) + strlen(merged[i].value);
-	if (total > LIM_PROP_TOTAL_MAX)
-		return -1;
-	return image_set_props(img, merged, m);
 }
 
 static void
@@ -395,73 +287,6 @@ out:
 	image_free(&img);
 }
 
-/*
- * Inserts a validated image and its aliases in one transaction, links its
- * files, and commits: all of it, or none of it.
- */
-int
-image_commit(const char *proj, struct image *img, const struct ipc_kv *aliases,
-    uint32_t naliases, int fds[2], struct fault *f)
-{
-	int64_t pid;
-	int linked_before = db_fp_refs(img->fingerprint) > 0, rc;
-	int layout = db_fp_split(img->fingerprint);
-	char err[256];
-
-	if (db_project_id(proj, &pid) != DB_OK) {
-		fault_set(f, ERR_NOT_FOUND, RES_PROJECT, proj);
-		return -1;
-	}
-	/* A unified M||R and a split (M, R) share a fingerprint but not a
-	 * blob layout: the stored files must be what this row says. */
-	if (layout != -1 && layout != img->split) {
-		fault_set(
-		    f, ERR_LAYOUT, RES_IMAGE, layout ? "split" : "unified");
-		return -1;
-	}
-	fault_set(f, ERR_DATABASE, RES_NONE, NULL);
-	if (db_begin() == -1)
-		return -1;
-	if ((rc = db_image_insert(pid, img)) != DB_OK) {
-		if (rc == DB_CONFLICT)
-			fault_set(f, ERR_EXISTS, RES_IMAGE, img->fingerprint);
-		goto fail;
-	}
-	for (uint32_t i = 0; i < naliases; i++) {
-		rc = db_alias_insert(
-		    pid, aliases[i].key, aliases[i].value, img->id);
-		if (rc != DB_OK) {
-			if (rc == DB_CONFLICT)
-				fault_set(
-				    f, ERR_EXISTS, RES_ALIAS, aliases[i].key);
-			goto fail;
-		}
-	}
-	if (blob_commit(fds[0], img->fingerprint, PART_UNIFIED, err,
-		sizeof(err)) == -1 ||
-	    (img->split && blob_commit(fds[1], img->fingerprint, PART_ROOTFS,
-			       err, sizeof(err)) == -1)) {
-		int e = errno;
-
-		log_warnx("storing image %s: %s", img->fingerprint, err);
-		fault_set(f,
-		    e == ENOSPC || e == EDQUOT ? ERR_NO_SPACE : ERR_STORAGE,
-		    RES_IMAGE, img->fingerprint);
-		goto fail_files;
-	}
-	if (db_commit() == -1)
-		goto fail_files;
-	return 0;
-fail_files:
-	db_rollback();
-	if (!linked_before)
-		blob_remove(img->fingerprint);
-	return -1;
-fail:
-	db_rollback();
-	return -1;
-}
-
 void
 api_frontend_ready(struct child *fe)
 {
@@ -524,42 +349,19 @@ peer_of(struct ipc_msg *m)
 	}
 }
 
-void
-api_dispatch(struct child *fe, struct ipc_msg *m)
+/* Requests that read: answered from the database and the operations.
+ * 0 when m is not one. */
+static int
+api_read(struct ipc_msg *m)
 {
 	union imsg_any *a = &m->m;
-	const struct ipc_peer *p = peer_of(m);
-	struct who w;
 
-	if (p != NULL) {
-		if (peer_derive(p, &w) == -1) {
-			log_warnx("frontend: a request from listener %u, "
-				  "which the store never gave",
-			    p->listener);
-			proc_kill(fe, "request from an unknown listener");
-			if (m->fd != -1)
-				close(m->fd);
-			m->fd = -1;
-			return;
-		}
-		peer_set_current(&w);
-	}
 	switch (m->type) {
 	case IMSG_IMAGES_LIST_REQ:
 		list_start(m->id, a->images_list_req.project, LIST_IMAGES, 0);
 		break;
 	case IMSG_IMAGE_GET_REQ:
 		image_get(m->id, &a->image_ref_req);
-		break;
-	case IMSG_IMAGE_UPDATE_REQ:
-		changing_set(m->id, "image-update", a->image_update_req.project,
-		    a->image_update_req.ref, peer_current()->requestor);
-		image_update(m->id, &a->image_update_req);
-		break;
-	case IMSG_IMAGE_DELETE_REQ:
-		changing_set(m->id, "image-delete", a->image_ref_req.project,
-		    a->image_ref_req.ref, peer_current()->requestor);
-		image_delete(m->id, &a->image_ref_req);
 		break;
 	case IMSG_IMAGE_EXPORT_REQ:
 		image_export(m->id, &a->image_ref_req);
@@ -581,6 +383,30 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 		break;
 	case IMSG_ALIAS_GET_REQ:
 		alias_get(m->id, &a->alias_req);
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* Requests that change the store (audited when refused), and uploads.
+ * 0 when m is not one. */
+static int
+api_change(struct ipc_msg *m)
+{
+	union imsg_any *a = &m->m;
+
+	switch (m->type) {
+	case IMSG_IMAGE_UPDATE_REQ:
+		changing_set(m->id, "image-update", a->image_update_req.project,
+		    a->image_update_req.ref, peer_current()->requestor);
+		image_update(m->id, &a->image_update_req);
+		break;
+	case IMSG_IMAGE_DELETE_REQ:
+		changing_set(m->id, "image-delete", a->image_ref_req.project,
+		    a->image_ref_req.ref, peer_current()->requestor);
+		image_delete(m->id, &a->image_ref_req);
 		break;
 	case IMSG_ALIAS_CREATE_REQ:
 		changing_set(m->id, "alias-create", a->alias_create_req.project,
@@ -621,8 +447,32 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 		upload_end(m->id, &a->upload_end);
 		break;
 	default:
-		/* The table lets the frontend send nothing else. */
-		proc_kill(fe, "unexpected record");
+		return 0;
 	}
+	return 1;
+}
+
+void
+api_dispatch(struct child *fe, struct ipc_msg *m)
+{
+	const struct ipc_peer *p = peer_of(m);
+	struct who w;
+
+	if (p != NULL) {
+		if (peer_derive(p, &w) == -1) {
+			log_warnx("frontend: a request from listener %u, "
+				  "which the store never gave",
+			    p->listener);
+			proc_kill(fe, "request from an unknown listener");
+			if (m->fd != -1)
+				close(m->fd);
+			m->fd = -1;
+			return;
+		}
+		peer_set_current(&w);
+	}
+	/* The table lets the frontend send nothing else. */
+	if (!api_read(m) && !api_change(m))
+		proc_kill(fe, "unexpected record");
 	changing.action = NULL; /* its strings live in m only */
 }

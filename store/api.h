@@ -16,6 +16,8 @@ void changing_set(uint64_t reqid, const char *action, const char *project,
 void reply_ok(uint64_t reqid, int kind, const char *name);
 void reply_db(uint64_t reqid, int rc, int subject); /* subject: RES_* */
 void reply_image(uint64_t reqid, struct image *img, const char *proj);
+/* image.c */
+void image_etag(const struct image *img, char out[65]);
 void alias_etag(const struct alias *a, char out[65]);
 /* The project's id, or -1 after answering 404. */
 int api_project(uint64_t reqid, const char *name, int64_t *id);

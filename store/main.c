@@ -30,7 +30,6 @@
 #include "ipc/log.h"
 #include "store/store.h"
 
-
 static struct store store;
 struct store *S = &store;
 
@@ -279,56 +278,40 @@ cut_capabilities(void)
 	log_debug("capabilities cut to the %zu the store uses", n);
 }
 
-int
-main(int argc, char **argv)
+/* The command line, into state, config and the flags. */
+static void
+parse_args(int argc, char **argv, const char **state, const char **config,
+    int *debug, int *repair)
 {
-	const char *state = NULL, *config = NULL;
-	struct event *sigs[4];
-	static const int signos[] = {SIGTERM, SIGINT, SIGCHLD, SIGHUP};
-	char err[512];
-	int debug = 0, repair = 0;
-
-	log_init("imgd", 0);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
-			state = argv[++i];
+			*state = argv[++i];
 		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			config = argv[++i];
+			*config = argv[++i];
 		else if (strcmp(argv[i], "--debug") == 0)
-			debug = 1;
+			*debug = 1;
 		else if (strcmp(argv[i], "--repair") == 0)
-			repair = 1;
+			*repair = 1;
 		else if (strcmp(argv[i], "--version") == 0) {
 			printf("imgd %s\n", IMGD_VERSION);
-			return 0;
+			exit(0);
 		} else
 			usage();
 	}
-	if (state == NULL)
+	if (*state == NULL)
 		usage();
-	S->root = geteuid() == 0;
-	S->pid = getpid();
-	S->unix_fd = -1;
-	config_defaults(&S->cfg);
-	if (config && config_load(&S->cfg, config, err, sizeof(err)) == -1)
-		fatalx("%s: %s", config, err);
-	if (debug)
-		S->cfg.debug = 1;
-	log_setdebug(S->cfg.debug);
-	signal(SIGPIPE, SIG_IGN);
-	/* Uploads hold a pipe and a temp file each: allow what the system
-	 * allows. */
-	{
-		struct rlimit rl;
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-			rl.rlim_cur = rl.rlim_max;
-			(void)setrlimit(RLIMIT_NOFILE, &rl);
-		}
-	}
+}
+
+/* The state dir, the database, the blobs and the audit log, checked and
+ * repaired; then the socket, the users and the capability cut. */
+static void
+open_state(const char *state, int repair)
+{
+	char err[512];
+
 	/* Nothing in the state dir is for other users: the DB lists private
 	 * images. The dir itself stays traversable for unix.socket. */
 	umask(077);
-
 	if (mkdir_p(state, 0711) == -1 || chmod(state, 0711) == -1)
 		fatal("mkdir %s", state);
 	if (realpath(state, S->state) == NULL)
@@ -351,6 +334,54 @@ main(int argc, char **argv)
 		ensure_users();
 		cut_capabilities();
 	}
+}
+
+/* After the loop: the socket gone, the children stopped, the log closed. */
+static void
+shut_down(void)
+{
+	char path[PATH_MAX];
+
+	S->stopping = 1;
+	close(S->unix_fd);
+	snprintf(path, sizeof(path), "%s/unix.socket", S->state);
+	unlink(path);
+	upload_frontend_gone();
+	proc_stop_all();
+	audit("stop", NULL);
+	logfwd_stop();
+	db_close();
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *state = NULL, *config = NULL;
+	struct event *sigs[4];
+	static const int signos[] = {SIGTERM, SIGINT, SIGCHLD, SIGHUP};
+	char err[512];
+	int debug = 0, repair = 0;
+	struct rlimit rl;
+
+	log_init("imgd", 0);
+	parse_args(argc, argv, &state, &config, &debug, &repair);
+	S->root = geteuid() == 0;
+	S->pid = getpid();
+	S->unix_fd = -1;
+	config_defaults(&S->cfg);
+	if (config && config_load(&S->cfg, config, err, sizeof(err)) == -1)
+		fatalx("%s: %s", config, err);
+	if (debug)
+		S->cfg.debug = 1;
+	log_setdebug(S->cfg.debug);
+	signal(SIGPIPE, SIG_IGN);
+	/* Uploads hold a pipe and a temp file each: allow what the system
+	 * allows. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	open_state(state, repair);
 
 	if ((S->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -368,15 +399,7 @@ main(int argc, char **argv)
 
 	event_base_dispatch(S->base);
 
-	S->stopping = 1;
-	close(S->unix_fd);
-	snprintf(err, sizeof(err), "%s/unix.socket", S->state);
-	unlink(err);
-	upload_frontend_gone();
-	proc_stop_all();
-	audit("stop", NULL);
-	logfwd_stop();
-	db_close();
+	shut_down();
 	for (size_t i = 0; i < 4; i++)
 		event_free(sigs[i]);
 	event_base_free(S->base);

@@ -379,17 +379,16 @@ describe(int st, char *buf, size_t len)
 		snprintf(buf, len, "ended (status 0x%x)", st);
 }
 
+/* How the child ended, into how and why (with our reason if we killed
+ * it), its usage logged. */
 static void
-child_gone(struct child *c, int st, const struct rusage *ru)
+gone_describe(struct child *c, int st, const struct rusage *ru, char how[128],
+    char why[256])
 {
-	struct slot *s = slot_of(c);
-	char how[128], why[256];
-	int sigsys = WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS;
-
-	proc_relay_last(c);
-	describe(st, how, sizeof(how));
-	if (sigsys && c->sigsys_call[0] != '\0')
-		snprintf(how, sizeof(how),
+	describe(st, how, 128);
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS &&
+	    c->sigsys_call[0] != '\0')
+		snprintf(how, 128,
 		    "killed by SIGSYS (sandbox violation: forbidden system "
 		    "call %s)",
 		    c->sigsys_call);
@@ -403,27 +402,60 @@ child_gone(struct child *c, int st, const struct rusage *ru)
 		    (long)ru->ru_stime.tv_usec / 1000);
 	/* Our reason only when our SIGKILL is what ended it. */
 	if (c->killed && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
-		snprintf(why, sizeof(why), "%s: %s", how, c->why);
+		snprintf(why, 256, "%s: %s", how, c->why);
 	else
-		snprintf(why, sizeof(why), "%s", how);
-	if (!S->stopping && (c->def->long_lived || !WIFEXITED(st) ||
-				WEXITSTATUS(st) != 0 || c->killed)) {
-		if (sigsys)
-			log_warnx("BUG: %s (pid %d) %s; imgd's sandbox is "
-				  "missing a call it needs or the child was "
-				  "subverted: please report this with the "
-				  "log lines above%s",
-			    c->def->title, (int)c->pid, why,
-			    c->sigsys_call[0] ? ""
-					      : " (IMGD_SECCOMP_DEBUG=1 in "
-						"imgd's environment names "
-						"the call)");
-		else
-			log_warnx(
-			    "%s (pid %d) %s", c->def->title, (int)c->pid, why);
-		audit(
-		    "process-died", "process", c->def->title, "why", why, NULL);
-	}
+		snprintf(why, 256, "%s", how);
+}
+
+/* An unexpected end is logged (as a bug for SIGSYS) and audited. */
+static void
+gone_report(struct child *c, int st, const char *why, int sigsys)
+{
+	if (S->stopping || (!c->def->long_lived && WIFEXITED(st) &&
+			       WEXITSTATUS(st) == 0 && !c->killed))
+		return;
+	if (sigsys)
+		log_warnx("BUG: %s (pid %d) %s; imgd's sandbox is "
+			  "missing a call it needs or the child was "
+			  "subverted: please report this with the "
+			  "log lines above%s",
+		    c->def->title, (int)c->pid, why,
+		    c->sigsys_call[0] ? ""
+				      : " (IMGD_SECCOMP_DEBUG=1 in "
+					"imgd's environment names "
+					"the call)");
+	else
+		log_warnx("%s (pid %d) %s", c->def->title, (int)c->pid, why);
+	audit("process-died", "process", c->def->title, "why", why, NULL);
+}
+
+/* A supervised slot's child is restarted, with a backoff. */
+static void
+gone_restart(struct child *c, struct slot *s)
+{
+	s->cur = NULL;
+	if (c->def->kind == PROC_FRONTEND)
+		upload_frontend_gone();
+	if (S->stopping)
+		return;
+	if (time(NULL) - s->started > 60)
+		s->backoff = 1;
+	struct timeval tv = {s->backoff, 0};
+	log_info("restarting the %s in %u s", c->def->title, s->backoff);
+	s->backoff = s->backoff < 60 ? s->backoff * 2 : 60;
+	event_add(s->ev_restart, &tv);
+}
+
+static void
+child_gone(struct child *c, int st, const struct rusage *ru)
+{
+	struct slot *s = slot_of(c);
+	char how[128], why[256];
+	int sigsys = WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS;
+
+	proc_relay_last(c);
+	gone_describe(c, st, ru, how, why);
+	gone_report(c, st, why, sigsys);
 	run_drains(c, 1);
 	event_free(c->ev_chan);
 	event_free(c->ev_write);
@@ -435,20 +467,8 @@ child_gone(struct child *c, int st, const struct rusage *ru)
 	TAILQ_REMOVE(&children, c, entry);
 	if (c->def->kind == PROC_UNPACKER)
 		job_child_gone(c, why, sigsys);
-	if (s != NULL) {
-		s->cur = NULL;
-		if (c->def->kind == PROC_FRONTEND)
-			upload_frontend_gone();
-		if (!S->stopping) {
-			if (time(NULL) - s->started > 60)
-				s->backoff = 1;
-			struct timeval tv = {s->backoff, 0};
-			log_info("restarting the %s in %u s", c->def->title,
-			    s->backoff);
-			s->backoff = s->backoff < 60 ? s->backoff * 2 : 60;
-			event_add(s->ev_restart, &tv);
-		}
-	}
+	if (s != NULL)
+		gone_restart(c, s);
 	free(c);
 }
 

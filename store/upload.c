@@ -236,11 +236,11 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
-void
-upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
+/* A new upload of the request, with what BEGIN said. */
+static struct upload *
+upload_new(uint64_t reqid, const struct imsg_upload_begin *b)
 {
 	struct upload *u = calloc(1, sizeof(*u));
-	int64_t pid;
 
 	if (u == NULL)
 		fatal("calloc");
@@ -262,32 +262,49 @@ upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 	u->naliases = b->naliases;
 	u->sha = EVP_MD_CTX_new();
 	TAILQ_INSERT_TAIL(&uploads, u, entry);
-	watch_pipe(u, fd);
+	return u;
+}
+
+/* The store's checks before any byte is kept; -1 after refusing. The
+ * frontend checked the alias names too; the store's word is the one. */
+static int
+upload_admit(struct upload *u)
+{
+	char msg[300];
+	struct fault f;
+	int64_t pid;
+
 	if (++receiving > LIM_UPLOADS_MAX ||
 	    jobs_waiting >= LIM_JOBS_QUEUED_MAX) {
 		upload_fail(u, ERR_BUSY, RES_IMAGE, NULL);
-		return;
+		return -1;
 	}
-	/* The frontend checked them too; the store's word is the one. */
-	for (uint32_t i = 0; i < u->naliases; i++) {
-		char msg[300];
-		struct fault f;
+	for (uint32_t i = 0; i < u->naliases; i++)
+		if (alias_name_refusal(u->aliases[i].key, msg, sizeof(msg)) !=
+		    0) {
+			fault_invalid(&f, "%s", msg);
+			upload_fault(u, &f);
+			return -1;
+		}
+	if (db_project_id(u->project, &pid) != DB_OK) {
+		upload_fail(u, ERR_NOT_FOUND, RES_PROJECT, u->project);
+		return -1;
+	}
+	return 0;
+}
 
-		if (alias_name_refusal(u->aliases[i].key, msg, sizeof(msg)) ==
-		    0)
-			continue;
-		fault_invalid(&f, "%s", msg);
-		upload_fault(u, &f);
+void
+upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
+{
+	struct upload *u = upload_new(reqid, b);
+
+	watch_pipe(u, fd);
+	if (upload_admit(u) == -1)
 		return;
-	}
 	if (u->sha == NULL ||
 	    EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL) != 1) {
 		log_warnx("upload: sha256 context");
 		upload_fail(u, ERR_INTERNAL, RES_NONE, NULL);
-		return;
-	}
-	if (db_project_id(u->project, &pid) != DB_OK) {
-		upload_fail(u, ERR_NOT_FOUND, RES_PROJECT, u->project);
 		return;
 	}
 	for (int i = 0; i < (u->layout == IMG_SPLIT ? 2 : 1); i++)
@@ -306,8 +323,8 @@ upload_part(uint64_t reqid, struct imsg_upload_part *p, int fd)
 {
 	struct upload *u = find(reqid);
 
-	if (u == NULL || u->layout != IMG_SPLIT || u->next_pipe != -1 ||
-	    u->part != 0 || u->ended) {
+	/* Once per request, before its END: the table's word (RQ_ONCE). */
+	if (u == NULL || u->layout != IMG_SPLIT) {
 		close(fd);
 		if (u)
 			upload_fail(u, ERR_SEQUENCE, RES_IMAGE, NULL);
@@ -327,11 +344,7 @@ upload_end(uint64_t reqid, struct imsg_upload_end *e)
 
 	if (u == NULL)
 		return; /* already refused */
-	if (u->ended) {
-		upload_fail(u, ERR_SEQUENCE, RES_IMAGE, NULL);
-		return;
-	}
-	u->ended = 1;
+	u->ended = 1;	/* once per request: the table's word (RQ_CLOSE) */
 	u->end = *e;
 	snprintf(u->end_reason, sizeof(u->end_reason), "%s", e->reason);
 	upload_check_done(u);

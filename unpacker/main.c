@@ -89,14 +89,60 @@ kv_view(struct img_kv *kv, size_t n, struct ipc_kv *out)
 	}
 }
 
+/* The verdict's first half: the metadata, then each template. */
+static void
+send_meta(const struct img_meta *meta)
+{
+	static struct ipc_kv kv[LIM_META_PROPERTIES_MAX];
+	struct imsg_unpack_meta um;
+	char err[LIM_ERROR_MAX + 1];
+
+	if (meta->nprops > LIM_META_PROPERTIES_MAX)
+		fail("metadata.yaml: too many properties");
+	memset(&um, 0, sizeof(um));
+	um.architecture = (char *)meta->architecture;
+	um.creation_date = meta->creation_date;
+	um.expiry_date = meta->expiry_date;
+	kv_view(meta->props, meta->nprops, kv);
+	um.properties = kv;
+	um.nproperties = (uint32_t)meta->nprops;
+	um.ntemplates = (uint32_t)meta->ntemplates;
+	if (ipc_send(&chan, IMSG_UNPACK_META, 1, &um, -1) == -1) {
+		snprintf(err, sizeof(err),
+		    "metadata.yaml: cannot be passed on (%s)", chan.err);
+		fail(err);
+	}
+	for (size_t i = 0; i < meta->ntemplates; i++) {
+		const struct img_template *t = &meta->templates[i];
+		struct imsg_unpack_template ut = {
+		    .path = t->path,
+		    .template = t->template,
+		    .when = (uint8_t)t->when,
+		    .create_only = (uint8_t)(t->create_only != 0),
+		    .properties = kv,
+		    .nproperties = (uint32_t)t->nprops,
+		};
+
+		if (t->nprops > LIM_META_PROPERTIES_MAX)
+			fail("metadata.yaml: a template has too many "
+			     "properties");
+		kv_view(t->props, t->nprops, kv);
+		if (ipc_send(&chan, IMSG_UNPACK_TEMPLATE, 1, &ut, -1) == -1) {
+			snprintf(err, sizeof(err),
+			    "metadata.yaml: template %s cannot be passed on "
+			    "(%s)",
+			    t->path, chan.err);
+			fail(err);
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	struct img_meta meta;
 	struct img_report rep;
-	struct imsg_unpack_meta um;
 	struct imsg_unpack_done ud;
-	static struct ipc_kv kv[LIM_META_PROPERTIES_MAX];
 	const char *probe;
 	char err[LIM_ERROR_MAX + 1];
 	int fds[2];
@@ -116,46 +162,7 @@ main(int argc, char **argv)
 		sandbox_probe(probe + 6);
 	if (img_validate(fds[0], fds[1], &meta, &rep, err, sizeof(err)) == -1)
 		fail(err);
-	if (meta.nprops > LIM_META_PROPERTIES_MAX)
-		fail("metadata.yaml: too many properties");
-	memset(&um, 0, sizeof(um));
-	um.architecture = meta.architecture;
-	um.creation_date = meta.creation_date;
-	um.expiry_date = meta.expiry_date;
-	kv_view(meta.props, meta.nprops, kv);
-	um.properties = kv;
-	um.nproperties = (uint32_t)meta.nprops;
-	um.ntemplates = (uint32_t)meta.ntemplates;
-	if (ipc_send(&chan, IMSG_UNPACK_META, 1, &um, -1) == -1) {
-		snprintf(err, sizeof(err),
-		    "metadata.yaml: cannot be passed on "
-		    "(%s)",
-		    chan.err);
-		fail(err);
-	}
-	for (size_t i = 0; i < meta.ntemplates; i++) {
-		struct img_template *t = &meta.templates[i];
-		struct imsg_unpack_template ut = {
-		    .path = t->path,
-		    .template = t->template,
-		    .when = (uint8_t)t->when,
-		    .create_only = (uint8_t)(t->create_only != 0),
-		    .properties = kv,
-		    .nproperties = (uint32_t)t->nprops,
-		};
-
-		if (t->nprops > LIM_META_PROPERTIES_MAX)
-			fail("metadata.yaml: a template has too many "
-			     "properties");
-		kv_view(t->props, t->nprops, kv);
-		if (ipc_send(&chan, IMSG_UNPACK_TEMPLATE, 1, &ut, -1) == -1) {
-			snprintf(err, sizeof(err),
-			    "metadata.yaml: template "
-			    "%s cannot be passed on (%s)",
-			    t->path, chan.err);
-			fail(err);
-		}
-	}
+	send_meta(&meta);
 	memset(&ud, 0, sizeof(ud));
 	ud.compression0 = rep.part[0].compression;
 	ud.compression1 = fds[1] != -1 ? rep.part[1].compression : "";

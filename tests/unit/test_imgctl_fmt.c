@@ -76,6 +76,30 @@ T_TEST(bad_timestamps_refused)
 		    "ts_parse(\"%s\") accepted", bad[i]);
 }
 
+/* The strict reader (the frontend's, for JSON) takes RFC 3339 exactly. */
+T_TEST(strict_rfc3339)
+{
+	static const char *const ok[] = {"2006-01-02T15:04:05Z",
+	    "2006-01-02t15:04:05.5+01:30", "0001-01-01T00:00:00Z",
+	    "2024-02-29T23:59:59-12:00"};
+	static const char *const bad[] = {"2006-1-02T15:04:05Z",
+	    "2006-01-02 15:04:05", "2006-01-02", "2006-01-02T15:04:05",
+	    "2006-01-02T5:04:05Z", "2023-02-29T00:00:00Z",
+	    "2006-01-02T15:04:60Z", "2006-01-02T15:04:05Z ", ""};
+	struct ts a, b;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		T_EXPECT(ts_parse_rfc3339(ok[i], &a) == 0, "%s refused", ok[i]);
+		T_EXPECT(ts_parse(ok[i], &b) == 0 && a.sec == b.sec &&
+			     a.nsec == b.nsec && a.off == b.off,
+		    "%s: the two readers differ", ok[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		T_EXPECT(
+		    ts_parse_rfc3339(bad[i], &a) == -1, "%s accepted", bad[i]);
+	T_EQ_INT(ts_parse("2006-1-2 3:4:5", &a), 0); /* yaml.v2's form */
+}
+
 T_TEST(time_is_set_as_lxc)
 {
 	struct ts t;
@@ -169,6 +193,7 @@ main(void)
 {
 	T_RUN(timestamps_round_trip_as_go);
 	T_RUN(bad_timestamps_refused);
+	T_RUN(strict_rfc3339);
 	T_RUN(time_is_set_as_lxc);
 	T_RUN(sizes_as_lxc);
 	T_RUN(go_float_v);
