@@ -3,6 +3,7 @@
  * status or a client's sentence (the frontend chooses those). The words
  * here are for the store's own log and audit.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,4 +72,10 @@ fault_props(struct fault *f)
 	f->limit = LIM_META_PROPERTIES_MAX;
 	f->bytes = LIM_PROP_TOTAL_MAX;
 	return f;
+}
+
+int
+fault_storage(int e)
+{
+	return e == ENOSPC || e == EDQUOT ? ERR_NO_SPACE : ERR_STORAGE;
 }

@@ -169,9 +169,7 @@ image_commit(const char *proj, struct image *img, const struct ipc_kv *aliases,
 		int e = errno;
 
 		log_warnx("storing image %s: %s", img->fingerprint, err);
-		fault_set(f,
-		    e == ENOSPC || e == EDQUOT ? ERR_NO_SPACE : ERR_STORAGE,
-		    RES_IMAGE, img->fingerprint);
+		fault_set(f, fault_storage(e), RES_IMAGE, img->fingerprint);
 		goto fail_files;
 	}
 	if (db_commit() == -1)

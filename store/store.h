@@ -112,6 +112,8 @@ void fault_invalid(struct fault *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The record's view of f (pointing into f). */
 void fault_to_ipc(const struct fault *f, struct ipc_fault *out);
+/* The cause for a failed write of errno e: no space, or storage. */
+int fault_storage(int e);
 /* f = too many properties, with the limits; returns f. */
 struct fault *fault_props(struct fault *f);
 /* f's words, for the log and audit. */

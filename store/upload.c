@@ -214,11 +214,8 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 			    u->tmp[u->part], buf + off, (size_t)(n - off));
 			if (w <= 0) {
 				log_warn("upload: write");
-				upload_fail(u,
-				    errno == ENOSPC || errno == EDQUOT
-					? ERR_NO_SPACE
-					: ERR_STORAGE,
-				    RES_IMAGE, NULL);
+				upload_fail(
+				    u, fault_storage(errno), RES_IMAGE, NULL);
 				return;
 			}
 			off += w;
@@ -310,10 +307,7 @@ upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 	for (int i = 0; i < (u->layout == IMG_SPLIT ? 2 : 1); i++)
 		if ((u->tmp[i] = blob_tmp_create()) == -1) {
 			log_warn("upload: temp file");
-			upload_fail(u,
-			    errno == ENOSPC || errno == EDQUOT ? ERR_NO_SPACE
-							       : ERR_STORAGE,
-			    RES_IMAGE, NULL);
+			upload_fail(u, fault_storage(errno), RES_IMAGE, NULL);
 			return;
 		}
 }

@@ -119,8 +119,12 @@ check_eq "alias PATCH with stale ETag: 412" "$(api_status PATCH \
     '/1.0/images/aliases/a%20b' -H "If-Match: $aetag" -d '{"description":"x"}')" 412
 check_eq "alias PATCH retarget" "$(api_status PATCH '/1.0/images/aliases/a%20b' \
     -d "{\"target\":\"$SFP\"}")" 200
-check_eq "alias PUT needs a target: 400" "$(api_status PUT \
-    '/1.0/images/aliases/a%20b' -d '{"description":"y"}')" 400
+out=$(api PUT '/1.0/images/aliases/a%20b' -d '{"description":"y"}')
+check_eq "alias PUT needs a target: 400" "$(echo "$out" | tail -1)" 400
+check_eq "alias PUT needs a target: says so" \
+    "$(echo "$out" | sed '$d' | jget error)" "The target field is required"
+check_eq "alias PUT without a target: nothing changed" \
+    "$(api_body GET '/1.0/images/aliases/a%20b' | jget metadata.target)" "$SFP"
 check_eq "alias PUT" "$(api_status PUT '/1.0/images/aliases/a%20b' \
     -d "{\"target\":\"$UFP\"}")" 200
 check_eq "alias PUT reset the description" "$(api_body GET \
@@ -165,6 +169,16 @@ for p, f in zip(parts, sys.argv[3:5]):
 print("same" if ok else "differ")
 EOF
 check_eq "split export: both parts byte-identical" "$(cat "$W/parts")" same
+# A blob gone behind imgd's back: a clear 500, and the image is still
+# listed (the start-up repair, not an export, decides about it).
+mv "$STATE/images/$UFP" "$W/blob.aside"
+out=$(api GET "/1.0/images/$UFP/export")
+check_eq "export of a missing file: 500" "$(echo "$out" | tail -1)" 500
+check_eq "export of a missing file: says so" \
+    "$(echo "$out" | sed '$d' | jget error)" "The image file is missing"
+check_eq "export of a missing file: the image is kept" \
+    "$(api_status GET "/1.0/images/$UFP")" 200
+mv "$W/blob.aside" "$STATE/images/$UFP"
 
 # ---- operations ----
 resp=$(api DELETE "/1.0/images/$SFP")
