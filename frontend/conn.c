@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,16 +42,38 @@ arm_timer(struct conn *c, int seconds)
 	event_add(c->timer, &tv);
 }
 
+/* A client: a uid on the unix socket, an address on HTTPS. */
 static int
-conns_of(uid_t uid)
+conns_of(uid_t uid, const char *addr)
 {
 	struct conn *c;
 	int n = 0;
 
 	TAILQ_FOREACH (c, &conns, entry)
-		if (c->uid == uid)
+		if (addr[0] ? strcmp(c->addr, addr) == 0
+			    : !c->addr[0] && c->uid == uid)
 			n++;
 	return n;
+}
+
+struct listener_arg {
+	uint32_t id;
+	int kind;
+};
+
+static void
+addr_text(const struct sockaddr *sa, char out[INET6_ADDRSTRLEN + 1])
+{
+	out[0] = '\0';
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    out, INET6_ADDRSTRLEN);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+		    INET6_ADDRSTRLEN);
+	if (sa->sa_family != AF_UNIX && !out[0])
+		snprintf(out, INET6_ADDRSTRLEN, "?");
 }
 
 static void
@@ -57,18 +81,24 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
 	struct ucred cred = {.pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1};
+	const struct listener_arg *la = arg;
 	socklen_t len = sizeof(cred);
+	char addr[INET6_ADDRSTRLEN + 1];
 	struct conn *c;
 
 	(void)l;
-	(void)sa;
 	(void)salen;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+	addr_text(sa, addr);
+	if (la->kind == LISTEN_UNIX &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
 		cred.uid = (uid_t)-1;
 	if (nconns >= LIM_HTTP_CONNS_MAX ||
-	    conns_of(cred.uid) >= LIM_HTTP_CONNS_PER_CLIENT) {
-		log_warnx(
-		    "connection from uid %d refused: too many", (int)cred.uid);
+	    conns_of(cred.uid, addr) >= LIM_HTTP_CONNS_PER_CLIENT) {
+		if (addr[0])
+			log_warnx("connection from %s refused: too many", addr);
+		else
+			log_warnx("connection from uid %d refused: too many",
+			    (int)cred.uid);
 		close(fd);
 		return;
 	}
@@ -78,11 +108,19 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	c->uid = cred.uid;
 	c->pid = cred.pid;
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	/* What the store decides from: where and who, never what may. */
-	c->peer.listener = (uint32_t)(uintptr_t)arg;
+	c->peer.listener = la->id;
 	c->peer.uid = (uint32_t)cred.uid;
 	c->peer.gid = (uint32_t)cred.gid;
-	c->bev = bufferevent_socket_new(fe_base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->peer.cert = c->cert; /* "" until a TLS handshake says more */
+	c->tls = la->kind == LISTEN_HTTPS;
+	if (c->tls) {
+		c->bev = tls_bev(fd);
+		c->handshake = 1;
+	} else
+		c->bev =
+		    bufferevent_socket_new(fe_base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(fe_base, timer_cb, c);
 	if (c->bev == NULL || c->timer == NULL) {
 		if (c->bev)
@@ -99,7 +137,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	http_head_init(&c->head);
 	c->state = CONN_HEAD;
-	arm_timer(c, LIM_HTTP_IDLE_TIMEOUT);
+	arm_timer(c,
+	    c->handshake ? LIM_TLS_HANDSHAKE_TIMEOUT : LIM_HTTP_IDLE_TIMEOUT);
 	TAILQ_INSERT_TAIL(&conns, c, entry);
 	nconns++;
 }
@@ -114,14 +153,19 @@ accept_error_cb(struct evconnlistener *l, void *arg)
 }
 
 void
-conn_listen(int fd, uint32_t id)
+conn_listen(int fd, uint32_t id, int kind)
 {
 	struct evconnlistener *l;
+	struct listener_arg *la = calloc(1, sizeof(*la));
 
+	if (la == NULL)
+		fatal("calloc");
+	la->id = id;
+	la->kind = kind;
 	evutil_make_socket_nonblocking(fd);
 	/* Backlog 0: the store made it listen; listen(2) is not allowed. */
-	l = evconnlistener_new(fe_base, accept_cb, (void *)(uintptr_t)id,
-	    LEV_OPT_CLOSE_ON_FREE, 0, fd);
+	l = evconnlistener_new(
+	    fe_base, accept_cb, la, LEV_OPT_CLOSE_ON_FREE, 0, fd);
 	if (l == NULL)
 		fatalx("evconnlistener_new");
 	evconnlistener_set_error_cb(l, accept_error_cb);
@@ -172,6 +216,11 @@ timer_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	switch (c->state) {
 	case CONN_HEAD:
+		if (c->handshake) {
+			log_debug("%s: TLS handshake timed out", c->addr);
+			conn_close(c);
+			return;
+		}
 		/* Idle between requests, or a head that never completes. */
 		if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 			conn_error(c, 408, "Request header timeout");
@@ -462,7 +511,12 @@ request_start(struct conn *c)
 	if (parse_target(c) == -1)
 		return;
 	if (c->head.websocket != HTTP_WS_NONE) {
-		events_start(c);
+		/* Over HTTPS, only once the store says the client is
+		 * trusted (router_trust.c). */
+		if (c->tls)
+			server_route(c);
+		else
+			events_start(c);
 		return;
 	}
 	if (route_is_upload(c)) {
@@ -589,7 +643,14 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 
-	(void)bev;
+	if ((what & BEV_EVENT_CONNECTED) && c->handshake) {
+		c->handshake = 0;
+		tls_peer(bev, c->cert);
+		arm_timer(c, LIM_HTTP_IDLE_TIMEOUT);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR && c->handshake)
+		log_debug("%s: TLS handshake failed", c->addr);
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		conn_close(c);
 }

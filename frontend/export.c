@@ -17,16 +17,91 @@
 #include "frontend/fe.h"
 #include "ipc/log.h"
 
-
 struct export
 {
 	int nparts, got, cur;
 	int fd[2];
 	uint64_t size[2], left;
 	char name[2][LIM_FILENAME_MAX + 1];
+	char fp[65];
 	struct mp_writer mw;
 	int started;
+	uint64_t lo, hi; /* a unified export's range, inclusive */
+	int partial;
 };
+
+/*
+ * Range (RFC 9110 14.2) for a unified image: one range, "bytes=a-b",
+ * "bytes=a-" or "bytes=-n"; anything else (several ranges, another unit)
+ * is ignored and the whole image sent, as the RFC allows. A split image
+ * is a multipart body made here: sent whole.
+ */
+void
+export_prepare(struct conn *c)
+{
+	const char *r = http_head_get(&c->head, "Range");
+	const char *inm = http_head_get(&c->head, "If-None-Match");
+	char *end;
+	long long a = -1, b = -1;
+
+	c->has_range = 0;
+	c->inm[0] = '\0';
+	if (inm && strlen(inm) < sizeof(c->inm))
+		snprintf(c->inm, sizeof(c->inm), "%s", inm);
+	if (r == NULL || strncmp(r, "bytes=", 6) != 0 || strchr(r, ','))
+		return;
+	r += 6;
+	if (*r == '-') {
+		if (r[1] < '0' || r[1] > '9')
+			return;
+		b = strtoll(r + 1, &end, 10);
+		if (*end || b <= 0)
+			return;
+		c->range_lo = -b;
+		c->range_hi = -1;
+		c->has_range = 1;
+		return;
+	}
+	if (*r < '0' || *r > '9')
+		return;
+	a = strtoll(r, &end, 10);
+	if (*end != '-')
+		return;
+	r = end + 1;
+	if (*r) {
+		if (*r < '0' || *r > '9')
+			return;
+		b = strtoll(r, &end, 10);
+		if (*end || b < a)
+			return;
+	}
+	c->range_lo = a;
+	c->range_hi = b;
+	c->has_range = 1;
+}
+
+/* If-None-Match: "*", or a list of entity tags one of which is ours. */
+static int
+not_modified(const char *inm, const char *fp)
+{
+	const char *p = inm;
+
+	if (!*inm)
+		return 0;
+	if (strcmp(inm, "*") == 0)
+		return 1;
+	while ((p = strstr(p, fp)) != NULL) {
+		int before =
+		    p == inm || p[-1] == '"' || p[-1] == ' ' || p[-1] == ',';
+		char after = p[64];
+
+		if (before && (after == '"' || after == '\0' || after == ',' ||
+				  after == ' '))
+			return 1;
+		p += 64;
+	}
+	return 0;
+}
 
 static void
 export_free(struct conn *c)
@@ -57,15 +132,24 @@ send_headers(struct conn *c)
 	uint64_t total;
 
 	http_date(date, time(NULL));
-	evbuffer_add_printf(out, "HTTP/1.1 200 OK\r\nDate: %s\r\n", date);
+	evbuffer_add_printf(out, "HTTP/1.1 %s\r\nDate: %s\r\nETag: \"%s\"\r\n",
+	    e->partial ? "206 Partial Content" : "200 OK", date, e->fp);
 	if (c->close_after)
 		evbuffer_add_printf(out, "Connection: close\r\n");
 	if (e->nparts == 1) {
 		evbuffer_add_printf(out,
 		    "Content-Type: application/octet-"
 		    "stream\r\nContent-Disposition: inline;filename=%s\r\n"
-		    "Content-Length: %llu\r\n\r\n",
-		    e->name[0], (unsigned long long)e->size[0]);
+		    "Accept-Ranges: bytes\r\n",
+		    e->name[0]);
+		if (e->partial)
+			evbuffer_add_printf(out,
+			    "Content-Range: bytes %llu-%llu/%llu\r\n",
+			    (unsigned long long)e->lo,
+			    (unsigned long long)e->hi,
+			    (unsigned long long)e->size[0]);
+		evbuffer_add_printf(out, "Content-Length: %llu\r\n\r\n",
+		    (unsigned long long)(e->hi - e->lo + 1) * (e->size[0] > 0));
 		return;
 	}
 	struct mp_part_spec parts[2] = {
@@ -145,6 +229,45 @@ fail:
 	conn_close(c);
 }
 
+/* A unified export's bytes: the range asked for, or all; -1 after a 416. */
+static int
+range_apply(struct conn *c, struct export *e)
+{
+	uint64_t size = e->size[0];
+	char hdr[96];
+
+	e->lo = 0;
+	e->hi = size ? size - 1 : 0;
+	if (!c->has_range)
+		return 0;
+	if (c->range_lo < 0) { /* the last n bytes */
+		uint64_t n = (uint64_t)-c->range_lo;
+
+		e->lo = n >= size ? 0 : size - n;
+	} else {
+		if ((uint64_t)c->range_lo >= size) {
+			export_free(c);
+			snprintf(hdr, sizeof(hdr),
+			    "Content-Range: bytes */%llu\r\n",
+			    (unsigned long long)size);
+			conn_respond_raw(c, 416, hdr, "", 0);
+			return -1;
+		}
+		e->lo = (uint64_t)c->range_lo;
+		if (c->range_hi >= 0 && (uint64_t)c->range_hi < size)
+			e->hi = (uint64_t)c->range_hi;
+	}
+	if (size == 0)
+		return 0;
+	if (lseek(e->fd[0], (off_t)e->lo, SEEK_SET) == -1) {
+		export_free(c);
+		conn_error(c, 500, "internal error");
+		return -1;
+	}
+	e->partial = 1;
+	return 0;
+}
+
 void
 export_part(struct conn *c, struct imsg_export_part *p, int fd)
 {
@@ -170,7 +293,18 @@ export_part(struct conn *c, struct imsg_export_part *p, int fd)
 	e->fd[slot] = fd;
 	e->size[slot] = p->size;
 	snprintf(e->name[slot], sizeof(e->name[slot]), "%s", p->filename);
+	snprintf(e->fp, sizeof(e->fp), "%s", p->fingerprint);
 	if (++e->got < e->nparts)
+		return;
+	if (not_modified(c->inm, e->fp)) {
+		char hdr[96];
+
+		export_free(c);
+		snprintf(hdr, sizeof(hdr), "ETag: \"%s\"\r\n", p->fingerprint);
+		conn_respond_raw(c, 304, hdr, "", 0);
+		return;
+	}
+	if (e->nparts == 1 && range_apply(c, e) == -1)
 		return;
 	if (e->nparts == 2 && mp_writer_init(&e->mw, NULL) == -1) {
 		export_free(c);
@@ -180,7 +314,9 @@ export_part(struct conn *c, struct imsg_export_part *p, int fd)
 	c->state = CONN_EXPORT;
 	send_headers(c);
 	e->cur = 0;
-	e->left = e->size[0];
+	e->left = e->nparts == 1 ? e->hi - e->lo + 1 : e->size[0];
+	if (e->size[0] == 0)
+		e->left = 0;
 	if (e->nparts == 2 && part_header(c) == -1) {
 		conn_close(c);
 		return;

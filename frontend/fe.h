@@ -49,6 +49,11 @@ enum want {
 	WANT_PROJECTS, /* that for each project */
 	WANT_OP_GET,   /* OP_UPDATE: 200 sync (GET, /wait) or 403 (DELETE) */
 	WANT_OPS,      /* OP_UPDATE x n, LIST_END: grouped by status */
+	WANT_SERVER,   /* SERVER_AUTH: GET /1.0, or may it have events */
+	WANT_CERT,     /* CERT_INFO */
+	WANT_CERTS,    /* CERT_INFO x n, LIST_END */
+	WANT_TOKEN,    /* TRUST_TOKEN */
+	WANT_TOKENS,   /* TRUST_TOKEN x n, LIST_END */
 };
 
 struct conn {
@@ -58,6 +63,10 @@ struct conn {
 	enum conn_state state;
 	uid_t uid; /* SO_PEERCRED of the unix socket peer */
 	pid_t pid;
+	char addr[46];	      /* an HTTPS client's address, or "" */
+	int tls;	      /* came in on the HTTPS listener */
+	int handshake;	      /* its TLS handshake is not done yet */
+	char cert[65];	      /* its client certificate's sha256, or "" */
 	struct ipc_peer peer; /* what requests carry to the store */
 	struct http_head head;
 	int chunked;
@@ -85,6 +94,12 @@ struct conn {
 	int more_pending; /* ask for the next page once the output drains */
 	struct upload *upload;
 	struct export *export;
+	/* an export's Range (bytes=lo-hi; lo < 0: the last -lo bytes) and
+	 * If-None-Match */
+	int has_range;
+	int64_t range_lo, range_hi; /* hi < 0: to the end */
+	int not_modified_if;	    /* If-None-Match names the image */
+	char inm[LIM_ETAG_MAX + 8];
 	/* events */
 	unsigned event_types;
 	int all_projects;
@@ -104,12 +119,13 @@ struct server_info_view {
 	char archs[8][LIM_ARCH_NAME_MAX + 1];
 	int narchs;
 	char kernel[65], kernel_version[129], machine[65];
+	char https_address[65]; /* "" when there is no HTTPS listener */
 	pid_t pid;
 };
 extern struct server_info_view fe_info;
 
 /* conn.c */
-void conn_listen(int fd, uint32_t id);
+void conn_listen(int fd, uint32_t id, int kind);
 void conn_close(struct conn *c);
 struct conn *conn_by_reqid(uint64_t reqid);
 void conn_respond(
@@ -120,6 +136,21 @@ void conn_error(struct conn *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void conn_stream_item(struct conn *c, json_t *item);
 void conn_stream_end(struct conn *c);
+
+/* tls.c */
+void tls_preinit(void);
+void tls_identity(int part, int fd);
+const char *tls_server_pem(void);
+const char *tls_server_fp(void);
+struct bufferevent *tls_bev(int fd);
+void tls_peer(struct bufferevent *bev, char fp[65]);
+int tls_peer_der_hex(struct bufferevent *bev, char *out, size_t len);
+int tls_cert_der_hex(const char *b64, char *out, size_t len);
+
+/* router_trust.c */
+void server_route(struct conn *c);
+void certificates_route(struct conn *c, const char *body, size_t len);
+int trust_reply(struct conn *c, struct ipc_msg *m);
 
 /* router.c */
 void route_request(struct conn *c, const char *body, size_t len);
@@ -144,7 +175,7 @@ json_t *render_sync(json_t *metadata);
 json_t *render_error(int code, const char *msg);
 json_t *render_image(const struct imsg_image_info *m);
 json_t *render_alias(const struct imsg_alias_info *m);
-json_t *render_server(void);
+json_t *render_server(int trusted);
 void render_time(char *out, size_t len, int64_t sec, int64_t nsec);
 char *url_escape(const char *s);
 void render_resource(
@@ -172,6 +203,7 @@ void upload_input(struct conn *c);
 void upload_conn_gone(struct conn *c);
 
 /* export.c */
+void export_prepare(struct conn *c);
 void export_part(struct conn *c, struct imsg_export_part *p, int fd);
 void export_conn_gone(struct conn *c);
 void export_pump(struct conn *c);

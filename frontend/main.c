@@ -117,8 +117,15 @@ dispatch(struct ipc_msg *m)
 
 	switch (m->type) {
 	case IMSG_LISTEN:
-		conn_listen(m->fd, m->m.listen.id);
+		conn_listen(m->fd, m->m.listen.id, m->m.listen.kind);
+		if (m->m.listen.kind == LISTEN_HTTPS)
+			snprintf(fe_info.https_address,
+			    sizeof(fe_info.https_address), "%s",
+			    m->m.listen.name);
 		m->fd = -1;
+		return;
+	case IMSG_TLS_IDENTITY:
+		tls_identity(m->m.tls_identity.part, m->fd);
 		return;
 	case IMSG_SERVER_INFO:
 		server_info(&m->m.server_info);
@@ -192,6 +199,7 @@ main(int argc, char **argv)
 	/* jansson seeds its hash from /dev/urandom on first use, and OpenSSL
 	 * initialises itself (config, providers) on its first digest. */
 	json_object_seed(0);
+	tls_preinit();
 	{
 		char acc[WS_ACCEPT_LEN + 1];
 		if (ws_accept("dGhlIHNhbXBsZSBub25jZQ==", acc) == -1)

@@ -2,15 +2,15 @@
 
 FRONTEND_OBJS := $(addprefix $(BUILD)/frontend/, main.o conn.o router.o \
 	render.o jsonin.o filter.o pattern.o upload.o export.o events.o \
-	reply.o upload_hdr.o router_alias.o)
+	reply.o upload_hdr.o router_alias.o tls.o router_trust.o)
 
 $(BUILD)/bin/imgd-frontend: $(FRONTEND_OBJS) $(HTTP_CODEC_OBJS) \
     $(BUILD)/policy/child.o $(BUILD)/policy/timefmt.o \
     $(BUILD)/policy/lxdapi.o $(SANDBOX_OBJS) \
     $(IPC_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_EVENT) $(LIB_JANSSON) \
-	    $(LIB_CRYPTO) $(LIB_SECCOMP) $(LIB_CAP)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_EVENT) -levent_openssl \
+	    $(LIB_JANSSON) $(LIB_SSL) $(LIB_SECCOMP) $(LIB_CAP)
 BINS += $(BUILD)/bin/imgd-frontend
 
 $(BUILD)/tests/test_pattern: $(BUILD)/tests/unit/test_pattern.o \

@@ -167,27 +167,38 @@ static const char *const extensions[] = {
 };
 
 json_t *
-render_server(void)
+render_server(int trusted)
 {
-	json_t *o = json_object(), *env = json_object(), *ext = json_array(),
-	       *archs = json_array(), *auth = json_array();
+	json_t *o = json_object(), *env, *ext = json_array(), *archs,
+	       *auth = json_array(), *addrs;
 
 	for (size_t i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++)
 		json_array_append_new(ext, json_string(extensions[i]));
-	for (int i = 0; i < fe_info.narchs; i++)
-		json_array_append_new(archs, json_string(fe_info.archs[i]));
 	json_array_append_new(auth, json_string("tls"));
-	json_object_set_new(o, "config", json_object());
 	json_object_set_new(o, "api_extensions", ext);
 	json_object_set_new(o, "api_status", json_string("stable"));
 	json_object_set_new(o, "api_version", json_string("1.0"));
-	json_object_set_new(o, "auth", json_string("trusted"));
-	json_object_set_new(o, "public", json_false());
+	json_object_set_new(
+	    o, "auth", json_string(trusted ? "trusted" : "untrusted"));
+	/* To the public, an image server: lxc adds it without a password. */
+	json_object_set_new(o, "public", trusted ? json_false() : json_true());
 	json_object_set_new(o, "auth_methods", auth);
-	json_object_set_new(env, "addresses", json_array());
+	if (!trusted)
+		return o; /* LXD's ServerUntrusted: nothing about the host */
+	env = json_object();
+	archs = json_array();
+	addrs = json_array();
+	for (int i = 0; i < fe_info.narchs; i++)
+		json_array_append_new(archs, json_string(fe_info.archs[i]));
+	if (fe_info.https_address[0])
+		json_array_append_new(
+		    addrs, json_string(fe_info.https_address));
+	json_object_set_new(o, "config", json_object());
+	json_object_set_new(env, "addresses", addrs);
 	json_object_set_new(env, "architectures", archs);
-	json_object_set_new(env, "certificate", json_string(""));
-	json_object_set_new(env, "certificate_fingerprint", json_string(""));
+	json_object_set_new(env, "certificate", json_string(tls_server_pem()));
+	json_object_set_new(
+	    env, "certificate_fingerprint", json_string(tls_server_fp()));
 	json_object_set_new(env, "driver", json_string(""));
 	json_object_set_new(env, "driver_version", json_string(""));
 	json_object_set_new(env, "kernel", json_string(fe_info.kernel));
@@ -222,6 +233,8 @@ render_resource(char *out, size_t len, int kind, const char *name, int escape)
 		snprintf(out, len, "/1.0/images/%s", n);
 	else if (kind == RES_ALIAS)
 		snprintf(out, len, "/1.0/images/aliases/%s", n);
+	else if (kind == RES_CERTIFICATE)
+		snprintf(out, len, "/1.0/certificates/%s", n);
 	else
 		snprintf(out, len, "%s", "");
 	free(esc);

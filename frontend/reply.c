@@ -20,6 +20,9 @@ fault_status(int cause)
 	switch (cause) {
 	case ERR_NOT_FOUND:
 		return 404;
+	case ERR_FORBIDDEN:
+	case ERR_BAD_TOKEN:
+		return 403;
 	case ERR_EXISTS:
 		return 409;
 	case ERR_CHANGED:
@@ -300,7 +303,7 @@ route_store_reply(struct conn *c, struct ipc_msg *m)
 		reply_err(c, m);
 		return;
 	}
-	if (reply_item(c, m) || reply_end(c, m))
+	if (trust_reply(c, m) || reply_item(c, m) || reply_end(c, m))
 		return;
 	/* The table let it through, but it answers another kind of
 	 * request: the two processes disagree; restart rather than guess. */

@@ -277,22 +277,35 @@ out:
 static void
 image_route(struct conn *c, const char *rest, const char *body, size_t len)
 {
-	struct imsg_image_ref_req r = {.project = c->project, .peer = c->peer};
-	char ref[65], name[128];
+	struct imsg_image_ref_req r = {
+	    .project = c->project, .secret = "", .peer = c->peer};
+	char ref[65], name[128], secret[72];
 	const char *slash = strchr(rest, '/');
+	int rc;
 
 	snprintf(name, sizeof(name), "%.*s",
 	    slash ? (int)(slash - rest) : (int)strlen(rest), rest);
 	/* Not hex: no image can have that name. Say nothing more. */
 	if (image_ref(name, ref) == -1 ||
-	    (slash && strcmp(slash, "/export") != 0)) {
+	    (slash && strcmp(slash, "/export") != 0 &&
+		strcmp(slash, "/secret") != 0)) {
 		conn_error(c, 404, "Image not found");
 		return;
 	}
 	r.ref = ref;
-	if (slash) {
+	/* A one-time secret (an untrusted client's): hex, else none. */
+	rc = http_query_get(c->query, "secret", secret, sizeof(secret));
+	if (rc == 1 && strlen(secret) == 64 &&
+	    ipc_str_valid(secret, 64, CS_HEX))
+		r.secret = secret;
+	if (slash && strcmp(slash, "/secret") == 0) {
+		if (strcmp(c->method, "POST") != 0)
+			goto method;
+		send_req(c, IMSG_IMAGE_SECRET_REQ, &r, WANT_OP);
+	} else if (slash) {
 		if (strcmp(c->method, "GET") != 0)
 			goto method;
+		export_prepare(c);
 		send_req(c, IMSG_IMAGE_EXPORT_REQ, &r, WANT_EXPORT);
 	} else if (strcmp(c->method, "GET") == 0) {
 		send_req(c, IMSG_IMAGE_GET_REQ, &r, WANT_IMAGE);
@@ -454,11 +467,10 @@ route_request(struct conn *c, const char *body, size_t len)
 		json_array_append_new(a, json_string("/1.0"));
 		conn_respond(c, 200, NULL, render_sync(a));
 	} else if (strcmp(p, "/1.0") == 0 || strcmp(p, "/1.0/") == 0) {
-		if (strcmp(c->method, "GET") == 0)
-			conn_respond(
-			    c, 200, NULL, render_sync(render_server()));
-		else
-			conn_error(c, 405, "Method not allowed");
+		server_route(c);
+	} else if (strcmp(p, "/1.0/certificates") == 0 ||
+		   strncmp(p, "/1.0/certificates/", 18) == 0) {
+		certificates_route(c, body, len);
 	} else if (strcmp(p, ROUTE_IMAGES) == 0) {
 		images_route(c, body, len);
 	} else if (strcmp(p, ROUTE_ALIASES) == 0) {

@@ -81,6 +81,7 @@ extern const struct cmd cmd_image_list, cmd_image_info, cmd_image_show,
     cmd_image_edit, cmd_image_delete, cmd_image_get_property,
     cmd_image_set_property, cmd_image_unset_property, cmd_image_import,
     cmd_image_export, cmd_alias_create, cmd_alias_delete, cmd_alias_list,
-    cmd_alias_rename;
+    cmd_alias_rename, cmd_trust_add, cmd_trust_list, cmd_trust_remove,
+    cmd_trust_tokens, cmd_trust_revoke;
 
 #endif

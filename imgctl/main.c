@@ -23,6 +23,9 @@ static const struct cmd *const image_cmds[] = {&cmd_image_delete,
 static const struct cmd *const alias_cmds[] = {&cmd_alias_create,
     &cmd_alias_delete, &cmd_alias_list, &cmd_alias_rename, NULL};
 
+static const struct cmd *const trust_cmds[] = {&cmd_trust_add, &cmd_trust_list,
+    &cmd_trust_remove, &cmd_trust_tokens, &cmd_trust_revoke, NULL};
+
 static void
 list_help(const char *what, const struct cmd *const *cmds)
 {
@@ -85,6 +88,29 @@ main_dispatch(struct ctl *ctl, int argc, char **argv)
 	int idx[3], n, i, j, k, alias, word;
 
 	n = cmd_words(argc, argv, idx);
+	if (n >= 1 && strcmp(argv[idx[0]], "config") == 0) {
+		if (n < 3 || strcmp(argv[idx[1]], "trust") != 0) {
+			printf(
+			    "Usage:\n  imgctl config trust VERB [ARGS...]\n\n"
+			    "Verbs:\n");
+			for (i = 0; trust_cmds[i] != NULL; i++)
+				printf("  %s\n", trust_cmds[i]->usage);
+			return n >= 2 && strcmp(argv[idx[1]], "trust") != 0
+				   ? (ctl_err("unknown command \"%s\" for "
+					      "\"imgctl config\"",
+					  argv[idx[1]]),
+					 -1)
+				   : 0;
+		}
+		cmds = trust_cmds;
+		if ((cmd = cmd_find(cmds, argv[idx[2]])) == NULL) {
+			ctl_err("unknown command \"%s\" for \"imgctl config "
+				"trust\"",
+			    argv[idx[2]]);
+			return -1;
+		}
+		goto run;
+	}
 	if (n >= 1 && strcmp(argv[idx[0]], "image") != 0) {
 		ctl_err("unknown command \"%s\" for \"imgctl\"", argv[idx[0]]);
 		return -1;
@@ -99,6 +125,7 @@ main_dispatch(struct ctl *ctl, int argc, char **argv)
 		    argv[idx[n - 1]], alias ? " alias" : "");
 		return -1;
 	}
+run:
 	/* The verb sees its own arguments and options only. */
 	for (i = j = 1; i < argc; i++) {
 		for (word = k = 0; k < n; k++)

@@ -145,7 +145,8 @@ cmd_words(int argc, char **argv, int idx[3])
 			continue;
 		}
 		idx[n++] = i;
-		if (n == 2 && strcmp(argv[i], "alias") == 0)
+		if (n == 2 && (strcmp(argv[i], "alias") == 0 ||
+				  strcmp(argv[i], "trust") == 0))
 			want = 3;
 	}
 	return n;

@@ -20,6 +20,10 @@ subject_word(int subject)
 		return "Project";
 	case RES_OPERATION:
 		return "Operation";
+	case RES_CERTIFICATE:
+		return "Certificate";
+	case RES_TOKEN:
+		return "Token";
 	default:
 		return "Object";
 	}
@@ -131,6 +135,14 @@ fault_words(const struct ipc_fault *f, char *buf, size_t len)
 	case ERR_UNPACKER_PROTO:
 		return snprintf(buf, len,
 		    "image validation failed: the unpacker misbehaved");
+	case ERR_FORBIDDEN:
+		return snprintf(buf, len, "not authorized: %s",
+		    name[0] ? name : "this needs a trusted client");
+	case ERR_BAD_TOKEN:
+		return snprintf(buf, len,
+		    "%s is not valid (wrong, already used or expired)",
+		    f->subject == RES_TOKEN ? "The trust token"
+					    : "The image secret");
 	default:
 		return snprintf(
 		    buf, len, "internal error (details in imgd's log)");
@@ -170,6 +182,8 @@ fault_token(int cause)
 	    [ERR_UNPACKER] = "unpacker",
 	    [ERR_UNPACKER_BUG] = "unpacker-bug",
 	    [ERR_UNPACKER_PROTO] = "unpacker-protocol",
+	    [ERR_FORBIDDEN] = "forbidden",
+	    [ERR_BAD_TOKEN] = "bad-token",
 	};
 
 	return cause >= 0 && cause <= ERR_MAX ? tokens[cause] : "internal";

@@ -47,13 +47,15 @@ struct ipc_kv {
 /*
  * Who asks, as the frontend saw it: the listener the request came in on
  * (the id the store gave it in LISTEN) and the socket peer's credentials
- * (SO_PEERCRED; later the TLS client certificate). The store derives the
+ * (SO_PEERCRED on the unix socket; on HTTPS the sha256 of the client's
+ * TLS certificate, DER, as LXD fingerprints it). The store derives the
  * requestor and the trust from these; the frontend never states either.
  */
 struct ipc_peer {
 	uint32_t listener;
 	uint32_t uid;
 	uint32_t gid;
+	char *cert; /* 64 hex digits, or "": no client certificate */
 };
 
 /* Image layouts and parts. */
@@ -94,6 +96,10 @@ enum imsg_type {
 	IMSG_PROJECT_INFO,
 	IMSG_PROJECT_USED,
 	IMSG_LOG,
+	IMSG_TLS_IDENTITY,
+	IMSG_SERVER_AUTH,
+	IMSG_CERT_INFO,
+	IMSG_TRUST_TOKEN,
 	/* frontend -> store */
 	IMSG_IMAGES_LIST_REQ,
 	IMSG_IMAGE_GET_REQ,
@@ -115,6 +121,9 @@ enum imsg_type {
 	IMSG_OP_LIST_REQ,
 	IMSG_OP_WAIT_REQ,
 	IMSG_LIST_MORE,
+	IMSG_SERVER_REQ,
+	IMSG_CERT_REQ,
+	IMSG_IMAGE_SECRET_REQ,
 	/* store -> unpacker */
 	IMSG_UNPACK_INPUT,
 	/* unpacker -> store */
@@ -141,10 +150,57 @@ struct imsg_ping {
 
 struct imsg_listen {
 	uint32_t id;  /* what requests from it carry as peer.listener */
-	uint8_t kind; /* LISTEN_UNIX (the store decides what it may do) */
-	char *name;
+	uint8_t kind; /* LISTEN_* (the store decides what it may do) */
+	char *name;   /* "unix", or the HTTPS address as configured */
 };
-enum { LISTEN_UNIX = 0 };
+enum { LISTEN_UNIX = 0, LISTEN_HTTPS = 1 };
+
+/* The HTTPS server's certificate and key (PEM), each a read-only file fd,
+ * sent before the HTTPS listener. */
+struct imsg_tls_identity {
+	uint8_t part; /* TLS_CERT, TLS_KEY */
+};
+enum { TLS_CERT = 0, TLS_KEY = 1 };
+
+/* GET /1.0: what the store makes of this peer. */
+struct imsg_server_req {
+	struct ipc_peer peer;
+};
+struct imsg_server_auth {
+	uint8_t trusted;
+};
+
+/* The trust store: /1.0/certificates and join tokens. */
+enum {
+	CERT_LIST = 0, /* CERT_INFO x n, LIST_END */
+	CERT_GET,      /* fingerprint (or a prefix): CERT_INFO */
+	CERT_ADD,      /* der, name: OK */
+	CERT_JOIN,     /* the peer's own certificate (der), with secret: OK */
+	CERT_TOKEN,    /* name: TRUST_TOKEN */
+	CERT_TOKENS,   /* TRUST_TOKEN x n (no token text), LIST_END */
+	CERT_REVOKE,   /* name: a token: OK */
+	CERT_DELETE,   /* fingerprint (or a prefix): OK */
+	CERT_ACTION_MAX = CERT_DELETE
+};
+struct imsg_cert_req {
+	uint8_t action; /* CERT_* */
+	char *name;
+	char *fingerprint;
+	char *der;    /* the certificate, DER in hex */
+	char *secret; /* a join token's secret, as the client sent it */
+	struct ipc_peer peer;
+};
+struct imsg_cert_info {
+	char *fingerprint;
+	char *name;
+	char *der;
+	int64_t created_at; /* seconds */
+};
+struct imsg_trust_token {
+	char *name;
+	char *token;	    /* base64 of LXD's token JSON; "" in a list */
+	int64_t expires_at; /* seconds */
+};
 
 struct imsg_server_info {
 	char *version;
@@ -161,7 +217,9 @@ enum {
 	RES_ALIAS = 2,
 	RES_PROJECT = 3,
 	RES_OPERATION = 4,
-	RES_MAX = RES_OPERATION
+	RES_CERTIFICATE = 5,
+	RES_TOKEN = 6,
+	RES_MAX = RES_TOKEN
 };
 
 /*
@@ -201,7 +259,10 @@ enum err_cause {
 	ERR_UNPACKER,	      /* name: what happened, detail: when */
 	ERR_UNPACKER_BUG,     /* name, detail: as ERR_UNPACKER */
 	ERR_UNPACKER_PROTO,   /* the unpacker broke the protocol */
-	ERR_MAX = ERR_UNPACKER_PROTO
+	ERR_FORBIDDEN,	      /* name: what the requestor may not do */
+	ERR_BAD_TOKEN,	      /* a join token or image secret that is wrong,
+				 used or expired (which, the log says) */
+	ERR_MAX = ERR_BAD_TOKEN
 };
 
 struct ipc_fault {
@@ -294,6 +355,7 @@ struct imsg_export_part {
 	uint8_t nparts; /* 1 unified, 2 split */
 	uint64_t size;
 	char *filename;
+	char *fingerprint; /* the image's, for ETag and If-None-Match */
 };
 
 struct imsg_images_list_req {
@@ -301,9 +363,10 @@ struct imsg_images_list_req {
 	struct ipc_peer peer;
 };
 
-struct imsg_image_ref_req { /* get, delete, export */
+struct imsg_image_ref_req { /* get, delete, export, secret */
 	char *project;
-	char *ref; /* fingerprint or unique hex prefix */
+	char *ref;    /* fingerprint or unique hex prefix */
+	char *secret; /* an untrusted client's one-time image secret, or "" */
 	struct ipc_peer peer;
 };
 
@@ -503,6 +566,12 @@ union imsg_any {
 	struct imsg_project_info project_info;
 	struct imsg_project_used project_used;
 	struct imsg_log log;
+	struct imsg_tls_identity tls_identity;
+	struct imsg_server_req server_req;
+	struct imsg_server_auth server_auth;
+	struct imsg_cert_req cert_req;
+	struct imsg_cert_info cert_info;
+	struct imsg_trust_token trust_token;
 	struct imsg_alias_req alias_req;
 	struct imsg_alias_create_req alias_create_req;
 	struct imsg_alias_update_req alias_update_req;

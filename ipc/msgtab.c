@@ -42,7 +42,10 @@
 #define PROJECT(S)	F_STR(S, project, 1, LIM_PROJECT_NAME_MAX, CS_NAME)
 #define REQUESTOR(S)	F_STR(S, requestor, 0, 128, CS_LINE)
 #define PEER(S)		F_U32(S, peer.listener), F_U32(S, peer.uid),   \
-			F_U32(S, peer.gid)
+			F_U32(S, peer.gid),                             \
+			F_STR(S, peer.cert, 0, FP_LEN, CS_HEX)
+/* A certificate, DER in hex: LXD's are under 2 KiB. */
+#define CERT_DER_HEX	(2 * LIM_CERT_DER_MAX)
 
 #define S struct imsg_ready
 static const struct ipc_field f_ready[] = {
@@ -61,8 +64,48 @@ static const struct ipc_field f_ping[] = {
 #define S struct imsg_listen
 static const struct ipc_field f_listen[] = {
 	F_U32(S, id),
-	F_U8(S, kind, LISTEN_UNIX),
-	F_STR(S, name, 1, 64, CS_TOKEN),
+	F_U8(S, kind, LISTEN_HTTPS),
+	F_STR(S, name, 1, 64, CS_PATH),
+};
+#undef S
+
+static const struct ipc_field f_tls_identity[] = {
+	F_U8(struct imsg_tls_identity, part, TLS_KEY),
+};
+
+static const struct ipc_field f_server_req[] = {
+	PEER(struct imsg_server_req),
+};
+
+static const struct ipc_field f_server_auth[] = {
+	F_BOOL(struct imsg_server_auth, trusted),
+};
+
+#define S struct imsg_cert_req
+static const struct ipc_field f_cert_req[] = {
+	F_U8(S, action, CERT_ACTION_MAX),
+	F_STR(S, name, 0, LIM_CERT_NAME_MAX, CS_LINE),
+	F_STR(S, fingerprint, 0, FP_LEN, CS_HEX),
+	F_STR(S, der, 0, CERT_DER_HEX, CS_HEX),
+	F_STR(S, secret, 0, LIM_TOKEN_SECRET_MAX, CS_LINE),
+	PEER(S),
+};
+#undef S
+
+#define S struct imsg_cert_info
+static const struct ipc_field f_cert_info[] = {
+	F_STR(S, fingerprint, FP_LEN, FP_LEN, CS_HEX),
+	F_STR(S, name, 0, LIM_CERT_NAME_MAX, CS_LINE),
+	F_STR(S, der, 2, CERT_DER_HEX, CS_HEX),
+	F_I64(S, created_at),
+};
+#undef S
+
+#define S struct imsg_trust_token
+static const struct ipc_field f_trust_token[] = {
+	F_STR(S, name, 1, LIM_CERT_NAME_MAX, CS_LINE),
+	F_STR(S, token, 0, LIM_TOKEN_MAX, CS_PATH),
+	F_I64(S, expires_at),
 };
 #undef S
 
@@ -86,7 +129,7 @@ static const struct ipc_field f_err[] = {
 };
 
 static const struct ipc_field f_ok[] = {
-	F_U8(struct imsg_ok, kind, RES_ALIAS),
+	F_U8(struct imsg_ok, kind, RES_CERTIFICATE),
 	F_STR(struct imsg_ok, name, 0, LIM_ALIAS_NAME_MAX, CS_LINE),
 };
 
@@ -196,6 +239,7 @@ static const struct ipc_field f_export_part[] = {
 	F_U8(S, nparts, 2),
 	F_U64(S, size),
 	F_STR(S, filename, 1, LIM_FILENAME_MAX, CS_TOKEN),
+	F_STR(S, fingerprint, FP_LEN, FP_LEN, CS_HEX),
 };
 #undef S
 
@@ -210,6 +254,7 @@ static const struct ipc_field f_images_list_req[] = {
 static const struct ipc_field f_image_ref_req[] = {
 	PROJECT(S),
 	F_STR(S, ref, 1, FP_LEN, CS_HEX),
+	F_STR(S, secret, 0, FP_LEN, CS_HEX),
 	PEER(S),
 };
 #undef S
@@ -399,6 +444,14 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	ROW(IMSG_PROJECT_USED, ST, FE, R, 0, FD_NONE, struct imsg_project_used,
 	    f_project_used),
 	ROW(IMSG_LOG, ST, FE, R, 0, FD_NONE, struct imsg_log, f_log),
+	ROW(IMSG_TLS_IDENTITY, ST, FE, R, 0, FD_FILE_RD,
+	    struct imsg_tls_identity, f_tls_identity),
+	ROW(IMSG_SERVER_AUTH, ST, FE, R, 0, FD_NONE, struct imsg_server_auth,
+	    f_server_auth),
+	ROW(IMSG_CERT_INFO, ST, FE, R, 0, FD_NONE, struct imsg_cert_info,
+	    f_cert_info),
+	ROW(IMSG_TRUST_TOKEN, ST, FE, R, 0, FD_NONE, struct imsg_trust_token,
+	    f_trust_token),
 	ROW(IMSG_IMAGES_LIST_REQ, FE, ST, R, 0, FD_NONE,
 	    struct imsg_images_list_req, f_images_list_req),
 	ROW(IMSG_IMAGE_GET_REQ, FE, ST, R, 0, FD_NONE,
@@ -439,6 +492,12 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	    f_op_req),
 	ROW(IMSG_LIST_MORE, FE, ST, R, 0, FD_NONE, struct imsg_list_more,
 	    f_list_more),
+	ROW(IMSG_SERVER_REQ, FE, ST, R, 0, FD_NONE, struct imsg_server_req,
+	    f_server_req),
+	ROW(IMSG_CERT_REQ, FE, ST, R, 0, FD_NONE, struct imsg_cert_req,
+	    f_cert_req),
+	ROW(IMSG_IMAGE_SECRET_REQ, FE, ST, R, 0, FD_NONE,
+	    struct imsg_image_ref_req, f_image_ref_req),
 	ROW(IMSG_UNPACK_INPUT, ST, PROC_UNPACKER, R, 0, FD_FILE_RD,
 	    struct imsg_unpack_input, f_unpack_input),
 	ROW(IMSG_UNPACK_META, PROC_UNPACKER, ST, R, CH_META, FD_NONE,

@@ -97,6 +97,20 @@
 #define LIM_HTTP_MIN_RATE		(1 * KiB)
 #define LIM_HTTP_SLOW_SECONDS		30
 #define LIM_WS_FRAME_MAX		(64 * KiB)
+/* A TLS handshake that has not finished by then is dropped. */
+#define LIM_TLS_HANDSHAKE_TIMEOUT	LIM_HTTP_HEADER_TIMEOUT
+
+/* Trust (HTTPS clients). LXD's client certificates are under 2 KiB. */
+#define LIM_CERT_DER_MAX		(8 * KiB)
+#define LIM_CERT_NAME_MAX		64
+#define LIM_TRUSTED_CERTS_MAX		4096
+#define LIM_TRUST_TOKENS_MAX		256
+#define LIM_TOKEN_SECRET_MAX		128
+#define LIM_TOKEN_MAX			1024 /* base64 of the token's JSON */
+#define LIM_TRUST_TOKEN_SECONDS		86400 /* a join token lives a day */
+/* One-time image secrets: live an hour, at most this many at once. */
+#define LIM_IMAGE_SECRET_SECONDS	3600
+#define LIM_IMAGE_SECRETS_MAX		1024
 /*
  * multipart/form-data uploads: each part's header block, and the preamble
  * and the epilogue around the parts (RFC 2046 sets no bound on them).

@@ -129,15 +129,22 @@ reply_image(uint64_t reqid, struct image *img, const char *proj)
 		proc_send(fe, IMSG_IMAGE_INFO, reqid, &m, -1);
 }
 
+/* An untrusted client sees public images only; a private one is missing
+ * to it, with the same answer as an image that does not exist. */
 int
 resolve(uint64_t reqid, const char *proj, const char *ref, int64_t *pid,
     struct image *img)
 {
+	int public_only = !peer_current()->trusted;
 	int rc;
 
-	if (api_project(reqid, proj, pid) == -1)
+	if (public_only && db_project_id(proj, pid) != DB_OK) {
+		api_refuse(reqid, ERR_NOT_FOUND, RES_IMAGE, NULL);
 		return -1;
-	if ((rc = db_image_resolve(*pid, ref, img)) != DB_OK) {
+	}
+	if (!public_only && api_project(reqid, proj, pid) == -1)
+		return -1;
+	if ((rc = db_image_resolve(*pid, ref, public_only, img)) != DB_OK) {
 		if (rc == DB_AMBIGUOUS)
 			image_free(img);
 		/* Never the fingerprint: a prefix must not reveal one. */
@@ -147,13 +154,39 @@ resolve(uint64_t reqid, const char *proj, const char *ref, int64_t *pid,
 	return 0;
 }
 
+/* resolve(), or for an untrusted client with a one-time secret: the
+ * private image it opens (by its whole fingerprint), which the secret is
+ * used up on when consume (an export). */
+static int
+resolve_ref(uint64_t reqid, struct imsg_image_ref_req *r, int consume,
+    struct image *img)
+{
+	int64_t pid;
+
+	if (peer_current()->trusted || !r->secret || !r->secret[0])
+		return resolve(reqid, r->project, r->ref, &pid, img);
+	if (strlen(r->ref) != 64 || db_project_id(r->project, &pid) != DB_OK ||
+	    db_image_by_fp(pid, r->ref, img) != DB_OK) {
+		api_refuse(reqid, ERR_NOT_FOUND, RES_IMAGE, NULL);
+		return -1;
+	}
+	if (!img->public &&
+	    !secret_check(r->project, img->fingerprint, r->secret, consume)) {
+		log_info("image %s: a secret that does not open it (%s)",
+		    img->fingerprint, peer_current()->requestor);
+		image_free(img);
+		api_refuse(reqid, ERR_NOT_FOUND, RES_IMAGE, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 image_get(uint64_t reqid, struct imsg_image_ref_req *r)
 {
 	struct image img;
-	int64_t pid;
 
-	if (resolve(reqid, r->project, r->ref, &pid, &img) == -1)
+	if (resolve_ref(reqid, r, 0, &img) == -1)
 		return;
 	reply_image(reqid, &img, r->project);
 	image_free(&img);
@@ -244,9 +277,8 @@ image_export(uint64_t reqid, struct imsg_image_ref_req *r)
 	struct image img;
 	char name[2][LIM_FILENAME_MAX + 1];
 	int fds[2] = {-1, -1}, nparts;
-	int64_t pid;
 
-	if (resolve(reqid, r->project, r->ref, &pid, &img) == -1)
+	if (resolve_ref(reqid, r, 1, &img) == -1)
 		return;
 	nparts = img.split ? 2 : 1;
 	if (img.split) {
@@ -272,6 +304,7 @@ image_export(uint64_t reqid, struct imsg_image_ref_req *r)
 						  : PART_ROOTFS),
 		    .nparts = (uint8_t)nparts,
 		    .filename = name[i],
+		    .fingerprint = img.fingerprint,
 		};
 		off_t end = lseek(fds[i], 0, SEEK_END);
 
@@ -285,6 +318,44 @@ out:
 		if (fds[i] != -1)
 			close(fds[i]);
 	image_free(&img);
+}
+
+static void
+image_secret(uint64_t reqid, struct imsg_image_ref_req *r)
+{
+	struct image img;
+	int64_t pid;
+
+	if (resolve(reqid, r->project, r->ref, &pid, &img) == -1)
+		return;
+	secret_new(reqid, r->project, &img);
+	image_free(&img);
+}
+
+/* The HTTPS identity and listener, when there is one. */
+static int
+send_https(struct child *fe)
+{
+	struct imsg_listen l = {.id = peer_https_listener(),
+	    .kind = LISTEN_HTTPS,
+	    .name = S->cfg.https_address};
+	int fd;
+
+	if (S->https_fd == -1)
+		return 0;
+	for (uint8_t part = TLS_CERT; part <= TLS_KEY; part++) {
+		struct imsg_tls_identity t = {.part = part};
+
+		if ((fd = tls_identity_open(part)) == -1) {
+			log_warn("TLS identity");
+			return -1;
+		}
+		if (proc_send(fe, IMSG_TLS_IDENTITY, 0, &t, fd) == -1)
+			return -1;
+	}
+	if ((fd = dup(S->https_fd)) == -1)
+		return -1;
+	return proc_send(fe, IMSG_LISTEN, 0, &l, fd);
 }
 
 void
@@ -302,6 +373,7 @@ api_frontend_ready(struct child *fe)
 
 	/* The frontend only ever gets sockets that already listen. */
 	if (fd == -1 || proc_send(fe, IMSG_LISTEN, 0, &l, fd) == -1 ||
+	    send_https(fe) == -1 ||
 	    proc_send(fe, IMSG_SERVER_INFO, 0, &si, -1) == -1)
 		return;
 	ops_frontend_gone();
@@ -320,7 +392,12 @@ peer_of(struct ipc_msg *m)
 	case IMSG_IMAGE_GET_REQ:
 	case IMSG_IMAGE_DELETE_REQ:
 	case IMSG_IMAGE_EXPORT_REQ:
+	case IMSG_IMAGE_SECRET_REQ:
 		return &a->image_ref_req.peer;
+	case IMSG_SERVER_REQ:
+		return &a->server_req.peer;
+	case IMSG_CERT_REQ:
+		return &a->cert_req.peer;
 	case IMSG_IMAGE_UPDATE_REQ:
 		return &a->image_update_req.peer;
 	case IMSG_PROJECT_REQ:
@@ -384,6 +461,15 @@ api_read(struct ipc_msg *m)
 	case IMSG_ALIAS_GET_REQ:
 		alias_get(m->id, &a->alias_req);
 		break;
+	case IMSG_SERVER_REQ: {
+		struct imsg_server_auth sa = {
+		    .trusted = (uint8_t)peer_current()->trusted};
+		struct child *fe = proc_frontend();
+
+		if (fe)
+			proc_send(fe, IMSG_SERVER_AUTH, m->id, &sa, -1);
+		break;
+	}
 	default:
 		return 0;
 	}
@@ -428,6 +514,12 @@ api_change(struct ipc_msg *m)
 		    a->alias_req.name, peer_current()->requestor);
 		alias_delete(m->id, &a->alias_req);
 		break;
+	case IMSG_IMAGE_SECRET_REQ:
+		image_secret(m->id, &a->image_ref_req);
+		break;
+	case IMSG_CERT_REQ:
+		trust_request(m->id, &a->cert_req);
+		break;
 	case IMSG_UPLOAD_BEGIN:
 		upload_begin(m->id, &a->upload_begin, m->fd);
 		m->fd = -1;
@@ -452,6 +544,26 @@ api_change(struct ipc_msg *m)
 	return 1;
 }
 
+/* What an untrusted client may ask for: the public view, and to join
+ * with a token (uploads are refused by upload_admit, which drains them). */
+static int
+public_request(uint16_t type)
+{
+	switch (type) {
+	case IMSG_IMAGES_LIST_REQ:
+	case IMSG_IMAGE_GET_REQ:
+	case IMSG_IMAGE_EXPORT_REQ:
+	case IMSG_ALIAS_GET_REQ:
+	case IMSG_SERVER_REQ:
+	case IMSG_CERT_REQ:
+	case IMSG_UPLOAD_BEGIN:
+	case IMSG_UPLOAD_REFUSED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 void
 api_dispatch(struct child *fe, struct ipc_msg *m)
 {
@@ -470,6 +582,16 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 			return;
 		}
 		peer_set_current(&w);
+		if (!w.trusted && !public_request(m->type)) {
+			audit("request-refused", "action",
+			    ipc_typename(m->type), "requestor", w.requestor,
+			    "fault", fault_token(ERR_FORBIDDEN), NULL);
+			api_refuse(m->id, ERR_FORBIDDEN, RES_NONE, NULL);
+			if (m->fd != -1)
+				close(m->fd);
+			m->fd = -1;
+			return;
+		}
 	}
 	/* The table lets the frontend send nothing else. */
 	if (!api_read(m) && !api_change(m))

@@ -49,6 +49,25 @@ alias_get(uint64_t reqid, struct imsg_alias_req *r)
 	struct alias a;
 	int64_t pid;
 
+	struct image img;
+
+	if (!peer_current()->trusted) {
+		/* An alias of a private image is missing to the public. */
+		if (db_project_id(r->project, &pid) != DB_OK ||
+		    db_alias_get(pid, r->name, &a) != DB_OK ||
+		    db_image_by_fp(pid, a.target, &img) != DB_OK) {
+			api_refuse(reqid, ERR_NOT_FOUND, RES_ALIAS, NULL);
+			return;
+		}
+		if (!img.public) {
+			image_free(&img);
+			api_refuse(reqid, ERR_NOT_FOUND, RES_ALIAS, NULL);
+			return;
+		}
+		image_free(&img);
+		reply_alias(reqid, &a);
+		return;
+	}
 	if (alias_lookup(reqid, r->project, r->name, &pid, &a) == 0)
 		reply_alias(reqid, &a);
 }
@@ -59,7 +78,7 @@ alias_target(
     uint64_t reqid, int64_t pid, const char *ref, int64_t *id, int64_t keep)
 {
 	struct image img;
-	int rc = db_image_resolve(pid, ref, &img);
+	int rc = db_image_resolve(pid, ref, 0, &img);
 	int n;
 
 	if (rc != DB_OK) {

@@ -33,6 +33,7 @@ struct lister {
 	 * each one's images follow it, in_used while they are being sent. */
 	int used_by, in_used;
 	char last[LIM_PROJECT_NAME_MAX + 1];
+	int public_only; /* an untrusted client's list */
 };
 
 static TAILQ_HEAD(, lister) listers = TAILQ_HEAD_INITIALIZER(listers);
@@ -99,7 +100,7 @@ project_page(struct lister *l)
 		l->in_used = 1;
 		l->after[0] = '\0';
 	}
-	n = db_image_fps(l->pid, l->after, LIST_PAGE, fps);
+	n = db_image_fps(l->pid, l->after, 0, LIST_PAGE, fps);
 	for (int i = 0; i < n; i++) {
 		struct imsg_project_used u = {.fingerprint = fps[i]};
 		proc_send(fe, IMSG_PROJECT_USED, l->reqid, &u, -1);
@@ -131,8 +132,8 @@ list_continue(void *arg, int gone)
 			got = db_alias_page(
 			    l->pid, l->after, LIST_PAGE, list_alias, l);
 		else
-			got = db_images_page(
-			    l->pid, l->after, LIST_PAGE, list_image, l);
+			got = db_images_page(l->pid, l->after, l->public_only,
+			    LIST_PAGE, list_image, l);
 		if (got < 0) {
 			reply_db(l->reqid, DB_ERROR, RES_NONE);
 			break;
@@ -205,7 +206,18 @@ list_start(uint64_t reqid, const char *proj, int kind, int used_by)
 	struct lister *l;
 	int64_t pid = 0;
 
-	if ((proj[0] && api_project(reqid, proj, &pid) == -1) || fe == NULL)
+	int public_only = !peer_current()->trusted;
+
+	/* An untrusted client learns nothing of projects: none, no images. */
+	if (public_only && proj[0] && db_project_id(proj, &pid) != DB_OK) {
+		struct imsg_list_end end = {.count = 0};
+
+		if (fe)
+			proc_send(fe, IMSG_LIST_END, reqid, &end, -1);
+		return;
+	}
+	if ((proj[0] && !public_only && api_project(reqid, proj, &pid) == -1) ||
+	    fe == NULL)
 		return;
 	if (nlisters >= LIM_LISTS_MAX) {
 		api_refuse(reqid, ERR_BUSY, RES_NONE, NULL);
@@ -220,6 +232,7 @@ list_start(uint64_t reqid, const char *proj, int kind, int used_by)
 	l->kind = kind;
 	l->pid = pid;
 	l->used_by = used_by;
+	l->public_only = public_only;
 	snprintf(l->project, sizeof(l->project), "%s", proj);
 	list_continue(l, 0);
 }

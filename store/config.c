@@ -12,6 +12,9 @@
  *	upload_max: 8G			per image part
  *	unpacker_timeout: 900		seconds of wall clock per job
  *	unpackers_per_project: 2
+ *	https_address: 127.0.0.1:8443	HTTPS API ("" or absent: none)
+ *	trust_token_expiry: 86400	seconds a join token is valid
+ *	image_secret_expiry: 3600	seconds an image secret is valid
  *	debug: false
  */
 #include <ctype.h>
@@ -35,6 +38,8 @@ config_defaults(struct config *c)
 	c->upload_max = LIM_IMAGE_PART_MAX;
 	c->unpacker_timeout = LIM_UNPACKER_WALL_SECONDS;
 	c->unpackers_per_project = LIM_UNPACKER_PER_TENANT;
+	c->trust_token_expiry = LIM_TRUST_TOKEN_SECONDS;
+	c->image_secret_expiry = LIM_IMAGE_SECRET_SECONDS;
 }
 
 static int
@@ -96,6 +101,17 @@ set_key(
 		if (parse_u64(v, &n, 0, 10) == -1 || n == 0 || n > 64)
 			goto bad;
 		c->unpackers_per_project = (unsigned)n;
+	} else if (strcmp(k, "https_address") == 0) {
+		if (strlen(v) >= sizeof(c->https_address) ||
+		    (*v && strchr(v, ':') == NULL))
+			goto bad;
+		snprintf(c->https_address, sizeof(c->https_address), "%s", v);
+	} else if (strcmp(k, "trust_token_expiry") == 0 ||
+		   strcmp(k, "image_secret_expiry") == 0) {
+		if (parse_u64(v, &n, 0, 10) == -1 || n == 0 || n > 365 * 86400)
+			goto bad;
+		*(k[0] == 't' ? &c->trust_token_expiry
+			      : &c->image_secret_expiry) = (unsigned)n;
 	} else if (strcmp(k, "debug") == 0) {
 		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
 			goto bad;

@@ -55,13 +55,25 @@ static const char schema[] =
     "  description TEXT NOT NULL,"
     "  UNIQUE (project_id, name));"
     "CREATE INDEX IF NOT EXISTS image_aliases_image ON image_aliases "
-    "  (image_id);";
+    "  (image_id);"
+    /* Trusted TLS client certificates, by the sha256 of their DER. */
+    "CREATE TABLE IF NOT EXISTS certificates ("
+    "  fingerprint TEXT PRIMARY KEY CHECK (length(fingerprint) = 64),"
+    "  name TEXT NOT NULL,"
+    "  der BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    /* Join tokens: the sha256 of the secret, never the secret. */
+    "CREATE TABLE IF NOT EXISTS trust_tokens ("
+    "  name TEXT PRIMARY KEY,"
+    "  secret_sha256 TEXT NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL);";
 
 /* Prepared statements, cached by the address of their SQL literal. */
 static struct {
 	const char *sql;
 	sqlite3_stmt *st;
-} cache[64];
+} cache[128];
 
 static sqlite3_stmt *
 stmt(const char *sql)
@@ -88,6 +100,12 @@ first_int(sqlite3_stmt *s, int64_t none)
 {
 	return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0)
 					     : none;
+}
+
+int
+db_changes(void)
+{
+	return sqlite3_changes(db);
 }
 
 const char *
@@ -312,12 +330,13 @@ load_lists(struct image *img)
  * wildcard can match more than the user typed.
  */
 int
-db_image_resolve(int64_t project, const char *ref, struct image *img)
+db_image_resolve(
+    int64_t project, const char *ref, int public_only, struct image *img)
 {
 	sqlite3_stmt *s =
 	    stmt("SELECT " IMAGE_COLS " FROM images WHERE "
 		 "project_id = ?1 AND fingerprint >= ?2 AND fingerprint < ?3 "
-		 "ORDER BY fingerprint LIMIT 2");
+		 "AND (?4 = 0 OR public = 1) ORDER BY fingerprint LIMIT 2");
 	char upper[72];
 	int rc;
 
@@ -325,6 +344,7 @@ db_image_resolve(int64_t project, const char *ref, struct image *img)
 	sqlite3_bind_int64(s, 1, project);
 	sqlite3_bind_text(s, 2, ref, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, upper, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 4, public_only);
 	if ((rc = sqlite3_step(s)) != SQLITE_ROW)
 		return rc == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
 	row_to_image(s, img);
@@ -347,18 +367,22 @@ db_image_by_fp(int64_t project, const char *fp, struct image *img)
 	return load_lists(img);
 }
 
-/* Up to limit fingerprints of a project after the given one, in order. */
+/* Up to limit fingerprints of a project after the given one, in order
+ * (public_only: of its public images). */
 int
-db_image_fps(int64_t project, const char *after, int limit, char (*fps)[65])
+db_image_fps(int64_t project, const char *after, int public_only, int limit,
+    char (*fps)[65])
 {
 	sqlite3_stmt *s = stmt("SELECT fingerprint FROM images WHERE "
 			       "project_id = ? AND fingerprint > ? "
+			       "AND (? = 0 OR public = 1) "
 			       "ORDER BY fingerprint LIMIT ?");
 	int n = 0;
 
 	sqlite3_bind_int64(s, 1, project);
 	sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, limit);
+	sqlite3_bind_int(s, 3, public_only);
+	sqlite3_bind_int(s, 4, limit);
 	while (n < limit && sqlite3_step(s) == SQLITE_ROW)
 		copy_col(s, 0, fps[n++], sizeof(fps[0]));
 	return n;
@@ -367,7 +391,7 @@ db_image_fps(int64_t project, const char *after, int limit, char (*fps)[65])
 /* Up to limit images after the fingerprint "after" (in order): the caller
  * pages through a large store without holding it. Returns how many. */
 int
-db_images_page(int64_t project, const char *after, int limit,
+db_images_page(int64_t project, const char *after, int public_only, int limit,
     int (*cb)(struct image *, void *), void *arg)
 {
 	char(*fps)[65];
@@ -375,7 +399,7 @@ db_images_page(int64_t project, const char *after, int limit,
 
 	if ((fps = calloc((size_t)limit, sizeof(*fps))) == NULL)
 		return -1;
-	n = db_image_fps(project, after, limit, fps);
+	n = db_image_fps(project, after, public_only, limit, fps);
 	for (int i = 0; i < n; i++) {
 		struct image img;
 

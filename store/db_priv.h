@@ -12,5 +12,6 @@
 sqlite3_stmt *db_stmt(const char *sql);
 void db_copy_col(sqlite3_stmt *s, int col, char *dst, size_t len);
 int64_t db_first_int(sqlite3_stmt *s, int64_t none);
+int db_changes(void); /* rows the last statement changed */
 
 #endif

@@ -17,7 +17,6 @@
 #include "ipc/log.h"
 #include "store/store.h"
 
-
 static struct {
 	uint8_t level;
 	char process[16];

@@ -330,6 +330,12 @@ open_state(const char *state, int repair)
 		fatalx("audit log: %s", err);
 	blob_repair(repair);
 	open_unix_socket();
+	if (S->cfg.https_address[0]) {
+		tls_identity_init();
+		if ((S->https_fd = https_open(
+			 S->cfg.https_address, err, sizeof(err))) == -1)
+			fatalx("%s", err);
+	}
 	if (S->root) {
 		ensure_users();
 		cut_capabilities();
@@ -344,6 +350,8 @@ shut_down(void)
 
 	S->stopping = 1;
 	close(S->unix_fd);
+	if (S->https_fd != -1)
+		close(S->https_fd);
 	snprintf(path, sizeof(path), "%s/unix.socket", S->state);
 	unlink(path);
 	upload_frontend_gone();
@@ -368,6 +376,7 @@ main(int argc, char **argv)
 	S->root = geteuid() == 0;
 	S->pid = getpid();
 	S->unix_fd = -1;
+	S->https_fd = -1;
 	config_defaults(&S->cfg);
 	if (config && config_load(&S->cfg, config, err, sizeof(err)) == -1)
 		fatalx("%s: %s", config, err);
@@ -396,6 +405,9 @@ main(int argc, char **argv)
 	proc_start_all();
 	log_info("imgd %s on %s: local API at %s/unix.socket%s", IMGD_VERSION,
 	    S->state, S->state, S->root ? "" : " (not root: reduced sandbox)");
+	if (S->https_fd != -1)
+		log_info("HTTPS API at https://%s (certificate fingerprint %s)",
+		    S->cfg.https_address, tls_server_fingerprint());
 
 	event_base_dispatch(S->base);
 

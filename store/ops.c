@@ -22,8 +22,9 @@ struct op {
 	char id[LIM_OP_ID_MAX + 1];
 	char project[LIM_PROJECT_NAME_MAX + 1];
 	char description[64];
-	char image[65]; /* the image it is about, or "" */
-	uint8_t state;	/* OPS_* */
+	const char *class; /* "task", or "token" (an image secret) */
+	char image[65];	   /* the image it is about, or "" */
+	uint8_t state;	   /* OPS_* */
 	int64_t created, updated;
 	struct fault fault; /* ERR_NONE unless it failed */
 	char meta_k[LIM_OP_META_MAX][32];
@@ -70,7 +71,7 @@ op_to_msg(const struct op *op, struct imsg_op_update *m, struct ipc_kv *kv)
 	memset(m, 0, sizeof(*m));
 	m->id = (char *)op->id;
 	m->project = (char *)op->project;
-	m->class = "task";
+	m->class = (char *)op->class;
 	m->description = (char *)op->description;
 	m->state = op->state;
 	m->created_at = op->created;
@@ -110,6 +111,7 @@ op_new(const char *project, const char *description, const char *image)
 	snprintf(op->project, sizeof(op->project), "%s", project);
 	snprintf(op->description, sizeof(op->description), "%s", description);
 	snprintf(op->image, sizeof(op->image), "%s", image ? image : "");
+	op->class = "task";
 	op->state = OPS_PENDING; /* until op_start */
 	op->created = op->updated = now_ns();
 	TAILQ_INSERT_TAIL(&ops, op, entry);
@@ -127,6 +129,19 @@ op_start(struct op *op)
 	op->updated = now_ns();
 	log_debug("operation %s started", op->id);
 	op_send(op, 0);
+}
+
+/* Before op_reply: a token is an operation that waits to be used. */
+void
+op_set_token(struct op *op)
+{
+	op->class = "token";
+}
+
+const char *
+op_id(const struct op *op)
+{
+	return op->id;
 }
 
 void

@@ -20,6 +20,9 @@ static const struct {
     /* The unix socket: whoever may connect (its owner and group) is
      * trusted, as with LXD's. */
     {1, LISTEN_UNIX, "unix socket"},
+    /* HTTPS: trusted by the client certificate's fingerprint, else the
+     * public view. */
+    {2, LISTEN_HTTPS, "https"},
 };
 
 static struct who current;
@@ -30,6 +33,12 @@ peer_unix_listener(void)
 	return listeners[0].id;
 }
 
+uint32_t
+peer_https_listener(void)
+{
+	return listeners[1].id;
+}
+
 int
 peer_derive(const struct ipc_peer *p, struct who *w)
 {
@@ -38,11 +47,26 @@ peer_derive(const struct ipc_peer *p, struct who *w)
 	size_t i;
 
 	for (i = 0; i < sizeof(listeners) / sizeof(listeners[0]); i++)
-		if (listeners[i].id == p->listener)
+		if (listeners[i].id == p->listener &&
+		    (listeners[i].kind != LISTEN_HTTPS || S->https_fd != -1))
 			break;
 	if (i == sizeof(listeners) / sizeof(listeners[0]))
 		return -1;
 	memset(w, 0, sizeof(*w));
+	if (listeners[i].kind == LISTEN_HTTPS) {
+		/* Not a local user: the certificate is who it is. */
+		w->trusted = trust_peer_trusted(p->cert);
+		if (p->cert && p->cert[0])
+			snprintf(w->username, sizeof(w->username), "cert %.12s",
+			    p->cert);
+		else
+			snprintf(w->username, sizeof(w->username), "anonymous");
+		snprintf(w->requestor, sizeof(w->requestor), "%s (%s, %s)",
+		    w->username, w->trusted ? "trusted" : "untrusted",
+		    listeners[i].name);
+		return 0;
+	}
+	w->trusted = 1;
 	if (getpwuid_r((uid_t)p->uid, &pw, buf, sizeof(buf), &res) == 0 &&
 	    res != NULL)
 		snprintf(w->username, sizeof(w->username), "%s", pw.pw_name);

@@ -6,8 +6,14 @@ set -eu
 bindir=$(cd "$1" && pwd)
 mkdir -p "$2"
 state=$(cd "$2" && pwd)
+https=${IMGD_HTTPS:-127.0.0.1:8443}
+# Embedded defaults, plus HTTPS on loopback (IMGD_HTTPS= to change it).
+conf=$state/run.yaml
+printf '# written by make run\nhttps_address: "%s"\n' "$https" >"$conf"
 cat <<EOT
-imgd: state in $state, local API on $state/unix.socket
+imgd: state in $state, local API on $state/unix.socket,
+HTTPS on https://$https (public images for anyone; trusted clients by
+certificate: imgctl config trust add CERT.pem, or --token NAME)
 In another terminal:
 
     export IMGD_DIR=$state
@@ -17,10 +23,12 @@ In another terminal:
 or with the lxc client you already have:
 
     LXD_DIR=$state lxc image list
+    lxc remote add imgd https://$https --public --accept-certificate
+    lxc image list imgd:
 
 Stop with Ctrl-C (SIGTERM/SIGINT).
 EOT
 if [ "$(id -u)" != 0 ]; then
 	echo "(not root: imgd runs with a reduced sandbox and says so below)"
 fi
-exec "$bindir/imgd" --state "$state"
+exec "$bindir/imgd" --state "$state" --config "$conf"

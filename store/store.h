@@ -28,6 +28,9 @@ struct config {
 	uint64_t upload_max;	   /* bytes per part */
 	unsigned unpacker_timeout; /* seconds, wall clock */
 	unsigned unpackers_per_project;
+	char https_address[128];      /* "" = no HTTPS */
+	unsigned trust_token_expiry;  /* seconds */
+	unsigned image_secret_expiry; /* seconds */
 };
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 void config_defaults(struct config *c);
@@ -174,12 +177,13 @@ int db_commit(void);
 void db_rollback(void);
 int db_project_id(const char *name, int64_t *id);
 int db_project_next(const char *after, int64_t *id, char *name, size_t len);
-int db_image_fps(
-    int64_t project, const char *after, int limit, char (*fps)[65]);
-int db_image_resolve(int64_t project, const char *ref, struct image *img);
+int db_image_fps(int64_t project, const char *after, int public_only, int limit,
+    char (*fps)[65]);
+int db_image_resolve(
+    int64_t project, const char *ref, int public_only, struct image *img);
 int db_image_by_fp(int64_t project, const char *fp, struct image *img);
-int db_images_page(int64_t project, const char *after, int limit,
-    int (*cb)(struct image *, void *), void *arg);
+int db_images_page(int64_t project, const char *after, int public_only,
+    int limit, int (*cb)(struct image *, void *), void *arg);
 int db_image_insert(int64_t project, struct image *img);
 int db_image_update(const struct image *img);
 int db_image_delete(int64_t image_id);
@@ -198,6 +202,33 @@ int db_alias_insert(
 int db_alias_update(int64_t alias_id, int64_t image_id, const char *desc);
 int db_alias_rename(int64_t alias_id, const char *new_name);
 int db_alias_delete(int64_t alias_id);
+
+/* db_trust.c: trusted certificates and join tokens */
+struct cert {
+	char fingerprint[65];
+	char name[LIM_CERT_NAME_MAX + 1];
+	uint8_t der[LIM_CERT_DER_MAX];
+	size_t derlen;
+	int64_t created_at;
+};
+int db_cert_trusted(const char *fp);
+int db_cert_resolve(const char *ref, struct cert *c);
+int db_cert_page(
+    const char *after, int limit, int (*cb)(struct cert *, void *), void *arg);
+int db_cert_insert(const struct cert *c);
+int db_cert_delete(const char *fp);
+int db_cert_count(void);
+struct token {
+	char name[LIM_CERT_NAME_MAX + 1];
+	int64_t created_at, expires_at;
+};
+int db_token_insert(const struct token *t, const char *secret_sha256);
+/* The token with this secret, removed: DB_OK once, then DB_NOTFOUND. */
+int db_token_take(const char *secret_sha256, struct token *t);
+int db_token_list(int (*cb)(struct token *, void *), void *arg);
+int db_token_delete(const char *name);
+int db_token_purge(int64_t now);
+int db_token_count(void);
 int db_alias_count(int64_t image_id);
 const char *db_errmsg(void);
 
@@ -208,6 +239,8 @@ struct op;
 struct op *op_new(
     const char *project, const char *description, const char *image);
 void op_set_meta(struct op *op, const char *key, const char *value);
+void op_set_token(struct op *op);
+const char *op_id(const struct op *op);
 void op_reply(struct op *op, uint64_t reqid);
 void op_start(struct op *op);
 /* Success when f is NULL, else Failure with that fault. */
@@ -258,11 +291,13 @@ void api_frontend_ready(struct child *fe);
 /* Trust will come from the listener's kind here once there are listeners
  * that are not trusted (HTTPS); today every listener is the unix socket. */
 struct who {
+	int trusted;	   /* the full API; else the public view */
 	char username[64]; /* "root", or "uid N" */
 	char
 	    requestor[128]; /* for the audit log: "root (uid 0, unix socket)" */
 };
 uint32_t peer_unix_listener(void);
+uint32_t peer_https_listener(void);
 int peer_derive(const struct ipc_peer *p, struct who *w);
 void peer_set_current(const struct who *w);
 const struct who *peer_current(void);
@@ -294,6 +329,18 @@ void audit(const char *event, ...) __attribute__((sentinel));
 int users_ensure(
     const char *name, uid_t *uid, gid_t *gid, char *err, size_t errlen);
 
+/* ---- TLS and trust (store/tls.c, store/trust.c) ---- */
+
+void tls_identity_init(void);
+const char *tls_server_fingerprint(void);
+int tls_identity_open(int part); /* TLS_CERT, TLS_KEY */
+int https_open(const char *addr, char *err, size_t errlen);
+int trust_peer_trusted(const char *cert);
+void trust_request(uint64_t reqid, const struct imsg_cert_req *r);
+void secret_new(uint64_t reqid, const char *project, const struct image *img);
+int secret_check(
+    const char *project, const char *fp, const char *secret, int consume);
+
 /* ---- the store itself (store/main.c) ---- */
 
 struct store {
@@ -304,7 +351,8 @@ struct store {
 	struct config cfg;
 	int root; /* running as root */
 	int stopping;
-	int unix_fd; /* the local API's listening socket */
+	int unix_fd;  /* the local API's listening socket */
+	int https_fd; /* https_address's, or -1 */
 	pid_t pid;
 	char server_name[64];
 	char *archs[4];

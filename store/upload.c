@@ -276,6 +276,10 @@ upload_admit(struct upload *u)
 		upload_fail(u, ERR_BUSY, RES_IMAGE, NULL);
 		return -1;
 	}
+	if (!peer_current()->trusted) {
+		upload_fail(u, ERR_FORBIDDEN, RES_NONE, NULL);
+		return -1;
+	}
 	for (uint32_t i = 0; i < u->naliases; i++)
 		if (alias_name_refusal(u->aliases[i].key, msg, sizeof(msg)) !=
 		    0) {
