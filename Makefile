@@ -67,7 +67,8 @@ tests: $(TEST_BINS)
 DEB_BUILD := gcc make pkg-config libevent-dev libssl-dev libseccomp-dev \
 	     libarchive-dev libyaml-dev libjansson-dev libsqlite3-dev libcap-dev
 DEB_TEST  := clang lxd-client lxd curl python3 xz-utils bzip2 zstd lzma \
-	     tar passwd procps sqlite3 libarchive-tools acl attr e2fsprogs
+	     tar passwd procps sqlite3 libarchive-tools acl attr e2fsprogs \
+	     openssl groff-base systemd
 deps:
 	@sh .ci/deps.sh $(DEB_BUILD) $(DEB_TEST)
 
@@ -85,12 +86,50 @@ fuzz: fuzz-build
 
 fuzz-build: $(FUZZ_TARGETS)
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: the four programs in one
+# root-owned directory (imgd finds its children next to itself), imgd in
+# sbin, imgctl in bin, the systemd unit, sysusers.d, a commented config
+# and the man pages.
+PREFIX		?= /usr/local
+LIBEXECDIR	:= $(PREFIX)/lib/imgd
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+MANDIR		?= $(PREFIX)/share/man
+SYSCONFDIR	?= /etc
+
+install: all
+	install -d -m 0755 $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PREFIX)/sbin \
+	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/imgd
+	install -m 0755 $(BUILD)/bin/imgd $(BUILD)/bin/imgd-frontend \
+	    $(BUILD)/bin/imgd-fetcher $(BUILD)/bin/imgd-unpacker \
+	    $(DESTDIR)$(LIBEXECDIR)/
+	ln -sf ../lib/imgd/imgd $(DESTDIR)$(PREFIX)/sbin/imgd
+	install -m 0755 $(BUILD)/bin/imgctl $(DESTDIR)$(PREFIX)/bin/
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' store/imgd.service.in \
+	    >$(DESTDIR)$(UNITDIR)/imgd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/imgd.service
+	install -m 0644 store/imgd.sysusers $(DESTDIR)$(SYSUSERSDIR)/imgd.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/imgd/imgd.yaml ] || \
+	    install -m 0644 store/imgd.yaml $(DESTDIR)$(SYSCONFDIR)/imgd/imgd.yaml
+	install -m 0644 docs/imgctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/imgd.8 $(DESTDIR)$(MANDIR)/man8/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/imgd $(DESTDIR)$(PREFIX)/bin/imgctl \
+	    $(DESTDIR)$(UNITDIR)/imgd.service \
+	    $(DESTDIR)$(SYSUSERSDIR)/imgd.conf \
+	    $(DESTDIR)$(MANDIR)/man1/imgctl.1 $(DESTDIR)$(MANDIR)/man8/imgd.8
+	rm -rf $(DESTDIR)$(LIBEXECDIR)
+
 clean:
 	rm -rf $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-.PHONY: all tests deps deps-build run check fuzz fuzz-build clean format
+.PHONY: all tests deps deps-build run check fuzz fuzz-build clean format \
+	install uninstall
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
