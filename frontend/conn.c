@@ -176,13 +176,16 @@ void
 conn_close(struct conn *c)
 {
 	/* A list the store is still paging for this client: cancel it. */
-	if (c->reqid && (c->want == WANT_IMAGES || c->want == WANT_ALIASES) &&
+	if (c->reqid &&
+	    (c->want == WANT_IMAGES || c->want == WANT_ALIASES ||
+		c->want == WANT_SS_INDEX || c->want == WANT_SS_IMAGES) &&
 	    (c->state == CONN_LIST || c->state == CONN_STORE))
 		more(c, 1);
 	if (c->state == CONN_UPLOAD || c->upload)
 		upload_conn_gone(c);
 	if (c->export)
 		export_conn_gone(c);
+	streams_free(c);
 	events_conn_gone(c);
 	TAILQ_REMOVE(&conns, c, entry);
 	nconns--;
@@ -296,18 +299,14 @@ chunk(struct evbuffer *out, const char *p, size_t len)
 	evbuffer_add(out, "\r\n", 2);
 }
 
-static void
-stream_begin(struct conn *c)
+/* The head of a streamed answer: the status line, then head as the first
+ * chunk. */
+void
+conn_stream_open(struct conn *c, const char *head)
 {
 	char date[HTTP_DATE_LEN + 1];
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	char *text = json_dumps(render_sync(json_array()),
-	    JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-	size_t len = text ? strlen(text) : 0;
 
-	/* The sync envelope of an empty list, without its closing "]}". */
-	if (text == NULL || len < 2)
-		fatalx("%s: cannot render the envelope", __func__);
 	http_date(date, time(NULL));
 	evbuffer_add_printf(out,
 	    "HTTP/1.1 200 %s\r\nDate: %s\r\n"
@@ -315,11 +314,33 @@ stream_begin(struct conn *c)
 	    "Transfer-Encoding: chunked\r\n%s\r\n",
 	    http_reason(200), date,
 	    c->close_after ? "Connection: close\r\n" : "");
-	chunk(out, text, len - 2);
-	free(text);
+	chunk(out, head, strlen(head));
 	c->state = CONN_LIST;
 	c->streamed = 0;
 	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+/* Text of a streamed answer, as it is. */
+void
+conn_stream_text(struct conn *c, const char *text)
+{
+	if (*text)
+		chunk(bufferevent_get_output(c->bev), text, strlen(text));
+}
+
+static void
+stream_begin(struct conn *c)
+{
+	char *text = json_dumps(render_sync(json_array()),
+	    JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	size_t len = text ? strlen(text) : 0;
+
+	/* The sync envelope of an empty list, without its closing "]}". */
+	if (text == NULL || len < 2)
+		fatalx("%s: cannot render the envelope", __func__);
+	text[len - 2] = '\0';
+	conn_stream_open(c, text);
+	free(text);
 }
 
 static void
@@ -355,6 +376,16 @@ conn_stream_item(struct conn *c, json_t *item)
 		chunk(out, text, strlen(text));
 		free(text);
 	}
+	conn_stream_count(c);
+}
+
+/* A record of the store's page was handled: the next page once this one
+ * is out. */
+void
+conn_stream_count(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
 	if (++c->page_items == LIM_LIST_PAGE) {
 		c->page_items = 0;
 		if (evbuffer_get_length(out) == 0)
@@ -362,6 +393,20 @@ conn_stream_item(struct conn *c, json_t *item)
 		else
 			c->more_pending = 1; /* write_cb asks */
 	}
+}
+
+/* The end of a streamed answer opened with conn_stream_open. */
+void
+conn_stream_close(struct conn *c, const char *tail)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	conn_stream_text(c, tail);
+	evbuffer_add(out, "0\r\n\r\n", 5);
+	c->state = CONN_WRITE;
+	c->reqid = 0;
+	c->page_items = c->more_pending = 0;
+	arm_timer(c, LIM_HTTP_IDLE_TIMEOUT);
 }
 
 /* The end of a list: an empty one is an ordinary response. */

@@ -22,6 +22,7 @@ struct event;
 struct event_base;
 struct upload;
 struct export;
+struct ss;
 
 /* What a connection is doing. */
 enum conn_state {
@@ -42,18 +43,22 @@ enum want {
 	WANT_IMAGES, /* IMAGE_INFO x n, LIST_END */
 	WANT_ALIAS,
 	WANT_ALIASES,
-	WANT_OK,       /* OK: 200 empty sync, or 201 + Location */
-	WANT_OP,       /* OP_UPDATE: 202 async */
-	WANT_EXPORT,   /* EXPORT_PART x nparts */
-	WANT_PROJECT,  /* PROJECT_INFO, PROJECT_USED x n, LIST_END */
-	WANT_PROJECTS, /* that for each project */
-	WANT_OP_GET,   /* OP_UPDATE: 200 sync (GET, /wait) or 403 (DELETE) */
-	WANT_OPS,      /* OP_UPDATE x n, LIST_END: grouped by status */
-	WANT_SERVER,   /* SERVER_AUTH: GET /1.0, or may it have events */
-	WANT_CERT,     /* CERT_INFO */
-	WANT_CERTS,    /* CERT_INFO x n, LIST_END */
-	WANT_TOKEN,    /* TRUST_TOKEN */
-	WANT_TOKENS,   /* TRUST_TOKEN x n, LIST_END */
+	WANT_OK,	/* OK: 200 empty sync, or 201 + Location */
+	WANT_OP,	/* OP_UPDATE: 202 async */
+	WANT_EXPORT,	/* EXPORT_PART x nparts */
+	WANT_PROJECT,	/* PROJECT_INFO, PROJECT_USED x n, LIST_END */
+	WANT_PROJECTS,	/* that for each project */
+	WANT_OP_GET,	/* OP_UPDATE: 200 sync (GET, /wait) or 403 (DELETE) */
+	WANT_OPS,	/* OP_UPDATE x n, LIST_END: grouped by status */
+	WANT_SERVER,	/* SERVER_AUTH: GET /1.0, or may it have events */
+	WANT_CERT,	/* CERT_INFO */
+	WANT_CERTS,	/* CERT_INFO x n, LIST_END */
+	WANT_TOKEN,	/* TRUST_TOKEN */
+	WANT_TOKENS,	/* TRUST_TOKEN x n, LIST_END */
+	WANT_SS_INDEX,	/* IMAGE_INFO x n, LIST_END: streams/v1/index.json */
+	WANT_SS_IMAGES, /* the same: streams/v1/images.json */
+	WANT_DIRECT_ALIAS, /* ALIAS_INFO, then an IMAGE_GET: a direct URL */
+	WANT_DIRECT_IMAGE, /* IMAGE_INFO: LXD-Image-URL and -Hash */
 };
 
 struct conn {
@@ -94,6 +99,7 @@ struct conn {
 	int more_pending; /* ask for the next page once the output drains */
 	struct upload *upload;
 	struct export *export;
+	struct ss *ss; /* simplestreams being written */
 	/* an export's Range (bytes=lo-hi; lo < 0: the last -lo bytes) and
 	 * If-None-Match */
 	int has_range;
@@ -135,6 +141,10 @@ void conn_respond_raw(struct conn *c, int status, const char *headers,
 void conn_error(struct conn *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void conn_stream_item(struct conn *c, json_t *item);
+void conn_stream_open(struct conn *c, const char *head);
+void conn_stream_text(struct conn *c, const char *text);
+void conn_stream_count(struct conn *c);
+void conn_stream_close(struct conn *c, const char *tail);
 void conn_stream_end(struct conn *c);
 
 /* tls.c */
@@ -146,6 +156,11 @@ struct bufferevent *tls_bev(int fd);
 void tls_peer(struct bufferevent *bev, char fp[65]);
 int tls_peer_der_hex(struct bufferevent *bev, char *out, size_t len);
 int tls_cert_der_hex(const char *b64, char *out, size_t len);
+
+/* streams.c */
+int streams_route(struct conn *c);
+int streams_reply(struct conn *c, struct ipc_msg *m);
+void streams_free(struct conn *c);
 
 /* router_trust.c */
 void server_route(struct conn *c);
@@ -163,6 +178,7 @@ json_t *body_object(struct conn *c, const char *body, size_t len);
 int get_str(struct conn *c, json_t *o, const char *key, size_t max, int cs,
     const char **out);
 /* router_alias.c: rest is what follows /1.0/images/aliases/, or NULL */
+int alias_name_ok(const char *s);
 void aliases_route(
     struct conn *c, const char *rest, const char *body, size_t len);
 void route_store_reply(struct conn *c, struct ipc_msg *m);

@@ -303,7 +303,8 @@ route_store_reply(struct conn *c, struct ipc_msg *m)
 		reply_err(c, m);
 		return;
 	}
-	if (trust_reply(c, m) || reply_item(c, m) || reply_end(c, m))
+	if (streams_reply(c, m) || trust_reply(c, m) || reply_item(c, m) ||
+	    reply_end(c, m))
 		return;
 	/* The table let it through, but it answers another kind of
 	 * request: the two processes disagree; restart rather than guess. */

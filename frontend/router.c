@@ -489,6 +489,8 @@ route_request(struct conn *c, const char *body, size_t len)
 	} else if (strncmp(p, ROUTE_PROJECTS "/", sizeof(ROUTE_PROJECTS)) ==
 		   0) {
 		projects_route(c, p + sizeof(ROUTE_PROJECTS));
+	} else if (streams_route(c)) {
+		/* simplestreams: answered there */
 	} else if (strncmp(p, "/1.0/", 5) == 0) {
 		/* LXD's API, beyond what an image server serves: say so. */
 		size_t n = strcspn(p + 5, "/");

@@ -12,7 +12,7 @@
 #include "ipc/log.h"
 
 /* A name that may exist: what the store could be asked about. */
-static int
+int
 alias_name_ok(const char *s)
 {
 	size_t n = strlen(s);

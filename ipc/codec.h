@@ -52,8 +52,8 @@ int ipc_route_check(const struct ipc_msgdef *d, int sender, int receiver,
  * here.
  */
 int ipc_decode(int sender, int receiver, int state, const uint8_t *rec,
-    size_t len, int fd, struct ipc_hdr *hdr, void *msg,
-    struct ipc_arena *arena, char *err, size_t errlen);
+    size_t len, int fd, struct ipc_hdr *hdr, void *msg, struct ipc_arena *arena,
+    char *err, size_t errlen);
 
 /* Character class check, exported for the tests and for input validation
  * in the processes that build records from untrusted data. */

@@ -61,6 +61,9 @@ struct ipc_peer {
 /* Image layouts and parts. */
 enum { IMG_UNIFIED = 0, IMG_SPLIT = 1 };
 enum { PART_UNIFIED = 0, PART_METADATA = 1, PART_ROOTFS = 2 };
+/* What an export sends: the image, its first file (unified or metadata)
+ * or its rootfs. */
+enum { EXPORT_ALL = 0, EXPORT_FIRST = 1, EXPORT_ROOTFS = 2 };
 
 /* Update modes and which fields an update sets. */
 enum { UPD_PUT = 0, UPD_PATCH = 1 };
@@ -303,6 +306,12 @@ struct imsg_image_info {
 	struct ipc_kv *aliases; /* name -> description */
 	uint32_t naliases;
 	char *etag;
+	/* for simplestreams: the product, each file's sha256 and size, its
+	 * compression (a unified image has one file) */
+	char *product;
+	char *compression0, *compression1;
+	char *part0_sha256, *part1_sha256;
+	uint64_t part0_size, part1_size;
 };
 
 struct imsg_alias_info {
@@ -360,12 +369,17 @@ struct imsg_export_part {
 
 struct imsg_images_list_req {
 	char *project;
+	uint8_t mode; /* LISTM_* */
 	struct ipc_peer peer;
 };
+/* LISTM_API: the images the requestor may see, by fingerprint;
+ * LISTM_STREAMS: public images only, by simplestreams product. */
+enum { LISTM_API = 0, LISTM_STREAMS = 1 };
 
 struct imsg_image_ref_req { /* get, delete, export, secret */
 	char *project;
 	char *ref;    /* fingerprint or unique hex prefix */
+	uint8_t file; /* export: EXPORT_ALL, or one file (simplestreams) */
 	char *secret; /* an untrusted client's one-time image secret, or "" */
 	struct ipc_peer peer;
 };

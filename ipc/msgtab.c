@@ -149,6 +149,12 @@ static const struct ipc_field f_image_info[] = {
 	F_KV(S, aliases, naliases, LIM_ALIASES_PER_IMAGE, LIM_ALIAS_NAME_MAX,
 	    LIM_ALIAS_DESC_MAX, CS_LINE, CS_LINE, 32 * KiB),
 	F_STR(S, etag, 1, LIM_ETAG_MAX, CS_HEX),
+	F_STR(S, product, 0, 4 * 64 + 3, CS_LINE),
+	F_STR(S, compression0, 0, 15, CS_TOKEN),
+	F_STR(S, compression1, 0, 15, CS_TOKEN),
+	F_STR(S, part0_sha256, 0, FP_LEN, CS_HEX),
+	F_STR(S, part1_sha256, 0, FP_LEN, CS_HEX),
+	F_U64(S, part0_size), F_U64(S, part1_size),
 };
 #undef S
 
@@ -246,6 +252,7 @@ static const struct ipc_field f_export_part[] = {
 #define S struct imsg_images_list_req
 static const struct ipc_field f_images_list_req[] = {
 	PROJECT(S),
+	F_U8(S, mode, LISTM_STREAMS),
 	PEER(S),
 };
 #undef S
@@ -254,6 +261,7 @@ static const struct ipc_field f_images_list_req[] = {
 static const struct ipc_field f_image_ref_req[] = {
 	PROJECT(S),
 	F_STR(S, ref, 1, FP_LEN, CS_HEX),
+	F_U8(S, file, EXPORT_ROOTFS),
 	F_STR(S, secret, 0, FP_LEN, CS_HEX),
 	PEER(S),
 };

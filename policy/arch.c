@@ -48,3 +48,18 @@ arch_canonical(const char *name)
 	}
 	return NULL;
 }
+
+/* The Debian name simplestreams uses ("x86_64" -> "amd64"), or the name. */
+const char *
+arch_debian(const char *name)
+{
+	static const char *const map[][2] = {{"i686", "i386"},
+	    {"x86_64", "amd64"}, {"armv6l", "armel"}, {"armv7l", "armhf"},
+	    {"aarch64", "arm64"}, {"ppc", "powerpc"}, {"ppc64", "ppc64"},
+	    {"ppc64le", "ppc64el"}, {"mips", "mipsel"}, {"mips64", "mips64el"}};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i][0], name) == 0)
+			return map[i][1];
+	return name;
+}

@@ -10,5 +10,7 @@
  * "x86_64"), NULL if unknown.
  */
 const char *arch_canonical(const char *name);
+/* The Debian name of a canonical one (simplestreams' \"arch\"). */
+const char *arch_debian(const char *name);
 
 #endif

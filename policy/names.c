@@ -78,3 +78,25 @@ project_name_ok(const char *name)
 	return n > 0 && n <= LIM_PROJECT_NAME_MAX &&
 	       ipc_str_valid(name, n, CS_NAME);
 }
+
+/* A tarball's file extension for the compression the unpacker named. */
+const char *
+tar_ext(const char *compression)
+{
+	static const struct {
+		const char *c, *ext;
+	} t[] = {
+	    {"gzip", ".tar.gz"},
+	    {"bzip2", ".tar.bz2"},
+	    {"xz", ".tar.xz"},
+	    {"lzma", ".tar.lzma"},
+	    {"zstd", ".tar.zst"},
+	    {"none", ".tar"},
+	    {"squashfs", ".squashfs"},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(compression, t[i].c) == 0)
+			return t[i].ext;
+	return "";
+}

@@ -17,4 +17,7 @@ int alias_name_refusal(const char *name, char *msg, size_t msglen);
  * control character, no '/'. */
 int project_name_ok(const char *name);
 
+/* ".tar.xz" for "xz", ...: "" for a name it does not know. */
+const char *tar_ext(const char *compression);
+
 #endif

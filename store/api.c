@@ -220,6 +220,7 @@ image_update(uint64_t reqid, struct imsg_image_update_req *r)
 		reply_fault(reqid, fault_props(&f));
 		goto out;
 	}
+	image_product(&img);
 	/* Flags and properties together, or not at all. */
 	if (db_begin() == -1 || db_image_update(&img) != DB_OK ||
 	    db_commit() == -1) {
@@ -276,11 +277,15 @@ image_export(uint64_t reqid, struct imsg_image_ref_req *r)
 	struct child *fe = proc_frontend();
 	struct image img;
 	char name[2][LIM_FILENAME_MAX + 1];
-	int fds[2] = {-1, -1}, nparts;
+	int fds[2] = {-1, -1}, nparts, first, last;
 
 	if (resolve_ref(reqid, r, 1, &img) == -1)
 		return;
 	nparts = img.split ? 2 : 1;
+	if (r->file == EXPORT_ROOTFS && !img.split) {
+		api_refuse(reqid, ERR_NOT_FOUND, RES_IMAGE, NULL);
+		goto out;
+	}
 	if (img.split) {
 		snprintf(name[0], sizeof(name[0]), "meta-%s%s", img.fingerprint,
 		    blob_ext(img.compression[0]));
@@ -297,12 +302,15 @@ image_export(uint64_t reqid, struct imsg_image_ref_req *r)
 			    img.fingerprint);
 			goto out;
 		}
-	for (int i = 0; i < nparts && fe; i++) {
+	/* One file (a simplestreams item) goes as a unified body would. */
+	first = r->file == EXPORT_ROOTFS ? 1 : 0;
+	last = r->file == EXPORT_ALL ? nparts : first + 1;
+	for (int i = first; i < last && fe; i++) {
 		struct imsg_export_part p = {
-		    .part = (uint8_t)(nparts == 1 ? PART_UNIFIED
-				      : i == 0	  ? PART_METADATA
-						  : PART_ROOTFS),
-		    .nparts = (uint8_t)nparts,
+		    .part = (uint8_t)(last - first == 1 ? PART_UNIFIED
+				      : i == 0		? PART_METADATA
+							: PART_ROOTFS),
+		    .nparts = (uint8_t)(last - first),
 		    .filename = name[i],
 		    .fingerprint = img.fingerprint,
 		};
@@ -435,7 +443,10 @@ api_read(struct ipc_msg *m)
 
 	switch (m->type) {
 	case IMSG_IMAGES_LIST_REQ:
-		list_start(m->id, a->images_list_req.project, LIST_IMAGES, 0);
+		list_start(m->id, a->images_list_req.project,
+		    a->images_list_req.mode == LISTM_STREAMS ? LIST_STREAMS
+							     : LIST_IMAGES,
+		    0);
 		break;
 	case IMSG_IMAGE_GET_REQ:
 		image_get(m->id, &a->image_ref_req);

@@ -27,7 +27,7 @@ int resolve(uint64_t reqid, const char *proj, const char *ref, int64_t *pid,
     struct image *img);
 
 /* api_list.c */
-enum { LIST_IMAGES, LIST_ALIASES, LIST_PROJECTS };
+enum { LIST_IMAGES, LIST_ALIASES, LIST_PROJECTS, LIST_STREAMS };
 /* proj "" (LIST_PROJECTS only): every project. */
 void list_start(uint64_t reqid, const char *proj, int kind, int used_by);
 void list_more(uint64_t reqid, const struct imsg_list_more *m);

@@ -34,6 +34,8 @@ struct lister {
 	int used_by, in_used;
 	char last[LIM_PROJECT_NAME_MAX + 1];
 	int public_only; /* an untrusted client's list */
+	int streams;	 /* LISTM_STREAMS: public images by product */
+	char after_product[4 * 64 + 4];
 };
 
 static TAILQ_HEAD(, lister) listers = TAILQ_HEAD_INITIALIZER(listers);
@@ -56,6 +58,16 @@ list_image(struct image *img, void *arg)
 	snprintf(l->after, sizeof(l->after), "%s", img->fingerprint);
 	l->n++;
 	return 0;
+}
+
+static int
+list_product(struct image *img, void *arg)
+{
+	struct lister *l = arg;
+
+	snprintf(
+	    l->after_product, sizeof(l->after_product), "%s", img->product);
+	return list_image(img, arg);
 }
 
 static int
@@ -131,6 +143,9 @@ list_continue(void *arg, int gone)
 		else if (l->kind == LIST_ALIASES)
 			got = db_alias_page(
 			    l->pid, l->after, LIST_PAGE, list_alias, l);
+		else if (l->streams)
+			got = db_images_by_product(l->pid, l->after_product,
+			    l->after, LIST_PAGE, list_product, l);
 		else
 			got = db_images_page(l->pid, l->after, l->public_only,
 			    LIST_PAGE, list_image, l);
@@ -205,8 +220,11 @@ list_start(uint64_t reqid, const char *proj, int kind, int used_by)
 	struct child *fe = proc_frontend();
 	struct lister *l;
 	int64_t pid = 0;
+	int streams = kind == LIST_STREAMS;
+	int public_only = !peer_current()->trusted || streams;
 
-	int public_only = !peer_current()->trusted;
+	if (streams)
+		kind = LIST_IMAGES;
 
 	/* An untrusted client learns nothing of projects: none, no images. */
 	if (public_only && proj[0] && db_project_id(proj, &pid) != DB_OK) {
@@ -233,6 +251,7 @@ list_start(uint64_t reqid, const char *proj, int kind, int used_by)
 	l->pid = pid;
 	l->used_by = used_by;
 	l->public_only = public_only;
+	l->streams = streams;
 	snprintf(l->project, sizeof(l->project), "%s", proj);
 	list_continue(l, 0);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ipc/log.h"
+#include "policy/names.h"
 #include "store/store.h"
 
 static int images_fd = -1, tmp_fd = -1, quarantine_fd = -1;
@@ -216,21 +217,7 @@ blob_remove(const char *fp)
 const char *
 blob_ext(const char *compression)
 {
-	static const struct {
-		const char *c, *ext;
-	} t[] = {
-	    {"gzip", ".tar.gz"},
-	    {"bzip2", ".tar.bz2"},
-	    {"xz", ".tar.xz"},
-	    {"lzma", ".tar.lzma"},
-	    {"zstd", ".tar.zst"},
-	    {"none", ".tar"},
-	};
-
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(compression, t[i].c) == 0)
-			return t[i].ext;
-	return "";
+	return tar_ext(compression);
 }
 
 static int

@@ -114,6 +114,48 @@ db_errmsg(void)
 	return sqlite3_errmsg(db);
 }
 
+/* Columns added after the first schema, added to an older database (the
+ * rows get their values at start-up: store/image.c image_backfill). */
+static int
+migrate(char **msg)
+{
+	static const char *const added[][2] = {
+	    {"part0_sha256", "TEXT NOT NULL DEFAULT ''"},
+	    {"part0_size", "INTEGER NOT NULL DEFAULT 0"},
+	    {"part1_sha256", "TEXT NOT NULL DEFAULT ''"},
+	    {"part1_size", "INTEGER NOT NULL DEFAULT 0"},
+	    {"product", "TEXT NOT NULL DEFAULT ''"},
+	};
+	char sql[256];
+
+	for (size_t i = 0; i < sizeof(added) / sizeof(added[0]); i++) {
+		sqlite3_stmt *s;
+		int have = 0;
+
+		snprintf(sql, sizeof(sql),
+		    "SELECT 1 FROM pragma_table_info('images') WHERE name = "
+		    "'%s'",
+		    added[i][0]);
+		if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+			return -1;
+		have = sqlite3_step(s) == SQLITE_ROW;
+		sqlite3_finalize(s);
+		if (have)
+			continue;
+		snprintf(sql, sizeof(sql),
+		    "ALTER TABLE images ADD COLUMN %s %s", added[i][0],
+		    added[i][1]);
+		if (sqlite3_exec(db, sql, NULL, NULL, msg) != SQLITE_OK)
+			return -1;
+	}
+	return sqlite3_exec(db,
+		   "CREATE INDEX IF NOT EXISTS images_product ON images "
+		   "(project_id, public, product, fingerprint);",
+		   NULL, NULL, msg) == SQLITE_OK
+		   ? 0
+		   : -1;
+}
+
 int
 db_open(const char *path, char *err, size_t errlen)
 {
@@ -131,7 +173,8 @@ db_open(const char *path, char *err, size_t errlen)
 		"PRAGMA journal_mode = WAL;"
 		"PRAGMA synchronous = NORMAL;",
 		NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+	    sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK ||
+	    migrate(&msg) == -1) {
 		snprintf(err, errlen, "%s: %s", path, msg ? msg : "?");
 		sqlite3_free(msg);
 		return -1;
@@ -265,7 +308,8 @@ image_set_props(struct image *img, const struct ipc_kv *kv, uint32_t n)
 #define IMAGE_COLS                                                             \
 	"id, project_id, fingerprint, filename, size, public, auto_update, "   \
 	"cached, split, architecture, type, created_at, expires_at, "          \
-	"uploaded_at, last_used_at, compression0, compression1"
+	"uploaded_at, last_used_at, compression0, compression1, "              \
+	"part0_sha256, part0_size, part1_sha256, part1_size, product"
 
 static void
 row_to_image(sqlite3_stmt *s, struct image *img)
@@ -288,6 +332,11 @@ row_to_image(sqlite3_stmt *s, struct image *img)
 	img->last_used_at = sqlite3_column_int64(s, 14);
 	copy_col(s, 15, img->compression[0], sizeof(img->compression[0]));
 	copy_col(s, 16, img->compression[1], sizeof(img->compression[1]));
+	copy_col(s, 17, img->part_sha[0], sizeof(img->part_sha[0]));
+	img->part_size[0] = (uint64_t)sqlite3_column_int64(s, 18);
+	copy_col(s, 19, img->part_sha[1], sizeof(img->part_sha[1]));
+	img->part_size[1] = (uint64_t)sqlite3_column_int64(s, 20);
+	copy_col(s, 21, img->product, sizeof(img->product));
 }
 
 /* Properties (by key) and aliases (by name) of one image. */
@@ -444,8 +493,10 @@ db_image_insert(int64_t project, struct image *img)
 	    stmt("INSERT INTO images (project_id, fingerprint, "
 		 "filename, size, public, auto_update, cached, split, "
 		 "architecture, type, created_at, expires_at, uploaded_at, "
-		 "last_used_at, compression0, compression1) VALUES "
-		 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		 "last_used_at, compression0, compression1, part0_sha256, "
+		 "part0_size, part1_sha256, part1_size, product) VALUES "
+		 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+		 "?)");
 	int rc;
 
 	sqlite3_bind_int64(s, 1, project);
@@ -464,6 +515,11 @@ db_image_insert(int64_t project, struct image *img)
 	sqlite3_bind_int64(s, 14, img->last_used_at);
 	sqlite3_bind_text(s, 15, img->compression[0], -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 16, img->compression[1], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 17, img->part_sha[0], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 18, (int64_t)img->part_size[0]);
+	sqlite3_bind_text(s, 19, img->part_sha[1], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 20, (int64_t)img->part_size[1]);
+	sqlite3_bind_text(s, 21, img->product, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_CONSTRAINT)
 		return DB_CONFLICT;
@@ -479,15 +535,83 @@ int
 db_image_update(const struct image *img)
 {
 	sqlite3_stmt *s = stmt("UPDATE images SET public = ?, auto_update = "
-			       "?, expires_at = ? WHERE id = ?");
+			       "?, expires_at = ?, product = ? WHERE id = ?");
 
 	sqlite3_bind_int(s, 1, img->public);
 	sqlite3_bind_int(s, 2, img->auto_update);
 	sqlite3_bind_int64(s, 3, img->expires_at);
-	sqlite3_bind_int64(s, 4, img->id);
+	sqlite3_bind_text(s, 4, img->product, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, img->id);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return DB_ERROR;
 	return insert_props(img);
+}
+
+int
+db_images_by_product(int64_t project, const char *after_product,
+    const char *after_fp, int limit, int (*cb)(struct image *, void *),
+    void *arg)
+{
+	sqlite3_stmt *s = stmt(
+	    "SELECT fingerprint FROM images WHERE project_id = ?1 AND "
+	    "public = 1 AND (product > ?2 OR (product = ?2 AND fingerprint > "
+	    "?3)) ORDER BY product, fingerprint LIMIT ?4");
+	char(*fps)[65];
+	int n = 0, sent = 0;
+
+	if ((fps = calloc((size_t)limit, sizeof(*fps))) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, project);
+	sqlite3_bind_text(s, 2, after_product, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, after_fp, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, limit);
+	while (n < limit && sqlite3_step(s) == SQLITE_ROW)
+		copy_col(s, 0, fps[n++], sizeof(fps[0]));
+	for (int i = 0; i < n && sent != -1; i++) {
+		struct image img;
+
+		if (db_image_by_fp(project, fps[i], &img) != DB_OK)
+			continue;
+		if (cb(&img, arg) != 0)
+			sent = -1;
+		image_free(&img);
+	}
+	free(fps);
+	return sent == -1 ? -1 : n;
+}
+
+int
+db_images_without_parts(int (*cb)(struct image *, void *), void *arg)
+{
+	sqlite3_stmt *s = stmt("SELECT " IMAGE_COLS " FROM images WHERE "
+			       "part0_sha256 = '' OR product = ''");
+	int n = 0;
+
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct image img;
+
+		row_to_image(s, &img);
+		if (load_lists(&img) == DB_OK && cb(&img, arg) == 0)
+			n++;
+		image_free(&img);
+	}
+	return n;
+}
+
+int
+db_image_set_parts(const struct image *img)
+{
+	sqlite3_stmt *s = stmt("UPDATE images SET part0_sha256 = ?, part0_size "
+			       "= ?, part1_sha256 = ?, part1_size = ?, product "
+			       "= ? WHERE id = ?");
+
+	sqlite3_bind_text(s, 1, img->part_sha[0], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)img->part_size[0]);
+	sqlite3_bind_text(s, 3, img->part_sha[1], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (int64_t)img->part_size[1]);
+	sqlite3_bind_text(s, 5, img->product, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, img->id);
+	return sqlite3_step(s) == SQLITE_DONE ? DB_OK : DB_ERROR;
 }
 
 int

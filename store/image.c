@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ipc/log.h"
+#include "policy/arch.h"
 #include "store/store.h"
 #include "store/api.h"
 
@@ -52,6 +54,106 @@ alias_etag(const struct alias *a, char out[65])
 	etag_of(p, 4, out);
 }
 
+static const char *
+prop(const struct image *img, const char *key, const char *def)
+{
+	for (uint32_t i = 0; i < img->nprops; i++)
+		if (strcmp(img->props[i].key, key) == 0 &&
+		    img->props[i].value[0])
+			return img->props[i].value;
+	return def;
+}
+
+/* "os:release:arch:variant" from the properties (the public servers'
+ * product names), each at most 63 bytes and without ':'. */
+void
+image_product(struct image *img)
+{
+	const char *v[4] = {prop(img, "os", "unknown"),
+	    prop(img, "release", "unknown"), arch_debian(img->architecture),
+	    prop(img, "variant", "default")};
+	size_t o = 0;
+
+	for (int i = 0; i < 4; i++) {
+		for (size_t j = 0; v[i][j] && j < 63; j++) {
+			char ch = v[i][j];
+
+			img->product[o++] = ch == ':' || ch == '"' ||
+						    ch == '\\' ||
+						    (unsigned char)ch < 0x20
+						? '-'
+						: ch;
+		}
+		img->product[o++] = i < 3 ? ':' : '\0';
+	}
+}
+
+static int
+hash_fd(int fd, char out[65], uint64_t *size)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	static uint8_t buf[256 * 1024];
+	uint8_t md[32];
+	unsigned int len = 0;
+	ssize_t n;
+
+	*size = 0;
+	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(c);
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		EVP_DigestUpdate(c, buf, (size_t)n);
+		*size += (uint64_t)n;
+	}
+	EVP_DigestFinal_ex(c, md, &len);
+	EVP_MD_CTX_free(c);
+	if (n < 0)
+		return -1;
+	hex_encode(md, 32, out);
+	return 0;
+}
+
+static int
+backfill_one(struct image *img, void *arg)
+{
+	int *failed = arg;
+
+	image_product(img);
+	if (!img->part_sha[0][0]) {
+		if (!img->split) {
+			snprintf(img->part_sha[0], sizeof(img->part_sha[0]),
+			    "%s", img->fingerprint);
+			img->part_size[0] = img->size;
+		} else
+			for (int i = 0; i < 2; i++) {
+				int fd = blob_open(img->fingerprint,
+				    i ? PART_ROOTFS : PART_UNIFIED);
+
+				if (fd == -1 || hash_fd(fd, img->part_sha[i],
+						    &img->part_size[i]) == -1) {
+					if (fd != -1)
+						close(fd);
+					(*failed)++;
+					return -1;
+				}
+				close(fd);
+			}
+	}
+	return db_image_set_parts(img) == DB_OK ? 0 : -1;
+}
+
+/* Rows from before each file's hash and the product were kept. */
+void
+image_backfill(void)
+{
+	int failed = 0, n = db_images_without_parts(backfill_one, &failed);
+
+	if (n > 0 || failed > 0)
+		log_info("%d images given their file hashes and products%s", n,
+		    failed ? " (some files could not be read)" : "");
+}
+
 int
 image_to_info(const struct image *img, const char *project,
     struct imsg_image_info *m, char etag[65])
@@ -79,6 +181,13 @@ image_to_info(const struct image *img, const char *project,
 			  ? img->naliases
 			  : LIM_ALIASES_PER_IMAGE;
 	m->etag = etag;
+	m->product = (char *)img->product;
+	m->compression0 = (char *)img->compression[0];
+	m->compression1 = (char *)img->compression[1];
+	m->part0_sha256 = (char *)img->part_sha[0];
+	m->part1_sha256 = (char *)img->part_sha[1];
+	m->part0_size = img->part_size[0];
+	m->part1_size = img->part_size[1];
 	return 0;
 }
 

@@ -147,6 +147,11 @@ struct image {
 	char type[32];
 	int64_t created_at, expires_at, uploaded_at, last_used_at;
 	char compression[2][16];
+	/* each file's sha256 and size (a unified image: one), and its
+	 * simplestreams product ("os:release:arch:variant") */
+	char part_sha[2][65];
+	uint64_t part_size[2];
+	char product[4 * 64 + 4];
 	struct ipc_kv *props;
 	uint32_t nprops;
 	struct ipc_kv *aliases; /* name -> description, by name */
@@ -184,6 +189,16 @@ int db_image_resolve(
 int db_image_by_fp(int64_t project, const char *fp, struct image *img);
 int db_images_page(int64_t project, const char *after, int public_only,
     int limit, int (*cb)(struct image *, void *), void *arg);
+/* Public images in product order, after (product, fingerprint). */
+int db_images_by_product(int64_t project, const char *after_product,
+    const char *after_fp, int limit, int (*cb)(struct image *, void *),
+    void *arg);
+/* Rows made before part hashes were kept: cb fills them in. */
+int db_images_without_parts(int (*cb)(struct image *, void *), void *arg);
+int db_image_set_parts(const struct image *img);
+/* store/image.c: the simplestreams product of an image */
+void image_product(struct image *img);
+void image_backfill(void);
 int db_image_insert(int64_t project, struct image *img);
 int db_image_update(const struct image *img);
 int db_image_delete(int64_t image_id);

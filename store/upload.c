@@ -46,6 +46,8 @@ struct upload {
 	struct imsg_upload_end end;
 	char end_reason[LIM_ERROR_MAX + 1];
 	EVP_MD_CTX *sha;
+	EVP_MD_CTX *psha[2]; /* a split image's files, each */
+	char part_sha[2][65];
 	/* after the body */
 	struct op *op;
 	struct job *job;
@@ -103,6 +105,8 @@ upload_free(struct upload *u)
 	if (u->job)
 		job_cancel(u->job);
 	EVP_MD_CTX_free(u->sha);
+	EVP_MD_CTX_free(u->psha[0]);
+	EVP_MD_CTX_free(u->psha[1]);
 	kv_free(u->props, u->nprops);
 	kv_free(u->aliases, u->naliases);
 	free(u);
@@ -209,6 +213,8 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 			return;
 		}
 		EVP_DigestUpdate(u->sha, buf, (size_t)n);
+		if (u->psha[u->part])
+			EVP_DigestUpdate(u->psha[u->part], buf, (size_t)n);
 		for (ssize_t off = 0; off < n;) {
 			ssize_t w = write(
 			    u->tmp[u->part], buf + off, (size_t)(n - off));
@@ -308,6 +314,12 @@ upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 		upload_fail(u, ERR_INTERNAL, RES_NONE, NULL);
 		return;
 	}
+	for (int i = 0; u->layout == IMG_SPLIT && i < 2; i++)
+		if ((u->psha[i] = EVP_MD_CTX_new()) == NULL ||
+		    EVP_DigestInit_ex(u->psha[i], EVP_sha256(), NULL) != 1) {
+			upload_fail(u, ERR_INTERNAL, RES_NONE, NULL);
+			return;
+		}
 	for (int i = 0; i < (u->layout == IMG_SPLIT ? 2 : 1); i++)
 		if ((u->tmp[i] = blob_tmp_create()) == -1) {
 			log_warn("upload: temp file");
@@ -383,6 +395,9 @@ job_done(void *arg, const struct fault *err, const struct job_result *r)
 	img.expires_at = r->meta.expiry_date;
 	img.uploaded_at = now_ns();
 	memcpy(img.compression, r->compression, sizeof(img.compression));
+	memcpy(img.part_sha, u->part_sha, sizeof(img.part_sha));
+	img.part_size[0] = u->size[0];
+	img.part_size[1] = u->size[1];
 	/* metadata.yaml properties, then X-LXD-properties over them. */
 	if (image_set_props(&img, r->meta.properties, r->meta.nproperties) ==
 	    -1)
@@ -392,6 +407,7 @@ job_done(void *arg, const struct fault *err, const struct job_result *r)
 		upload_fault(u, fault_props(&f));
 		return;
 	}
+	image_product(&img);
 	if (image_commit(u->project, &img, u->aliases, u->naliases, fds, &f) ==
 	    -1) {
 		image_free(&img);
@@ -421,6 +437,13 @@ upload_accept(struct upload *u)
 
 	EVP_DigestFinal_ex(u->sha, md, &mdlen);
 	hex_encode(md, 32, u->fp);
+	for (int i = 0; i < 2; i++)
+		if (u->psha[i]) {
+			EVP_DigestFinal_ex(u->psha[i], md, &mdlen);
+			hex_encode(md, 32, u->part_sha[i]);
+		}
+	if (u->layout != IMG_SPLIT)
+		snprintf(u->part_sha[0], sizeof(u->part_sha[0]), "%s", u->fp);
 	receiving--;
 	jobs_waiting++;
 	u->op = op_new(u->project, "Downloading image", NULL);
