@@ -116,7 +116,9 @@ imgd_start() {
 	IMGD_SOCK=$IMGD_STATE/unix.socket
 	IMGD_LOG=$B_TMP/imgd.log
 	mkdir -p "$IMGD_STATE"
-	"$BIN/imgd" --state "$IMGD_STATE" --debug 2>"$IMGD_LOG" &
+	# shellcheck disable=SC2086 # IMGD_ARGS: extra options, word-split
+	"$BIN/imgd" --state "$IMGD_STATE" --debug ${IMGD_ARGS:-} \
+	    2>>"$IMGD_LOG" &
 	IMGD_PID=$!
 	local _
 	for _ in $(seq 1 100); do

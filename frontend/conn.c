@@ -93,7 +93,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
 		cred.uid = (uid_t)-1;
 	if (nconns >= LIM_HTTP_CONNS_MAX ||
-	    conns_of(cred.uid, addr) >= LIM_HTTP_CONNS_PER_CLIENT) {
+	    conns_of(cred.uid, addr) >= (int)fe_info.conns_per_client) {
 		if (addr[0])
 			log_warnx("connection from %s refused: too many", addr);
 		else
@@ -137,8 +137,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	http_head_init(&c->head);
 	c->state = CONN_HEAD;
-	arm_timer(c,
-	    c->handshake ? LIM_TLS_HANDSHAKE_TIMEOUT : LIM_HTTP_IDLE_TIMEOUT);
+	arm_timer(
+	    c, c->handshake ? fe_info.header_timeout : fe_info.idle_timeout);
 	TAILQ_INSERT_TAIL(&conns, c, entry);
 	nconns++;
 }
@@ -261,7 +261,7 @@ conn_respond_raw(struct conn *c, int status, const char *headers,
 	c->state = CONN_WRITE;
 	c->reqid = 0;
 	bufferevent_enable(c->bev, EV_WRITE);
-	arm_timer(c, LIM_HTTP_IDLE_TIMEOUT);
+	arm_timer(c, (int)fe_info.idle_timeout);
 }
 
 void
@@ -406,7 +406,7 @@ conn_stream_close(struct conn *c, const char *tail)
 	c->state = CONN_WRITE;
 	c->reqid = 0;
 	c->page_items = c->more_pending = 0;
-	arm_timer(c, LIM_HTTP_IDLE_TIMEOUT);
+	arm_timer(c, (int)fe_info.idle_timeout);
 }
 
 /* The end of a list: an empty one is an ordinary response. */
@@ -425,7 +425,7 @@ conn_stream_end(struct conn *c)
 	c->state = CONN_WRITE;
 	c->reqid = 0;
 	c->page_items = c->more_pending = 0;
-	arm_timer(c, LIM_HTTP_IDLE_TIMEOUT);
+	arm_timer(c, (int)fe_info.idle_timeout);
 }
 
 void
@@ -581,7 +581,7 @@ request_start(struct conn *c)
 	else
 		evbuffer_drain(c->body, evbuffer_get_length(c->body));
 	c->state = CONN_BODY;
-	arm_timer(c, LIM_HTTP_IDLE_TIMEOUT);
+	arm_timer(c, (int)fe_info.idle_timeout);
 	body_input(c);
 }
 
@@ -607,7 +607,7 @@ head_input(struct conn *c)
 		 * not move it (a trickling client is not "active"). */
 		if (!c->head_started) {
 			c->head_started = 1;
-			arm_timer(c, LIM_HTTP_HEADER_TIMEOUT);
+			arm_timer(c, (int)fe_info.header_timeout);
 		}
 		return;
 	}
@@ -679,7 +679,7 @@ write_cb(struct bufferevent *bev, void *arg)
 	c->want = WANT_NONE;
 	/* An upload stopped reading while it waited for the store. */
 	bufferevent_enable(c->bev, EV_READ);
-	arm_timer(c, LIM_HTTP_IDLE_TIMEOUT);
+	arm_timer(c, (int)fe_info.idle_timeout);
 	head_input(c);
 }
 
@@ -691,7 +691,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	if ((what & BEV_EVENT_CONNECTED) && c->handshake) {
 		c->handshake = 0;
 		tls_peer(bev, c->cert);
-		arm_timer(c, LIM_HTTP_IDLE_TIMEOUT);
+		arm_timer(c, (int)fe_info.idle_timeout);
 		return;
 	}
 	if (what & BEV_EVENT_ERROR && c->handshake)

@@ -104,6 +104,9 @@ server_info(struct imsg_server_info *si)
 	snprintf(fe_info.version, sizeof(fe_info.version), "%s", si->version);
 	snprintf(fe_info.server_name, sizeof(fe_info.server_name), "%s",
 	    si->server_name);
+	fe_info.conns_per_client = si->conns_per_client;
+	fe_info.header_timeout = si->header_timeout;
+	fe_info.idle_timeout = si->idle_timeout;
 	fe_info.narchs = 0;
 	for (uint32_t i = 0; i < si->narchitectures && i < 8; i++)
 		snprintf(fe_info.archs[fe_info.narchs++],
@@ -196,6 +199,9 @@ main(int argc, char **argv)
 	    u.release);
 	snprintf(fe_info.machine, sizeof(fe_info.machine), "%s", u.machine);
 	fe_info.pid = getppid();
+	fe_info.conns_per_client = LIM_HTTP_CONNS_PER_CLIENT;
+	fe_info.header_timeout = LIM_HTTP_HEADER_TIMEOUT;
+	fe_info.idle_timeout = LIM_HTTP_IDLE_TIMEOUT;
 	/* jansson seeds its hash from /dev/urandom on first use, and OpenSSL
 	 * initialises itself (config, providers) on its first digest. */
 	json_object_seed(0);

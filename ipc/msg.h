@@ -210,6 +210,10 @@ struct imsg_server_info {
 	char *server_name;
 	char **architectures;
 	uint32_t narchitectures;
+	/* HTTP limits of the configuration (policy/limits.h's by default) */
+	uint32_t conns_per_client;
+	uint32_t header_timeout; /* seconds, also a TLS handshake's */
+	uint32_t idle_timeout;	 /* seconds */
 };
 
 /* What an answer, an event or a refusal is about; the frontend makes it a

@@ -114,6 +114,9 @@ static const struct ipc_field f_server_info[] = {
 	F_STR(S, version, 1, 32, CS_TOKEN),
 	F_STR(S, server_name, 1, 64, CS_LINE),
 	F_STRLIST(S, architectures, narchitectures, LIM_ARCHS, CS_TOKEN),
+	F_INT(S, conns_per_client, FT_U32, 1, LIM_HTTP_CONNS_MAX),
+	F_INT(S, header_timeout, FT_U32, 1, 3600),
+	F_INT(S, idle_timeout, FT_U32, 1, 3600),
 };
 #undef S
 

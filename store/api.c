@@ -376,13 +376,16 @@ api_frontend_ready(struct child *fe)
 	    .server_name = S->server_name,
 	    .architectures = S->archs,
 	    .narchitectures = S->narchs,
+	    .conns_per_client = S->cfg.http_conns_per_client,
+	    .header_timeout = S->cfg.http_header_timeout,
+	    .idle_timeout = S->cfg.http_idle_timeout,
 	};
 	int fd = dup(S->unix_fd);
 
 	/* The frontend only ever gets sockets that already listen. */
-	if (fd == -1 || proc_send(fe, IMSG_LISTEN, 0, &l, fd) == -1 ||
-	    send_https(fe) == -1 ||
-	    proc_send(fe, IMSG_SERVER_INFO, 0, &si, -1) == -1)
+	/* The limits first: they apply from the first connection. */
+	if (fd == -1 || proc_send(fe, IMSG_SERVER_INFO, 0, &si, -1) == -1 ||
+	    proc_send(fe, IMSG_LISTEN, 0, &l, fd) == -1 || send_https(fe) == -1)
 		return;
 	ops_frontend_gone();
 	lists_frontend_gone();

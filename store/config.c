@@ -15,6 +15,9 @@
  *	https_address: 127.0.0.1:8443	HTTPS API ("" or absent: none)
  *	trust_token_expiry: 86400	seconds a join token is valid
  *	image_secret_expiry: 3600	seconds an image secret is valid
+ *	http_conns_per_client: 64	connections per uid or address
+ *	http_header_timeout: 10		seconds to a whole request head
+ *	http_idle_timeout: 30		seconds a kept-alive connection waits
  *	debug: false
  */
 #include <ctype.h>
@@ -40,6 +43,9 @@ config_defaults(struct config *c)
 	c->unpackers_per_project = LIM_UNPACKER_PER_TENANT;
 	c->trust_token_expiry = LIM_TRUST_TOKEN_SECONDS;
 	c->image_secret_expiry = LIM_IMAGE_SECRET_SECONDS;
+	c->http_conns_per_client = LIM_HTTP_CONNS_PER_CLIENT;
+	c->http_header_timeout = LIM_HTTP_HEADER_TIMEOUT;
+	c->http_idle_timeout = LIM_HTTP_IDLE_TIMEOUT;
 }
 
 static int
@@ -112,6 +118,17 @@ set_key(
 			goto bad;
 		*(k[0] == 't' ? &c->trust_token_expiry
 			      : &c->image_secret_expiry) = (unsigned)n;
+	} else if (strcmp(k, "http_conns_per_client") == 0) {
+		if (parse_u64(v, &n, 0, 10) == -1 || n == 0 ||
+		    n > LIM_HTTP_CONNS_MAX)
+			goto bad;
+		c->http_conns_per_client = (unsigned)n;
+	} else if (strcmp(k, "http_header_timeout") == 0 ||
+		   strcmp(k, "http_idle_timeout") == 0) {
+		if (parse_u64(v, &n, 0, 10) == -1 || n == 0 || n > 3600)
+			goto bad;
+		*(k[5] == 'h' ? &c->http_header_timeout
+			      : &c->http_idle_timeout) = (unsigned)n;
 	} else if (strcmp(k, "debug") == 0) {
 		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
 			goto bad;

@@ -31,6 +31,7 @@ struct config {
 	char https_address[128];      /* "" = no HTTPS */
 	unsigned trust_token_expiry;  /* seconds */
 	unsigned image_secret_expiry; /* seconds */
+	unsigned http_conns_per_client, http_header_timeout, http_idle_timeout;
 };
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 void config_defaults(struct config *c);

@@ -21,7 +21,7 @@ forge_init(void)
 {
 	const char *v = getenv("FORGE_LISTENER");
 
-	real_sendmsg = (ssize_t (*)(int, const struct msghdr *, int))dlsym(
+	real_sendmsg = (ssize_t(*)(int, const struct msghdr *, int))dlsym(
 	    RTLD_NEXT, "sendmsg");
 	if (v != NULL)
 		forged = strtol(v, NULL, 10);
@@ -34,11 +34,11 @@ sendmsg(int fd, const struct msghdr *mh, int flags)
 	size_t len = mh->msg_iovlen ? mh->msg_iov[0].iov_len : 0;
 
 	/* u16 type | u8 version | u8 flags | u32 len | u64 id | project
-	 * (u16 length + bytes) | u32 listener | u32 uid | u32 gid */
+	 * (u16 length + bytes) | u8 mode | u32 listener | u32 uid | u32 gid */
 	if (forged >= 0 && p != NULL && len >= IPC_HDR_LEN + 2 &&
 	    (p[0] | p[1] << 8) == IMSG_IMAGES_LIST_REQ) {
 		size_t plen = p[IPC_HDR_LEN] | p[IPC_HDR_LEN + 1] << 8;
-		size_t off = IPC_HDR_LEN + 2 + plen;
+		size_t off = IPC_HDR_LEN + 2 + plen + 1;
 
 		if (off + 4 <= len) {
 			uint32_t v = (uint32_t)forged;

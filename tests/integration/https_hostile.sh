@@ -9,7 +9,8 @@
 W=$T_TMP/work
 mkdir -p "$W"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'https_address: 127.0.0.1:%s\n' "$PORT" >"$W/imgd.yaml"
+# A header timeout of 3 s (the default is 10): the configured one holds.
+printf "https_address: 127.0.0.1:%s\nhttp_header_timeout: 3\n" "$PORT" >"$W/imgd.yaml"
 IMGD_ARGS="--config $W/imgd.yaml"
 imgd_start || { summary; exit 1; }
 for _ in $(seq 1 50); do

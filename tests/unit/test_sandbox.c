@@ -278,7 +278,10 @@ T_TEST(frontend_sandbox)
 	struct imsg_server_info si = {.version = "0.1",
 	    .server_name = "t",
 	    .architectures = archs,
-	    .narchitectures = 1};
+	    .narchitectures = 1,
+	    .conns_per_client = 8,
+	    .header_timeout = 10,
+	    .idle_timeout = 30};
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char path[200], resp[4096] = "";
 	struct kid k;
