@@ -80,7 +80,7 @@ fill() {
 	done <"$B_TMP/fps"
 	api_op "$s" POST /1.0/images -H 'X-LXD-public: true' \
 	    -H 'Content-Type: application/octet-stream' \
-	    --data-binary "@$B_TMP/big.tar" || die "the big import failed"
+	    -T "$B_TMP/big.tar" || die "the big import failed"
 }
 echo "-- filling imgd and LXD"
 fill "$IMGD_SOCK"

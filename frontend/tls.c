@@ -77,21 +77,31 @@ read_all(int fd, char *buf, size_t max)
 	return n;
 }
 
+/* n bytes as 2n lowercase hex digits and a NUL; -1 when len is short. */
+static int
+hexify(const unsigned char *p, size_t n, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (n * 2 + 1 > len)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[p[i] >> 4];
+		out[2 * i + 1] = hex[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+	return 0;
+}
+
 static void
 fingerprint(X509 *x, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
-	static const char hex[] = "0123456789abcdef";
 
 	out[0] = '\0';
-	if (!X509_digest(x, EVP_sha256(), md, &len) || len != 32)
-		return;
-	for (unsigned i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
+	if (X509_digest(x, EVP_sha256(), md, &len) && len == 32)
+		hexify(md, 32, out, 65);
 }
 
 /* IMSG_TLS_IDENTITY: the certificate, then the key. */
@@ -181,22 +191,13 @@ tls_peer_der_hex(struct bufferevent *bev, char *out, size_t len)
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 	X509 *x = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
 	unsigned char *der = NULL;
-	static const char hex[] = "0123456789abcdef";
-	int n;
+	int n, rc;
 
 	if (x == NULL || (n = i2d_X509(x, &der)) <= 0)
 		return -1;
-	if ((size_t)n * 2 + 1 > len) {
-		OPENSSL_free(der);
-		return -1;
-	}
-	for (int i = 0; i < n; i++) {
-		out[2 * i] = hex[der[i] >> 4];
-		out[2 * i + 1] = hex[der[i] & 15];
-	}
-	out[2 * n] = '\0';
+	rc = hexify(der, (size_t)n, out, len);
 	OPENSSL_free(der);
-	return 0;
+	return rc;
 }
 
 /* A certificate posted as base64 DER (or PEM): checked that it parses,
@@ -207,7 +208,6 @@ tls_cert_der_hex(const char *b64, char *out, size_t len)
 	static unsigned char der[LIM_CERT_DER_MAX + 8];
 	char body[2 * LIM_CERT_DER_MAX];
 	const unsigned char *p = der;
-	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
 	int n, pad = 0;
 	X509 *x;
@@ -234,12 +234,5 @@ tls_cert_der_hex(const char *b64, char *out, size_t len)
 		return -1;
 	}
 	X509_free(x);
-	if ((size_t)n * 2 + 1 > len)
-		return -1;
-	for (int i = 0; i < n; i++) {
-		out[2 * i] = hex[der[i] >> 4];
-		out[2 * i + 1] = hex[der[i] & 15];
-	}
-	out[2 * n] = '\0';
-	return 0;
+	return hexify(der, (size_t)n, out, len);
 }

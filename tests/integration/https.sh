@@ -6,22 +6,9 @@
 # and the real lxc client and a reference LXD daemon as its clients.
 . "$(dirname "$0")/lib.bash"
 
-W=$T_TMP/work
-mkdir -p "$W"
+https_start "trust_token_expiry: 3" "image_secret_expiry: 3" ||
+    { summary; exit 1; }
 cd "$W" || exit 1
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-URL=https://127.0.0.1:$PORT
-cat >"$W/imgd.yaml" <<EOF
-https_address: 127.0.0.1:$PORT
-trust_token_expiry: 3
-image_secret_expiry: 3
-EOF
-IMGD_ARGS="--config $W/imgd.yaml"
-imgd_start || { summary; exit 1; }
-for _ in $(seq 1 50); do
-	curl -sk "$URL/1.0" >/dev/null 2>&1 && break
-	sleep 0.1
-done
 
 # curl over HTTPS, as an untrusted client (no certificate) unless CERT is
 # set; prints the body, then the status on its own line.

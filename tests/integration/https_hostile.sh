@@ -6,17 +6,8 @@
 # serving others throughout, and is still up at the end.
 . "$(dirname "$0")/lib.bash"
 
-W=$T_TMP/work
-mkdir -p "$W"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # A header timeout of 3 s (the default is 10): the configured one holds.
-printf "https_address: 127.0.0.1:%s\nhttp_header_timeout: 3\n" "$PORT" >"$W/imgd.yaml"
-IMGD_ARGS="--config $W/imgd.yaml"
-imgd_start || { summary; exit 1; }
-for _ in $(seq 1 50); do
-	curl -sk "https://127.0.0.1:$PORT/1.0" >/dev/null 2>&1 && break
-	sleep 0.1
-done
+https_start "http_header_timeout: 3" || { summary; exit 1; }
 
 # A 16 MiB public image, for the exports that stall.
 mkimage_tree "$W/tree"

@@ -103,6 +103,28 @@ imgd_start() {
 	return 1
 }
 
+# imgd with HTTPS on a free loopback port, and more configuration lines
+# if given: sets PORT and URL (https://127.0.0.1:PORT) and W (a work dir),
+# and waits until HTTPS answers.
+https_start() {
+	W=$T_TMP/work
+	mkdir -p "$W"
+	PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	URL=https://127.0.0.1:$PORT
+	{
+		echo "https_address: 127.0.0.1:$PORT"
+		printf '%s\n' "$@"
+	} >"$W/imgd.yaml"
+	IMGD_ARGS="--config $W/imgd.yaml"
+	imgd_start || return 1
+	for _ in $(seq 1 50); do
+		curl -sk "$URL/1.0" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "# imgd does not answer on $URL"
+	return 1
+}
+
 # SIGTERM; the exit status of imgd is returned. Not in a subshell ($(...)
 # or check): only this shell can wait for it.
 imgd_stop() {

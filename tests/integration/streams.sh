@@ -7,18 +7,8 @@
 # hashes, migrated and filled in at start.
 . "$(dirname "$0")/lib.bash"
 
-W=$T_TMP/work
-mkdir -p "$W"
+https_start || { summary; exit 1; }
 cd "$W" || exit 1
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-URL=https://127.0.0.1:$PORT
-printf 'https_address: 127.0.0.1:%s\n' "$PORT" >"$W/imgd.yaml"
-IMGD_ARGS="--config $W/imgd.yaml"
-imgd_start || { summary; exit 1; }
-for _ in $(seq 1 50); do
-	curl -sk "$URL/1.0" >/dev/null 2>&1 && break
-	sleep 0.1
-done
 # Simplestreams clients verify the server against the system's CAs, as
 # for the public servers: here imgd's own certificate is that CA.
 export SSL_CERT_FILE=$STATE/server.crt
