@@ -92,9 +92,10 @@ done
 
 # wrk_row WHO URL CONNS: prints "req/s p50_ms p99_ms".
 wrk_row() {
-	local who=$1 url=$2 c=$3 pre=()
+	local who=$1 url=$2 c=$3 pre=() t=2
 	[ "$who" = lxd ] && pre=(nsenter --net="$LXD_NS")
-	"${pre[@]}" wrk -t 2 -c "$c" -d "${DURATION}s" --latency "$url" \
+	[ "$c" -lt 2 ] && t=1 # wrk wants a connection per thread at least
+	"${pre[@]}" wrk -t "$t" -c "$c" -d "${DURATION}s" --latency "$url" \
 	    2>&1 | awk '
 	    function ms(v) { if (v ~ /us$/) return v / 1000;
 		if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000 }
