@@ -492,16 +492,16 @@ body_input(struct conn *c)
 			if (c->body_left == 0)
 				break;
 		}
-		if (evbuffer_get_length(c->body) > LIM_HTTP_JSON_MAX) {
+		if (evbuffer_get_length(c->body) > fe_info.json_max) {
 			conn_error(c, 413,
 			    "Request body larger than %llu bytes",
-			    (unsigned long long)LIM_HTTP_JSON_MAX);
+			    (unsigned long long)fe_info.json_max);
 			return;
 		}
 	}
-	if (evbuffer_get_length(c->body) > LIM_HTTP_JSON_MAX)
+	if (evbuffer_get_length(c->body) > fe_info.json_max)
 		conn_error(c, 413, "Request body larger than %llu bytes",
-		    (unsigned long long)LIM_HTTP_JSON_MAX);
+		    (unsigned long long)fe_info.json_max);
 	else if (c->chunked ? http_chunked_done(&c->ch) : c->body_left == 0)
 		body_complete(c);
 }
@@ -571,9 +571,9 @@ request_start(struct conn *c)
 			upload_input(c);
 		return;
 	}
-	if (!c->chunked && c->body_left > (int64_t)LIM_HTTP_JSON_MAX) {
+	if (!c->chunked && c->body_left > (int64_t)fe_info.json_max) {
 		conn_error(c, 413, "Request body larger than %llu bytes",
-		    (unsigned long long)LIM_HTTP_JSON_MAX);
+		    (unsigned long long)fe_info.json_max);
 		return;
 	}
 	if (c->body == NULL)

@@ -127,6 +127,7 @@ struct server_info_view {
 	char kernel[65], kernel_version[129], machine[65];
 	char https_address[65]; /* "" when there is no HTTPS listener */
 	unsigned conns_per_client, header_timeout, idle_timeout;
+	unsigned json_max, json_depth;
 	pid_t pid;
 };
 extern struct server_info_view fe_info;

@@ -29,7 +29,7 @@ json_depth_ok(const char *buf, size_t len)
 		if (ch == '"')
 			in_str = 1;
 		else if (ch == '{' || ch == '[') {
-			if (++depth > LIM_HTTP_JSON_DEPTH)
+			if (++depth > (int)fe_info.json_depth)
 				return 0;
 		} else if (ch == '}' || ch == ']')
 			depth--;
@@ -43,14 +43,14 @@ json_parse_limited(const char *buf, size_t len, char *err, size_t errlen)
 	json_error_t je;
 	json_t *j;
 
-	if (len > LIM_HTTP_JSON_MAX) {
+	if (len > fe_info.json_max) {
 		snprintf(err, errlen, "JSON body larger than %llu bytes",
-		    (unsigned long long)LIM_HTTP_JSON_MAX);
+		    (unsigned long long)fe_info.json_max);
 		return NULL;
 	}
 	if (!json_depth_ok(buf, len)) {
-		snprintf(err, errlen, "JSON nested deeper than %d levels",
-		    LIM_HTTP_JSON_DEPTH);
+		snprintf(err, errlen, "JSON nested deeper than %u levels",
+		    fe_info.json_depth);
 		return NULL;
 	}
 	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);

@@ -107,6 +107,11 @@ server_info(struct imsg_server_info *si)
 	fe_info.conns_per_client = si->conns_per_client;
 	fe_info.header_timeout = si->header_timeout;
 	fe_info.idle_timeout = si->idle_timeout;
+	fe_info.json_max = si->json_max;
+	fe_info.json_depth = si->json_depth;
+	http_limits.line_max = si->line_max;
+	http_limits.headers_total = si->headers_max;
+	http_limits.fields = si->header_fields;
 	fe_info.narchs = 0;
 	for (uint32_t i = 0; i < si->narchitectures && i < 8; i++)
 		snprintf(fe_info.archs[fe_info.narchs++],
@@ -202,6 +207,8 @@ main(int argc, char **argv)
 	fe_info.conns_per_client = LIM_HTTP_CONNS_PER_CLIENT;
 	fe_info.header_timeout = LIM_HTTP_HEADER_TIMEOUT;
 	fe_info.idle_timeout = LIM_HTTP_IDLE_TIMEOUT;
+	fe_info.json_max = LIM_HTTP_JSON_MAX;
+	fe_info.json_depth = LIM_HTTP_JSON_DEPTH;
 	/* jansson seeds its hash from /dev/urandom on first use, and OpenSSL
 	 * initialises itself (config, providers) on its first digest. */
 	json_object_seed(0);

@@ -45,6 +45,17 @@ enum http_ws {
 	HTTP_WS_BAD_VERSION, /* Sec-WebSocket-Version is not 13: 426 */
 };
 
+/*
+ * The limits the parsers apply, at most the compiled ones (which size the
+ * buffers): a server may lower them (imgd's configuration does).
+ */
+struct http_limits {
+	size_t line_max;      /* request line, each field line */
+	size_t headers_total; /* the header section */
+	size_t fields;	      /* header fields */
+};
+extern struct http_limits http_limits;
+
 /* Storage for the copied head: the start line and all header fields. */
 #define HTTP_HEAD_BUF (LIM_HTTP_LINE_MAX + LIM_HTTP_HEADERS_TOTAL)
 /* The most bytes a valid head can take: a caller never needs more. */

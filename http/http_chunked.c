@@ -54,7 +54,7 @@ chunked_size(struct http_chunked *c, unsigned char b)
 {
 	int v;
 
-	if (b != '\r' && ++c->line > LIM_HTTP_LINE_MAX)
+	if (b != '\r' && ++c->line > http_limits.line_max)
 		return chunked_fail(c, 400, "chunk size line too long");
 	switch (c->state) {
 	case CH_SIZE_MORE:
@@ -94,10 +94,10 @@ chunked_size(struct http_chunked *c, unsigned char b)
 static int
 chunked_trailer(struct http_chunked *c, unsigned char b)
 {
-	if (++c->trailer > LIM_HTTP_HEADERS_TOTAL)
+	if (++c->trailer > http_limits.headers_total)
 		return chunked_fail(c, 431, "trailer section too large");
 	if (c->state != CH_TR_START && c->state != CH_TR_LF && b != '\r' &&
-	    ++c->line > LIM_HTTP_LINE_MAX)
+	    ++c->line > http_limits.line_max)
 		return chunked_fail(c, 431, "trailer field too long");
 	switch (c->state) {
 	case CH_TR_START:
@@ -107,7 +107,7 @@ chunked_trailer(struct http_chunked *c, unsigned char b)
 		}
 		if (!http_is_tchar(b))
 			return chunked_fail(c, 400, "invalid trailer field");
-		if (++c->nfields > LIM_HTTP_HEADER_FIELDS)
+		if (++c->nfields > http_limits.fields)
 			return chunked_fail(c, 431, "too many trailer fields");
 		c->line = 1;
 		c->state = CH_TR_NAME;

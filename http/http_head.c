@@ -8,6 +8,9 @@
 #include "http/http.h"
 #include "http/http_priv.h"
 
+struct http_limits http_limits = {
+    LIM_HTTP_LINE_MAX, LIM_HTTP_HEADERS_TOTAL, LIM_HTTP_HEADER_FIELDS};
+
 /* Offsets into http_head.buf are 16-bit to keep the field table small. */
 _Static_assert(HTTP_HEAD_BUF <= UINT16_MAX, "http_head.buf too large");
 
@@ -228,7 +231,7 @@ head_field(struct http_head *h, const char *s, size_t n)
 
 	if (http_field_split(s, n, &nl, &v, &vl, &why) == -1)
 		return head_fail(h, 400, why);
-	if (h->nfields == LIM_HTTP_HEADER_FIELDS)
+	if (h->nfields >= http_limits.fields)
 		return head_fail(h, 431, "too many header fields");
 	if ((name = head_store(h, s, nl)) == -1 ||
 	    (value = head_store(h, v, vl)) == -1)
@@ -405,9 +408,9 @@ head_parse(struct http_head *h, const char *buf, size_t len, int request)
 	for (;;) {
 		limit = SIZE_MAX;
 		if (h->stage == HEAD_FIELDS)
-			limit = h->hstart + LIM_HTTP_HEADERS_TOTAL;
+			limit = h->hstart + http_limits.headers_total;
 		r = head_line(
-		    h, buf, len, LIM_HTTP_LINE_MAX, limit, &lf, &toolong);
+		    h, buf, len, http_limits.line_max, limit, &lf, &toolong);
 		if (r == 0)
 			return 0;
 		if (r == -1)

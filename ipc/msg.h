@@ -214,6 +214,8 @@ struct imsg_server_info {
 	uint32_t conns_per_client;
 	uint32_t header_timeout; /* seconds, also a TLS handshake's */
 	uint32_t idle_timeout;	 /* seconds */
+	uint32_t line_max, headers_max, header_fields; /* at most the LIM_s */
+	uint32_t json_max, json_depth;
 };
 
 /* What an answer, an event or a refusal is about; the frontend makes it a

@@ -117,6 +117,11 @@ static const struct ipc_field f_server_info[] = {
 	F_INT(S, conns_per_client, FT_U32, 1, LIM_HTTP_CONNS_MAX),
 	F_INT(S, header_timeout, FT_U32, 1, 3600),
 	F_INT(S, idle_timeout, FT_U32, 1, 3600),
+	F_INT(S, line_max, FT_U32, 256, LIM_HTTP_LINE_MAX),
+	F_INT(S, headers_max, FT_U32, 1024, LIM_HTTP_HEADERS_TOTAL),
+	F_INT(S, header_fields, FT_U32, 8, LIM_HTTP_HEADER_FIELDS),
+	F_INT(S, json_max, FT_U32, 1024, LIM_HTTP_JSON_MAX),
+	F_INT(S, json_depth, FT_U32, 2, LIM_HTTP_JSON_DEPTH),
 };
 #undef S
 

@@ -379,6 +379,11 @@ api_frontend_ready(struct child *fe)
 	    .conns_per_client = S->cfg.http_conns_per_client,
 	    .header_timeout = S->cfg.http_header_timeout,
 	    .idle_timeout = S->cfg.http_idle_timeout,
+	    .line_max = S->cfg.http_line_max,
+	    .headers_max = S->cfg.http_headers_max,
+	    .header_fields = S->cfg.http_header_fields,
+	    .json_max = S->cfg.json_max,
+	    .json_depth = S->cfg.json_depth,
 	};
 	int fd = dup(S->unix_fd);
 

@@ -18,6 +18,12 @@
  *	http_conns_per_client: 64	connections per uid or address
  *	http_header_timeout: 10		seconds to a whole request head
  *	http_idle_timeout: 30		seconds a kept-alive connection waits
+ *	http_line_max: 8192		bytes of a request line or field line
+ *	http_headers_max: 32768		bytes of the header section
+ *	http_header_fields: 100
+ *	json_max: 1048576		bytes of a JSON body
+ *	json_depth: 64			its nesting
+ * (these five may only be lowered: the compiled values size buffers)
  *	debug: false
  */
 #include <ctype.h>
@@ -46,6 +52,11 @@ config_defaults(struct config *c)
 	c->http_conns_per_client = LIM_HTTP_CONNS_PER_CLIENT;
 	c->http_header_timeout = LIM_HTTP_HEADER_TIMEOUT;
 	c->http_idle_timeout = LIM_HTTP_IDLE_TIMEOUT;
+	c->http_line_max = LIM_HTTP_LINE_MAX;
+	c->http_headers_max = LIM_HTTP_HEADERS_TOTAL;
+	c->http_header_fields = LIM_HTTP_HEADER_FIELDS;
+	c->json_max = LIM_HTTP_JSON_MAX;
+	c->json_depth = LIM_HTTP_JSON_DEPTH;
 }
 
 static int
@@ -70,6 +81,39 @@ parse_u64(const char *v, uint64_t *out, int suffixes, int base)
 		return -1;
 	*out = n;
 	return 0;
+}
+
+/* The limits a configuration may lower, never raise. */
+struct lowerable {
+	unsigned *field;
+	unsigned lo, hi;
+};
+static const struct lowerable *
+lowered(struct config *c, const char *k)
+{
+	static struct lowerable l;
+	const struct {
+		const char *key;
+		unsigned *field;
+		unsigned lo, hi;
+	} t[] = {
+	    {"http_line_max", &c->http_line_max, 256, LIM_HTTP_LINE_MAX},
+	    {"http_headers_max", &c->http_headers_max, 1024,
+		LIM_HTTP_HEADERS_TOTAL},
+	    {"http_header_fields", &c->http_header_fields, 8,
+		LIM_HTTP_HEADER_FIELDS},
+	    {"json_max", &c->json_max, 1024, LIM_HTTP_JSON_MAX},
+	    {"json_depth", &c->json_depth, 2, LIM_HTTP_JSON_DEPTH},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(k, t[i].key) == 0) {
+			l.field = t[i].field;
+			l.lo = t[i].lo;
+			l.hi = t[i].hi;
+			return &l;
+		}
+	return NULL;
 }
 
 static int
@@ -129,6 +173,13 @@ set_key(
 			goto bad;
 		*(k[5] == 'h' ? &c->http_header_timeout
 			      : &c->http_idle_timeout) = (unsigned)n;
+	} else if (lowered(c, k) != NULL) {
+		unsigned *p = lowered(c, k)->field;
+
+		if (parse_u64(v, &n, 0, 10) == -1 || n < lowered(c, k)->lo ||
+		    n > lowered(c, k)->hi)
+			goto bad;
+		*p = (unsigned)n;
 	} else if (strcmp(k, "debug") == 0) {
 		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
 			goto bad;

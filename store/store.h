@@ -32,6 +32,9 @@ struct config {
 	unsigned trust_token_expiry;  /* seconds */
 	unsigned image_secret_expiry; /* seconds */
 	unsigned http_conns_per_client, http_header_timeout, http_idle_timeout;
+	/* at most the compiled limits (they size the frontend's buffers) */
+	unsigned http_line_max, http_headers_max, http_header_fields;
+	unsigned json_max, json_depth;
 };
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 void config_defaults(struct config *c);

@@ -27,4 +27,29 @@ check_eq "the same frontend throughout" "$(child_pid imgd-frontend)" "$FE"
 check_eq "still serving" "$(curl -sk -o /dev/null -w '%{http_code}' \
     "https://127.0.0.1:$PORT/1.0")" 200
 
+# The size limits are configuration too, lowered only.
+imgd_stop
+printf 'https_address: 127.0.0.1:%s\nhttp_line_max: 1024\njson_depth: 8\n' \
+    "$PORT" >"$W/low.yaml"
+IMGD_ARGS="--config $W/low.yaml"
+imgd_start "$STATE"
+for _ in $(seq 1 50); do
+	curl -sk "https://127.0.0.1:$PORT/1.0" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+long=$(head -c 1500 /dev/zero | tr '\0' a)
+check_eq "http_line_max 1024: a 1.5 KiB request line is 414" \
+    "$(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT/$long")" 414
+check_eq "... a short one is served" "$(curl -sk -o /dev/null \
+    -w '%{http_code}' "https://127.0.0.1:$PORT/1.0")" 200
+deep=$(printf '%.0s[' $(seq 1 10))$(printf '%.0s]' $(seq 1 10))
+check_contains "json_depth 8: 10 levels refused" "$(curl -s --unix-socket \
+    "$SOCK" -X POST -d "$deep" http://x/1.0/images/aliases)" \
+    "deeper than 8 levels"
+imgd_stop
+printf 'http_line_max: 65536\n' >"$W/high.yaml"
+out=$("$BIN/imgd" --state "$T_TMP/s2" --config "$W/high.yaml" 2>&1)
+check_contains "a limit above the compiled one is refused" "$out" \
+    'bad value for http_line_max: "65536"'
+
 summary

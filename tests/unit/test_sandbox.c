@@ -281,7 +281,12 @@ T_TEST(frontend_sandbox)
 	    .narchitectures = 1,
 	    .conns_per_client = 8,
 	    .header_timeout = 10,
-	    .idle_timeout = 30};
+	    .idle_timeout = 30,
+	    .line_max = 8192,
+	    .headers_max = 32768,
+	    .header_fields = 100,
+	    .json_max = 1048576,
+	    .json_depth = 64};
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char path[200], resp[4096] = "";
 	struct kid k;
