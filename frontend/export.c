@@ -28,6 +28,10 @@ struct export
 	int started;
 	uint64_t lo, hi; /* a unified export's range, inclusive */
 	int partial;
+	/* Without TLS the bytes go by sendfile(2) from the file itself:
+	 * libevent's file segments, which own the fds once made. */
+	struct evbuffer_file_segment *seg[2];
+	uint64_t pos; /* the current file's next offset */
 };
 
 /*
@@ -110,9 +114,12 @@ export_free(struct conn *c)
 
 	if (e == NULL)
 		return;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		if (e->fd[i] != -1)
 			close(e->fd[i]);
+		if (e->seg[i])
+			evbuffer_file_segment_free(e->seg[i]);
+	}
 	free(e);
 	c->export = NULL;
 }
@@ -179,6 +186,29 @@ part_header(struct conn *c)
 	return 0;
 }
 
+/* want bytes of the current file at pos, as a reference to the file. */
+static int
+zero_copy(struct export *e, struct evbuffer *out, size_t want)
+{
+	int i = e->cur;
+
+	if (e->seg[i] == NULL) {
+		e->seg[i] = evbuffer_file_segment_new(
+		    e->fd[i], 0, (ev_off_t)e->size[i], EVBUF_FS_CLOSE_ON_FREE);
+		if (e->seg[i] == NULL) {
+			log_warnx("export %s: file segment", e->name[i]);
+			return -1;
+		}
+		e->fd[i] = -1; /* the segment's now */
+	}
+	if (evbuffer_add_file_segment(
+		out, e->seg[i], (ev_off_t)e->pos, (ev_off_t)want) == -1)
+		return -1;
+	e->left -= want;
+	e->pos += want;
+	return 0;
+}
+
 /* Called when the output buffer drained: add the next chunks. */
 void
 export_pump(struct conn *c)
@@ -196,6 +226,7 @@ export_pump(struct conn *c)
 
 			if (++e->cur < e->nparts) {
 				e->left = e->size[e->cur];
+				e->pos = 0;
 				if (part_header(c) == -1)
 					goto fail;
 				continue;
@@ -214,7 +245,12 @@ export_pump(struct conn *c)
 		}
 		size_t want =
 		    e->left < sizeof(buf) ? (size_t)e->left : sizeof(buf);
-		ssize_t n = read(e->fd[e->cur], buf, want);
+		if (!c->tls) {
+			if (zero_copy(e, out, want) == -1)
+				goto fail;
+			continue;
+		}
+		ssize_t n = pread(e->fd[e->cur], buf, want, (off_t)e->pos);
 		if (n <= 0) {
 			log_warnx("export %s: file shorter than announced",
 			    e->name[e->cur]);
@@ -222,6 +258,7 @@ export_pump(struct conn *c)
 		}
 		evbuffer_add(out, buf, (size_t)n);
 		e->left -= (uint64_t)n;
+		e->pos += (uint64_t)n;
 	}
 	return;
 fail:
@@ -259,11 +296,7 @@ range_apply(struct conn *c, struct export *e)
 	}
 	if (size == 0)
 		return 0;
-	if (lseek(e->fd[0], (off_t)e->lo, SEEK_SET) == -1) {
-		export_free(c);
-		conn_error(c, 500, "internal error");
-		return -1;
-	}
+	e->pos = e->lo;
 	e->partial = 1;
 	return 0;
 }
