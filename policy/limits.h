@@ -100,10 +100,11 @@
 /* A TLS handshake that has not finished by then is dropped. */
 #define LIM_TLS_HANDSHAKE_TIMEOUT	LIM_HTTP_HEADER_TIMEOUT
 
-/* Trust (HTTPS clients). LXD's client certificates are under 2 KiB. */
-#define LIM_CERT_DER_MAX		(8 * KiB)
+/* Trust (HTTPS clients). LXD's client certificates are under 2 KiB; a
+ * whole list (in hex) stays well below LIM_IPC_QUEUE_BYTES. */
+#define LIM_CERT_DER_MAX		(4 * KiB)
 #define LIM_CERT_NAME_MAX		64
-#define LIM_TRUSTED_CERTS_MAX		4096
+#define LIM_TRUSTED_CERTS_MAX		1024
 #define LIM_TRUST_TOKENS_MAX		256
 #define LIM_TOKEN_SECRET_MAX		128
 #define LIM_TOKEN_MAX			1024 /* base64 of the token's JSON */

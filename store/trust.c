@@ -12,6 +12,7 @@
  */
 #include <event2/event.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,7 +459,7 @@ secret_check(
 	if (secret == NULL || strlen(secret) != 64)
 		return 0;
 	TAILQ_FOREACH (s, &secrets, entry)
-		if (strcmp(s->secret, secret) == 0 &&
+		if (CRYPTO_memcmp(s->secret, secret, 64) == 0 &&
 		    strcmp(s->fingerprint, fp) == 0 &&
 		    strcmp(s->project, project) == 0 && s->expires > time(NULL))
 			break;
