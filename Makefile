@@ -39,6 +39,7 @@ LIB_ARCHIVE	:= -larchive
 LIB_YAML	:= -lyaml
 LIB_JANSSON	:= -ljansson
 LIB_SQLITE	:= -lsqlite3
+LIB_SQUASHFS	:= -lsquashfs
 
 BINS		:=
 TEST_BINS	:=
@@ -65,10 +66,11 @@ tests: $(TEST_BINS)
 # Debian packages: build libraries, the reference client and daemon used by
 # the interop tests, and the tools the tests drive.
 DEB_BUILD := gcc make pkg-config libevent-dev libssl-dev libseccomp-dev \
-	     libarchive-dev libyaml-dev libjansson-dev libsqlite3-dev libcap-dev
+	     libarchive-dev libyaml-dev libjansson-dev libsqlite3-dev libcap-dev \
+	     libsquashfs-dev
 DEB_TEST  := clang lxd-client lxd curl python3 xz-utils bzip2 zstd lzma \
 	     tar passwd procps sqlite3 libarchive-tools acl attr e2fsprogs \
-	     openssl groff-base systemd
+	     openssl groff-base systemd squashfs-tools
 deps:
 	@sh .ci/deps.sh $(DEB_BUILD) $(DEB_TEST)
 

@@ -497,7 +497,7 @@ out:
 }
 
 /* Counts an admitted entry against the image's limits. */
-static int
+int
 part_account(struct vstate *vs, struct part *p, const struct tar_entry *en)
 {
 	char q[MSG_QUOTE_MAX];

@@ -95,5 +95,11 @@ struct vstate {
 };
 
 int part_read(struct vstate *vs, struct part *p, int fd);
+/* An entry's bytes against the image's unpacked limit: 0, or -1 and err. */
+int part_account(struct vstate *vs, struct part *p, const struct tar_entry *en);
+
+/* squashfs.c: a split image's rootfs as squashfs, with the same policy. */
+int squashfs_sniff(int fd);
+int squashfs_read(struct vstate *vs, struct part *p, int fd);
 
 #endif

@@ -6,5 +6,5 @@ $(BUILD)/bin/imgd-unpacker: $(BUILD)/unpacker/main.o $(UNPACKER_LIB_OBJS) \
     $(BUILD)/policy/child.o $(SANDBOX_OBJS) $(IPC_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_ARCHIVE) $(LIB_YAML) \
-	    $(LIB_SECCOMP) $(LIB_CAP)
+	    $(LIB_SQUASHFS) $(LIB_SECCOMP) $(LIB_CAP)
 BINS += $(BUILD)/bin/imgd-unpacker

@@ -166,9 +166,15 @@ img_run(struct vstate *vs, struct part *parts, int nparts, const int *fds)
 			return -1;
 		}
 	}
-	for (i = 0; i < nparts; i++)
-		if (part_read(vs, &parts[i], fds[i]) == -1)
+	for (i = 0; i < nparts; i++) {
+		int sq = parts[i].kind == PART_ROOTFS && squashfs_sniff(fds[i]);
+
+		if (sq)
+			parts[i].label = "rootfs squashfs: ";
+		if ((sq ? squashfs_read(vs, &parts[i], fds[i])
+			: part_read(vs, &parts[i], fds[i])) == -1)
 			return -1;
+	}
 	return img_complete(vs, parts);
 }
 

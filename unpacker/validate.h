@@ -79,7 +79,6 @@ int meta_parse(const void *buf, size_t len, struct img_meta *out, char *err,
     size_t errlen);
 void img_meta_free(struct img_meta *m);
 
-
 /*
  * Validates a unified image (fd_rootfs == -1) or a split image, reading each
  * fd from its current offset to EOF once. On success fills meta and rep,
