@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <sqfs/compressor.h>
+#include <sqfs/data_reader.h>
 #include <sqfs/dir.h>
 #include <sqfs/dir_reader.h>
 #include <sqfs/error.h>
@@ -127,6 +128,7 @@ struct walk {
 	struct vstate *vs;
 	struct part *p;
 	sqfs_dir_reader_t *dr;
+	sqfs_data_reader_t *data;
 	sqfs_id_table_t *ids;
 	struct pending *q;
 	size_t qhead, qlen, qcap;
@@ -270,6 +272,34 @@ admit(struct walk *w, const char *path, const sqfs_inode_generic_t *in)
 	return rc;
 }
 
+/* A regular file's bytes, all decompressed (as a tarball is read whole):
+ * a corrupt block is refused at import, not found at unpack. */
+static int
+read_data(struct walk *w, const char *path, const sqfs_inode_generic_t *in)
+{
+	static uint8_t buf[256 * 1024];
+	sqfs_u64 size = 0, off = 0;
+
+	sqfs_inode_get_file_size(in, &size);
+	while (off < size) {
+		sqfs_u32 want = size - off < sizeof(buf)
+				    ? (sqfs_u32)(size - off)
+				    : (sqfs_u32)sizeof(buf);
+		sqfs_s32 n = sqfs_data_reader_read(w->data, in, off, buf, want);
+
+		if (n < 0)
+			return fail(
+			    w, "\"%s\": its data: %s", path, sqfs_why(n));
+		if (n == 0)
+			return fail(w,
+			    "\"%s\": %llu bytes of data where it declares %llu",
+			    path, (unsigned long long)off,
+			    (unsigned long long)size);
+		off += (sqfs_u64)n;
+	}
+	return 0;
+}
+
 /* Lists one directory: its entries admitted, its subdirectories queued. */
 static int
 list_dir(struct walk *w, const struct pending *d)
@@ -306,7 +336,10 @@ list_dir(struct walk *w, const struct pending *d)
 		free(ent);
 		if ((r = sqfs_dir_reader_get_inode(w->dr, &in)) != 0)
 			return fail(w, "\"%s\": %s", path, sqfs_why(r));
-		if (admit(w, path, in) == -1) {
+		if (admit(w, path, in) == -1 ||
+		    ((in->base.type == SQFS_INODE_FILE ||
+			 in->base.type == SQFS_INODE_EXT_FILE) &&
+			read_data(w, path, in) == -1)) {
 			free(in);
 			return -1;
 		}
@@ -402,8 +435,14 @@ squashfs_read(struct vstate *vs, struct part *p, int fd)
 		fail(&w, "the id table: %s", sqfs_why(w.ids ? r : 1));
 		goto out;
 	}
-	if ((w.dr = sqfs_dir_reader_create(&super, cmp, file, 0)) == NULL) {
+	if ((w.dr = sqfs_dir_reader_create(&super, cmp, file, 0)) == NULL ||
+	    (w.data = sqfs_data_reader_create(
+		 file, super.block_size, cmp, 0)) == NULL) {
 		fail(&w, "out of memory");
+		goto out;
+	}
+	if ((r = sqfs_data_reader_load_fragment_table(w.data, &super)) != 0) {
+		fail(&w, "the fragment table: %s", sqfs_why(r));
 		goto out;
 	}
 	if ((r = sqfs_dir_reader_get_root_inode(w.dr, &root)) != 0) {
@@ -445,6 +484,8 @@ out:
 	free(w.dirs);
 	if (w.dr)
 		sqfs_destroy(w.dr);
+	if (w.data)
+		sqfs_destroy(w.data);
 	if (w.ids)
 		sqfs_destroy(w.ids);
 	sqfs_destroy(cmp);

@@ -14,6 +14,7 @@ export SSL_CERT_FILE=$STATE/server.crt
 mkimage_tree "$W/tree" os=squashy desc="Squashfs rootfs"
 printf 'data without the letter\n' >"$W/tree/rootfs/etc/data"
 head -c 12345 /dev/zero >"$W/tree/rootfs/etc/sized"
+seq 1 50000 >"$W/tree/rootfs/etc/numbers" # compressed blocks to break
 mkdir -p "$W/tree/rootfs/loopdir/childdir" "$W/tree/rootfs/opt"
 : >"$W/tree/rootfs/opt/qq"
 : >"$W/tree/rootfs/opt/sss"
@@ -40,9 +41,29 @@ check_contains "simplestreams: a squashfs item" "$ss" '"ftype":"squashfs"'
 check_contains "... and the combined squashfs hash" "$ss" \
     "\"combined_squashfs_sha256\":\"$FP\""
 
+# A reference LXD takes it from imgd, over the LXD protocol and over
+# simplestreams (where it prefers squashfs, as from the public servers).
+ref_or_skip
+if [ "$HAVE_REF" = 1 ]; then
+	export LXD_CONF=$T_TMP/lxc-sq
+	mkdir -p "$LXD_CONF"
+	lxc remote add pub "$URL" --public --accept-certificate >/dev/null 2>&1
+	lxc remote add ss "$URL" --protocol simplestreams >/dev/null 2>&1
+	check "LXD: copy the squashfs image over the LXD protocol" \
+	    env LXD_DIR="$LXD_REF" timeout 120 lxc image copy pub:sq local:
+	check_contains "... LXD has it" "$(LXD_DIR=$LXD_REF lxc image list \
+	    local: -c f --format csv)" "${FP:0:12}"
+	LXD_DIR=$LXD_REF lxc image delete "$FP" >/dev/null 2>&1
+	check "LXD: copy it over simplestreams" env LXD_DIR="$LXD_REF" \
+	    timeout 120 lxc image copy "ss:$FP" local:
+	check_contains "... LXD has it" "$(LXD_DIR=$LXD_REF lxc image list \
+	    local: -c f --format csv)" "${FP:0:12}"
+	export LXD_CONF=$T_TMP/lxc-conf
+fi
+
 # ---- hostile ones: each refused, with its reason, nothing left ----
-patch() { # patch OUT PYTHON-EXPRESSION-ON-bytearray-b
-	python3 - "$W/plain.squashfs" "$1" "$2" <<'PY'
+patch() { # patch OUT PYTHON-EXPRESSION-ON-bytearray-b [BASE]
+	python3 - "${3:-$W/plain.squashfs}" "$1" "$2" <<'PY'
 import struct, sys
 b = bytearray(open(sys.argv[1], "rb").read())
 u32 = lambda o: struct.unpack_from("<I", b, o)[0]
@@ -75,19 +96,25 @@ patch "$W/h-loop.squashfs" "c = name_at(b'childdir') - 8; l = name_at(b'loopdir'
 refused "a directory that contains itself" "$W/h-loop.squashfs" \
     "contains itself or an ancestor"
 patch "$W/h-size.squashfs" "it = u64(64); i = b.find(struct.pack('<I', 12345), it, dirs); assert i > 0; struct.pack_into('<I', b, i, 0xffffffff)"
+patch "$W/h-data.squashfs" "it = u64(64); b[(96 + it) // 2] ^= 0x55" \
+    "$W/root.squashfs"
+refused "a data block that does not decompress" "$W/h-data.squashfs" \
+    "its data"
 refused "a file declaring 4 GiB" "$W/h-size.squashfs" '"etc/sized"'
 
-# Random byte flips: each import either succeeds or is refused with a
+# Random byte flips, in the tables of the uncompressed image and anywhere
+# in the compressed one: each import either succeeds or is refused with a
 # message; the unpacker is never killed.
-python3 - "$W/plain.squashfs" "$W/flip" <<'PY'
-import random, sys
-b = open(sys.argv[1], "rb").read()
+python3 - "$W/plain.squashfs" "$W/root.squashfs" "$W/flip" <<'PY'
+import random, struct, sys
 random.seed(7)
 for k in range(64):
-    c = bytearray(b)
+    src = sys.argv[1 + k % 2]
+    c = bytearray(open(src, "rb").read())
+    lo = struct.unpack_from("<Q", c, 64)[0] if k % 2 == 0 else 96
     for _ in range(3):
-        c[random.randrange(96, len(b))] ^= 1 << random.randrange(8)
-    open("%s-%02d.squashfs" % (sys.argv[2], k), "wb").write(c)
+        c[random.randrange(lo, len(c))] ^= 1 << random.randrange(8)
+    open("%s-%02d.squashfs" % (sys.argv[3], k), "wb").write(c)
 PY
 ok=0 refused_n=0 bad=0
 for f in "$W"/flip-*.squashfs; do
