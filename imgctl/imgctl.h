@@ -82,6 +82,8 @@ extern const struct cmd cmd_image_list, cmd_image_info, cmd_image_show,
     cmd_image_set_property, cmd_image_unset_property, cmd_image_import,
     cmd_image_export, cmd_alias_create, cmd_alias_delete, cmd_alias_list,
     cmd_alias_rename, cmd_trust_add, cmd_trust_list, cmd_trust_remove,
-    cmd_trust_tokens, cmd_trust_revoke;
+    cmd_trust_tokens, cmd_trust_revoke, cmd_remote_add, cmd_remote_list,
+    cmd_remote_remove, cmd_remote_rename, cmd_remote_set_url, cmd_remote_switch,
+    cmd_remote_get_default;
 
 #endif

@@ -23,6 +23,10 @@ static const struct cmd *const image_cmds[] = {&cmd_image_delete,
 static const struct cmd *const alias_cmds[] = {&cmd_alias_create,
     &cmd_alias_delete, &cmd_alias_list, &cmd_alias_rename, NULL};
 
+static const struct cmd *const remote_cmds[] = {&cmd_remote_add,
+    &cmd_remote_get_default, &cmd_remote_list, &cmd_remote_remove,
+    &cmd_remote_rename, &cmd_remote_set_url, &cmd_remote_switch, NULL};
+
 static const struct cmd *const trust_cmds[] = {&cmd_trust_add, &cmd_trust_list,
     &cmd_trust_remove, &cmd_trust_tokens, &cmd_trust_revoke, NULL};
 
@@ -88,6 +92,21 @@ main_dispatch(struct ctl *ctl, int argc, char **argv)
 	int idx[3], n, i, j, k, alias, word;
 
 	n = cmd_words(argc, argv, idx);
+	if (n >= 1 && strcmp(argv[idx[0]], "remote") == 0) {
+		if (n < 2) {
+			printf("Usage:\n  imgctl remote VERB [ARGS...]\n\n"
+			       "Verbs:\n");
+			for (i = 0; remote_cmds[i] != NULL; i++)
+				printf("  %s\n", remote_cmds[i]->usage);
+			return 0;
+		}
+		if ((cmd = cmd_find(remote_cmds, argv[idx[1]])) == NULL) {
+			ctl_err("unknown command \"%s\" for \"imgctl remote\"",
+			    argv[idx[1]]);
+			return -1;
+		}
+		goto run;
+	}
 	if (n >= 1 && strcmp(argv[idx[0]], "config") == 0) {
 		if (n < 3 || strcmp(argv[idx[1]], "trust") != 0) {
 			printf(

@@ -10,11 +10,11 @@ IMGCTL_LIB_OBJS := $(addprefix $(BUILD)/imgctl/, opts.o fmt.o table.o \
 	$(BUILD)/ipc/log.o
 IMGCTL_OBJS := $(IMGCTL_LIB_OBJS) $(addprefix $(BUILD)/imgctl/, main.o \
 	client.o api.o image.o props.o edit.o import.o export.o alias.o \
-	trust.o)
+	trust.o remote.o)
 
 $(BUILD)/bin/imgctl: $(IMGCTL_OBJS) $(HTTP_CODEC_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_JANSSON) $(LIB_YAML) $(LIB_CRYPTO)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_JANSSON) $(LIB_YAML) $(LIB_SSL)
 BINS += $(BUILD)/bin/imgctl
 
 # Unit tests of the pure parts.
