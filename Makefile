@@ -67,10 +67,11 @@ tests: $(TEST_BINS)
 # the interop tests, and the tools the tests drive.
 DEB_BUILD := gcc make pkg-config libevent-dev libssl-dev libseccomp-dev \
 	     libarchive-dev libyaml-dev libjansson-dev libsqlite3-dev libcap-dev \
-	     libsquashfs-dev
+	     libsquashfs-dev libcurl4-openssl-dev libc-ares-dev
 DEB_TEST  := clang lxd-client lxd curl python3 xz-utils bzip2 zstd lzma \
 	     tar passwd procps sqlite3 libarchive-tools acl attr e2fsprogs \
-	     openssl groff-base systemd squashfs-tools
+	     openssl groff-base systemd squashfs-tools nginx minisign \
+	     signify-openbsd
 deps:
 	@sh .ci/deps.sh $(DEB_BUILD) $(DEB_TEST)
 

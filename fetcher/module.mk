@@ -1,8 +1,12 @@
-# fetcher: the sandboxed downloader (idle until remote sources land).
-FETCHER_OBJS := $(BUILD)/fetcher/main.o
+# fetcher: one sandboxed download per process (libcurl over OpenSSL for
+# HTTPS, c-ares for names, jansson for the remotes' JSON).
+FETCHER_OBJS := $(addprefix $(BUILD)/fetcher/, main.o net.o proto.o)
+LIB_CURL	:= -lcurl
+LIB_CARES	:= -lcares
 
 $(BUILD)/bin/imgd-fetcher: $(FETCHER_OBJS) $(BUILD)/policy/child.o \
-    $(SANDBOX_OBJS) $(IPC_OBJS)
+    $(BUILD)/policy/arch.o $(SANDBOX_OBJS) $(IPC_OBJS) $(HTTP_CODEC_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_SECCOMP) $(LIB_CAP)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_CURL) $(LIB_CARES) $(LIB_JANSSON) \
+	    $(LIB_SSL) $(LIB_SECCOMP) $(LIB_CAP)
 BINS += $(BUILD)/bin/imgd-fetcher

@@ -65,9 +65,18 @@ render_op(const struct imsg_op_update *m)
 
 	if (m->nmetadata) {
 		meta = json_object();
-		for (uint32_t i = 0; i < m->nmetadata; i++)
-			json_object_set_new(meta, m->metadata[i].key,
-			    json_string(m->metadata[i].value));
+		for (uint32_t i = 0; i < m->nmetadata; i++) {
+			const char *k = m->metadata[i].key,
+				   *v = m->metadata[i].value;
+
+			/* A refresh says whether it refreshed as LXD
+			 * does, with a boolean (lxc reads it as one). */
+			if (strcmp(k, "refreshed") == 0)
+				json_object_set_new(meta, k,
+				    json_boolean(strcmp(v, "true") == 0));
+			else
+				json_object_set_new(meta, k, json_string(v));
+		}
 	}
 	if (m->image[0]) {
 		char url[80];

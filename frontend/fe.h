@@ -177,6 +177,11 @@ void send_req(struct conn *c, uint16_t type, const void *msg, enum want want);
 int if_match(struct conn *c, char out[LIM_ETAG_MAX + 1]);
 int recursion_of(struct conn *c);
 json_t *body_object(struct conn *c, const char *body, size_t len);
+int get_bool_member(struct conn *c, json_t *o, const char *key, uint8_t *out);
+int get_props_member(
+    struct conn *c, json_t *o, struct ipc_kv *kv, uint32_t *n);
+/* router_copy.c: POST /1.0/images with a source */
+void image_copy(struct conn *c, const char *body, size_t len);
 int get_str(struct conn *c, json_t *o, const char *key, size_t max, int cs,
     const char **out);
 /* router_alias.c: rest is what follows /1.0/images/aliases/, or NULL */

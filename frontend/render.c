@@ -149,14 +149,12 @@ render_alias(const struct imsg_alias_info *m)
 }
 
 /*
- * The API extensions imgd implements for the image commands: the real
- * client changes its requests by them, so only honest ones are listed.
- */
-/*
  * Exactly the LXD API extensions whose behaviour imgd has, so that the
  * client's feature checks fail honestly: ETags and If-Match, PATCH,
- * filter=, ?project= on every image call, image "type". Not
- * image_create_aliases: imgd has no JSON-body image creation (copy) yet.
+ * filter=, ?project= on every image call, image "type", POST
+ * /1.0/images/<fp>/refresh. Not image_create_aliases: lxc would then
+ * leave the aliases of an import to the request, and ensures them
+ * itself either way.
  */
 static const char *const extensions[] = {
     "etag",
@@ -164,6 +162,7 @@ static const char *const extensions[] = {
     "api_filtering",
     "projects",
     "image_types",
+    "image_force_refresh",
 };
 
 json_t *

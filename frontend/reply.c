@@ -42,7 +42,10 @@ fault_status(int cause)
 	case ERR_UNPACKER:
 	case ERR_UNPACKER_BUG:
 	case ERR_UNPACKER_PROTO:
+	case ERR_FETCHER:
 		return 500;
+	case ERR_FETCH:
+		return 502;
 	default: /* the request's own fault */
 		return 400;
 	}

@@ -130,8 +130,8 @@ get_str(struct conn *c, json_t *o, const char *key, size_t max, int cs,
 	return 1;
 }
 
-static int
-get_bool(struct conn *c, json_t *o, const char *key, uint8_t *out)
+int
+get_bool_member(struct conn *c, json_t *o, const char *key, uint8_t *out)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -148,8 +148,8 @@ get_bool(struct conn *c, json_t *o, const char *key, uint8_t *out)
 	return 1;
 }
 
-static int
-get_props(struct conn *c, json_t *o, struct ipc_kv *kv, uint32_t *n)
+int
+get_props_member(struct conn *c, json_t *o, struct ipc_kv *kv, uint32_t *n)
 {
 	json_t *p = json_object_get(o, "properties"), *v;
 	const char *k;
@@ -244,13 +244,13 @@ image_put(struct conn *c, const char *ref, const char *body, size_t len)
 	r.if_match = etag;
 	r.peer = c->peer;
 	r.mode = strcmp(c->method, "PUT") == 0 ? UPD_PUT : UPD_PATCH;
-	if ((rc = get_bool(c, o, "public", &r.public)) == -1)
+	if ((rc = get_bool_member(c, o, "public", &r.public)) == -1)
 		goto out;
 	r.set |= rc ? UPD_PUBLIC : 0;
-	if ((rc = get_bool(c, o, "auto_update", &r.auto_update)) == -1)
+	if ((rc = get_bool_member(c, o, "auto_update", &r.auto_update)) == -1)
 		goto out;
 	r.set |= rc ? UPD_AUTO_UPDATE : 0;
-	if ((rc = get_props(c, o, kv, &r.nproperties)) == -1)
+	if ((rc = get_props_member(c, o, kv, &r.nproperties)) == -1)
 		goto out;
 	r.properties = kv;
 	r.set |= rc ? UPD_PROPERTIES : 0;
@@ -288,7 +288,8 @@ image_route(struct conn *c, const char *rest, const char *body, size_t len)
 	/* Not hex: no image can have that name. Say nothing more. */
 	if (image_ref(name, ref) == -1 ||
 	    (slash && strcmp(slash, "/export") != 0 &&
-		strcmp(slash, "/secret") != 0)) {
+		strcmp(slash, "/secret") != 0 &&
+		strcmp(slash, "/refresh") != 0)) {
 		conn_error(c, 404, "Image not found");
 		return;
 	}
@@ -302,6 +303,10 @@ image_route(struct conn *c, const char *rest, const char *body, size_t len)
 		if (strcmp(c->method, "POST") != 0)
 			goto method;
 		send_req(c, IMSG_IMAGE_SECRET_REQ, &r, WANT_OP);
+	} else if (slash && strcmp(slash, "/refresh") == 0) {
+		if (strcmp(c->method, "POST") != 0)
+			goto method;
+		send_req(c, IMSG_IMAGE_REFRESH_REQ, &r, WANT_OP);
 	} else if (slash) {
 		if (strcmp(c->method, "GET") != 0)
 			goto method;
@@ -329,13 +334,9 @@ images_route(struct conn *c, const char *body, size_t len)
 	char err[256];
 	int rc;
 
-	(void)body;
-	(void)len;
 	if (strcmp(c->method, "POST") == 0) {
 		/* An upload never gets here (route_is_upload). */
-		conn_error(c, 501,
-		    "Only image uploads are supported: remote "
-		    "and publish sources are not implemented yet");
+		image_copy(c, body, len);
 		return;
 	}
 	if (strcmp(c->method, "GET") != 0) {

@@ -172,7 +172,7 @@ out:
 }
 
 /* "/1.0/operations/<id>" from a 202 answer, checked for a request line. */
-static int
+int
 api_op_path(const struct resp *r, char *out, size_t outlen)
 {
 	const char *op = js_str(r->root, "operation"), *p;

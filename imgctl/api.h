@@ -52,6 +52,8 @@ int api_read(struct hc *, struct resp *);
  * NULL), or -1 with the operation's error.
  */
 int api_wait(struct ctl *, const struct resp *, json_t **opmeta);
+/* "/1.0/operations/<id>" of a 202 answer; -1 when it has none. */
+int api_op_path(const struct resp *r, char *out, size_t outlen);
 
 /*
  * Resolve an IMAGE argument: an alias name, else a fingerprint or unique

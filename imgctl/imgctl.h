@@ -84,6 +84,17 @@ extern const struct cmd cmd_image_list, cmd_image_info, cmd_image_show,
     cmd_alias_rename, cmd_trust_add, cmd_trust_list, cmd_trust_remove,
     cmd_trust_tokens, cmd_trust_revoke, cmd_remote_add, cmd_remote_list,
     cmd_remote_remove, cmd_remote_rename, cmd_remote_set_url, cmd_remote_switch,
-    cmd_remote_get_default;
+    cmd_remote_get_default, cmd_image_copy, cmd_image_refresh;
+
+/* remote.c: a remote's address, protocol and pinned certificate (PEM,
+ * malloc'd, or NULL); -1 after ctl_err. */
+int remote_lookup(const char *name, char *addr, size_t alen, char *proto,
+    size_t plen, char **cert);
+/* copy.c: POST /1.0/images with a source, then the operation, with the
+ * download's progress; the new image's fingerprint in fp. */
+struct json_t;
+int copy_post(struct ctl *, struct json_t *source, const char *const *aliases,
+    int naliases, int public, int auto_update, int copy_aliases,
+    const char *label, char fp[IMGCTL_FP_LEN + 1]);
 
 #endif

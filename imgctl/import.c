@@ -504,6 +504,25 @@ import_run(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	rc = -1;
+	/* A URL: imgd downloads it (lxc image import URL). */
+	if (argc - optind == 1 &&
+	    (strncmp(argv[optind], "https://", 8) == 0 ||
+		strncmp(argv[optind], "http://", 7) == 0)) {
+		json_t *src = json_pack("{s:s, s:s, s:s}", "type", "url",
+		    "mode", "pull", "url", argv[optind]);
+
+		if (src == NULL) {
+			ctl_err("not UTF-8: %s", argv[optind]);
+			goto out;
+		}
+		if (copy_post(ctl, src, u.alias, u.naliases, u.public, 0, 0,
+			"Transferring image", fp) == -1)
+			goto out;
+		if (!ctl->quiet)
+			printf("Image imported with fingerprint: %s\n", fp);
+		rc = 0;
+		goto out;
+	}
 	if (upload_args(&u, argc - optind, argv + optind) == -1 ||
 	    (u.naliases > 0 && (imgd = api_is_imgd(ctl)) == -1) ||
 	    upload_post(ctl, &u, imgd, &r) == -1 ||
@@ -523,10 +542,11 @@ out:
 }
 
 const struct cmd cmd_image_import = {"import", NULL, import_run,
-    "import FILE [ROOTFS_FILE] [--alias ALIAS]... [--public] "
+    "import FILE [ROOTFS_FILE] | URL [--alias ALIAS]... [--public] "
     "[KEY=VALUE]...",
     "Import an image: a unified tarball (metadata.yaml and rootfs/),\n"
     "or a metadata tarball and a rootfs tarball. KEY=VALUE arguments\n"
-    "set properties of the image.\n\n"
+    "set properties of the image. A URL is downloaded by imgd itself\n"
+    "(LXD's direct URL protocol: LXD-Image-URL and LXD-Image-Hash).\n\n"
     "      --alias ALIAS  an alias for the new image (repeatable)\n"
     "      --public       make the image public"};

@@ -15,9 +15,10 @@
 
 #include "imgctl/imgctl.h"
 
-static const struct cmd *const image_cmds[] = {&cmd_image_delete,
+static const struct cmd *const image_cmds[] = {&cmd_image_copy,
+    &cmd_image_delete,
     &cmd_image_edit, &cmd_image_export, &cmd_image_get_property,
-    &cmd_image_import, &cmd_image_info, &cmd_image_list,
+    &cmd_image_import, &cmd_image_info, &cmd_image_list, &cmd_image_refresh,
     &cmd_image_set_property, &cmd_image_show, &cmd_image_unset_property, NULL};
 
 static const struct cmd *const alias_cmds[] = {&cmd_alias_create,

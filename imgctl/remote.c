@@ -506,3 +506,43 @@ const struct cmd cmd_remote_switch = {"switch", NULL, switch_run,
     "remote switch NAME", "Make a remote the default."};
 const struct cmd cmd_remote_get_default = {"get-default", NULL, get_default_run,
     "remote get-default", "Print the default remote."};
+
+/* A remote's address, protocol and pinned certificate (PEM, malloc'd, or
+ * NULL when it has none); -1 after ctl_err. */
+int
+remote_lookup(const char *name, char *addr, size_t alen, char *proto,
+    size_t plen, char **cert)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 96];
+	json_t *c = conf_load(), *r;
+	FILE *f;
+
+	*cert = NULL;
+	if (c == NULL)
+		return -1;
+	r = json_object_get(json_object_get(c, "remotes"), name);
+	if (r == NULL) {
+		ctl_err("Remote %s doesn't exist", name);
+		json_decref(c);
+		return -1;
+	}
+	snprintf(addr, alen, "%s", js_str(r, "addr"));
+	snprintf(proto, plen, "%s",
+	    *js_str(r, "protocol") ? js_str(r, "protocol") : "lxd");
+	json_decref(c);
+	if (conf_dir(dir, sizeof(dir)) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/servercerts/%s.crt", dir, name);
+	if ((f = fopen(path, "re")) != NULL) {
+		char buf[LIM_CERT_PEM_MAX + 1];
+		size_t n = fread(buf, 1, LIM_CERT_PEM_MAX, f);
+
+		fclose(f);
+		buf[n] = '\0';
+		if ((*cert = strdup(buf)) == NULL) {
+			ctl_err("out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}

@@ -143,6 +143,20 @@ fault_words(const struct ipc_fault *f, char *buf, size_t len)
 		    "%s is not valid (wrong, already used or expired)",
 		    f->subject == RES_TOKEN ? "The trust token"
 					    : "The image secret");
+	case ERR_FETCH:
+		return snprintf(buf, len,
+		    "Failed remote image download from %s: %s", name, detail);
+	case ERR_FETCH_REFUSED:
+		return snprintf(
+		    buf, len, "Refused to download from %s: %s", name, detail);
+	case ERR_FETCH_VERIFY:
+		return snprintf(buf, len,
+		    "The image from %s failed verification: %s", name, detail);
+	case ERR_FETCHER:
+		return snprintf(buf, len,
+		    "Failed remote image download: the fetcher %s %s (details "
+		    "in imgd's log)",
+		    name, detail);
 	default:
 		return snprintf(
 		    buf, len, "internal error (details in imgd's log)");
@@ -184,6 +198,10 @@ fault_token(int cause)
 	    [ERR_UNPACKER_PROTO] = "unpacker-protocol",
 	    [ERR_FORBIDDEN] = "forbidden",
 	    [ERR_BAD_TOKEN] = "bad-token",
+	    [ERR_FETCH] = "fetch",
+	    [ERR_FETCH_REFUSED] = "fetch-refused",
+	    [ERR_FETCH_VERIFY] = "fetch-verify",
+	    [ERR_FETCHER] = "fetcher",
 	};
 
 	return cause >= 0 && cause <= ERR_MAX ? tokens[cause] : "internal";

@@ -477,6 +477,10 @@ check_fd(int policy, int fd, char *err, size_t errlen)
 		if (!S_ISFIFO(st.st_mode) || (fl & O_ACCMODE) != O_RDONLY)
 			return fail(err, errlen, "fd: not a pipe read end");
 		return 0;
+	case FD_PIPE_WR:
+		if (!S_ISFIFO(st.st_mode) || (fl & O_ACCMODE) != O_WRONLY)
+			return fail(err, errlen, "fd: not a pipe write end");
+		return 0;
 	case FD_FILE_RD:
 		if (!S_ISREG(st.st_mode) || (fl & O_ACCMODE) != O_RDONLY)
 			return fail(

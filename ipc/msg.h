@@ -134,6 +134,17 @@ enum imsg_type {
 	IMSG_UNPACK_TEMPLATE,
 	IMSG_UNPACK_DONE,
 	IMSG_UNPACK_FAIL,
+	/* frontend -> store: POST /1.0/images with a source */
+	IMSG_IMAGE_COPY_REQ,
+	/* store <-> fetcher */
+	IMSG_FETCH_REQ,
+	IMSG_FETCH_INFO,
+	IMSG_FETCH_GO,
+	IMSG_FETCH_PROGRESS,
+	IMSG_FETCH_DONE,
+	IMSG_FETCH_FAIL,
+	/* frontend -> store: POST /1.0/images/<fp>/refresh */
+	IMSG_IMAGE_REFRESH_REQ,
 	IMSG_TYPE_COUNT
 };
 
@@ -271,7 +282,11 @@ enum err_cause {
 	ERR_FORBIDDEN,	      /* name: what the requestor may not do */
 	ERR_BAD_TOKEN,	      /* a join token or image secret that is wrong,
 				 used or expired (which, the log says) */
-	ERR_MAX = ERR_BAD_TOKEN
+	ERR_FETCH,	      /* name: the server, detail: what went wrong */
+	ERR_FETCH_REFUSED,    /* name: the server, detail: which rule */
+	ERR_FETCH_VERIFY,     /* name: the server, detail: what differed */
+	ERR_FETCHER,	      /* name: how the fetcher died, detail: when */
+	ERR_MAX = ERR_FETCHER
 };
 
 struct ipc_fault {
@@ -563,6 +578,102 @@ struct imsg_unpack_fail {
 	char *message;
 };
 
+/*
+ * Fetching (store/fetch.c, fetcher/): one sandboxed fetcher process per
+ * download. The store sends FETCH_REQ (with the CA bundle's fd); the
+ * fetcher resolves the image on the remote and claims what it is
+ * (FETCH_INFO); the store decides whether it wants the bytes and hands
+ * one pipe write end per file (FETCH_GO); the fetcher streams and hashes,
+ * reports FETCH_PROGRESS, and ends with FETCH_DONE (its hashes, which the
+ * store compares with its own) or FETCH_FAIL.
+ */
+enum { SRC_LXD = 0, SRC_SIMPLESTREAMS = 1, SRC_URL = 2, SRC_MAX = SRC_URL };
+
+struct imsg_image_copy_req {
+	char *project;
+	struct ipc_peer peer;
+	uint8_t protocol; /* SRC_* */
+	char *server;	  /* the remote's URL, or the direct URL */
+	char *name;	  /* alias, fingerprint or prefix; "" for SRC_URL */
+	char *secret;	  /* a private image's secret on an LXD remote */
+	char *certificate; /* the remote's certificate (PEM) to pin, or "" */
+	uint8_t public;
+	uint8_t auto_update;
+	uint8_t copy_aliases; /* also create the remote's aliases */
+	uint8_t cached;	      /* fetched for use, expires when unused */
+	struct ipc_kv *aliases; /* name -> description */
+	uint32_t naliases;
+	struct ipc_kv *properties; /* over the remote's */
+	uint32_t nproperties;
+};
+
+struct imsg_fetch_req {
+	uint8_t protocol;
+	char *server;
+	char *name;
+	char *secret;
+	char *certificate;
+	/* hosts (comma-separated, "*" any) that may be reached by plain
+	 * http, and whose loopback, private or link-local addresses may be
+	 * used: the configuration's, applied to every hop */
+	char *allow_http;
+	char *allow_private;
+	uint64_t part_max;     /* bytes of one file */
+	uint32_t low_speed_time; /* seconds below LIM_FETCH_MIN_RATE */
+	uint32_t connect_timeout;
+	char *nameservers; /* "addr[:port],...", or "" */
+	char **architectures; /* the host's (LXD names), primary first */
+	uint32_t narchitectures;
+	char *version;
+	char *proxy;   /* an https proxy URL, or "" */
+	char *noproxy; /* hosts that bypass it */
+};
+
+struct imsg_fetch_info {
+	char *fingerprint;
+	char *filename;
+	uint8_t split;	       /* 0 unified, 1 split, 2 not known yet */
+	uint64_t size0, size1; /* each file's size, 0 = not promised */
+	char *sha0, *sha1;     /* each file's sha256, "" = not promised */
+	uint8_t public;
+	struct ipc_kv *properties; /* the remote's */
+	uint32_t nproperties;
+	char **aliases; /* the remote's aliases of the image */
+	uint32_t naliases;
+	char *url; /* where it came from, for the log */
+};
+
+struct imsg_fetch_go {
+	uint8_t part; /* 0 the first file, 1 a split rootfs */
+};
+
+struct imsg_fetch_progress {
+	uint8_t part;
+	uint64_t bytes;
+	uint64_t total; /* 0 = unknown */
+	uint64_t rate;	/* bytes per second */
+};
+
+struct imsg_fetch_done {
+	char *sha0, *sha1;
+	uint64_t size0, size1;
+};
+
+enum {
+	FETCH_E_NETWORK = 0, /* connect, TLS, reset, DNS */
+	FETCH_E_REMOTE,	     /* the server answered with an error */
+	FETCH_E_NOT_FOUND,   /* no such image there */
+	FETCH_E_REFUSED,     /* a rule said no: address, scheme, redirect */
+	FETCH_E_VERIFY,	     /* hash, size or signature */
+	FETCH_E_PROTOCOL,    /* a document that makes no sense */
+	FETCH_E_MAX = FETCH_E_PROTOCOL
+};
+
+struct imsg_fetch_fail {
+	uint8_t kind; /* FETCH_E_* */
+	char *message;
+};
+
 union imsg_any {
 	struct imsg_ready ready;
 	struct imsg_ping ping;
@@ -605,6 +716,13 @@ union imsg_any {
 	struct imsg_unpack_template unpack_template;
 	struct imsg_unpack_done unpack_done;
 	struct imsg_unpack_fail unpack_fail;
+	struct imsg_image_copy_req image_copy_req;
+	struct imsg_fetch_req fetch_req;
+	struct imsg_fetch_info fetch_info;
+	struct imsg_fetch_go fetch_go;
+	struct imsg_fetch_progress fetch_progress;
+	struct imsg_fetch_done fetch_done;
+	struct imsg_fetch_fail fetch_fail;
 };
 
 /* Field kinds of the codec. */
@@ -647,6 +765,7 @@ struct ipc_field {
 enum ipc_fdpolicy {
 	FD_NONE,    /* no fd may travel */
 	FD_PIPE_RD, /* the read end of a pipe */
+	FD_PIPE_WR, /* the write end of a pipe */
 	FD_FILE_RD, /* a regular file opened read-only */
 	FD_SOCKET,  /* a listening socket */
 };

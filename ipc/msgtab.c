@@ -418,6 +418,90 @@ static const struct ipc_field f_unpack_fail[] = {
 	F_STR(struct imsg_unpack_fail, message, 1, LIM_ERROR_MAX, CS_LINE),
 };
 
+#define S struct imsg_image_copy_req
+static const struct ipc_field f_image_copy_req[] = {
+	PROJECT(S),
+	PEER(S),
+	F_U8(S, protocol, SRC_MAX),
+	F_STR(S, server, 1, LIM_URL_MAX, CS_PATH),
+	F_STR(S, name, 0, LIM_ALIAS_NAME_MAX, CS_LINE),
+	F_STR(S, secret, 0, LIM_SECRET_MAX, CS_LINE),
+	F_STR(S, certificate, 0, LIM_CERT_PEM_MAX, CS_ANY_UTF8),
+	F_BOOL(S, public),
+	F_BOOL(S, auto_update),
+	F_BOOL(S, copy_aliases),
+	F_BOOL(S, cached),
+	F_KV(S, aliases, naliases, LIM_ALIASES_PER_IMAGE, LIM_ALIAS_NAME_MAX,
+	    LIM_ALIAS_DESC_MAX, CS_LINE, CS_LINE, 16 * KiB),
+	PROPS(S, properties, nproperties),
+};
+#undef S
+
+#define S struct imsg_fetch_req
+static const struct ipc_field f_fetch_req[] = {
+	F_U8(S, protocol, SRC_MAX),
+	F_STR(S, server, 1, LIM_URL_MAX, CS_PATH),
+	F_STR(S, name, 0, LIM_ALIAS_NAME_MAX, CS_LINE),
+	F_STR(S, secret, 0, LIM_SECRET_MAX, CS_LINE),
+	F_STR(S, certificate, 0, LIM_CERT_PEM_MAX, CS_ANY_UTF8),
+	F_STR(S, allow_http, 0, 512, CS_LINE),
+	F_STR(S, allow_private, 0, 512, CS_LINE),
+	F_U64(S, part_max),
+	F_INT(S, low_speed_time, FT_U32, 1, 3600),
+	F_INT(S, connect_timeout, FT_U32, 1, 3600),
+	F_STR(S, nameservers, 0, LIM_NAMESERVERS_MAX, CS_LINE),
+	F_STRLIST(S, architectures, narchitectures, LIM_ARCHS, CS_TOKEN),
+	F_STR(S, version, 1, 32, CS_TOKEN),
+	F_STR(S, proxy, 0, LIM_URL_MAX, CS_PATH),
+	F_STR(S, noproxy, 0, LIM_URL_MAX, CS_LINE),
+};
+#undef S
+
+#define S struct imsg_fetch_info
+static const struct ipc_field f_fetch_info[] = {
+	F_STR(S, fingerprint, FP_LEN, FP_LEN, CS_HEX),
+	F_STR(S, filename, 0, LIM_FILENAME_MAX, CS_LINE),
+	F_U8(S, split, 2),
+	F_U64(S, size0),
+	F_U64(S, size1),
+	F_STR(S, sha0, 0, FP_LEN, CS_HEX),
+	F_STR(S, sha1, 0, FP_LEN, CS_HEX),
+	F_BOOL(S, public),
+	PROPS(S, properties, nproperties),
+	F_STRLIST(S, aliases, naliases, LIM_FETCH_ALIASES, CS_LINE),
+	F_STR(S, url, 1, LIM_URL_MAX, CS_PATH),
+};
+#undef S
+
+static const struct ipc_field f_fetch_go[] = {
+	F_U8(struct imsg_fetch_go, part, 1),
+};
+
+#define S struct imsg_fetch_progress
+static const struct ipc_field f_fetch_progress[] = {
+	F_U8(S, part, 1),
+	F_U64(S, bytes),
+	F_U64(S, total),
+	F_U64(S, rate),
+};
+#undef S
+
+#define S struct imsg_fetch_done
+static const struct ipc_field f_fetch_done[] = {
+	F_STR(S, sha0, FP_LEN, FP_LEN, CS_HEX),
+	F_STR(S, sha1, 0, FP_LEN, CS_HEX),
+	F_U64(S, size0),
+	F_U64(S, size1),
+};
+#undef S
+
+#define S struct imsg_fetch_fail
+static const struct ipc_field f_fetch_fail[] = {
+	F_U8(S, kind, FETCH_E_MAX),
+	F_STR(S, message, 1, LIM_ERROR_MAX, CS_LINE),
+};
+#undef S
+
 /* A row: type, sender -> receiver, the channel states it may come in
  * and the state it moves to (0: none), fd policy, payload. */
 #define ROWQ(t, snd, rcv, sts, mv, rqs, fdp, st, f)                     \
@@ -430,6 +514,7 @@ static const struct ipc_field f_unpack_fail[] = {
 #define FE	PROC_FRONTEND
 #define ST	PROC_STORE
 #define R	CH_READY
+#define FT	PROC_FETCHER
 
 static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	ROW(IMSG_READY, PROC_CHILDREN, PROC_STORE, CH_NEW, CH_READY, FD_NONE,
@@ -524,11 +609,28 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	    FD_NONE, struct imsg_unpack_done, f_unpack_done),
 	ROW(IMSG_UNPACK_FAIL, PROC_UNPACKER, PROC_STORE, R | CH_META, CH_FINAL,
 	    FD_NONE, struct imsg_unpack_fail, f_unpack_fail),
+	ROW(IMSG_IMAGE_COPY_REQ, FE, ST, R, 0, FD_NONE,
+	    struct imsg_image_copy_req, f_image_copy_req),
+	ROW(IMSG_FETCH_REQ, ST, FT, R, 0, FD_FILE_RD, struct imsg_fetch_req,
+	    f_fetch_req),
+	ROW(IMSG_FETCH_INFO, FT, ST, R, CH_META, FD_NONE,
+	    struct imsg_fetch_info, f_fetch_info),
+	ROW(IMSG_FETCH_GO, ST, FT, CH_META, 0, FD_PIPE_WR,
+	    struct imsg_fetch_go, f_fetch_go),
+	ROW(IMSG_FETCH_PROGRESS, FT, ST, CH_META, 0, FD_NONE,
+	    struct imsg_fetch_progress, f_fetch_progress),
+	ROW(IMSG_FETCH_DONE, FT, ST, CH_META, CH_FINAL, FD_NONE,
+	    struct imsg_fetch_done, f_fetch_done),
+	ROW(IMSG_FETCH_FAIL, FT, ST, R | CH_META, CH_FINAL, FD_NONE,
+	    struct imsg_fetch_fail, f_fetch_fail),
+	ROW(IMSG_IMAGE_REFRESH_REQ, FE, ST, R, 0, FD_NONE,
+	    struct imsg_image_ref_req, f_image_ref_req),
 };
 
 #undef FE
 #undef ST
 #undef R
+#undef FT
 /* clang-format on */
 
 /* Wire size of a field at its smallest and largest. */

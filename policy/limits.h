@@ -183,6 +183,24 @@
 /* pipe buffer from the frontend to the store, per upload part */
 #define LIM_UPLOAD_PIPE			(1 * MiB)
 
+/* Fetching (fetcher/, store/fetch.c). */
+#define LIM_URL_MAX			2048
+#define LIM_CERT_PEM_MAX		(8 * KiB)
+#define LIM_SECRET_MAX			256
+#define LIM_NAMESERVERS_MAX		512
+/* A JSON document from a remote (simplestreams products, LXD answers). */
+#define LIM_FETCH_DOC_MAX		(64 * MiB)
+#define LIM_FETCH_REDIRECTS		5
+/* A transfer slower than this for low_speed_time seconds is dropped. */
+#define LIM_FETCH_MIN_RATE		(1 * KiB)
+#define LIM_FETCH_LOW_SPEED_SECONDS	30
+#define LIM_FETCH_CONNECT_SECONDS	30
+#define LIM_FETCHERS_MAX		4 /* fetcher processes at once */
+#define LIM_FETCH_ALIASES		32
+#define LIM_FETCH_ALIASES_LEN		LIM_ALIAS_NAME_MAX
+/* The CA bundle handed to a fetcher. */
+#define LIM_CA_BUNDLE_MAX		(4 * MiB)
+
 /* clang-format on */
 
 #endif

@@ -70,6 +70,6 @@ int seccomp_install(
 
 /* Named groups, composed into the per-process profiles. */
 extern const struct sc_group sc_base, sc_ipc, sc_selfcheck, sc_events,
-    sc_server, sc_pipes, sc_client_net, sc_archive_read;
+    sc_server, sc_pipes, sc_client_net, sc_fetch, sc_archive_read;
 
 #endif

@@ -86,6 +86,17 @@ static const int client_net_calls[] = {
 const struct sc_group sc_client_net = { "client_net",
 	"outbound TCP (AF_INET/AF_INET6 only) for downloads", client_net_calls };
 
+static const int fetch_calls[] = {
+	SCMP_SYS(read), SCMP_SYS(socketpair), SCMP_SYS(ppoll),
+	SCMP_SYS(getsockopt), SCMP_SYS(recvmsg), SCMP_SYS(sendmsg),
+	SCMP_SYS(sendmmsg), SCMP_SYS(recvmmsg), SCMP_SYS(futex), END
+};
+const struct sc_group sc_fetch = { "fetch",
+	"TLS reads on sockets, libcurl's wakeup socketpair (AF_UNIX only), "
+	"futex for its locks (one thread: never contended), "
+	"c-ares' UDP queries, the pipes handed over by the store",
+	fetch_calls };
+
 static const int archive_read_calls[] = {
 	SCMP_SYS(read), SCMP_SYS(lseek), SCMP_SYS(pread64), END
 };
@@ -119,6 +130,8 @@ static const struct sc_cond sc_conds[] = {
 	/* Internet sockets only: no AF_UNIX/AF_NETLINK/AF_PACKET. */
 	{ SCMP_SYS(socket), 0, SCMP_CMP_EQ, AF_INET, 0 },
 	{ SCMP_SYS(socket), 0, SCMP_CMP_EQ, AF_INET6, 0 },
+	/* A pair of connected local sockets reaches nothing outside. */
+	{ SCMP_SYS(socketpair), 0, SCMP_CMP_EQ, AF_UNIX, 0 },
 };
 
 /* clang-format on */

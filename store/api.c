@@ -271,6 +271,20 @@ out:
 	image_free(&img);
 }
 
+/* POST /1.0/images/<fp>/refresh: from the image's source, if it has
+ * one (LXD answers an operation that says whether it refreshed). */
+static void
+image_refresh(uint64_t reqid, struct imsg_image_ref_req *r)
+{
+	struct image img;
+	int64_t pid;
+
+	if (resolve(reqid, r->project, r->ref, &pid, &img) == -1)
+		return;
+	fetch_refresh(reqid, r->project, &img, peer_current());
+	image_free(&img);
+}
+
 static void
 image_export(uint64_t reqid, struct imsg_image_ref_req *r)
 {
@@ -302,6 +316,9 @@ image_export(uint64_t reqid, struct imsg_image_ref_req *r)
 			    img.fingerprint);
 			goto out;
 		}
+	/* A cached image in use is kept (its expiry counts from here). */
+	if (img.cached)
+		db_image_used(img.id, now_ns(), 1);
 	/* One file (a simplestreams item) goes as a unified body would. */
 	first = r->file == EXPORT_ROOTFS ? 1 : 0;
 	last = r->file == EXPORT_ALL ? nparts : first + 1;
@@ -437,6 +454,10 @@ peer_of(struct ipc_msg *m)
 		return &a->upload_begin.peer;
 	case IMSG_UPLOAD_REFUSED:
 		return &a->upload_refused.peer;
+	case IMSG_IMAGE_COPY_REQ:
+		return &a->image_copy_req.peer;
+	case IMSG_IMAGE_REFRESH_REQ:
+		return &a->image_ref_req.peer;
 	default:
 		return NULL;
 	}
@@ -535,6 +556,16 @@ api_change(struct ipc_msg *m)
 		break;
 	case IMSG_IMAGE_SECRET_REQ:
 		image_secret(m->id, &a->image_ref_req);
+		break;
+	case IMSG_IMAGE_COPY_REQ:
+		changing_set(m->id, "image-copy", a->image_copy_req.project,
+		    a->image_copy_req.name, peer_current()->requestor);
+		fetch_request(m->id, &a->image_copy_req);
+		break;
+	case IMSG_IMAGE_REFRESH_REQ:
+		changing_set(m->id, "image-refresh", a->image_ref_req.project,
+		    a->image_ref_req.ref, peer_current()->requestor);
+		image_refresh(m->id, &a->image_ref_req);
 		break;
 	case IMSG_CERT_REQ:
 		trust_request(m->id, &a->cert_req);

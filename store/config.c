@@ -24,6 +24,18 @@
  *	json_max: 1048576		bytes of a JSON body
  *	json_depth: 64			its nesting
  * (these five may only be lowered: the compiled values size buffers)
+ *	fetch_allow_http: ""		hosts reached by plain http ("*": any)
+ *	fetch_allow_private: ""		hosts whose loopback, private or
+ *					link-local addresses may be used
+ *	fetch_ca_file: /etc/ssl/certs/ca-certificates.crt
+ *	nameservers: ""			"addr[:port],..." ("": resolv.conf's)
+ *	proxy_https: ""			as LXD's core.proxy_https
+ *	proxy_ignore_hosts: ""		as LXD's core.proxy_ignore_hosts
+ *	fetch_low_speed_time: 30	seconds below 1 KiB/s before giving up
+ *	fetch_connect_timeout: 30
+ *	fetchers_max: 4			downloads at once (more wait)
+ *	auto_update_interval: 6h	auto_update images refreshed (0: never)
+ *	remote_cache_expiry: 10d	cached images kept unused (0: forever)
  *	debug: false
  */
 #include <ctype.h>
@@ -57,6 +69,68 @@ config_defaults(struct config *c)
 	c->http_header_fields = LIM_HTTP_HEADER_FIELDS;
 	c->json_max = LIM_HTTP_JSON_MAX;
 	c->json_depth = LIM_HTTP_JSON_DEPTH;
+	snprintf(c->fetch_ca_file, sizeof(c->fetch_ca_file),
+	    "/etc/ssl/certs/ca-certificates.crt");
+	c->fetch_low_speed_time = LIM_FETCH_LOW_SPEED_SECONDS;
+	c->fetch_connect_timeout = LIM_FETCH_CONNECT_SECONDS;
+	c->fetchers_max = LIM_FETCHERS_MAX;
+	c->auto_update_interval = 6 * 3600;
+	c->remote_cache_expiry = 10 * 86400;
+}
+
+/* "90", "90s", "15m", "6h", "10d": seconds, at most a year. */
+static int
+parse_duration(const char *v, unsigned *out)
+{
+	char *end;
+	unsigned long long n;
+	unsigned m = 1;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || end == v || v[0] == '-')
+		return -1;
+	if (*end) {
+		m = *end == 's'	  ? 1
+		    : *end == 'm' ? 60
+		    : *end == 'h' ? 3600
+		    : *end == 'd' ? 86400
+				  : 0;
+		if (m == 0 || end[1] != '\0')
+			return -1;
+	}
+	if (n > 366ULL * 86400 / m)
+		return -1;
+	*out = (unsigned)(n * m);
+	return 0;
+}
+
+/* String keys: the field and its size. */
+static char *
+string_key(struct config *c, const char *k, size_t *len)
+{
+	const struct {
+		const char *key;
+		char *field;
+		size_t len;
+	} t[] = {
+	    {"fetch_allow_http", c->fetch_allow_http,
+		sizeof(c->fetch_allow_http)},
+	    {"fetch_allow_private", c->fetch_allow_private,
+		sizeof(c->fetch_allow_private)},
+	    {"fetch_ca_file", c->fetch_ca_file, sizeof(c->fetch_ca_file)},
+	    {"nameservers", c->nameservers, sizeof(c->nameservers)},
+	    {"proxy_https", c->proxy_https, sizeof(c->proxy_https)},
+	    {"proxy_ignore_hosts", c->proxy_ignore_hosts,
+		sizeof(c->proxy_ignore_hosts)},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(k, t[i].key) == 0) {
+			*len = t[i].len;
+			return t[i].field;
+		}
+	return NULL;
 }
 
 static int
@@ -123,6 +197,7 @@ set_key(
 	static const char *users[] = {
 	    "frontend_user", "fetcher_user", "unpacker_user"};
 	uint64_t n;
+	size_t slen;
 
 	for (size_t i = 0; i < 3; i++)
 		if (strcmp(k, users[i]) == 0) {
@@ -180,6 +255,31 @@ set_key(
 		    n > lowered(c, k)->hi)
 			goto bad;
 		*p = (unsigned)n;
+	} else if (string_key(c, k, &slen) != NULL) {
+		char *f = string_key(c, k, &slen);
+
+		if (strlen(v) >= slen)
+			goto bad;
+		for (const char *p = v; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				goto bad;
+		snprintf(f, slen, "%s", v);
+	} else if (strcmp(k, "fetch_low_speed_time") == 0 ||
+		   strcmp(k, "fetch_connect_timeout") == 0) {
+		if (parse_u64(v, &n, 0, 10) == -1 || n == 0 || n > 3600)
+			goto bad;
+		*(k[6] == 'l' ? &c->fetch_low_speed_time
+			      : &c->fetch_connect_timeout) = (unsigned)n;
+	} else if (strcmp(k, "auto_update_interval") == 0 ||
+		   strcmp(k, "remote_cache_expiry") == 0) {
+		if (parse_duration(v, k[0] == 'a'
+					  ? &c->auto_update_interval
+					  : &c->remote_cache_expiry) == -1)
+			goto bad;
+	} else if (strcmp(k, "fetchers_max") == 0) {
+		if (parse_u64(v, &n, 0, 10) == -1 || n == 0 || n > 64)
+			goto bad;
+		c->fetchers_max = (unsigned)n;
 	} else if (strcmp(k, "debug") == 0) {
 		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
 			goto bad;

@@ -67,7 +67,15 @@ static const char schema[] =
     "  name TEXT PRIMARY KEY,"
     "  secret_sha256 TEXT NOT NULL UNIQUE,"
     "  created_at INTEGER NOT NULL,"
-    "  expires_at INTEGER NOT NULL);";
+    "  expires_at INTEGER NOT NULL);"
+    /* Where a copy by alias came from, for refreshes (LXD's
+     * images_source). */
+    "CREATE TABLE IF NOT EXISTS image_sources ("
+    "  image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,"
+    "  server TEXT NOT NULL,"
+    "  protocol INTEGER NOT NULL,"
+    "  alias TEXT NOT NULL,"
+    "  certificate TEXT NOT NULL);";
 
 /* Prepared statements, cached by the address of their SQL literal. */
 static struct {
@@ -410,6 +418,19 @@ db_image_by_fp(int64_t project, const char *fp, struct image *img)
 
 	sqlite3_bind_int64(s, 1, project);
 	sqlite3_bind_text(s, 2, fp, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return DB_NOTFOUND;
+	row_to_image(s, img);
+	return load_lists(img);
+}
+
+int
+db_image_by_id(int64_t id, struct image *img)
+{
+	sqlite3_stmt *s =
+	    stmt("SELECT " IMAGE_COLS " FROM images WHERE id = ?");
+
+	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) != SQLITE_ROW)
 		return DB_NOTFOUND;
 	row_to_image(s, img);

@@ -401,6 +401,7 @@ main(int argc, char **argv)
 			fatalx("signal events");
 	}
 	ops_init();
+	fetch_timers_init();
 	logfwd_init();
 	audit("start", "state", S->state, "version", IMGD_VERSION, NULL);
 	proc_start_all();

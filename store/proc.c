@@ -26,7 +26,7 @@ enum { USER_FRONTEND, USER_FETCHER, USER_UNPACKER };
 
 static const struct proc_def procs[] = {
     {"frontend", PROC_FRONTEND, "imgd-frontend", USER_FRONTEND, 1},
-    {"fetcher", PROC_FETCHER, "imgd-fetcher", USER_FETCHER, 1},
+    {"fetcher", PROC_FETCHER, "imgd-fetcher", USER_FETCHER, 0},
     {"unpacker", PROC_UNPACKER, "imgd-unpacker", USER_UNPACKER, 0},
 };
 
@@ -39,7 +39,10 @@ struct slot {
 	time_t started;
 	struct event *ev_restart;
 };
-static struct slot slots[2];
+/* One supervised slot: the frontend. Fetchers and unpackers run one
+ * download or one job each. */
+#define NSLOTS 1
+static struct slot slots[NSLOTS];
 
 /* Long-lived children answer a ping every LIM_PING_EVERY seconds, or are
  * killed after LIM_PING_LIMIT: a wedged frontend must not wedge the API. */
@@ -266,6 +269,9 @@ on_ready(struct child *c)
 	case PROC_UNPACKER:
 		job_child_ready(c);
 		break;
+	case PROC_FETCHER:
+		fetch_child_ready(c);
+		break;
 	default:
 		break;
 	}
@@ -298,6 +304,9 @@ dispatch(struct child *c, struct ipc_msg *m)
 	case PROC_UNPACKER:
 		job_dispatch(c, m);
 		break;
+	case PROC_FETCHER:
+		fetch_dispatch(c, m);
+		break;
 	default:
 		proc_kill(c, "unexpected record");
 	}
@@ -324,7 +333,7 @@ chan_cb(evutil_socket_t fd, short ev, void *arg)
 				log_warnx("%s (pid %d): bad record: %s",
 				    c->def->title, (int)c->pid, c->chan.err);
 				proc_kill(c, "sent a bad record");
-			} else if (c->def->long_lived || c->job) {
+			} else if (c->def->long_lived || c->job || c->fetch) {
 				/* Deaf to us but alive would hold its work
 				 * (an empty record reads as EOF, too). */
 				proc_kill(c, "closed its channel");
@@ -341,7 +350,7 @@ chan_cb(evutil_socket_t fd, short ev, void *arg)
 static struct slot *
 slot_of(struct child *c)
 {
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < NSLOTS; i++)
 		if (slots[i].cur == c)
 			return &slots[i];
 	return NULL;
@@ -467,6 +476,8 @@ child_gone(struct child *c, int st, const struct rusage *ru)
 	TAILQ_REMOVE(&children, c, entry);
 	if (c->def->kind == PROC_UNPACKER)
 		job_child_gone(c, why, sigsys);
+	if (c->def->kind == PROC_FETCHER)
+		fetch_child_gone(c, why, sigsys);
 	if (s != NULL)
 		gone_restart(c, s);
 	free(c);
@@ -508,7 +519,7 @@ ping_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < NSLOTS; i++) {
 		struct child *c = slots[i].cur;
 		struct imsg_ping p;
 
@@ -534,7 +545,7 @@ proc_start_all(void)
 
 	ev_ping = evtimer_new(S->base, ping_cb, NULL);
 	event_add(ev_ping, &tv);
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < NSLOTS; i++) {
 		slots[i].def = &procs[i];
 		slots[i].backoff = 1;
 		slots[i].ev_restart =
@@ -553,7 +564,7 @@ proc_stop_all(void)
 	if (ev_ping)
 		event_free(ev_ping);
 	ev_ping = NULL;
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < NSLOTS; i++)
 		if (slots[i].ev_restart)
 			event_del(slots[i].ev_restart);
 	TAILQ_FOREACH (c, &children, entry)
@@ -570,7 +581,7 @@ proc_stop_all(void)
 		waitpid(c->pid, &st, 0);
 		child_gone(c, st, NULL);
 	}
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < NSLOTS; i++)
 		if (slots[i].ev_restart)
 			event_free(slots[i].ev_restart);
 }

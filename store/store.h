@@ -17,6 +17,7 @@ struct event_base;
 struct event;
 struct job;
 struct upload;
+struct who;
 
 /* ---- configuration (store/config.c) ---- */
 
@@ -35,6 +36,17 @@ struct config {
 	/* at most the compiled limits (they size the frontend's buffers) */
 	unsigned http_line_max, http_headers_max, http_header_fields;
 	unsigned json_max, json_depth;
+	/* fetching */
+	char fetch_allow_http[512];    /* hosts, comma-separated, or "*" */
+	char fetch_allow_private[512]; /* hosts whose internal addresses
+					  are allowed */
+	char fetch_ca_file[1024];
+	char nameservers[LIM_NAMESERVERS_MAX + 1]; /* "" = resolv.conf */
+	char proxy_https[LIM_URL_MAX + 1];
+	char proxy_ignore_hosts[512];
+	unsigned fetch_low_speed_time, fetch_connect_timeout, fetchers_max;
+	unsigned auto_update_interval; /* seconds, 0 = never */
+	unsigned remote_cache_expiry;  /* seconds unused, 0 = never */
 };
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 void config_defaults(struct config *c);
@@ -68,7 +80,8 @@ struct child {
 	size_t errlen;
 	time_t log_window; /* rate limit of relayed log bytes */
 	size_t log_bytes, log_dropped;
-	struct job *job; /* unpackers: the job it runs */
+	struct job *job;     /* unpackers: the job it runs */
+	struct fetch *fetch; /* fetchers: the download it runs */
 	/* The call a dying child named in seccomp debug mode (its claim, for
 	 * the log and the error only). */
 	char sigsys_call[32];
@@ -249,6 +262,22 @@ int db_token_delete(const char *name);
 int db_token_purge(int64_t now);
 int db_token_count(void);
 int db_alias_count(int64_t image_id);
+/* db_source.c: where a copy by alias came from */
+struct source {
+	char server[LIM_URL_MAX + 1];
+	int protocol; /* SRC_* */
+	char alias[LIM_ALIAS_NAME_MAX + 1];
+	char certificate[LIM_CERT_PEM_MAX + 1];
+};
+int db_source_set(int64_t image_id, const struct source *src);
+int db_source_get(int64_t image_id, struct source *src);
+int db_images_auto_update(
+    int (*cb)(int64_t id, int64_t project, void *), void *arg);
+int db_images_expired(int64_t cutoff,
+    int (*cb)(int64_t id, int64_t project, void *), void *arg);
+int db_image_used(int64_t image_id, int64_t when, int cached);
+int db_aliases_move(int64_t from, int64_t to);
+int db_image_by_id(int64_t id, struct image *img);
 const char *db_errmsg(void);
 
 /* ---- operations (store/ops.c) ---- */
@@ -274,6 +303,32 @@ void upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd);
 void upload_part(uint64_t reqid, struct imsg_upload_part *p, int fd);
 void upload_end(uint64_t reqid, struct imsg_upload_end *e);
 void upload_frontend_gone(void);
+/* A download's sink (store/fetch.c hands the fetcher's pipes here). */
+struct fetch_sink {
+	const char *project, *requestor, *username;
+	const char *filename, *fingerprint; /* the fingerprint expected */
+	int public, auto_update;
+	const struct ipc_kv *props, *aliases;
+	uint32_t nprops, naliases;
+	struct op *op;
+	void (*done)(void *arg, const char *fp, const struct fault *f);
+	void *arg;
+};
+struct upload *upload_fetch(const struct fetch_sink *k, int rfd[2]);
+void upload_fetch_end(struct upload *u, uint64_t size0, uint64_t size1);
+void upload_fetch_abort(struct upload *u, const struct fault *f);
+
+/* store/fetch.c: copies from remote servers, one fetcher per download */
+void fetch_request(uint64_t reqid, const struct imsg_image_copy_req *r);
+void fetch_child_ready(struct child *c);
+void fetch_dispatch(struct child *c, struct ipc_msg *m);
+void fetch_child_gone(struct child *c, const char *why, int sigsys);
+/* A refresh of img from its source (reqid 0: the auto-update timer, who
+ * NULL); an image without a source is "up to date". */
+void fetch_refresh(uint64_t reqid, const char *project,
+    const struct image *img, const struct who *who);
+void fetch_timers_init(void);
+int db_project_name(int64_t id, char *name, size_t len);
 
 struct job_result {
 	struct imsg_unpack_meta meta; /* strings owned by the job */

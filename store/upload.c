@@ -52,6 +52,11 @@ struct upload {
 	struct op *op;
 	struct job *job;
 	char fp[65];
+	/* a download (store/fetch.c): the layout is known at the end, and
+	 * done() hears the outcome before the operation does */
+	int fetched, auto_update;
+	void (*done)(void *arg, const char *fp, const struct fault *f);
+	void *done_arg;
 };
 
 static TAILQ_HEAD(, upload) uploads = TAILQ_HEAD_INITIALIZER(uploads);
@@ -130,14 +135,20 @@ refusal_log(const struct upload *u, const struct fault *f)
 	char msg[LIM_ERROR_MAX + 128];
 
 	fault_text(f, msg, sizeof(msg));
-	if (u->op)
+	if (u->fetched)
+		log_info("download %s refused: %s", u->expected, msg);
+	else if (u->op)
 		log_info("import %s refused: %s", u->fp, msg);
 	else
 		log_info("upload %llu refused: %s",
 		    (unsigned long long)u->reqid, msg);
-	audit("image-import-refused", "project", u->project, "fingerprint",
-	    u->fp[0] ? u->fp : NULL, "requestor", u->requestor, "fault",
-	    fault_token(f->cause), "cause", msg, NULL);
+	audit(u->fetched ? "image-copy-refused" : "image-import-refused",
+	    "project", u->project, "fingerprint",
+	    u->fp[0]	     ? u->fp
+	    : u->expected[0] ? u->expected
+			     : NULL,
+	    "requestor", u->requestor, "fault", fault_token(f->cause), "cause",
+	    msg, NULL);
 }
 
 /* Fails an upload: before it has an operation the client gets the error,
@@ -146,6 +157,8 @@ static void
 upload_fault(struct upload *u, const struct fault *f)
 {
 	refusal_log(u, f);
+	if (u->done)
+		u->done(u->done_arg, NULL, f);
 	if (u->op)
 		op_finish(u->op, f);
 	else
@@ -387,6 +400,7 @@ job_done(void *arg, const struct fault *err, const struct job_result *r)
 	snprintf(img.filename, sizeof(img.filename), "%s", u->filename);
 	img.size = u->size[0] + u->size[1];
 	img.public = u->public;
+	img.auto_update = u->auto_update;
 	img.split = u->layout == IMG_SPLIT;
 	snprintf(img.architecture, sizeof(img.architecture), "%s",
 	    r->meta.architecture);
@@ -414,9 +428,13 @@ job_done(void *arg, const struct fault *err, const struct job_result *r)
 		upload_fault(u, &f);
 		return;
 	}
-	log_info("imported image %s into project %s", u->fp, u->project);
+	log_info("%s image %s into project %s",
+	    u->fetched ? "downloaded" : "imported", u->fp, u->project);
 	audit("image-created", "project", u->project, "fingerprint", u->fp,
-	    "requestor", u->requestor, NULL);
+	    "requestor", u->requestor, "source", u->fetched ? "remote" : NULL,
+	    NULL);
+	if (u->done)
+		u->done(u->done_arg, u->fp, NULL);
 	op_finish(u->op, NULL);
 	api_lifecycle(u->project, "image-created", RES_IMAGE, u->fp,
 	    u->username, "type", "container");
@@ -444,10 +462,12 @@ upload_accept(struct upload *u)
 		}
 	if (u->layout != IMG_SPLIT)
 		snprintf(u->part_sha[0], sizeof(u->part_sha[0]), "%s", u->fp);
-	receiving--;
-	jobs_waiting++;
-	u->op = op_new(u->project, "Downloading image", NULL);
-	op_reply(u->op, u->reqid);
+	if (!u->fetched) {
+		receiving--;
+		jobs_waiting++;
+		u->op = op_new(u->project, "Downloading image", NULL);
+		op_reply(u->op, u->reqid);
+	}
 	snprintf(size, sizeof(size), "%llu",
 	    (unsigned long long)(u->size[0] + u->size[1]));
 	op_set_meta(u->op, "fingerprint", u->fp);
@@ -488,6 +508,15 @@ upload_check_done(struct upload *u)
 	}
 	if (!u->ended || u->pipe != -1 || u->next_pipe != -1)
 		return;
+	if (u->fetched && u->end.status != UPLOAD_ABORTED) {
+		/* What came decides: a second file makes it split. */
+		u->layout = u->size[1] ? IMG_SPLIT : IMG_UNIFIED;
+		if (u->layout == IMG_UNIFIED) {
+			EVP_MD_CTX_free(u->psha[0]);
+			EVP_MD_CTX_free(u->psha[1]);
+			u->psha[0] = u->psha[1] = NULL;
+		}
+	}
 	if (u->end.status == UPLOAD_ABORTED) {
 		fault_set(&f, ERR_ABORTED, RES_IMAGE, NULL);
 		snprintf(f.detail, sizeof(f.detail), "%s", u->end_reason);
@@ -510,6 +539,74 @@ upload_check_done(struct upload *u)
 	upload_accept(u);
 }
 
+/*
+ * A download's bytes, from the fetcher's two pipes (the second may stay
+ * empty: then the image is unified). The operation exists already; the
+ * outcome goes to done() first. Returns NULL after failing the operation.
+ */
+struct upload *
+upload_fetch(const struct fetch_sink *k, int rfd[2])
+{
+	struct imsg_upload_begin b = {.project = (char *)k->project,
+	    .filename = (char *)k->filename,
+	    .fingerprint = (char *)k->fingerprint,
+	    .public = (uint8_t)k->public,
+	    .layout = IMG_SPLIT,
+	    .properties = (struct ipc_kv *)k->props,
+	    .nproperties = k->nprops,
+	    .aliases = (struct ipc_kv *)k->aliases,
+	    .naliases = k->naliases};
+	struct upload *u = upload_new(0, &b);
+
+	snprintf(u->requestor, sizeof(u->requestor), "%s", k->requestor);
+	snprintf(u->username, sizeof(u->username), "%s", k->username);
+	u->fetched = 1;
+	u->auto_update = k->auto_update;
+	u->op = k->op;
+	u->done = k->done;
+	u->done_arg = k->arg;
+	jobs_waiting++;
+	watch_pipe(u, rfd[0]);
+	u->next_pipe = rfd[1];
+	if (u->sha == NULL ||
+	    EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL) != 1) {
+		upload_fail(u, ERR_INTERNAL, RES_NONE, NULL);
+		return NULL;
+	}
+	for (int i = 0; i < 2; i++)
+		if ((u->psha[i] = EVP_MD_CTX_new()) == NULL ||
+		    EVP_DigestInit_ex(u->psha[i], EVP_sha256(), NULL) != 1) {
+			upload_fail(u, ERR_INTERNAL, RES_NONE, NULL);
+			return NULL;
+		}
+	for (int i = 0; i < 2; i++)
+		if ((u->tmp[i] = blob_tmp_create()) == -1) {
+			log_warn("download: temp file");
+			upload_fail(u, fault_storage(errno), RES_IMAGE, NULL);
+			return NULL;
+		}
+	return u;
+}
+
+/* The fetcher's word that it sent everything: its byte counts, which the
+ * store's own must match. */
+void
+upload_fetch_end(struct upload *u, uint64_t size0, uint64_t size1)
+{
+	u->ended = 1;
+	u->end.status = UPLOAD_COMPLETE;
+	u->end.bytes = size0 + size1;
+	u->end.part0_bytes = size0;
+	upload_check_done(u);
+}
+
+/* The download failed (or the fetcher died): nothing is kept. */
+void
+upload_fetch_abort(struct upload *u, const struct fault *f)
+{
+	upload_fault(u, f);
+}
+
 /* Bodies in flight die with the frontend; validations go on. */
 void
 upload_frontend_gone(void)
@@ -528,6 +625,8 @@ upload_frontend_gone(void)
 	if (S->stopping) {
 		fault_set(&f, ERR_STOPPING, RES_NONE, NULL);
 		while ((u = TAILQ_FIRST(&uploads)) != NULL) {
+			if (u->done)
+				u->done(u->done_arg, NULL, &f);
 			if (u->op)
 				op_finish(u->op, &f);
 			upload_free(u);

@@ -66,8 +66,8 @@ check_contains "unknown route under /1.0: names it" \
     "does not implement /1.0/nothing"
 check_eq "unknown route elsewhere: 404" "$(api_status GET /nothing)" 404
 check_eq "wrong method: 405" "$(api_status DELETE /1.0/images)" 405
-check_eq "JSON image source: 501 (not yet)" "$(api_status POST /1.0/images \
-    -H 'Content-Type: application/json' -d '{"source":{"type":"url"}}')" 501
+check_eq "JSON image source without its url: 400" "$(api_status POST /1.0/images \
+    -H 'Content-Type: application/json' -d '{"source":{"type":"url"}}')" 400
 
 # ---- ETag and If-Match ----
 etag=$(curl -s -D - -o /dev/null --unix-socket "$SOCK" \

@@ -7,9 +7,10 @@
 # the store never waits for it.
 . "$(dirname "$0")/lib.bash"
 
-imgd_start || { summary; exit 1; }
 W=$T_TMP/work
 mkdir -p "$W"
+echo "$FETCH_CONFIG" >"$W/imgd.yaml"
+IMGD_ARGS="--config $W/imgd.yaml" imgd_start || { summary; exit 1; }
 WS=$(dirname "$0")/wsevents.py
 
 listen() { # NAME QUERY SECONDS
@@ -41,6 +42,8 @@ FP=$(sha256sum "$F" | cut -d' ' -f1)
 head -c 4096 /dev/urandom >"$W/junk.tar"
 "$BIN/imgctl" image import "$W/junk.tar" >/dev/null 2>&1 # refused: junk
 "$BIN/imgctl" image delete "$FP"
+# A death at warning: a fetcher killed mid-download.
+slow_fetch_start
 kill -9 "$(child_pid imgd-fetcher)"
 # A line the frontend logs, relayed by the store: its connection limit.
 python3 - "$SOCK" <<'PY'
@@ -109,6 +112,7 @@ for s in seq.values():
 check_eq "operations: Pending, Running, then the result, for each" \
     "$(seqs "$W/ops.ev")" \
     "$(printf '%s\n' "Deleting image Pending Running Success" \
+	"Downloading image Pending Running Failure" \
 	"Downloading image Pending Running Failure" \
 	"Downloading image Pending Running Failure" \
 	"Downloading image Pending Running Success" | sort)"

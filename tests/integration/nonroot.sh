@@ -13,8 +13,11 @@ mkdir -p "$T_TMP/st"
 chown "$U" "$T_TMP/st"
 f=$(mkunified "$T_TMP/img.tar" xz desc="as a user")
 chmod 644 "$f"
+echo "$FETCH_CONFIG" >"$T_TMP/imgd.yaml"
+chmod 644 "$T_TMP/imgd.yaml"
 setpriv --reuid="$U" --regid="$U" --init-groups \
-    "$BIN/imgd" --state "$T_TMP/st" >"$T_TMP/imgd.log" 2>&1 &
+    "$BIN/imgd" --state "$T_TMP/st" --config "$T_TMP/imgd.yaml" \
+    >"$T_TMP/imgd.log" 2>&1 &
 IMGD_PID=$!
 STATE=$T_TMP/st
 SOCK=$STATE/unix.socket
@@ -23,6 +26,8 @@ export LXD_DIR=$STATE
 check_contains "import works" "$(lxc_out lxc image import "$f" --alias me)" \
     "Image imported with fingerprint: $(sha256sum "$f" | cut -d' ' -f1)"
 check_eq "list works" "$(lxc image list -f csv -c l)" me
+# A fetcher runs one download: one is kept busy by a slow remote.
+slow_fetch_start
 log=$(cat "$T_TMP/imgd.log")
 check_contains "it says it is not root" "$log" "not root: reduced sandbox"
 check_contains "and what each child could not drop" "$log" \

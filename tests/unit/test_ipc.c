@@ -395,6 +395,11 @@ fd_for(int policy)
 			return -1;
 		close(p[1]);
 		return p[0];
+	case FD_PIPE_WR:
+		if (pipe(p) == -1)
+			return -1;
+		close(p[0]);
+		return p[1];
 	case FD_FILE_RD:
 		return open("/proc/self/exe", O_RDONLY);
 	case FD_SOCKET:
@@ -698,9 +703,9 @@ T_TEST(decoder_rejects_header_sender_fd)
 			T_CHECK(!decode_ok(d, r.b, r.len, -1, &out, err));
 			T_CONTAINS(err, "fd missing");
 			/* Every other kind of fd is refused. */
-			int wrong[] = {
-			    FD_PIPE_RD, FD_FILE_RD, FD_SOCKET, FD_NONE};
-			for (size_t k = 0; k < 4; k++) {
+			int wrong[] = {FD_PIPE_RD, FD_PIPE_WR, FD_FILE_RD,
+			    FD_SOCKET, FD_NONE};
+			for (size_t k = 0; k < 5; k++) {
 				if (wrong[k] == d->fd)
 					continue;
 				int w = fd_for(wrong[k]);
