@@ -233,9 +233,84 @@ wait_serving() {
 	return 1
 }
 
+# ---- remotes for the fetcher ----
+
+# test_ca DIR: a CA (DIR/ca.crt) and a server certificate it signed for
+# 127.0.0.1 and localhost (DIR/srv.crt, DIR/srv.key).
+test_ca() {
+	local d=$1
+	mkdir -p "$d"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 -subj "/CN=imgd test CA" \
+	    >/dev/null 2>&1 &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$d/srv.key" -out "$d/srv.csr" -subj "/CN=127.0.0.1" \
+	    >/dev/null 2>&1 &&
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:imgd-test.example\n' \
+	    >"$d/ext" &&
+	openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+	    -CAcreateserial -days 2 -extfile "$d/ext" -out "$d/srv.crt" \
+	    >/dev/null 2>&1
+}
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# fake_start IMAGE [CERT KEY]: tests/integration/fakeremote.py serving
+# IMAGE on a loopback port; sets FAKE_URL (http or https), FAKE_PID.
+fake_start() {
+	local pf=$T_TMP/fake.$RANDOM
+	python3 "$LIB_DIR/fakeremote.py" "$pf" "$@" \
+	    >>"$T_TMP/fake.log" 2>&1 &
+	FAKE_PID=$!
+	FAKE_PIDS="${FAKE_PIDS:-} $FAKE_PID"
+	for _ in $(seq 1 50); do
+		[ -s "$pf" ] && break
+		sleep 0.1
+	done
+	FAKE_LOG=$pf.log
+	FAKE_URL=$([ $# -gt 1 ] && echo https || echo http)://127.0.0.1:$(cat "$pf")
+}
+
+# copy_req JSON: POST /1.0/images with that body on the socket; prints
+# the operation's URL path (or the error body).
+copy_req() {
+	curl -s --unix-socket "$SOCK" -X POST -H 'Content-Type: application/json' \
+	    -d "$1" http://imgd/1.0/images | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d.get("operation") or d.get("error"))'
+}
+
+# op_wait PATH: waits for the operation; prints "Success" or the error.
+op_wait() {
+	curl -s --unix-socket "$SOCK" "http://imgd$1/wait?timeout=${2:-60}" |
+	    python3 -c '
+import json, sys
+m = json.load(sys.stdin)["metadata"]
+print(m["status"] if m["status"] != "Failure" else "Failure: " + m["err"])'
+}
+
+# A download that keeps a fetcher busy (imgd must allow plain http and
+# loopback for 127.0.0.1): from a fake remote that sends 20 KiB/s. Sets
+# SLOW_OP; returns once a fetcher runs.
+slow_fetch_start() {
+	head -c 2000000 /dev/urandom >"$T_TMP/slow.bin"
+	fake_start "$T_TMP/slow.bin"
+	SLOW_OP=$(copy_req "{\"source\": {\"type\": \"url\", \"url\": \"$FAKE_URL/direct/slow\"}}")
+	for _ in $(seq 1 150); do
+		[ -n "$(child_pid imgd-fetcher)" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+FETCH_CONFIG="fetch_allow_http: 127.0.0.1
+fetch_allow_private: 127.0.0.1"
+
 cleanup() {
 	[ -n "${KEEP_LOG:-}" ] && cp "$T_TMP/imgd.log" "$KEEP_LOG"
 	imgd_stop >/dev/null 2>&1
+	for p in ${FAKE_PIDS:-}; do kill "$p" 2>/dev/null; done
 	[ -n "${LXD_REF_PID:-}" ] && kill "$LXD_REF_PID" 2>/dev/null &&
 	    wait "$LXD_REF_PID" 2>/dev/null
 	rm -rf "$T_TMP"
