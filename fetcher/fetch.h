@@ -13,9 +13,18 @@
 
 #include "ipc/msg.h"
 
+/* An Ed25519 key as minisign and signify write it. */
+struct pubkey {
+	uint8_t id[8];
+	uint8_t key[32];
+};
+
 struct fx {
 	const struct imsg_fetch_req *req;
-	char *ca; /* the CA bundle (PEM), NUL-terminated */
+	int pinned; /* the remote is pinned to key: only signed documents */
+	struct pubkey key;
+	int64_t signed_at; /* the newest signed document's "updated" */
+	char *ca;	   /* the CA bundle (PEM), NUL-terminated */
 	size_t calen;
 	char pin[128]; /* "sha256//base64" of the pinned key, or "" */
 	/* the failure, once there is one */
@@ -77,9 +86,20 @@ struct plan {
 	uint32_t nprops;
 	char *aliases[LIM_FETCH_ALIASES];
 	uint32_t naliases;
+	/* a pinned direct URL: the image file's minisign signature */
+	char sig[1024];
+	size_t siglen;
 };
 
 int proto_resolve(struct fx *x, struct plan *p);
+
+/* sig.c: a key's text (0), or -1; a detached signature of msg (or, for a
+ * prehashed minisign signature of a file streamed by, its BLAKE2b-512)
+ * checked against the pinned key: 0, or -1 after fx_fail. */
+int sig_pubkey(const char *text, struct pubkey *k);
+int sig_check(struct fx *x, const struct pubkey *k, const char *what,
+    const char *sig, size_t siglen, const uint8_t *msg, size_t msglen,
+    const uint8_t *prehash);
 void plan_free(struct plan *p);
 /* The plan's property key = value (copied); -1 when full. */
 int plan_prop(struct plan *p, const char *key, const char *value);

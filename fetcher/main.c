@@ -143,6 +143,7 @@ struct dl {
 	struct plan *p;
 	int pipes[2];
 	EVP_MD_CTX *all, *part[2];
+	EVP_MD_CTX *blake; /* a signed direct URL's file: its BLAKE2b-512 */
 	uint64_t bytes[2], total, promised;
 	int cur;	/* the file being written */
 	int mp_checked; /* the export's type has been looked at */
@@ -198,6 +199,8 @@ put(struct dl *d, int part, const uint8_t *b, size_t n)
 		    (unsigned long long)d->p->f[0].size);
 	EVP_DigestUpdate(d->all, b, n);
 	EVP_DigestUpdate(d->part[part], b, n);
+	if (d->blake)
+		EVP_DigestUpdate(d->blake, b, n);
 	for (size_t off = 0; off < n;) {
 		ssize_t w = write(d->pipes[part], b + off, n - off);
 
@@ -328,6 +331,10 @@ download(struct fx *x, struct plan *p, int pipes[2])
 		fatalx("sha256");
 	for (int i = 0; i < p->nfiles; i++)
 		d.promised += p->f[i].size;
+	if (p->siglen &&
+	    ((d.blake = EVP_MD_CTX_new()) == NULL ||
+		!EVP_DigestInit_ex(d.blake, EVP_blake2b512(), NULL)))
+		fatalx("blake2b");
 	clock_gettime(CLOCK_MONOTONIC, &d.start);
 	for (int i = 0; i < p->nfiles; i++) {
 		d.cur = i;
@@ -353,6 +360,15 @@ download(struct fx *x, struct plan *p, int pipes[2])
 	EVP_DigestFinal_ex(d.all, md, &len);
 	for (int k = 0; k < 32; k++)
 		snprintf(all + 2 * k, 3, "%02x", md[k]);
+	if (d.blake) {
+		uint8_t bl[64];
+
+		EVP_DigestFinal_ex(d.blake, bl, &len);
+		EVP_MD_CTX_free(d.blake);
+		if (sig_check(x, &x->key, p->f[0].url, p->sig, p->siglen, NULL,
+			0, bl) == -1)
+			fail_exit(x);
+	}
 	if (strcmp(all, p->fingerprint) != 0) {
 		fx_fail(x, FETCH_E_VERIFY,
 		    "the files hash to %s, not to the fingerprint %s", all,
@@ -406,6 +422,16 @@ main(int argc, char **argv)
 		    x.req->server);
 		fail_exit(&x);
 	}
+	if (x.req->pubkey[0]) {
+		if (sig_pubkey(x.req->pubkey, &x.key) == -1) {
+			fx_fail(&x, FETCH_E_PROTOCOL,
+			    "the pinned key is not a minisign or signify "
+			    "public "
+			    "key");
+			fail_exit(&x);
+		}
+		x.pinned = 1;
+	}
 	if ((x.req->certificate[0] && pin_of(&x, x.req->certificate) == -1) ||
 	    net_setup(&x) == -1 || proto_resolve(&x, &p) == -1)
 		fail_exit(&x);
@@ -421,7 +447,8 @@ main(int argc, char **argv)
 	    .nproperties = p.nprops,
 	    .aliases = p.aliases,
 	    .naliases = p.naliases,
-	    .url = p.f[0].url};
+	    .url = p.f[0].url,
+	    .signed_at = x.signed_at};
 	send_msg(IMSG_FETCH_INFO, &info);
 	/* One pipe per file the store will read; a unified image's second
 	 * one stays empty. */

@@ -1,6 +1,6 @@
 # fetcher: one sandboxed download per process (libcurl over OpenSSL for
 # HTTPS, c-ares for names, jansson for the remotes' JSON).
-FETCHER_OBJS := $(addprefix $(BUILD)/fetcher/, main.o net.o proto.o)
+FETCHER_OBJS := $(addprefix $(BUILD)/fetcher/, main.o net.o proto.o sig.o)
 LIB_CURL	:= -lcurl
 LIB_CARES	:= -lcares
 

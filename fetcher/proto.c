@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fetcher/fetch.h"
 #include "http/http.h"
@@ -142,6 +143,102 @@ str(json_t *o, const char *key)
 	return s ? s : "";
 }
 
+/* ---- signed documents (a pinned remote) ---- */
+
+/* url's detached signature: url.minisig, else url.sig; -1 when neither
+ * is there (a pinned remote never falls back to unsigned). */
+static int
+get_sig(struct fx *x, const char *url, char **sig, size_t *len)
+{
+	static const char *const ext[] = {".minisig", ".sig"};
+	char surl[LIM_URL_MAX + 16];
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(surl, sizeof(surl), "%s%s", url, ext[i]);
+		if (net_get_doc(x, surl, sig, len) == 0) {
+			if (*len <= 4096)
+				return 0;
+			free(*sig);
+			*sig = NULL; /* the caller frees it too */
+			return fx_fail(x, FETCH_E_VERIFY,
+			    "%s: a signature file of %zu bytes", surl, *len);
+		}
+		if (x->kind != FETCH_E_NOT_FOUND)
+			return -1;
+		x->err[0] = '\0';
+	}
+	return fx_fail(x, FETCH_E_VERIFY,
+	    "%s is not signed (no .minisig or .sig next to it), and this "
+	    "remote is pinned to a key",
+	    url);
+}
+
+/* "Thu, 03 Dec 2026 10:00:00 +0000" (the public servers' form), or RFC
+ * 3339; -1 when it is neither. */
+static int64_t
+updated_of(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%a, %d %b %Y %H:%M:%S %z", &tm)) != NULL &&
+	    *end == '\0')
+		return (int64_t)timegm(&tm) - tm.tm_gmtoff;
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) != NULL &&
+	    (*end == 'Z' || *end == '\0'))
+		return (int64_t)timegm(&tm);
+	return -1;
+}
+
+/* A JSON document; from a pinned remote, only with a good signature and
+ * a readable "updated" time (kept, the newest, for the rollback check). */
+static json_t *
+get_json_checked(struct fx *x, const char *url)
+{
+	json_error_t je;
+	json_t *j;
+	char *buf, *sig = NULL;
+	size_t len, siglen;
+
+	if (net_get_doc(x, url, &buf, &len) == -1)
+		return NULL;
+	if (x->pinned && (get_sig(x, url, &sig, &siglen) == -1 ||
+			     sig_check(x, &x->key, url, sig, siglen,
+				 (const uint8_t *)buf, len, NULL) == -1)) {
+		free(sig);
+		free(buf);
+		return NULL;
+	}
+	free(sig);
+	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	free(buf);
+	if (j == NULL || !json_is_object(j)) {
+		json_decref(j);
+		fx_fail(x, FETCH_E_PROTOCOL, "%s: not a JSON object (%s)", url,
+		    je.text);
+		return NULL;
+	}
+	if (x->pinned) {
+		const char *u =
+		    json_string_value(json_object_get(j, "updated"));
+		int64_t t = u ? updated_of(u) : -1;
+
+		if (t < 0) {
+			json_decref(j);
+			fx_fail(x, FETCH_E_VERIFY,
+			    "%s: no \"updated\" time that imgd can read, so "
+			    "a rollback could not be told",
+			    url);
+			return NULL;
+		}
+		if (t > x->signed_at)
+			x->signed_at = t;
+	}
+	return j;
+}
+
 /* ---- LXD ---- */
 
 static json_t *
@@ -171,6 +268,11 @@ lxd_resolve(struct fx *x, struct plan *p)
 	json_t *m, *v;
 	const char *k;
 
+	if (x->pinned)
+		return fx_fail(x, FETCH_E_REFUSED,
+		    "%s is pinned to a signing key, and LXD's protocol signs "
+		    "nothing (pin its certificate instead)",
+		    q->server);
 	snprintf(fp, sizeof(fp), "%.64s", q->name);
 	sec[0] = '\0';
 	if (q->secret[0]) {
@@ -442,7 +544,7 @@ ss_resolve(struct fx *x, struct plan *p)
 	int rc = -1, found = 0;
 
 	if (join(x, url, sizeof(url), "streams/v1/index.json") == -1 ||
-	    (index = get_json(x, url)) == NULL)
+	    (index = get_json_checked(x, url)) == NULL)
 		return -1;
 	json_object_foreach (json_object_get(index, "index"), key, e)
 		if (strcmp(str(e, "datatype"), "image-downloads") == 0 &&
@@ -457,7 +559,7 @@ ss_resolve(struct fx *x, struct plan *p)
 		    "%s: index.json lists no image-downloads", x->req->server);
 		goto out;
 	}
-	if ((prods = get_json(x, url)) == NULL)
+	if ((prods = get_json_checked(x, url)) == NULL)
 		goto out;
 	products = json_object_get(prods, "products");
 	if (!json_is_object(products)) {
@@ -503,6 +605,17 @@ url_resolve(struct fx *x, struct plan *p)
 	p->filename[strcspn(p->filename, "?#")] = '\0';
 	p->split = 0;
 	p->nfiles = 1;
+	if (x->pinned) {
+		char *sig;
+
+		if (get_sig(x, r.image_url, &sig, &p->siglen) == -1)
+			return -1;
+		memcpy(p->sig, sig,
+		    p->siglen < sizeof(p->sig) ? p->siglen : sizeof(p->sig));
+		p->siglen =
+		    p->siglen < sizeof(p->sig) ? p->siglen : sizeof(p->sig);
+		free(sig);
+	}
 	return 0;
 }
 

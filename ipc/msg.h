@@ -592,15 +592,15 @@ enum { SRC_LXD = 0, SRC_SIMPLESTREAMS = 1, SRC_URL = 2, SRC_MAX = SRC_URL };
 struct imsg_image_copy_req {
 	char *project;
 	struct ipc_peer peer;
-	uint8_t protocol; /* SRC_* */
-	char *server;	  /* the remote's URL, or the direct URL */
-	char *name;	  /* alias, fingerprint or prefix; "" for SRC_URL */
-	char *secret;	  /* a private image's secret on an LXD remote */
+	uint8_t protocol;  /* SRC_* */
+	char *server;	   /* the remote's URL, or the direct URL */
+	char *name;	   /* alias, fingerprint or prefix; "" for SRC_URL */
+	char *secret;	   /* a private image's secret on an LXD remote */
 	char *certificate; /* the remote's certificate (PEM) to pin, or "" */
 	uint8_t public;
 	uint8_t auto_update;
-	uint8_t copy_aliases; /* also create the remote's aliases */
-	uint8_t cached;	      /* fetched for use, expires when unused */
+	uint8_t copy_aliases;	/* also create the remote's aliases */
+	uint8_t cached;		/* fetched for use, expires when unused */
 	struct ipc_kv *aliases; /* name -> description */
 	uint32_t naliases;
 	struct ipc_kv *properties; /* over the remote's */
@@ -618,15 +618,17 @@ struct imsg_fetch_req {
 	 * used: the configuration's, applied to every hop */
 	char *allow_http;
 	char *allow_private;
-	uint64_t part_max;     /* bytes of one file */
+	uint64_t part_max;	 /* bytes of one file */
 	uint32_t low_speed_time; /* seconds below LIM_FETCH_MIN_RATE */
 	uint32_t connect_timeout;
-	char *nameservers; /* "addr[:port],...", or "" */
+	char *nameservers;    /* "addr[:port],...", or "" */
 	char **architectures; /* the host's (LXD names), primary first */
 	uint32_t narchitectures;
 	char *version;
 	char *proxy;   /* an https proxy URL, or "" */
 	char *noproxy; /* hosts that bypass it */
+	char *pubkey;  /* the key the server is pinned to (minisign or
+			  signify public key file), or "" */
 };
 
 struct imsg_fetch_info {
@@ -640,7 +642,9 @@ struct imsg_fetch_info {
 	uint32_t nproperties;
 	char **aliases; /* the remote's aliases of the image */
 	uint32_t naliases;
-	char *url; /* where it came from, for the log */
+	char *url;	   /* where it came from, for the log */
+	int64_t signed_at; /* a pinned remote: its signed index's "updated"
+			      (seconds), else 0 */
 };
 
 struct imsg_fetch_go {

@@ -454,6 +454,7 @@ static const struct ipc_field f_fetch_req[] = {
 	F_STR(S, version, 1, 32, CS_TOKEN),
 	F_STR(S, proxy, 0, LIM_URL_MAX, CS_PATH),
 	F_STR(S, noproxy, 0, LIM_URL_MAX, CS_LINE),
+	F_STR(S, pubkey, 0, 512, CS_ANY_UTF8),
 };
 #undef S
 
@@ -470,6 +471,7 @@ static const struct ipc_field f_fetch_info[] = {
 	PROPS(S, properties, nproperties),
 	F_STRLIST(S, aliases, naliases, LIM_FETCH_ALIASES, CS_LINE),
 	F_STR(S, url, 1, LIM_URL_MAX, CS_PATH),
+	F_I64(S, signed_at),
 };
 #undef S
 

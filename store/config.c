@@ -28,6 +28,7 @@
  *	fetch_allow_private: ""		hosts whose loopback, private or
  *					link-local addresses may be used
  *	fetch_ca_file: /etc/ssl/certs/ca-certificates.crt
+ *	fetch_keys_dir: ""		HOST.pub there pins HOST to that key
  *	nameservers: ""			"addr[:port],..." ("": resolv.conf's)
  *	proxy_https: ""			as LXD's core.proxy_https
  *	proxy_ignore_hosts: ""		as LXD's core.proxy_ignore_hosts
@@ -119,6 +120,7 @@ string_key(struct config *c, const char *k, size_t *len)
 	    {"fetch_allow_private", c->fetch_allow_private,
 		sizeof(c->fetch_allow_private)},
 	    {"fetch_ca_file", c->fetch_ca_file, sizeof(c->fetch_ca_file)},
+	    {"fetch_keys_dir", c->fetch_keys_dir, sizeof(c->fetch_keys_dir)},
 	    {"nameservers", c->nameservers, sizeof(c->nameservers)},
 	    {"proxy_https", c->proxy_https, sizeof(c->proxy_https)},
 	    {"proxy_ignore_hosts", c->proxy_ignore_hosts,

@@ -75,7 +75,11 @@ static const char schema[] =
     "  server TEXT NOT NULL,"
     "  protocol INTEGER NOT NULL,"
     "  alias TEXT NOT NULL,"
-    "  certificate TEXT NOT NULL);";
+    "  certificate TEXT NOT NULL);"
+    /* The newest signed index accepted from each pinned server. */
+    "CREATE TABLE IF NOT EXISTS remote_state ("
+    "  server TEXT PRIMARY KEY,"
+    "  signed_at INTEGER NOT NULL);";
 
 /* Prepared statements, cached by the address of their SQL literal. */
 static struct {

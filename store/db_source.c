@@ -120,3 +120,25 @@ db_project_name(int64_t id, char *name, size_t len)
 	db_copy_col(s, 0, name, len);
 	return DB_OK;
 }
+
+int64_t
+db_remote_signed_at(const char *server)
+{
+	sqlite3_stmt *s =
+	    db_stmt("SELECT signed_at FROM remote_state WHERE server = ?");
+
+	sqlite3_bind_text(s, 1, server, -1, SQLITE_STATIC);
+	return db_first_int(s, 0);
+}
+
+int
+db_remote_signed_set(const char *server, int64_t t)
+{
+	sqlite3_stmt *s = db_stmt(
+	    "INSERT OR REPLACE INTO remote_state (server, signed_at) VALUES "
+	    "(?, ?)");
+
+	sqlite3_bind_text(s, 1, server, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, t);
+	return sqlite3_step(s) == SQLITE_DONE ? DB_OK : DB_ERROR;
+}

@@ -539,11 +539,44 @@ nameservers(char *out, size_t len)
 	fclose(fp);
 }
 
+/* fetch_keys_dir/HOST.pub, if there is one: the key the host's
+ * documents must be signed with. -1 after failing the copy. */
+static int
+pinned_key(struct fetch *f, char *key, size_t len)
+{
+	char path[2048];
+	size_t n;
+	FILE *fp;
+
+	key[0] = '\0';
+	if (!S->cfg.fetch_keys_dir[0])
+		return 0;
+	snprintf(
+	    path, sizeof(path), "%s/%s.pub", S->cfg.fetch_keys_dir, f->host);
+	if ((fp = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		fetch_fail(f, ERR_FETCH_REFUSED,
+		    "cannot read the pinned key %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = fread(key, 1, len - 1, fp);
+	fclose(fp);
+	key[n] = '\0';
+	if (n == 0 || n == len - 1) {
+		fetch_fail(f, ERR_FETCH_REFUSED,
+		    "the pinned key %s is empty or too long", path);
+		return -1;
+	}
+	log_info("copy from %s: pinned to the key in %s", f->host, path);
+	return 0;
+}
+
 void
 fetch_child_ready(struct child *c)
 {
 	struct fetch *f = c->fetch;
-	char ns[LIM_NAMESERVERS_MAX + 1];
+	char ns[LIM_NAMESERVERS_MAX + 1], key[513];
 	int fd;
 
 	if (f == NULL) {
@@ -551,6 +584,8 @@ fetch_child_ready(struct child *c)
 		return;
 	}
 	nameservers(ns, sizeof(ns));
+	if (pinned_key(f, key, sizeof(key)) == -1)
+		return;
 	struct imsg_fetch_req q = {.protocol = f->protocol,
 	    .server = f->server,
 	    .name = f->name,
@@ -566,7 +601,8 @@ fetch_child_ready(struct child *c)
 	    .narchitectures = S->narchs,
 	    .version = "5.0",
 	    .proxy = S->cfg.proxy_https,
-	    .noproxy = S->cfg.proxy_ignore_hosts};
+	    .noproxy = S->cfg.proxy_ignore_hosts,
+	    .pubkey = key};
 	if ((fd = open(S->cfg.fetch_ca_file, O_RDONLY | O_CLOEXEC)) == -1) {
 		log_warn("fetch: %s", S->cfg.fetch_ca_file);
 		fetch_fail(f, ERR_FETCH, "cannot read the CA bundle %s: %s",
@@ -652,6 +688,20 @@ on_info(struct fetch *f, struct child *c, const struct imsg_fetch_info *in)
 
 	snprintf(f->fp, sizeof(f->fp), "%s", in->fingerprint);
 	f->split = in->split == 1;
+	if (in->signed_at) {
+		/* A signed index older than one accepted is a replay. */
+		int64_t seen = db_remote_signed_at(f->server);
+
+		if (in->signed_at < seen) {
+			fetch_fail(f, ERR_FETCH_VERIFY,
+			    "a rollback: its signed index is from %lld, older "
+			    "than the one already accepted (%lld)",
+			    (long long)in->signed_at, (long long)seen);
+			return;
+		}
+		if (in->signed_at > seen)
+			db_remote_signed_set(f->server, in->signed_at);
+	}
 	op_set_meta(f->op, "fingerprint", f->fp);
 	log_info("copy from %s: image %s (%s)", f->server, f->fp, in->url);
 	if ((f->refresh_id && strcmp(f->fp, f->old_fp) == 0) ||

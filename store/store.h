@@ -41,6 +41,7 @@ struct config {
 	char fetch_allow_private[512]; /* hosts whose internal addresses
 					  are allowed */
 	char fetch_ca_file[1024];
+	char fetch_keys_dir[1024]; /* HOST.pub pins HOST to that key */
 	char nameservers[LIM_NAMESERVERS_MAX + 1]; /* "" = resolv.conf */
 	char proxy_https[LIM_URL_MAX + 1];
 	char proxy_ignore_hosts[512];
@@ -273,10 +274,13 @@ int db_source_set(int64_t image_id, const struct source *src);
 int db_source_get(int64_t image_id, struct source *src);
 int db_images_auto_update(
     int (*cb)(int64_t id, int64_t project, void *), void *arg);
-int db_images_expired(int64_t cutoff,
-    int (*cb)(int64_t id, int64_t project, void *), void *arg);
+int db_images_expired(
+    int64_t cutoff, int (*cb)(int64_t id, int64_t project, void *), void *arg);
 int db_image_used(int64_t image_id, int64_t when, int cached);
 int db_aliases_move(int64_t from, int64_t to);
+/* The newest signed index time accepted from a server (0: none). */
+int64_t db_remote_signed_at(const char *server);
+int db_remote_signed_set(const char *server, int64_t t);
 int db_image_by_id(int64_t id, struct image *img);
 const char *db_errmsg(void);
 
@@ -325,8 +329,8 @@ void fetch_dispatch(struct child *c, struct ipc_msg *m);
 void fetch_child_gone(struct child *c, const char *why, int sigsys);
 /* A refresh of img from its source (reqid 0: the auto-update timer, who
  * NULL); an image without a source is "up to date". */
-void fetch_refresh(uint64_t reqid, const char *project,
-    const struct image *img, const struct who *who);
+void fetch_refresh(uint64_t reqid, const char *project, const struct image *img,
+    const struct who *who);
 void fetch_timers_init(void);
 int db_project_name(int64_t id, char *name, size_t len);
 

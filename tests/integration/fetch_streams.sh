@@ -10,12 +10,6 @@
 # LXD copying from the same tree (the tree is what LXD expects).
 . "$(dirname "$0")/lib.bash"
 
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-if [ ! -x "$NGINX" ]; then
-	fail "nginx is not installed (make deps)"
-	summary
-	exit 1
-fi
 W=$T_TMP/work
 mkdir -p "$W"
 chmod 755 "$T_TMP"
@@ -61,37 +55,11 @@ OLD_XZ=$(cat "$W/old.meta.tar.xz" "$W/old.root.tar.xz" | sha256sum | cut -d' ' -
 UFP=$(sha256sum "$U" | cut -d' ' -f1)
 
 # ---- nginx, static files only, plus a direct URL's two headers ----
-NPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-NURL=https://127.0.0.1:$NPORT
-cat >"$W/nginx.conf" <<EOF
-daemon off;
-master_process off;
-pid $W/nginx.pid;
-error_log $W/nginx.err;
-events {}
-http {
-	access_log $W/nginx.access;
-	types { application/json json; application/octet-stream xz squashfs gz; }
-	server {
-		listen 127.0.0.1:$NPORT ssl;
-		ssl_certificate $W/ca/srv.crt;
-		ssl_certificate_key $W/ca/srv.key;
-		ssl_protocols TLSv1.2 TLSv1.3; # LXD speaks TLS 1.3 only
-		root $W/tree;
-		location = /direct/busybox {
-			add_header LXD-Image-URL "$NURL/images/busybox/1.36/amd64/default/20240303_00:00/lxd_combined.tar.gz";
-			add_header LXD-Image-Hash "$UFP";
-			return 200 "";
-		}
-	}
-}
-EOF
-"$NGINX" -c "$W/nginx.conf" -p "$W" >"$W/nginx.out" 2>&1 &
-FAKE_PIDS="$!"
-for _ in $(seq 1 50); do
-	curl -s --cacert "$W/ca/ca.crt" -o /dev/null "$NURL/streams/v1/index.json" && break
-	sleep 0.1
-done
+nginx_start "$W/tree" "$W/ca" "location = /direct/busybox {
+			add_header LXD-Image-URL \"https://\$http_host/images/busybox/1.36/amd64/default/20240303_00:00/lxd_combined.tar.gz\";
+			add_header LXD-Image-Hash \"$UFP\";
+			return 200 \"\";
+		}" || { fail "nginx does not serve (make deps)"; summary; exit 1; }
 check_eq "nginx serves the tree" "$(curl -s --cacert "$W/ca/ca.crt" \
     "$NURL/streams/v1/index.json" | jget format)" index:1.0
 
@@ -123,7 +91,7 @@ check_eq "... recorded as squashfs" "$(sqlite3 "$STATE/imgd.db" \
 check_eq "... the same files as the tree's" \
     "$(api_body GET "/1.0/images/$NEW_SQ" | jget metadata.size)" \
     "$(($(stat -c %s "$W/new.meta.tar.xz") + $(stat -c %s "$W/new.squashfs")))"
-check_contains "... fetched from the items' paths" "$(cat "$W/nginx.access")" \
+check_contains "... fetched from the items' paths" "$(cat "$NGINX_DIR/access.log")" \
     "GET /images/alpine/3.19/amd64/default/20240202_13:00/rootfs.squashfs"
 check_eq "by ALIAS/ARCH: the same image, here already" \
     "$(ss alpine/3.19/default/amd64 '"aliases": [{"name": "medium"}]')" Success
@@ -151,7 +119,7 @@ check_eq "a direct URL: LXD-Image-URL, checked against LXD-Image-Hash" \
     "$(op_wait "$op")" Success
 check_eq "... the image" \
     "$(api_body GET /1.0/images/aliases/direct | jget metadata.target)" "$UFP"
-check_contains "... asked with HEAD first" "$(cat "$W/nginx.access")" \
+check_contains "... asked with HEAD first" "$(cat "$NGINX_DIR/access.log")" \
     "HEAD /direct/busybox"
 
 # ---- the real lxc client drives imgd ----

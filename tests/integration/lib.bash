@@ -307,6 +307,47 @@ slow_fetch_start() {
 FETCH_CONFIG="fetch_allow_http: 127.0.0.1
 fetch_allow_private: 127.0.0.1"
 
+# nginx_start ROOT CADIR [LINES]: nginx from Debian serving ROOT as static
+# files over HTTPS on a loopback port with CADIR's server certificate
+# (test_ca), LINES added to its server block. Sets NURL; 1 if it does
+# not serve.
+nginx_start() {
+	local root=$1 ca=$2 extra=${3:-} port conf nginx
+	nginx=$(command -v nginx || echo /usr/sbin/nginx)
+	[ -x "$nginx" ] || return 1
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	NGINX_DIR=$T_TMP/nginx.$port
+	mkdir -p "$NGINX_DIR"
+	NURL=https://127.0.0.1:$port
+	conf=$NGINX_DIR/nginx.conf
+	cat >"$conf" <<NGINX
+daemon off;
+master_process off;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/error.log;
+events {}
+http {
+	access_log $NGINX_DIR/access.log;
+	types { application/json json; application/octet-stream xz squashfs gz; }
+	server {
+		listen 127.0.0.1:$port ssl;
+		ssl_certificate $ca/srv.crt;
+		ssl_certificate_key $ca/srv.key;
+		ssl_protocols TLSv1.2 TLSv1.3; # LXD speaks TLS 1.3 only
+		root $root;
+		$extra
+	}
+}
+NGINX
+	"$nginx" -c "$conf" -p "$NGINX_DIR" >"$NGINX_DIR/out" 2>&1 &
+	FAKE_PIDS="${FAKE_PIDS:-} $!"
+	for _ in $(seq 1 50); do
+		curl -s --cacert "$ca/ca.crt" -o /dev/null "$NURL/" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 cleanup() {
 	[ -n "${KEEP_LOG:-}" ] && cp "$T_TMP/imgd.log" "$KEEP_LOG"
 	imgd_stop >/dev/null 2>&1

@@ -13,6 +13,8 @@ Files are copied to images/OS/RELEASE/ARCH/VARIANT/VERSION/ under ROOT
 with the names the public servers use; ROOT/streams/v1/index.json and
 images.json list them with sha256, size and LXD's combined hashes. A
 version may set "bad_sha": ITEM to publish a wrong sha256 for that item.
+Both documents say they were updated at $MKSTREAMS_UPDATED (RFC 2822;
+a fixed day by default).
 """
 import hashlib
 import json
@@ -68,7 +70,7 @@ for p in spec:
                      "requirements": {}, "versions": versions}
 
 os.makedirs(os.path.join(root, "streams/v1"), exist_ok=True)
-updated = "Thu, 03 Dec 2026 10:00:00 +0000"
+updated = os.environ.get("MKSTREAMS_UPDATED", "Thu, 03 Dec 2026 10:00:00 +0000")
 with open(os.path.join(root, "streams/v1/images.json"), "w") as f:
     json.dump({"content_id": "images", "datatype": "image-downloads",
                "format": "products:1.0", "updated": updated,
