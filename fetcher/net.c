@@ -479,6 +479,12 @@ curl_failure(struct fx *x, CURLcode rc, const char *url, const char *ebuf)
 		    "the server's certificate is not the pinned one (%s)", url);
 	if (rc == CURLE_UNSUPPORTED_PROTOCOL)
 		kind = FETCH_E_REFUSED;
+	if (x->req->proxy[0] &&
+	    (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_PROXY ||
+		rc == CURLE_PROXY))
+		return fx_fail(x, kind,
+		    "%s: %s (copies go through the proxy %s)", url,
+		    ebuf[0] ? ebuf : curl_easy_strerror(rc), x->req->proxy);
 	return fx_fail(
 	    x, kind, "%s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(rc));
 }

@@ -30,8 +30,10 @@
  *	fetch_ca_file: /etc/ssl/certs/ca-certificates.crt
  *	fetch_keys_dir: ""		HOST.pub there pins HOST to that key
  *	nameservers: ""			"addr[:port],..." ("": resolv.conf's)
- *	proxy_https: ""			as LXD's core.proxy_https
- *	proxy_ignore_hosts: ""		as LXD's core.proxy_ignore_hosts
+ *	proxy_https: $https_proxy	as LXD's core.proxy_https
+ *	proxy_ignore_hosts: $no_proxy	as LXD's core.proxy_ignore_hosts
+ * (the two default to imgd's environment, https_proxy or HTTPS_PROXY and
+ * no_proxy or NO_PROXY, as LXD's do; "" in the file turns them off)
  *	fetch_low_speed_time: 30	seconds below 1 KiB/s before giving up
  *	fetch_connect_timeout: 30
  *	fetchers_max: 4			downloads at once (more wait)
@@ -48,6 +50,23 @@
 #include "policy/limits.h"
 #include "policy/yp.h"
 #include "store/store.h"
+
+/* The environment's lower- or upper-case name (curl reads both). */
+static void
+env_default(char *dst, size_t len, const char *lower)
+{
+	char upper[32];
+	const char *v;
+	size_t i;
+
+	for (i = 0; lower[i] && i < sizeof(upper) - 1; i++)
+		upper[i] = (char)toupper((unsigned char)lower[i]);
+	upper[i] = '\0';
+	if ((v = getenv(lower)) == NULL || *v == '\0')
+		v = getenv(upper);
+	if (v && strlen(v) < len)
+		snprintf(dst, len, "%s", v);
+}
 
 void
 config_defaults(struct config *c)
@@ -77,6 +96,9 @@ config_defaults(struct config *c)
 	c->fetchers_max = LIM_FETCHERS_MAX;
 	c->auto_update_interval = 6 * 3600;
 	c->remote_cache_expiry = 10 * 86400;
+	env_default(c->proxy_https, sizeof(c->proxy_https), "https_proxy");
+	env_default(
+	    c->proxy_ignore_hosts, sizeof(c->proxy_ignore_hosts), "no_proxy");
 }
 
 /* "90", "90s", "15m", "6h", "10d": seconds, at most a year. */

@@ -410,6 +410,11 @@ main(int argc, char **argv)
 	if (S->https_fd != -1)
 		log_info("HTTPS API at https://%s (certificate fingerprint %s)",
 		    S->cfg.https_address, tls_server_fingerprint());
+	if (S->cfg.proxy_https[0])
+		log_info("copies go through the proxy %s%s%s",
+		    S->cfg.proxy_https,
+		    S->cfg.proxy_ignore_hosts[0] ? ", except to " : "",
+		    S->cfg.proxy_ignore_hosts);
 
 	event_base_dispatch(S->base);
 

@@ -9,6 +9,8 @@
 # Every daemon started here is stopped by pid on exit.
 
 set -u
+# imgd takes its copy proxy from the environment: tests set their own
+unset https_proxy HTTPS_PROXY no_proxy NO_PROXY http_proxy HTTP_PROXY all_proxy ALL_PROXY
 BIN=${IMGD_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}/bin
 T_PASS=0
 T_FAIL=0
