@@ -197,6 +197,15 @@ put(struct dl *d, int part, const uint8_t *b, size_t n)
 		return fx_fail(x, FETCH_E_VERIFY,
 		    "the export is longer than the %llu bytes promised",
 		    (unsigned long long)d->p->f[0].size);
+	/*
+	 * The store reads the parts in order, the rootfs pipe only after EOF
+	 * on the metadata pipe: end the metadata before the first rootfs
+	 * byte, or a rootfs larger than the pipe buffer blocks both sides.
+	 */
+	if (part == 1 && d->pipes[0] != -1) {
+		close(d->pipes[0]);
+		d->pipes[0] = -1;
+	}
 	EVP_DigestUpdate(d->all, b, n);
 	EVP_DigestUpdate(d->part[part], b, n);
 	if (d->blake)
@@ -376,7 +385,8 @@ download(struct fx *x, struct plan *p, int pipes[2])
 		fail_exit(x);
 	}
 	progress(&d, 1);
-	close(pipes[0]);
+	if (d.pipes[0] != -1)
+		close(d.pipes[0]);
 	close(pipes[1]);
 	done.sha0 = sha[0];
 	done.sha1 = d.bytes[1] ? sha[1] : "";

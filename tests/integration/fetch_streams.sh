@@ -27,6 +27,12 @@ mkver() { # DIR SERIAL: metadata, squashfs and root.tar.xz of one build
 mkver "$W/old" 20240101
 mkver "$W/new" 20240202
 mkver "$W/arm" 20240202
+# A rootfs larger than a pipe's buffer: the fetcher must end the metadata
+# before it sends the rootfs (the store reads the parts in order).
+mkimage_tree "$W/big" os=big desc="Big"
+head -c $((4 << 20)) /dev/urandom >"$W/big/rootfs/blob"
+tar -C "$W/big" -cJf "$W/big.meta.tar.xz" metadata.yaml templates
+mksquashfs "$W/big/rootfs" "$W/big.squashfs" -noappend -quiet >/dev/null
 U=$(mkunified "$W/uni.tar.gz" gzip os=busybox desc="Unified")
 cat >"$W/spec.json" <<EOF
 [{"os": "Alpine", "release": "3.19", "arch": "amd64", "variant": "default",
@@ -43,6 +49,10 @@ cat >"$W/spec.json" <<EOF
  {"os": "Busybox", "release": "1.36", "arch": "amd64", "variant": "default",
   "aliases": "busybox",
   "versions": {"20240303_00:00": {"unified": "$U"}}},
+ {"os": "Big", "release": "1", "arch": "amd64", "variant": "default",
+  "aliases": "big",
+  "versions": {"20240303_00:00": {"meta": "$W/big.meta.tar.xz",
+                                  "squashfs": "$W/big.squashfs"}}},
  {"os": "Broken", "release": "1", "arch": "amd64", "variant": "default",
   "aliases": "broken",
   "versions": {"20240303_00:00": {"meta": "$W/new.meta.tar.xz",
@@ -106,6 +116,11 @@ check_eq "... split, root.tar.xz" "$(sqlite3 "$STATE/imgd.db" \
 check_eq "a unified item" "$(ss busybox '"copy_aliases": true')" Success
 check_eq "... with the aliases LXD derives" \
     "$(api_body GET /1.0/images/aliases/busybox/amd64 | jget metadata.target)" "$UFP"
+check_eq "a split image whose rootfs outgrows a pipe's buffer" \
+    "$(ss big '"aliases": [{"name": "big"}]')" Success
+check_eq "... all of it" \
+    "$(api_body GET /1.0/images/aliases/big | jget metadata.target)" \
+    "$(cat "$W/big.meta.tar.xz" "$W/big.squashfs" | sha256sum | cut -d' ' -f1)"
 before=$(state_snapshot)
 check_contains "an item whose sha256 the tree lies about: refused" \
     "$(ss broken)" "rootfs.squashfs: sha256"
