@@ -268,3 +268,162 @@ mib() {
 	awk -v k="${1:-}" 'BEGIN {
 	    if (k == "" || k == "-") print "-"; else printf "%.1f\n", k / 1024 }'
 }
+
+# ---- for bench/fetch.sh: servers on the host's loopback ----
+#
+# lxd_start shuts LXD in a network namespace of its own. A copy needs the
+# source servers (a reference LXD, nginx) and imgd on one loopback, so
+# these start them in the host's namespace, listening on 127.0.0.1 only.
+# Each is stopped by its pid by extra_stop, which a script that uses them
+# calls from its EXIT trap before cleanup (extra_stop keeps $? for it).
+
+declare -A HLXD_PID=()
+NGINX_PID=""
+
+# free_port: a free TCP port on 127.0.0.1.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# lxd_host_start NAME [VAR=VALUE...]: a reference LXD on $B_TMP/NAME in
+# the host's network namespace, with VAR=VALUE in its environment (say
+# SSL_CERT_FILE). Its pid is HLXD_PID[NAME], its socket
+# $B_TMP/NAME/unix.socket, its log $B_TMP/NAME.log.
+lxd_host_start() {
+	local name=$1 dir=$B_TMP/$1
+	shift
+	mkdir -p "$dir"
+	env "$@" LXD_DIR="$dir" lxd --group root >"$B_TMP/$name.log" 2>&1 &
+	HLXD_PID[$name]=$!
+	LXD_DIR=$dir timeout 60 lxd waitready --timeout 30 >/dev/null 2>&1 || {
+		tail -20 "$B_TMP/$name.log" >&2
+		die "the reference LXD $name did not start"
+	}
+}
+
+lxd_host_stop() {
+	local name=$1 pid=${HLXD_PID[$1]:-} _
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 1 300); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	umount "$B_TMP/$name/devlxd" "$B_TMP/$name/shmounts" 2>/dev/null
+	unset "HLXD_PID[$name]"
+}
+
+# bench_ca DIR: a CA (DIR/ca.crt) and a certificate it signed for
+# 127.0.0.1 and localhost (DIR/srv.crt, DIR/srv.key), as the tests'
+# test_ca makes them.
+bench_ca() {
+	local d=$1
+	mkdir -p "$d"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 \
+	    -subj "/CN=imgd bench CA" >/dev/null 2>&1 &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$d/srv.key" -out "$d/srv.csr" -subj "/CN=127.0.0.1" \
+	    >/dev/null 2>&1 &&
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/ext" &&
+	openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+	    -CAcreateserial -days 2 -extfile "$d/ext" -out "$d/srv.crt" \
+	    >/dev/null 2>&1 || die "could not make a test CA in $d"
+}
+
+# nginx_static ROOT CADIR: Debian's nginx serving ROOT as static files
+# over HTTPS on a free loopback port with CADIR's certificate (bench_ca),
+# one process (master_process off). Sets NGINX_PID, NGINX_DIR, NGINX_LOG
+# (its access log) and NURL.
+nginx_static() {
+	local root=$1 ca=$2 port _
+	port=$(free_port)
+	NGINX_DIR=$B_TMP/nginx
+	NGINX_LOG=$NGINX_DIR/access.log
+	NURL=https://127.0.0.1:$port
+	mkdir -p "$NGINX_DIR"
+	cat >"$NGINX_DIR/nginx.conf" <<NGINX
+daemon off;
+master_process off;
+worker_processes 1;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/error.log;
+events {}
+http {
+	access_log $NGINX_LOG;
+	sendfile on;
+	types { application/json json; application/octet-stream xz squashfs gz; }
+	server {
+		listen 127.0.0.1:$port ssl;
+		ssl_certificate $ca/srv.crt;
+		ssl_certificate_key $ca/srv.key;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		root $root;
+	}
+}
+NGINX
+	nginx -c "$NGINX_DIR/nginx.conf" -p "$NGINX_DIR" \
+	    >"$NGINX_DIR/out" 2>&1 &
+	NGINX_PID=$!
+	for _ in $(seq 1 50); do
+		curl -s --cacert "$ca/ca.crt" -o /dev/null "$NURL/" && return 0
+		sleep 0.1
+	done
+	cat "$NGINX_DIR/out" "$NGINX_DIR/error.log" >&2 2>/dev/null
+	die "nginx does not serve on $NURL"
+}
+
+nginx_stop() {
+	[ -n "$NGINX_PID" ] || return 0
+	kill -TERM "$NGINX_PID" 2>/dev/null
+	wait "$NGINX_PID" 2>/dev/null
+	NGINX_PID=""
+}
+
+# extra_stop: every server started above, by its pid; returns the $? it
+# was called with, for cleanup.
+extra_stop() {
+	local rc=$? n
+	nginx_stop
+	for n in "${!HLXD_PID[@]}"; do
+		lxd_host_stop "$n"
+	done
+	return $rc
+}
+
+# tree_pids PID...: sets TREE to those pids and all their descendants
+# (from /proc/PID/task/*/children; no process is started).
+tree_pids() {
+	local q=("$@") p t c
+	TREE=()
+	while [ ${#q[@]} -gt 0 ]; do
+		p=${q[0]}
+		q=("${q[@]:1}")
+		if [ -z "$p" ] || [ ! -d "/proc/$p" ]; then
+			continue
+		fi
+		TREE+=("$p")
+		for t in /proc/"$p"/task/*/children; do
+			c=()
+			read -r -a c 2>/dev/null <"$t" || true
+			q+=("${c[@]}")
+		done
+	done
+}
+
+# io_tree PID...: sets IO to the bytes read and written (rchar + wchar)
+# by those processes and their descendants so far.
+io_tree() {
+	local p k v
+	IO=0
+	tree_pids "$@"
+	for p in "${TREE[@]}"; do
+		while read -r k v; do
+			case "$k" in
+			rchar: | wchar:) IO=$((IO + v)) ;;
+			esac
+		done 2>/dev/null <"/proc/$p/io"
+	done
+}
