@@ -12,12 +12,7 @@
 #include <stdint.h>
 
 #include "ipc/msg.h"
-
-/* An Ed25519 key as minisign and signify write it. */
-struct pubkey {
-	uint8_t id[8];
-	uint8_t key[32];
-};
+#include "policy/sig.h"
 
 struct fx {
 	const struct imsg_fetch_req *req;
@@ -93,10 +88,9 @@ struct plan {
 
 int proto_resolve(struct fx *x, struct plan *p);
 
-/* sig.c: a key's text (0), or -1; a detached signature of msg (or, for a
- * prehashed minisign signature of a file streamed by, its BLAKE2b-512)
- * checked against the pinned key: 0, or -1 after fx_fail. */
-int sig_pubkey(const char *text, struct pubkey *k);
+/* sig.c: a detached signature of msg (or, for a prehashed minisign
+ * signature of a file streamed by, its BLAKE2b-512) checked against the
+ * pinned key: 0, or -1 after fx_fail. */
 int sig_check(struct fx *x, const struct pubkey *k, const char *what,
     const char *sig, size_t siglen, const uint8_t *msg, size_t msglen,
     const uint8_t *prehash);

@@ -5,7 +5,7 @@ LIB_CURL	:= -lcurl
 LIB_CARES	:= -lcares
 
 $(BUILD)/bin/imgd-fetcher: $(FETCHER_OBJS) $(BUILD)/policy/child.o \
-    $(BUILD)/policy/arch.o $(SANDBOX_OBJS) $(IPC_OBJS) $(HTTP_CODEC_OBJS)
+    $(BUILD)/policy/arch.o $(BUILD)/policy/sig.o $(SANDBOX_OBJS) $(IPC_OBJS) $(HTTP_CODEC_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_CURL) $(LIB_CARES) $(LIB_JANSSON) \
 	    $(LIB_SSL) $(LIB_SECCOMP) $(LIB_CAP)

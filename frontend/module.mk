@@ -7,6 +7,7 @@ FRONTEND_OBJS := $(addprefix $(BUILD)/frontend/, main.o conn.o router.o \
 
 $(BUILD)/bin/imgd-frontend: $(FRONTEND_OBJS) $(HTTP_CODEC_OBJS) \
     $(BUILD)/policy/child.o $(BUILD)/policy/timefmt.o $(BUILD)/policy/arch.o \
+    $(BUILD)/policy/sig.o \
     $(BUILD)/policy/lxdapi.o $(SANDBOX_OBJS) \
     $(IPC_OBJS)
 	@mkdir -p $(@D)

@@ -11,6 +11,9 @@
 #include "policy/names.h"
 #include "ipc/codec.h"
 #include "ipc/log.h"
+#include "policy/sig.h"
+
+#include <openssl/evp.h>
 
 static int
 is_true(const char *v)
@@ -132,6 +135,52 @@ parse_aliases(struct conn *c, struct ipc_kv *kv,
 	return 0;
 }
 
+/*
+ * X-Imgd-Signature / X-Imgd-Rootfs-Signature: base64 of a file's .minisig
+ * (one line, as a header must be), parsed here so that the store gets
+ * typed bytes, never the format: hex of the key id, the signature and the
+ * global signature, and the trusted comment. Only minisign's prehashed
+ * signatures can be checked over a streamed file. 0, or -1 with why.
+ */
+static int
+parse_sig(const char *v, char hex[SIG_WIRE_HEX + 1],
+    char comment[SIG_COMMENT_MAX + 1], char *why, size_t whylen)
+{
+	static uint8_t text[4096];
+	uint8_t wire[SIG_WIRE_BYTES];
+	struct sig s;
+	size_t n = strlen(v);
+	int got, e;
+
+	hex[0] = comment[0] = '\0';
+	if (n == 0)
+		return 0;
+	if (n % 4 || n / 4 * 3 > sizeof(text) ||
+	    (got = EVP_DecodeBlock(text, (const unsigned char *)v, (int)n)) < 0)
+		return hdr_refuse(why, whylen,
+		    "not base64 of a .minisig file (of at most %zu bytes)",
+		    sizeof(text) / 4 * 3);
+	while (n > 0 && v[--n] == '=' && got > 0)
+		got--;
+	if ((e = sig_parse((const char *)text, (size_t)got, &s)) != SIG_OK)
+		return hdr_refuse(why, whylen, "%s", sig_parse_error(e));
+	if (!s.prehashed || !s.has_comment)
+		return hdr_refuse(why, whylen,
+		    "not a prehashed minisign signature (signify's and "
+		    "minisign -l's sign the whole file, which is not held "
+		    "here): sign it with minisign's default");
+	if (!ipc_str_valid(s.comment, strlen(s.comment), CS_ANY_UTF8))
+		return hdr_refuse(
+		    why, whylen, "its trusted comment is not UTF-8 text");
+	memcpy(wire, s.id, 8);
+	memcpy(wire + 8, s.sig, 64);
+	memcpy(wire + 72, s.global, 64);
+	for (size_t i = 0; i < sizeof(wire); i++)
+		snprintf(hex + 2 * i, 3, "%02x", wire[i]);
+	snprintf(comment, SIG_COMMENT_MAX + 1, "%s", s.comment);
+	return 0;
+}
+
 int
 upload_headers(
     struct conn *c, struct imsg_upload_begin *b, char *msg, size_t msglen)
@@ -171,5 +220,22 @@ upload_headers(
 		return -1;
 	}
 	b->aliases = aliases;
+	static char sighex[2][SIG_WIRE_HEX + 1];
+	static char sigcomment[2][SIG_COMMENT_MAX + 1];
+	static const char *const sighdr[2] = {
+	    "X-Imgd-Signature", "X-Imgd-Rootfs-Signature"};
+	for (int i = 0; i < 2; i++) {
+		const char *v = http_head_get(&c->head, sighdr[i]);
+
+		if (parse_sig(v ? v : "", sighex[i], sigcomment[i], why,
+			sizeof(why)) == -1) {
+			snprintf(msg, msglen, "%s: %s", sighdr[i], why);
+			return -1;
+		}
+	}
+	b->sig0 = sighex[0];
+	b->sig0_comment = sigcomment[0];
+	b->sig1 = sighex[1];
+	b->sig1_comment = sigcomment[1];
 	return 0;
 }

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "ipc/msg.h"
 #include "policy/names.h"
 #include "imgctl/api.h"
@@ -254,6 +256,60 @@ out:
 	return rc;
 }
 
+/*
+ * FILE.minisig next to file i, for a server with import_key: one header
+ * line, base64 of the signature file. 0 (none there, or sent), or -1.
+ */
+#define SIGFILE_MAX 3072
+static int
+upload_sig(struct upload *u, int i, FILE *f)
+{
+	static const char *const hdr[2] = {
+	    "X-Imgd-Signature", "X-Imgd-Rootfs-Signature"};
+	char path[4096];
+	unsigned char text[SIGFILE_MAX + 1], b64[4 * (SIGFILE_MAX / 3 + 1) + 1];
+	ssize_t n;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s.minisig", u->path[i]) >=
+	    sizeof(path))
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		ctl_err("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, text, sizeof(text));
+	close(fd);
+	if (n < 0) {
+		ctl_err("cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((size_t)n > SIGFILE_MAX) {
+		ctl_err("%s is larger than a signature file (%d bytes)", path,
+		    SIGFILE_MAX);
+		return -1;
+	}
+	EVP_EncodeBlock(b64, text, (int)n);
+	fprintf(f, "%s: %s\r\n", hdr[i], b64);
+	return 0;
+}
+
+/* A signature lies next to a file: only imgd is sent it. */
+static int
+upload_signed(const struct upload *u)
+{
+	char path[4096];
+
+	for (int i = 0; i < u->nfiles; i++)
+		if ((size_t)snprintf(path, sizeof(path), "%s.minisig",
+			u->path[i]) < sizeof(path) &&
+		    access(path, F_OK) == 0)
+			return 1;
+	return 0;
+}
+
 /* The request's own header lines (after Content-Length). */
 static char *
 upload_headers(struct upload *u, const char *ctype, int imgd)
@@ -276,6 +332,8 @@ upload_headers(struct upload *u, const char *ctype, int imgd)
 		api_escape(u->alias[i], 0, esc, sizeof(esc));
 		fprintf(f, "X-Imgd-Alias: %s\r\n", esc);
 	}
+	for (i = 0; imgd && rc == 0 && i < u->nfiles; i++)
+		rc = upload_sig(u, i, f);
 	if (fclose(f) != 0 && rc == 0) {
 		ctl_err("out of memory");
 		rc = -1;
@@ -524,7 +582,8 @@ import_run(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	if (upload_args(&u, argc - optind, argv + optind) == -1 ||
-	    (u.naliases > 0 && (imgd = api_is_imgd(ctl)) == -1) ||
+	    ((u.naliases > 0 || upload_signed(&u)) &&
+		(imgd = api_is_imgd(ctl)) == -1) ||
 	    upload_post(ctl, &u, imgd, &r) == -1 ||
 	    upload_wait(ctl, &r, fp) == -1)
 		goto out;

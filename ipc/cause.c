@@ -152,6 +152,9 @@ fault_words(const struct ipc_fault *f, char *buf, size_t len)
 	case ERR_FETCH_VERIFY:
 		return snprintf(buf, len,
 		    "The image from %s failed verification: %s", name, detail);
+	case ERR_SIGNATURE:
+		return snprintf(buf, len,
+		    "The image's signature is not accepted: %s", detail);
 	case ERR_FETCHER:
 		return snprintf(buf, len,
 		    "Failed remote image download: the fetcher %s %s (details "
@@ -202,6 +205,7 @@ fault_token(int cause)
 	    [ERR_FETCH_REFUSED] = "fetch-refused",
 	    [ERR_FETCH_VERIFY] = "fetch-verify",
 	    [ERR_FETCHER] = "fetcher",
+	    [ERR_SIGNATURE] = "signature",
 	};
 
 	return cause >= 0 && cause <= ERR_MAX ? tokens[cause] : "internal";

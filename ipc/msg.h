@@ -286,7 +286,8 @@ enum err_cause {
 	ERR_FETCH_REFUSED,    /* name: the server, detail: which rule */
 	ERR_FETCH_VERIFY,     /* name: the server, detail: what differed */
 	ERR_FETCHER,	      /* name: how the fetcher died, detail: when */
-	ERR_MAX = ERR_FETCHER
+	ERR_SIGNATURE,	      /* detail: why an import's signature fails */
+	ERR_MAX = ERR_SIGNATURE
 };
 
 struct ipc_fault {
@@ -520,7 +521,18 @@ struct imsg_upload_begin {
 	uint32_t nproperties;
 	struct ipc_kv *aliases; /* created atomically with the image */
 	uint32_t naliases;
+	/* X-Imgd-Signature (the image, or a split image's metadata) and
+	 * X-Imgd-Rootfs-Signature, parsed by the frontend: hex of the key
+	 * id, the signature and the global signature (SIG_WIRE_HEX), and
+	 * the trusted comment; "" when not sent */
+	char *sig0;
+	char *sig0_comment;
+	char *sig1;
+	char *sig1_comment;
 };
+
+#define SIG_WIRE_BYTES (8 + 64 + 64)
+#define SIG_WIRE_HEX (2 * SIG_WIRE_BYTES)
 
 struct imsg_upload_part {
 	uint8_t part;

@@ -349,6 +349,10 @@ static const struct ipc_field f_upload_begin[] = {
 	PROPS(S, properties, nproperties),
 	F_KV(S, aliases, naliases, LIM_ALIASES_PER_IMAGE, LIM_ALIAS_NAME_MAX,
 	    LIM_ALIAS_DESC_MAX, CS_LINE, CS_LINE, 16 * KiB),
+	F_STR(S, sig0, 0, SIG_WIRE_HEX, CS_HEX),
+	F_STR(S, sig0_comment, 0, 1024, CS_ANY_UTF8),
+	F_STR(S, sig1, 0, SIG_WIRE_HEX, CS_HEX),
+	F_STR(S, sig1_comment, 0, 1024, CS_ANY_UTF8),
 };
 #undef S
 

@@ -29,6 +29,8 @@
  *					link-local addresses may be used
  *	fetch_ca_file: /etc/ssl/certs/ca-certificates.crt
  *	fetch_keys_dir: ""		HOST.pub there pins HOST to that key
+ *	import_key: ""			a minisign key: every file import must
+ *					carry its signature (X-Imgd-Signature)
  *	nameservers: ""			"addr[:port],..." ("": resolv.conf's)
  *	proxy_https: $https_proxy	as LXD's core.proxy_https
  *	proxy_ignore_hosts: $no_proxy	as LXD's core.proxy_ignore_hosts
@@ -143,6 +145,7 @@ string_key(struct config *c, const char *k, size_t *len)
 		sizeof(c->fetch_allow_private)},
 	    {"fetch_ca_file", c->fetch_ca_file, sizeof(c->fetch_ca_file)},
 	    {"fetch_keys_dir", c->fetch_keys_dir, sizeof(c->fetch_keys_dir)},
+	    {"import_key", c->import_key, sizeof(c->import_key)},
 	    {"nameservers", c->nameservers, sizeof(c->nameservers)},
 	    {"proxy_https", c->proxy_https, sizeof(c->proxy_https)},
 	    {"proxy_ignore_hosts", c->proxy_ignore_hosts,

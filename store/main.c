@@ -54,6 +54,24 @@ hex_encode(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+int
+hex_decode(const char *s, uint8_t *out, size_t max, size_t *n)
+{
+	size_t len = strlen(s);
+
+	if (len % 2 || len / 2 > max)
+		return -1;
+	for (size_t i = 0; i < len; i += 2) {
+		unsigned v;
+
+		if (sscanf(s + i, "%2x", &v) != 1)
+			return -1;
+		out[i / 2] = (uint8_t)v;
+	}
+	*n = len / 2;
+	return 0;
+}
+
 static void
 usage(void)
 {

@@ -6,7 +6,7 @@ STORE_OBJS := $(addprefix $(BUILD)/store/, main.o proc.o proc_relay.o \
 	fetch.o db_source.o)
 
 $(BUILD)/bin/imgd: $(STORE_OBJS) $(IPC_OBJS) $(BUILD)/policy/arch.o $(BUILD)/policy/timefmt.o \
-    $(BUILD)/policy/yp.o $(BUILD)/policy/msg.o
+    $(BUILD)/policy/yp.o $(BUILD)/policy/msg.o $(BUILD)/policy/sig.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_EVENT) $(LIB_SQLITE) \
 	    $(LIB_JANSSON) $(LIB_CRYPTO) $(LIB_CAP) $(LIB_YAML)

@@ -42,6 +42,7 @@ struct config {
 					  are allowed */
 	char fetch_ca_file[1024];
 	char fetch_keys_dir[1024]; /* HOST.pub pins HOST to that key */
+	char import_key[1024];	   /* file imports must be signed by it */
 	char nameservers[LIM_NAMESERVERS_MAX + 1]; /* "" = resolv.conf */
 	char proxy_https[LIM_URL_MAX + 1];
 	char proxy_ignore_hosts[512];
@@ -440,5 +441,7 @@ extern struct store *S;
 
 int64_t now_ns(void);
 void hex_encode(const uint8_t *in, size_t n, char *out);
+/* Hex to at most max bytes (*n of them): 0, or -1. */
+int hex_decode(const char *s, uint8_t *out, size_t max, size_t *n);
 
 #endif

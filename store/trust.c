@@ -47,24 +47,6 @@ random_hex(char out[65])
 	hex_encode(b, sizeof(b), out);
 }
 
-static int
-unhex(const char *s, uint8_t *out, size_t max, size_t *n)
-{
-	size_t len = strlen(s);
-
-	if (len % 2 || len / 2 > max)
-		return -1;
-	for (size_t i = 0; i < len; i += 2) {
-		unsigned v;
-
-		if (sscanf(s + i, "%2x", &v) != 1)
-			return -1;
-		out[i / 2] = (uint8_t)v;
-	}
-	*n = len / 2;
-	return 0;
-}
-
 int
 trust_peer_trusted(const char *cert)
 {
@@ -113,7 +95,7 @@ cert_from(uint64_t reqid, const struct imsg_cert_req *r, const char *name,
     struct cert *c)
 {
 	memset(c, 0, sizeof(*c));
-	if (unhex(r->der, c->der, sizeof(c->der), &c->derlen) == -1 ||
+	if (hex_decode(r->der, c->der, sizeof(c->der), &c->derlen) == -1 ||
 	    c->derlen == 0) {
 		api_refuse(reqid, ERR_INVALID, RES_CERTIFICATE, NULL);
 		return -1;

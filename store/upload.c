@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "ipc/cause.h"
 #include "ipc/log.h"
 #include "policy/names.h"
+#include "policy/sig.h"
 #include "store/store.h"
 
 /* Writeback is started every so often during the upload, so that the
@@ -48,6 +50,12 @@ struct upload {
 	EVP_MD_CTX *sha;
 	EVP_MD_CTX *psha[2]; /* a split image's files, each */
 	char part_sha[2][65];
+	/* import_key: each file's signature, checked over its BLAKE2b-512 */
+	int pinned;
+	struct pubkey key;
+	struct sig sig[2];
+	int has_sig[2];
+	EVP_MD_CTX *b2[2];
 	/* after the body */
 	struct op *op;
 	struct job *job;
@@ -112,6 +120,8 @@ upload_free(struct upload *u)
 	EVP_MD_CTX_free(u->sha);
 	EVP_MD_CTX_free(u->psha[0]);
 	EVP_MD_CTX_free(u->psha[1]);
+	EVP_MD_CTX_free(u->b2[0]);
+	EVP_MD_CTX_free(u->b2[1]);
 	kv_free(u->props, u->nprops);
 	kv_free(u->aliases, u->naliases);
 	free(u);
@@ -228,6 +238,8 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 		EVP_DigestUpdate(u->sha, buf, (size_t)n);
 		if (u->psha[u->part])
 			EVP_DigestUpdate(u->psha[u->part], buf, (size_t)n);
+		if (u->b2[u->part])
+			EVP_DigestUpdate(u->b2[u->part], buf, (size_t)n);
 		for (ssize_t off = 0; off < n;) {
 			ssize_t w = write(
 			    u->tmp[u->part], buf + off, (size_t)(n - off));
@@ -277,8 +289,127 @@ upload_new(uint64_t reqid, const struct imsg_upload_begin *b)
 	u->aliases = kv_dup(b->aliases, b->naliases);
 	u->naliases = b->naliases;
 	u->sha = EVP_MD_CTX_new();
+	const char *hex[2] = {b->sig0, b->sig1};
+	const char *comment[2] = {b->sig0_comment, b->sig1_comment};
+	for (int i = 0; i < 2; i++) {
+		uint8_t wire[SIG_WIRE_BYTES];
+		size_t n;
+
+		if (hex[i] == NULL || hex[i][0] == '\0' ||
+		    hex_decode(hex[i], wire, sizeof(wire), &n) == -1 ||
+		    n != sizeof(wire))
+			continue; /* the table's word: "" or SIG_WIRE_HEX */
+		u->has_sig[i] = 1;
+		u->sig[i].prehashed = u->sig[i].has_comment = 1;
+		memcpy(u->sig[i].id, wire, 8);
+		memcpy(u->sig[i].sig, wire + 8, 64);
+		memcpy(u->sig[i].global, wire + 72, 64);
+		snprintf(u->sig[i].comment, sizeof(u->sig[i].comment), "%s",
+		    comment[i] ? comment[i] : "");
+	}
 	TAILQ_INSERT_TAIL(&uploads, u, entry);
 	return u;
+}
+
+static const char *
+file_word(const struct upload *u, int i)
+{
+	if (u->layout != IMG_SPLIT)
+		return "the image";
+	return i ? "the rootfs file" : "the metadata file";
+}
+
+static int sig_refuse(struct upload *u, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int
+sig_refuse(struct upload *u, const char *fmt, ...)
+{
+	struct fault f;
+	va_list ap;
+
+	fault_set(&f, ERR_SIGNATURE, RES_IMAGE, NULL);
+	va_start(ap, fmt);
+	vsnprintf(f.detail, sizeof(f.detail), fmt, ap);
+	va_end(ap);
+	upload_fault(u, &f);
+	return -1;
+}
+
+/* import_key: the key, and a signature for each file by it, before any
+ * byte is kept (their checks come once the files are hashed). */
+static int
+upload_pin(struct upload *u)
+{
+	char text[1024], id[17];
+	size_t n;
+	FILE *fp;
+	int nfiles = u->layout == IMG_SPLIT ? 2 : 1;
+	static const char *const hdr[2] = {
+	    "X-Imgd-Signature", "X-Imgd-Rootfs-Signature"};
+
+	if (!S->cfg.import_key[0])
+		return 0;
+	if ((fp = fopen(S->cfg.import_key, "re")) == NULL) {
+		log_warn("import_key %s", S->cfg.import_key);
+		return sig_refuse(u,
+		    "the server's import_key %s cannot be read",
+		    S->cfg.import_key);
+	}
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	text[n] = '\0';
+	if (sig_pubkey(text, &u->key) == -1)
+		return sig_refuse(u,
+		    "the server's import_key %s is not a minisign or signify "
+		    "public key",
+		    S->cfg.import_key);
+	u->pinned = 1;
+	sig_keyid(u->key.id, id);
+	for (int i = 0; i < nfiles; i++) {
+		if (!u->has_sig[i])
+			return sig_refuse(u,
+			    "this server takes only images signed by the key "
+			    "%s, and %s has no signature (%s: base64 of its "
+			    ".minisig; imgctl image import sends FILE.minisig "
+			    "when it lies next to FILE)",
+			    id, file_word(u, i), hdr[i]);
+		if ((u->b2[i] = EVP_MD_CTX_new()) == NULL ||
+		    EVP_DigestInit_ex(u->b2[i], EVP_blake2b512(), NULL) != 1)
+			return sig_refuse(u, "BLAKE2b");
+	}
+	/* a wrong key says so before the body is read */
+	for (int i = 0; i < nfiles; i++) {
+		char err[LIM_ERROR_MAX];
+
+		if (memcmp(u->sig[i].id, u->key.id, 8) != 0 &&
+		    sig_verify(&u->key, &u->sig[i], file_word(u, i), NULL, 0,
+			NULL, err, sizeof(err)) == -1)
+			return sig_refuse(u, "%s", err);
+	}
+	return 0;
+}
+
+/* The files' signatures over their BLAKE2b-512: 0, or -1 after failing. */
+static int
+upload_sigs_ok(struct upload *u)
+{
+	uint8_t md[64];
+	unsigned int mdlen;
+	char err[LIM_ERROR_MAX], id[17];
+
+	if (!u->pinned)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		if (u->b2[i] == NULL)
+			continue;
+		if (EVP_DigestFinal_ex(u->b2[i], md, &mdlen) != 1 ||
+		    sig_verify(&u->key, &u->sig[i], file_word(u, i), NULL, 0,
+			md, err, sizeof(err)) == -1)
+			return sig_refuse(u, "%s", err);
+	}
+	sig_keyid(u->key.id, id);
+	log_info("import %s: signed by the import_key %s", u->fp, id);
+	return 0;
 }
 
 /* The store's checks before any byte is kept; -1 after refusing. The
@@ -310,7 +441,7 @@ upload_admit(struct upload *u)
 		upload_fail(u, ERR_NOT_FOUND, RES_PROJECT, u->project);
 		return -1;
 	}
-	return 0;
+	return upload_pin(u);
 }
 
 void
@@ -472,6 +603,8 @@ upload_accept(struct upload *u)
 	    (unsigned long long)(u->size[0] + u->size[1]));
 	op_set_meta(u->op, "fingerprint", u->fp);
 	op_set_meta(u->op, "size", size);
+	if (upload_sigs_ok(u) == -1)
+		return;
 	if (u->expected[0] && strcmp(u->expected, u->fp) != 0) {
 		fault_set(&f, ERR_FP_MISMATCH, RES_IMAGE, u->fp);
 		snprintf(f.detail, sizeof(f.detail), "%s", u->expected);
