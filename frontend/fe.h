@@ -182,6 +182,11 @@ int get_props_member(
     struct conn *c, json_t *o, struct ipc_kv *kv, uint32_t *n);
 /* router_copy.c: POST /1.0/images with a source */
 void image_copy(struct conn *c, const char *body, size_t len);
+int copy_aliases(struct conn *c, json_t *o, struct ipc_kv *kv, uint32_t *n);
+/* router_unpack.c: POST /1.0/images/<fp>/unpack */
+void image_unpack(struct conn *c, const char *ref, const char *body, size_t len);
+/* router_unpack.c: POST /1.0/images with a source of type directory */
+void image_publish(struct conn *c, json_t *o, json_t *src);
 int get_str(struct conn *c, json_t *o, const char *key, size_t max, int cs,
     const char **out);
 /* router_alias.c: rest is what follows /1.0/images/aliases/, or NULL */

@@ -289,7 +289,8 @@ image_route(struct conn *c, const char *rest, const char *body, size_t len)
 	if (image_ref(name, ref) == -1 ||
 	    (slash && strcmp(slash, "/export") != 0 &&
 		strcmp(slash, "/secret") != 0 &&
-		strcmp(slash, "/refresh") != 0)) {
+		strcmp(slash, "/refresh") != 0 &&
+		strcmp(slash, "/unpack") != 0)) {
 		conn_error(c, 404, "Image not found");
 		return;
 	}
@@ -303,6 +304,10 @@ image_route(struct conn *c, const char *rest, const char *body, size_t len)
 		if (strcmp(c->method, "POST") != 0)
 			goto method;
 		send_req(c, IMSG_IMAGE_SECRET_REQ, &r, WANT_OP);
+	} else if (slash && strcmp(slash, "/unpack") == 0) {
+		if (strcmp(c->method, "POST") != 0)
+			goto method;
+		image_unpack(c, ref, body, len);
 	} else if (slash && strcmp(slash, "/refresh") == 0) {
 		if (strcmp(c->method, "POST") != 0)
 			goto method;

@@ -13,7 +13,7 @@
 #include "policy/names.h"
 
 /* The "aliases" member: [{"name": ..., "description": ...}]. */
-static int
+int
 copy_aliases(struct conn *c, json_t *o, struct ipc_kv *kv, uint32_t *n)
 {
 	json_t *a = json_object_get(o, "aliases"), *e;
@@ -102,6 +102,10 @@ image_copy(struct conn *c, const char *body, size_t len)
 	if (s && s[0] && strcmp(s, "pull") != 0) {
 		conn_error(c, 400,
 		    "Only the \"pull\" mode is supported (not \"%s\")", s);
+		goto out;
+	}
+	if (type && strcmp(type, "directory") == 0) {
+		image_publish(c, o, src);
 		goto out;
 	}
 	if (type && strcmp(type, "url") == 0) {

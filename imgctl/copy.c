@@ -76,7 +76,7 @@ follow(struct ctl *ctl, const struct resp *started, const char *label,
 }
 
 /* POST path (a JSON body or none), then the operation it starts. */
-static int
+int
 op_post(struct ctl *ctl, const char *path, json_t *body, const char *label,
     json_t **meta)
 {
@@ -149,11 +149,10 @@ copy_run(struct ctl *ctl, int argc, char **argv)
 	    {"public", 0, NULL, 'p'}, {"cached", 0, NULL, 'C'},
 	    {NULL, 0, NULL, 0}};
 	const char *aliases[COPY_ALIASES_MAX];
-	char addr[LIM_URL_MAX + 1], proto[32], fp[IMGCTL_FP_LEN + 1], *cert;
+	char fp[IMGCTL_FP_LEN + 1];
 	int ch, r, n = 0, pub = 0, upd = 0, cpa = 0, cached = 0;
 	char why[160], remote[128];
 	const char *src, *colon, *image;
-	json_t *source;
 
 	while ((ch = ctl_getopt(argc, argv, "", opts)) != -1) {
 		if (ch == 'a') {
@@ -197,6 +196,22 @@ copy_run(struct ctl *ctl, int argc, char **argv)
 	}
 	snprintf(remote, sizeof(remote), "%.*s", (int)(colon - src), src);
 	image = colon + 1;
+	if (remote_copy(ctl, remote, image, aliases, n, pub, upd, cpa, cached,
+		fp) == -1)
+		return -1;
+	if (!ctl->quiet)
+		printf("Image copied successfully!\n");
+	return 0;
+}
+
+int
+remote_copy(struct ctl *ctl, const char *remote, const char *image,
+    const char *const *aliases, int n, int pub, int upd, int cpa, int cached,
+    char fp[IMGCTL_FP_LEN + 1])
+{
+	char addr[LIM_URL_MAX + 1], proto[32], *cert;
+	json_t *source;
+
 	if (remote_lookup(
 		remote, addr, sizeof(addr), proto, sizeof(proto), &cert) == -1)
 		return -1;
@@ -209,12 +224,8 @@ copy_run(struct ctl *ctl, int argc, char **argv)
 	if (cached) /* moved to the request by copy_post */
 		json_object_set_new(source, "cached", json_true());
 	free(cert);
-	if (copy_post(ctl, source, aliases, n, pub, upd, cpa,
-		"Copying the image", fp) == -1)
-		return -1;
-	if (!ctl->quiet)
-		printf("Image copied successfully!\n");
-	return 0;
+	return copy_post(
+	    ctl, source, aliases, n, pub, upd, cpa, "Copying the image", fp);
 }
 
 const struct cmd cmd_image_copy = {"copy", "cp", copy_run,

@@ -84,7 +84,8 @@ extern const struct cmd cmd_image_list, cmd_image_info, cmd_image_show,
     cmd_alias_rename, cmd_trust_add, cmd_trust_list, cmd_trust_remove,
     cmd_trust_tokens, cmd_trust_revoke, cmd_remote_add, cmd_remote_list,
     cmd_remote_remove, cmd_remote_rename, cmd_remote_set_url, cmd_remote_switch,
-    cmd_remote_get_default, cmd_image_copy, cmd_image_refresh;
+    cmd_remote_get_default, cmd_image_copy, cmd_image_refresh,
+    cmd_image_unpack, cmd_publish;
 
 /* remote.c: a remote's address, protocol and pinned certificate (PEM,
  * malloc'd, or NULL); -1 after ctl_err. */
@@ -96,5 +97,13 @@ struct json_t;
 int copy_post(struct ctl *, struct json_t *source, const char *const *aliases,
     int naliases, int public, int auto_update, int copy_aliases,
     const char *label, char fp[IMGCTL_FP_LEN + 1]);
+/* copy.c: REMOTE:IMAGE into imgd (remote_lookup, then copy_post). */
+int remote_copy(struct ctl *, const char *remote, const char *image,
+    const char *const *aliases, int naliases, int public, int auto_update,
+    int copy_aliases, int cached, char fp[IMGCTL_FP_LEN + 1]);
+/* copy.c: POST path (a JSON body or NULL), then follow the operation to
+ * its end; its metadata in *meta. */
+int op_post(struct ctl *, const char *path, struct json_t *body,
+    const char *label, struct json_t **meta);
 
 #endif

@@ -16,10 +16,10 @@
 #include "imgctl/imgctl.h"
 
 static const struct cmd *const image_cmds[] = {&cmd_image_copy,
-    &cmd_image_delete,
-    &cmd_image_edit, &cmd_image_export, &cmd_image_get_property,
-    &cmd_image_import, &cmd_image_info, &cmd_image_list, &cmd_image_refresh,
-    &cmd_image_set_property, &cmd_image_show, &cmd_image_unset_property, NULL};
+    &cmd_image_delete, &cmd_image_edit, &cmd_image_export,
+    &cmd_image_get_property, &cmd_image_import, &cmd_image_info,
+    &cmd_image_list, &cmd_image_refresh, &cmd_image_set_property,
+    &cmd_image_show, &cmd_image_unpack, &cmd_image_unset_property, NULL};
 
 static const struct cmd *const alias_cmds[] = {&cmd_alias_create,
     &cmd_alias_delete, &cmd_alias_list, &cmd_alias_rename, NULL};
@@ -106,6 +106,11 @@ main_dispatch(struct ctl *ctl, int argc, char **argv)
 			    argv[idx[1]]);
 			return -1;
 		}
+		goto run;
+	}
+	if (n >= 1 && strcmp(argv[idx[0]], "publish") == 0) {
+		cmd = &cmd_publish;
+		n = 1; /* what follows is DIR and options */
 		goto run;
 	}
 	if (n >= 1 && strcmp(argv[idx[0]], "config") == 0) {

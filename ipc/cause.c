@@ -63,6 +63,8 @@ fault_words(const struct ipc_fault *f, char *buf, size_t len)
 		if (f->subject == RES_ALIAS)
 			return snprintf(
 			    buf, len, "Alias \"%s\" already exists", name);
+		if (f->subject == RES_NONE && detail[0]) /* e.g. a target */
+			return snprintf(buf, len, "%s", detail);
 		return snprintf(buf, len,
 		    "Image with same fingerprint already "
 		    "exists");

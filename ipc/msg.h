@@ -129,11 +129,16 @@ enum imsg_type {
 	IMSG_IMAGE_SECRET_REQ,
 	/* store -> unpacker */
 	IMSG_UNPACK_INPUT,
+	IMSG_UNPACK_EXTRACT,
+	IMSG_UNPACK_PACK,
+	IMSG_UNPACK_OUTPUT,
 	/* unpacker -> store */
 	IMSG_UNPACK_META,
 	IMSG_UNPACK_TEMPLATE,
 	IMSG_UNPACK_DONE,
 	IMSG_UNPACK_FAIL,
+	IMSG_UNPACK_WRITTEN,
+	IMSG_UNPACK_PACKED,
 	/* frontend -> store: POST /1.0/images with a source */
 	IMSG_IMAGE_COPY_REQ,
 	/* store <-> fetcher */
@@ -145,6 +150,10 @@ enum imsg_type {
 	IMSG_FETCH_FAIL,
 	/* frontend -> store: POST /1.0/images/<fp>/refresh */
 	IMSG_IMAGE_REFRESH_REQ,
+	/* frontend -> store: POST /1.0/images/<fp>/unpack */
+	IMSG_IMAGE_UNPACK_REQ,
+	/* frontend -> store: POST /1.0/images/publish (imgd's own) */
+	IMSG_PUBLISH_REQ,
 	IMSG_TYPE_COUNT
 };
 
@@ -590,6 +599,73 @@ struct imsg_unpack_fail {
 	char *message;
 };
 
+/* Unpack mode: what the templates see (before the inputs). */
+#define UNPACK_X_XATTRS 0x1
+#define UNPACK_X_DEVICES 0x2
+struct imsg_unpack_extract {
+	uint8_t trigger; /* TPL_WHEN_* bit */
+	uint8_t flags;	 /* UNPACK_X_* */
+	uint8_t privileged;
+	char *name; /* the instance's */
+	uint32_t root_uid, root_gid; /* owner of new template files */
+	struct ipc_kv *config;
+	uint32_t nconfig;
+};
+
+/* Unpack mode: what was written, before DONE. */
+struct imsg_unpack_written {
+	uint64_t files, dirs, symlinks, hardlinks, devices, bytes;
+	uint64_t xattrs, xattrs_skipped, rendered, skipped;
+};
+
+/* Pack mode (publish): how to build the image from the chroot's tree. */
+struct imsg_unpack_pack {
+	uint8_t comp; /* PACK_* of unpacker/pack.h */
+	uint8_t split;
+	uint8_t dir_is_rootfs;
+	uint8_t xattrs;
+	char *meta_yaml; /* generated, when dir_is_rootfs */
+	int64_t meta_mtime;
+};
+
+struct imsg_unpack_output {
+	uint8_t part; /* 0: unified or metadata, 1: rootfs */
+};
+
+struct imsg_unpack_packed {
+	uint64_t entries;
+	uint64_t bytes; /* the entries' content bytes */
+};
+
+struct imsg_publish_req {
+	char *project;
+	char *path; /* the directory, on imgd's host */
+	uint8_t comp;
+	uint8_t split;
+	uint8_t public;
+	uint8_t xattrs;
+	char *architecture, *os, *release; /* for a bare rootfs */
+	struct ipc_kv *aliases; /* name -> description */
+	uint32_t naliases;
+	struct ipc_kv *properties;
+	uint32_t nproperties;
+	struct ipc_peer peer;
+};
+
+struct imsg_image_unpack_req {
+	char *project;
+	char *ref;
+	char *target; /* a name under unpack_root */
+	char *name;   /* instance name, or "" (the target's) */
+	uint8_t trigger;
+	uint8_t privileged;
+	uint8_t xattrs;
+	uint32_t shift_uid, shift_gid, shift_range; /* range 0: no shift */
+	struct ipc_kv *config;
+	uint32_t nconfig;
+	struct ipc_peer peer;
+};
+
 /*
  * Fetching (store/fetch.c, fetcher/): one sandboxed fetcher process per
  * download. The store sends FETCH_REQ (with the CA bundle's fd); the
@@ -732,6 +808,13 @@ union imsg_any {
 	struct imsg_unpack_template unpack_template;
 	struct imsg_unpack_done unpack_done;
 	struct imsg_unpack_fail unpack_fail;
+	struct imsg_unpack_extract unpack_extract;
+	struct imsg_unpack_written unpack_written;
+	struct imsg_image_unpack_req image_unpack_req;
+	struct imsg_unpack_pack unpack_pack;
+	struct imsg_unpack_output unpack_output;
+	struct imsg_unpack_packed unpack_packed;
+	struct imsg_publish_req publish_req;
 	struct imsg_image_copy_req image_copy_req;
 	struct imsg_fetch_req fetch_req;
 	struct imsg_fetch_info fetch_info;

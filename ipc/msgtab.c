@@ -230,7 +230,8 @@ static const struct ipc_field f_op_update[] = {
 	F_INT(S, state, FT_U8, OPS_PENDING, OPS_MAX),
 	F_I64(S, created_at), F_I64(S, updated_at),
 	FAULT(S, fault, ERR_NONE),
-	F_KV(S, metadata, nmetadata, 8, 32, 128, CS_TOKEN, CS_LINE, 2048),
+	F_KV(S, metadata, nmetadata, LIM_OP_META_MAX, 32, 1024, CS_TOKEN, CS_LINE,
+	    8192),
 	F_STR(S, image, 0, FP_LEN, CS_HEX),
 };
 #undef S
@@ -415,6 +416,84 @@ static const struct ipc_field f_unpack_done[] = {
 	F_U64(S, entries),
 	F_U64(S, unpacked_bytes),
 	F_U64(S, devices),
+};
+#undef S
+
+#define CONFIG(S)                                                       \
+	F_KV(S, config, nconfig, LIM_UNPACK_CONFIG_MAX, LIM_PROP_KEY_MAX, \
+	    LIM_UNPACK_CONFIG_VALUE_MAX, CS_LINE, CS_ANY_UTF8,          \
+	    LIM_UNPACK_CONFIG_TOTAL)
+#define S struct imsg_unpack_extract
+static const struct ipc_field f_unpack_extract[] = {
+	F_U8(S, trigger, 8),
+	F_U8(S, flags, 3),
+	F_BOOL(S, privileged),
+	F_STR(S, name, 1, LIM_UNPACK_TARGET_MAX, CS_NAME),
+	F_U32(S, root_uid), F_U32(S, root_gid),
+	CONFIG(S),
+};
+#undef S
+
+#define S struct imsg_unpack_written
+static const struct ipc_field f_unpack_written[] = {
+	F_U64(S, files), F_U64(S, dirs), F_U64(S, symlinks),
+	F_U64(S, hardlinks), F_U64(S, devices), F_U64(S, bytes),
+	F_U64(S, xattrs), F_U64(S, xattrs_skipped), F_U64(S, rendered),
+	F_U64(S, skipped),
+};
+#undef S
+
+#define S struct imsg_image_unpack_req
+static const struct ipc_field f_image_unpack_req[] = {
+	PROJECT(S),
+	F_STR(S, ref, 1, FP_LEN, CS_HEX),
+	F_STR(S, target, 1, LIM_UNPACK_TARGET_MAX, CS_LINE),
+	F_STR(S, name, 0, LIM_UNPACK_TARGET_MAX, CS_NAME),
+	F_U8(S, trigger, 8),
+	F_BOOL(S, privileged),
+	F_BOOL(S, xattrs),
+	F_U32(S, shift_uid), F_U32(S, shift_gid), F_U32(S, shift_range),
+	CONFIG(S),
+	PEER(S),
+};
+#undef S
+
+#define S struct imsg_unpack_pack
+static const struct ipc_field f_unpack_pack[] = {
+	F_U8(S, comp, 4),
+	F_BOOL(S, split),
+	F_BOOL(S, dir_is_rootfs),
+	F_BOOL(S, xattrs),
+	F_STR(S, meta_yaml, 0, 16384, CS_ANY_UTF8),
+	F_I64(S, meta_mtime),
+};
+#undef S
+
+static const struct ipc_field f_unpack_output[] = {
+	F_U8(struct imsg_unpack_output, part, 1),
+};
+
+#define S struct imsg_unpack_packed
+static const struct ipc_field f_unpack_packed[] = {
+	F_U64(S, entries), F_U64(S, bytes),
+};
+#undef S
+
+#define S struct imsg_publish_req
+static const struct ipc_field f_publish_req[] = {
+	PROJECT(S),
+	F_STR(S, path, 1, 4095, CS_PATH),
+	F_U8(S, comp, 4),
+	F_BOOL(S, split),
+	F_BOOL(S, public),
+	F_BOOL(S, xattrs),
+	F_STR(S, architecture, 0, LIM_ARCH_NAME_MAX, CS_TOKEN),
+	F_STR(S, os, 0, 64, CS_LINE),
+	F_STR(S, release, 0, 64, CS_LINE),
+	F_KV(S, aliases, naliases, LIM_ALIASES_PER_IMAGE, LIM_ALIAS_NAME_MAX,
+	    LIM_ALIAS_DESC_MAX, CS_LINE, CS_LINE, 16384),
+	PROPS(S, properties, nproperties),
+	PEER(S),
 };
 #undef S
 
@@ -607,6 +686,16 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	    struct imsg_image_ref_req, f_image_ref_req),
 	ROW(IMSG_UNPACK_INPUT, ST, PROC_UNPACKER, R, 0, FD_FILE_RD,
 	    struct imsg_unpack_input, f_unpack_input),
+	ROW(IMSG_UNPACK_EXTRACT, ST, PROC_UNPACKER, R, 0, FD_NONE,
+	    struct imsg_unpack_extract, f_unpack_extract),
+	ROW(IMSG_UNPACK_WRITTEN, PROC_UNPACKER, ST, CH_META, 0, FD_NONE,
+	    struct imsg_unpack_written, f_unpack_written),
+	ROW(IMSG_UNPACK_PACK, ST, PROC_UNPACKER, R, 0, FD_NONE,
+	    struct imsg_unpack_pack, f_unpack_pack),
+	ROW(IMSG_UNPACK_OUTPUT, ST, PROC_UNPACKER, R, 0, FD_PIPE_WR,
+	    struct imsg_unpack_output, f_unpack_output),
+	ROW(IMSG_UNPACK_PACKED, PROC_UNPACKER, ST, R, CH_FINAL, FD_NONE,
+	    struct imsg_unpack_packed, f_unpack_packed),
 	ROW(IMSG_UNPACK_META, PROC_UNPACKER, ST, R, CH_META, FD_NONE,
 	    struct imsg_unpack_meta, f_unpack_meta),
 	ROW(IMSG_UNPACK_TEMPLATE, PROC_UNPACKER, ST, CH_META, 0, FD_NONE,
@@ -631,6 +720,10 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	    struct imsg_fetch_fail, f_fetch_fail),
 	ROW(IMSG_IMAGE_REFRESH_REQ, FE, ST, R, 0, FD_NONE,
 	    struct imsg_image_ref_req, f_image_ref_req),
+	ROW(IMSG_IMAGE_UNPACK_REQ, FE, ST, R, 0, FD_NONE,
+	    struct imsg_image_unpack_req, f_image_unpack_req),
+	ROW(IMSG_PUBLISH_REQ, FE, ST, R, 0, FD_NONE, struct imsg_publish_req,
+	    f_publish_req),
 };
 
 #undef FE

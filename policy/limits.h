@@ -57,6 +57,12 @@
 /* Templates (rendered by a later issue; parsed and bounded now). */
 #define LIM_TEMPLATE_SOURCE_MAX		(256 * KiB)
 #define LIM_TEMPLATE_OUTPUT_MAX		(1 * MiB)
+/* An unpack's instance config (what templates read through config_get):
+ * one IPC record carries it. */
+#define LIM_UNPACK_CONFIG_MAX		64
+#define LIM_UNPACK_CONFIG_VALUE_MAX	(16 * KiB)
+#define LIM_UNPACK_CONFIG_TOTAL		(40 * KiB)
+#define LIM_UNPACK_TARGET_MAX		255
 #define LIM_TEMPLATE_OUTPUT_TOTAL	(16 * MiB)
 
 /* Image dates: years 1 to 9999, what RFC 3339 (and Go) can write. */
@@ -153,7 +159,7 @@
 /* a finished operation stays visible this long, for clients that look late */
 #define LIM_OP_KEEP_SECONDS		60
 /* metadata entries of an operation (fingerprint, size, ...) */
-#define LIM_OP_META_MAX			4
+#define LIM_OP_META_MAX			12
 /* GET .../wait without a timeout waits this long */
 #define LIM_OP_WAIT_SECONDS		3600
 /* seconds between pings of a long-lived child */

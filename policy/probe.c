@@ -50,6 +50,18 @@ sandbox_probe(const char *name)
 		rc = syscall(SYS_io_uring_setup, 1, NULL);
 	else if (strcmp(name, "setuid") == 0)
 		rc = setuid(0);
+	else if (strcmp(name, "mount") == 0)
+		rc = syscall(SYS_mount, "none", "/", "tmpfs", 0, NULL);
+	else if (strcmp(name, "chroot") == 0)
+		rc = syscall(SYS_chroot, "/");
+	else if (strcmp(name, "unshare") == 0)
+		rc = syscall(SYS_unshare, 0x10000000 /* CLONE_NEWUSER */);
+	else if (strcmp(name, "mknod") == 0)
+		rc = syscall(SYS_mknodat, AT_FDCWD, "/probe-fifo", 010600, 0);
+	else if (strcmp(name, "kill") == 0)
+		rc = syscall(SYS_kill, 1, 0);
+	else if (strcmp(name, "unlink") == 0)
+		rc = syscall(SYS_unlinkat, AT_FDCWD, "/probe", 0);
 	else
 		fatalx("%s: unknown probe %s", __func__, name);
 	log_warnx(

@@ -16,6 +16,7 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ipc/log.h"
@@ -42,13 +43,78 @@ write_file(const char *path, const char *data)
 	return n == (ssize_t)strlen(data) ? 0 : -1;
 }
 
+/* All but keep (the capabilities a job's ownership work needs). */
 static void
-drop_bounding_set(void)
+drop_bounding_set(uint64_t keep)
 {
 	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 &&
+		if (!(keep & (1ULL << cap)) &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 &&
 		    errno != EINVAL)
 			fatal("%s: PR_CAPBSET_DROP %d", __func__, cap);
+}
+
+/* The helper that writes the maps: a process may not map ids it has no
+ * right to in the parent namespace, so a child still root outside does
+ * it through /proc/<our pid>, opened before the namespace changed. */
+static void __attribute__((noreturn))
+map_helper(int procfd, int rd, const struct sandbox_target *t)
+{
+	char map[64], c;
+	int fd, ok = 1;
+
+	if (read(rd, &c, 1) != 1)
+		_exit(1);
+	snprintf(map, sizeof(map), "0 %u %u", t->shift_uid, t->shift_range);
+	fd = openat(procfd, "uid_map", O_WRONLY | O_CLOEXEC);
+	ok &= fd != -1 && write(fd, map, strlen(map)) == (ssize_t)strlen(map);
+	if (fd != -1)
+		close(fd);
+	snprintf(map, sizeof(map), "0 %u %u", t->shift_gid, t->shift_range);
+	fd = openat(procfd, "gid_map", O_WRONLY | O_CLOEXEC);
+	ok &= fd != -1 && write(fd, map, strlen(map)) == (ssize_t)strlen(map);
+	_exit(ok ? 0 : 1);
+}
+
+/* --shift: root of a user namespace whose ids are the host's U.., G... */
+static void
+enter_shifted(const struct sandbox_spec *s, const struct sandbox_target *t)
+{
+	int procfd, pp[2], st;
+	uid_t r, e, sv;
+	gid_t rg, eg, sg;
+	pid_t h;
+
+	if (t->shift_uid == 0 || t->shift_gid == 0 || t->shift_range == 0)
+		fatalx("%s: refusing to map the %s's root to the host's",
+		    __func__, s->name);
+	if ((procfd = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC)) ==
+		-1 ||
+	    pipe2(pp, O_CLOEXEC) == -1)
+		fatal("%s: /proc/self", __func__);
+	if ((h = fork()) == -1)
+		fatal("%s: fork", __func__);
+	if (h == 0) {
+		close(pp[1]);
+		map_helper(procfd, pp[0], t);
+	}
+	close(pp[0]);
+	if (unshare(CLONE_NEWUSER | s->ns_flags) == -1)
+		fatal("%s: unshare", __func__);
+	if (write(pp[1], "m", 1) != 1 || waitpid(h, &st, 0) != h ||
+	    !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fatalx("%s: the id maps could not be written", __func__);
+	close(pp[1]);
+	close(procfd);
+	if (chroot(t->chroot_dir) == -1 || chdir("/") == -1)
+		fatal("%s: chroot %s", __func__, t->chroot_dir);
+	drop_bounding_set(t->keep_caps);
+	if (setgroups(0, NULL) == -1 || setresgid(0, 0, 0) == -1 ||
+	    setresuid(0, 0, 0) == -1)
+		fatal("%s: the namespace's root", __func__);
+	if (getresuid(&r, &e, &sv) == -1 || r || e || sv ||
+	    getresgid(&rg, &eg, &sg) == -1 || rg || eg || sg)
+		fatalx("%s: ids did not change", __func__);
 }
 
 static void
@@ -57,6 +123,10 @@ enter_root(const struct sandbox_spec *s, const struct sandbox_target *t)
 	uid_t r, e, sv;
 	gid_t rg, eg, sg;
 
+	if (t->shift_range) {
+		enter_shifted(s, t);
+		return;
+	}
 	if (t->uid == 0 || t->gid == 0)
 		fatalx("%s: refusing to run the %s as root", __func__, s->name);
 	if (s->ns_flags && unshare(s->ns_flags) == -1)
@@ -64,7 +134,10 @@ enter_root(const struct sandbox_spec *s, const struct sandbox_target *t)
 	if (chroot(t->chroot_dir) == -1 || chdir("/") == -1)
 		fatal("%s: chroot %s", __func__, t->chroot_dir);
 	/* Needs CAP_SETPCAP, so before the uid change. */
-	drop_bounding_set();
+	drop_bounding_set(t->keep_caps);
+	/* The kept ones survive the uid change; clear_caps() sets them. */
+	if (t->keep_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
+		fatal("%s: PR_SET_KEEPCAPS", __func__);
 	if (setgroups(0, NULL) == -1)
 		fatal("%s: setgroups", __func__);
 	if (setresgid(t->gid, t->gid, t->gid) == -1)
@@ -107,18 +180,30 @@ enter_user(const struct sandbox_spec *s, const struct sandbox_target *t,
 		fatal("%s: gid_map", __func__);
 	if (chroot(t->chroot_dir) == -1 || chdir("/") == -1)
 		fatal("%s: chroot %s", __func__, t->chroot_dir);
-	drop_bounding_set();
+	drop_bounding_set(0);
 	note(notes, noteslen, "not root: shares the invoking user's uid");
 }
 
+/* Everything but keep, which is permitted and effective, never inherited. */
 static void
-clear_caps(void)
+clear_caps(uint64_t keep)
 {
 	cap_t caps = cap_init();
 
-	if (caps == NULL || cap_clear(caps) == -1 || cap_set_proc(caps) == -1)
+	if (caps == NULL || cap_clear(caps) == -1)
+		fatal("%s: cap_init", __func__);
+	for (cap_value_t cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if ((keep & (1ULL << cap)) &&
+		    (cap_set_flag(caps, CAP_PERMITTED, 1, &cap, CAP_SET) ==
+			    -1 ||
+			cap_set_flag(caps, CAP_EFFECTIVE, 1, &cap, CAP_SET) ==
+			    -1))
+			fatal("%s: cap_set_flag", __func__);
+	if (cap_set_proc(caps) == -1)
 		fatal("%s: cap_set_proc", __func__);
 	cap_free(caps);
+	if (keep && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) == -1)
+		fatal("%s: PR_SET_KEEPCAPS", __func__);
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
 	    errno != EINVAL)
 		fatal("%s: PR_CAP_AMBIENT_CLEAR_ALL", __func__);
@@ -194,11 +279,13 @@ sandbox_enter(const struct sandbox_spec *s, const struct sandbox_target *t,
 	 * the namespaces: a non-dumpable process cannot write its uid_map. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		fatal("%s: PR_SET_DUMPABLE", __func__);
-	clear_caps();
+	clear_caps(root ? t->keep_caps : 0);
 	/* The uid change cleared any earlier death signal. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
 		fatal("%s: PR_SET_PDEATHSIG", __func__);
-	if (t->parent > 0 && getppid() != t->parent)
+	/* In a pid namespace of its own the parent is outside it: 0. */
+	if (t->parent > 0 && getppid() != t->parent &&
+	    !(getpid() == 1 && getppid() == 0))
 		fatalx("%s: the store is gone", __func__);
 	set_rlimits(s);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
@@ -207,7 +294,9 @@ sandbox_enter(const struct sandbox_spec *s, const struct sandbox_target *t,
 		fatalx("%s: %s", __func__, err);
 	self_check(rd, root || strstr(notes, "no user namespace") == NULL);
 	if (root &&
-	    (rd->cap_eff || rd->cap_prm || rd->cap_bnd || rd->euid != t->uid ||
+	    (rd->cap_eff != t->keep_caps || rd->cap_prm != t->keep_caps ||
+		rd->cap_bnd != t->keep_caps ||
+		rd->euid != (t->shift_range ? 0 : t->uid) ||
 		!rd->no_new_privs || rd->seccomp != 2))
 		fatalx("%s: self-check failed", __func__);
 }
@@ -254,7 +343,15 @@ sandbox_args(int argc, char **argv, struct sandbox_target *t, int *debug,
 			t->parent = (pid_t)num_arg(v, 0x7fffffff);
 		else if (strcmp(a, "--probe") == 0)
 			*probe = v;
-		else
+		else if (strcmp(a, "--mode") == 0)
+			t->mode = v;
+		else if (strcmp(a, "--caps") == 0)
+			t->keep_caps = strtoull(v, NULL, 16);
+		else if (strcmp(a, "--shift") == 0) {
+			if (sscanf(v, "%u:%u:%u", &t->shift_uid, &t->shift_gid,
+				&t->shift_range) != 3)
+				fatalx("bad --shift \"%s\"", v);
+		} else
 			fatalx("unknown option %s", a);
 		i++;
 	}

@@ -36,6 +36,11 @@ struct sandbox_target {
 	gid_t gid;
 	const char *chroot_dir;
 	pid_t parent; /* the store's pid, for PDEATHSIG */
+	const char *mode; /* --mode: the child's job kind ("extract"), or NULL */
+	uint64_t keep_caps; /* --caps: capabilities ownership needs (a mask) */
+	/* --shift U:G:R: a user namespace mapping 0..R-1 to U.. and G.. on
+	 * the host; the child then runs as root of that namespace */
+	uint32_t shift_uid, shift_gid, shift_range;
 };
 
 /*
@@ -48,7 +53,8 @@ void sandbox_enter(const struct sandbox_spec *spec,
     size_t noteslen);
 
 /* Parses the child command line: --uid N --gid N --chroot DIR --parent PID
- * [--debug] [--probe NAME]. Exits on error. */
+ * [--debug] [--probe NAME] [--mode NAME] [--caps HEX] [--shift U:G:R].
+ * Exits on error. */
 void sandbox_args(int argc, char **argv, struct sandbox_target *t, int *debug,
     const char **probe);
 
@@ -70,6 +76,7 @@ int seccomp_install(
 
 /* Named groups, composed into the per-process profiles. */
 extern const struct sc_group sc_base, sc_ipc, sc_selfcheck, sc_events,
-    sc_server, sc_pipes, sc_client_net, sc_fetch, sc_archive_read;
+    sc_server, sc_pipes, sc_client_net, sc_fetch, sc_archive_read,
+    sc_archive_write, sc_mknod, sc_tree_read;
 
 #endif

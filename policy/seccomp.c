@@ -104,6 +104,35 @@ const struct sc_group sc_archive_read = { "archive_read",
 	"read the read-only image fds handed over by the store",
 	archive_read_calls };
 
+static const int archive_write_calls[] = {
+	SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(mkdirat),
+	SCMP_SYS(symlinkat), SCMP_SYS(linkat), SCMP_SYS(readlinkat),
+	SCMP_SYS(fchown), SCMP_SYS(fchownat), SCMP_SYS(fchmod),
+	SCMP_SYS(fchmodat), SCMP_SYS(utimensat), SCMP_SYS(pwrite64),
+	SCMP_SYS(ftruncate), SCMP_SYS(fsetxattr), SCMP_SYS(dup),
+	SCMP_SYS(getdents64), SCMP_SYS(fgetxattr), SCMP_SYS(flistxattr),
+	SCMP_SYS(syncfs), END
+};
+const struct sc_group sc_archive_write = { "archive_write",
+	"make the image's files under the target it is chrooted into "
+	"(openat2 confines each lookup), read a tree to publish, sync it once",
+	archive_write_calls };
+
+static const int tree_read_calls[] = {
+	SCMP_SYS(openat), SCMP_SYS(getdents64), SCMP_SYS(readlinkat),
+	SCMP_SYS(fgetxattr), SCMP_SYS(flistxattr), SCMP_SYS(lgetxattr),
+	SCMP_SYS(llistxattr), SCMP_SYS(dup), SCMP_SYS(sysinfo), END
+};
+const struct sc_group sc_tree_read = { "tree_read",
+	"read the tree to publish, inside the chroot it is (no writes: its "
+	"tarballs go to the pipes handed over); sysinfo: glibc's qsort sizes "
+	"its buffer from the physical memory", tree_read_calls };
+
+static const int mknod_calls[] = { SCMP_SYS(mknodat), END };
+const struct sc_group sc_mknod = { "mknod",
+	"device nodes and FIFOs, only for a privileged target the policy "
+	"allows them in", mknod_calls };
+
 /* Calls allowed only with these arguments (any one rule suffices). */
 struct sc_cond {
 	int call;

@@ -286,6 +286,18 @@ image_refresh(uint64_t reqid, struct imsg_image_ref_req *r)
 }
 
 static void
+image_unpack(uint64_t reqid, struct imsg_image_unpack_req *r)
+{
+	struct image img;
+	int64_t pid;
+
+	if (resolve(reqid, r->project, r->ref, &pid, &img) == -1)
+		return;
+	unpack_start(reqid, r->project, &img, r, peer_current()->requestor);
+	image_free(&img);
+}
+
+static void
 image_export(uint64_t reqid, struct imsg_image_ref_req *r)
 {
 	struct child *fe = proc_frontend();
@@ -458,6 +470,10 @@ peer_of(struct ipc_msg *m)
 		return &a->image_copy_req.peer;
 	case IMSG_IMAGE_REFRESH_REQ:
 		return &a->image_ref_req.peer;
+	case IMSG_IMAGE_UNPACK_REQ:
+		return &a->image_unpack_req.peer;
+	case IMSG_PUBLISH_REQ:
+		return &a->publish_req.peer;
 	default:
 		return NULL;
 	}
@@ -566,6 +582,16 @@ api_change(struct ipc_msg *m)
 		changing_set(m->id, "image-refresh", a->image_ref_req.project,
 		    a->image_ref_req.ref, peer_current()->requestor);
 		image_refresh(m->id, &a->image_ref_req);
+		break;
+	case IMSG_IMAGE_UNPACK_REQ:
+		changing_set(m->id, "image-unpack", a->image_unpack_req.project,
+		    a->image_unpack_req.ref, peer_current()->requestor);
+		image_unpack(m->id, &a->image_unpack_req);
+		break;
+	case IMSG_PUBLISH_REQ:
+		changing_set(m->id, "image-publish", a->publish_req.project,
+		    a->publish_req.path, peer_current()->requestor);
+		publish_request(m->id, &a->publish_req);
 		break;
 	case IMSG_CERT_REQ:
 		trust_request(m->id, &a->cert_req);

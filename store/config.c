@@ -41,6 +41,9 @@
  *	fetchers_max: 4			downloads at once (more wait)
  *	auto_update_interval: 6h	auto_update images refreshed (0: never)
  *	remote_cache_expiry: 10d	cached images kept unused (0: forever)
+ *	unpack_root: ""			where unpack targets are made
+ *					("": <state>/rootfs)
+ *	unpack_devices: false		device nodes in --privileged unpacks
  *	debug: false
  */
 #include <ctype.h>
@@ -146,6 +149,7 @@ string_key(struct config *c, const char *k, size_t *len)
 	    {"fetch_ca_file", c->fetch_ca_file, sizeof(c->fetch_ca_file)},
 	    {"fetch_keys_dir", c->fetch_keys_dir, sizeof(c->fetch_keys_dir)},
 	    {"import_key", c->import_key, sizeof(c->import_key)},
+	    {"unpack_root", c->unpack_root, sizeof(c->unpack_root)},
 	    {"nameservers", c->nameservers, sizeof(c->nameservers)},
 	    {"proxy_https", c->proxy_https, sizeof(c->proxy_https)},
 	    {"proxy_ignore_hosts", c->proxy_ignore_hosts,
@@ -307,10 +311,12 @@ set_key(
 		if (parse_u64(v, &n, 0, 10) == -1 || n == 0 || n > 64)
 			goto bad;
 		c->fetchers_max = (unsigned)n;
-	} else if (strcmp(k, "debug") == 0) {
+	} else if (strcmp(k, "debug") == 0 ||
+		   strcmp(k, "unpack_devices") == 0) {
 		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
 			goto bad;
-		c->debug = strcmp(v, "true") == 0;
+		*(k[0] == 'd' ? &c->debug : &c->unpack_devices) =
+		    strcmp(v, "true") == 0;
 	} else {
 		snprintf(err, errlen, "unknown key \"%s\"", k);
 		return -1;

@@ -35,7 +35,9 @@ struct job {
 	uint32_t templates;
 	struct job_result res;
 	char arch[LIM_ARCH_NAME_MAX + 1];
-	int fail; /* set when the job cannot run at all */
+	int fail;	       /* set when the job cannot run at all */
+	struct job_extract *x; /* an unpack job */
+	int got_written;
 };
 
 static TAILQ_HEAD(, job) jobs = TAILQ_HEAD_INITIALIZER(jobs);
@@ -66,6 +68,15 @@ job_free(struct job *j)
 	if (j->child)
 		j->child->job = NULL;
 	result_free(&j->res);
+	if (j->x) {
+		for (uint32_t i = 0; i < j->x->x.nconfig; i++) {
+			free(j->x->x.config[i].key);
+			free(j->x->x.config[i].value);
+		}
+		free(j->x->x.config);
+		free(j->x->x.name);
+		free(j->x);
+	}
 	free(j);
 }
 
@@ -151,7 +162,21 @@ job_run(struct job *j)
 		job_fail(j, ERR_INTERNAL);
 		return;
 	}
-	if ((j->child = proc_spawn(PROC_UNPACKER)) == NULL) {
+	if (j->x) {
+		struct proc_opts o = {
+		    .chroot = j->x->target,
+		    .mode = (j->x->x.flags & UNPACK_X_DEVICES) ? "extract-dev"
+							       : "extract",
+		    .caps = j->x->caps,
+		    .shift_uid = j->x->shift_uid,
+		    .shift_gid = j->x->shift_gid,
+		    .shift_range = j->x->shift_range,
+		};
+
+		j->child = proc_spawn_opts(PROC_UNPACKER, &o);
+	} else
+		j->child = proc_spawn(PROC_UNPACKER);
+	if (j->child == NULL) {
 		log_warnx("cannot start an unpacker");
 		job_fail(j, ERR_INTERNAL);
 		return;
@@ -215,6 +240,27 @@ job_start(const char *project, int fds[2], uint64_t sizes[2], int nparts,
 	return j;
 }
 
+void
+job_set_extract(struct job *j, const struct job_extract *x)
+{
+	struct job_extract *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		fatal("malloc");
+	*c = *x;
+	c->x.name = strdup(x->x.name);
+	c->x.config = calloc(x->x.nconfig + 1, sizeof(*c->x.config));
+	if (c->x.name == NULL || c->x.config == NULL)
+		fatal("strdup");
+	for (uint32_t i = 0; i < x->x.nconfig; i++) {
+		c->x.config[i].key = strdup(x->x.config[i].key);
+		c->x.config[i].value = strdup(x->x.config[i].value);
+		if (!c->x.config[i].key || !c->x.config[i].value)
+			fatal("strdup");
+	}
+	j->x = c;
+}
+
 /* fn(arg) runs when the job leaves its queue (before any done()). */
 void
 job_on_run(struct job *j, void (*fn)(void *))
@@ -239,6 +285,11 @@ job_child_ready(struct child *c)
 
 	if (j == NULL) {
 		proc_kill(c, "no job");
+		return;
+	}
+	if (j->x && proc_send(c, IMSG_UNPACK_EXTRACT, 1, &j->x->x, -1) == -1) {
+		log_warn("passing the unpack job to the unpacker");
+		job_fail(j, ERR_INTERNAL);
 		return;
 	}
 	for (int i = 0; i < j->nparts; i++) {
@@ -313,8 +364,16 @@ job_dispatch(struct child *c, struct ipc_msg *m)
 			goto violation;
 		j->templates++;
 		break;
+	case IMSG_UNPACK_WRITTEN:
+		if (!j->x || j->got_written || !j->got_meta ||
+		    j->templates != j->res.meta.ntemplates)
+			goto violation;
+		j->res.written = m->m.unpack_written;
+		j->got_written = 1;
+		break;
 	case IMSG_UNPACK_DONE:
-		if (!j->got_meta || j->templates != j->res.meta.ntemplates)
+		if (!j->got_meta || j->templates != j->res.meta.ntemplates ||
+		    (j->x != NULL) != j->got_written)
 			goto violation;
 		snprintf(j->res.compression[0], 16, "%s",
 		    m->m.unpack_done.compression0);
@@ -350,7 +409,8 @@ job_stage(const struct job *j, const struct child *c)
 	if (!c->ready)
 		return "while it started";
 	if (!j->got_meta)
-		return "while it read the image";
+		return j->x ? "while it unpacked the image"
+			    : "while it read the image";
 	return "while it passed the metadata on";
 }
 

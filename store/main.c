@@ -250,6 +250,13 @@ static const struct {
     {CAP_SETPCAP, "children: drop their bounding set"},
     {CAP_SYS_CHROOT, "children: chroot to the empty dir"},
     {CAP_SYS_ADMIN, "children: unshare mount, ipc, uts and net namespaces"},
+    {CAP_CHOWN, "unpack jobs: the image's owners; shifted targets' root"},
+    {CAP_DAC_OVERRIDE, "unpack jobs write into the image's directories; "
+		       "failed targets are removed"},
+    {CAP_FOWNER, "unpack jobs set modes and times of files they chowned"},
+    {CAP_FSETID, "unpack jobs keep setuid and setgid bits"},
+    {CAP_MKNOD, "privileged unpack jobs: device nodes, where allowed"},
+    {CAP_DAC_READ_SEARCH, "publish jobs read the whole tree they pack"},
 };
 
 /* The sandbox users, made now: useradd needs more than the store keeps. */

@@ -28,7 +28,7 @@ struct op {
 	int64_t created, updated;
 	struct fault fault; /* ERR_NONE unless it failed */
 	char meta_k[LIM_OP_META_MAX][32];
-	char meta_v[LIM_OP_META_MAX][128];
+	char meta_v[LIM_OP_META_MAX][1024];
 	uint32_t nmeta;
 	time_t done_at;
 };

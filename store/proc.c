@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,10 +65,11 @@ def_of(int kind)
 }
 
 static void
-exec_child(const struct proc_def *d, int chan, int errw, uid_t uid, gid_t gid)
+exec_child(const struct proc_def *d, int chan, int errw, uid_t uid, gid_t gid,
+    const struct proc_opts *o)
 {
-	char path[4200], u[16], g[16], parent[16];
-	char *argv[12], *envp[2] = {NULL, NULL};
+	char path[4200], u[16], g[16], parent[16], caps[24], shift[48];
+	char *argv[20], *envp[2] = {NULL, NULL};
 	static char dbg[] = "IMGD_SECCOMP_DEBUG=1";
 	const char *e = getenv("IMGD_SECCOMP_DEBUG");
 	sigset_t none;
@@ -87,9 +90,25 @@ exec_child(const struct proc_def *d, int chan, int errw, uid_t uid, gid_t gid)
 	argv[n++] = "--gid";
 	argv[n++] = g;
 	argv[n++] = "--chroot";
-	argv[n++] = S->empty;
+	argv[n++] = o && o->chroot ? (char *)o->chroot : S->empty;
 	argv[n++] = "--parent";
 	argv[n++] = parent;
+	if (o && o->mode) {
+		argv[n++] = "--mode";
+		argv[n++] = (char *)o->mode;
+	}
+	if (o && o->caps) {
+		snprintf(
+		    caps, sizeof(caps), "%llx", (unsigned long long)o->caps);
+		argv[n++] = "--caps";
+		argv[n++] = caps;
+	}
+	if (o && o->shift_range) {
+		snprintf(shift, sizeof(shift), "%u:%u:%u", o->shift_uid,
+		    o->shift_gid, o->shift_range);
+		argv[n++] = "--shift";
+		argv[n++] = shift;
+	}
 	if (S->cfg.debug)
 		argv[n++] = "--debug";
 	argv[n] = NULL;
@@ -106,6 +125,23 @@ exec_child(const struct proc_def *d, int chan, int errw, uid_t uid, gid_t gid)
 
 struct child *
 proc_spawn(int kind)
+{
+	return proc_spawn_opts(kind, NULL);
+}
+
+/* Unpackers start in a pid namespace of their own (as its init): they
+ * cannot see or signal any other process. */
+static pid_t
+fork_kind(int kind)
+{
+	if (kind == PROC_UNPACKER && S->root)
+		return (pid_t)syscall(
+		    SYS_clone, SIGCHLD | CLONE_NEWPID, NULL, NULL, NULL, NULL);
+	return fork();
+}
+
+struct child *
+proc_spawn_opts(int kind, const struct proc_opts *o)
 {
 	const struct proc_def *d = def_of(kind);
 	struct child *c;
@@ -131,9 +167,16 @@ proc_spawn(int kind)
 	c->def = d;
 	c->gen = ++gen;
 	TAILQ_INIT(&c->drains);
-	c->uid = uid;
-	c->gid = gid;
-	c->pid = fork();
+	c->uid = c->self_uid = uid;
+	c->gid = c->self_gid = gid;
+	if (o && o->shift_range) {
+		c->uid = o->shift_uid;
+		c->gid = o->shift_gid;
+		c->self_uid = c->self_gid = 0;
+	}
+	c->caps = o ? o->caps : 0;
+	c->pipes[0] = c->pipes[1] = -1;
+	c->pid = fork_kind(kind);
 	if (c->pid == -1) {
 		log_warn("%s: fork", d->title);
 		close(sp[0]);
@@ -144,7 +187,7 @@ proc_spawn(int kind)
 		return NULL;
 	}
 	if (c->pid == 0)
-		exec_child(d, sp[1], ep[1], uid, gid);
+		exec_child(d, sp[1], ep[1], uid, gid, o);
 	close(sp[1]);
 	close(ep[1]);
 	evutil_make_socket_nonblocking(sp[0]);
@@ -267,7 +310,10 @@ on_ready(struct child *c)
 		api_frontend_ready(c);
 		break;
 	case PROC_UNPACKER:
-		job_child_ready(c);
+		if (c->publish)
+			publish_child_ready(c);
+		else
+			job_child_ready(c);
 		break;
 	case PROC_FETCHER:
 		fetch_child_ready(c);
@@ -302,7 +348,10 @@ dispatch(struct child *c, struct ipc_msg *m)
 		api_dispatch(c, m);
 		break;
 	case PROC_UNPACKER:
-		job_dispatch(c, m);
+		if (c->publish)
+			publish_dispatch(c, m);
+		else
+			job_dispatch(c, m);
 		break;
 	case PROC_FETCHER:
 		fetch_dispatch(c, m);
@@ -474,6 +523,8 @@ child_gone(struct child *c, int st, const struct rusage *ru)
 	close(c->errfd);
 	ipc_chan_close(&c->chan);
 	TAILQ_REMOVE(&children, c, entry);
+	if (c->def->kind == PROC_UNPACKER && c->job == NULL)
+		publish_child_gone(c, why, sigsys);
 	if (c->def->kind == PROC_UNPACKER)
 		job_child_gone(c, why, sigsys);
 	if (c->def->kind == PROC_FETCHER)

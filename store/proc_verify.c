@@ -48,9 +48,13 @@ verify_proc(struct child *c, const struct imsg_ready *r, char *why, size_t len)
 				snprintf(why, len, "supplementary groups left");
 		} else if (sscanf(line, "CapEff: %llx", &v) == 1 ||
 			   sscanf(line, "CapPrm: %llx", &v) == 1 ||
-			   sscanf(line, "CapInh: %llx", &v) == 1 ||
-			   sscanf(line, "CapAmb: %llx", &v) == 1 ||
 			   (S->root && sscanf(line, "CapBnd: %llx", &v) == 1)) {
+			seen++;
+			if (v != c->caps)
+				snprintf(
+				    why, len, "capabilities left: %s", line);
+		} else if (sscanf(line, "CapInh: %llx", &v) == 1 ||
+			   sscanf(line, "CapAmb: %llx", &v) == 1) {
 			seen++;
 			if (v != 0)
 				snprintf(
@@ -77,10 +81,12 @@ proc_verify_ready(struct child *c, const struct imsg_ready *r)
 {
 	char why[160] = "";
 
-	if (r->ruid != c->uid || r->euid != c->uid || r->suid != c->uid ||
-	    r->rgid != c->gid || r->egid != c->gid || r->sgid != c->gid)
+	if (r->ruid != c->self_uid || r->euid != c->self_uid ||
+	    r->suid != c->self_uid || r->rgid != c->self_gid ||
+	    r->egid != c->self_gid || r->sgid != c->self_gid)
 		snprintf(why, sizeof(why), "runs as %u/%u", r->euid, r->egid);
-	else if (r->cap_eff || r->cap_prm || (S->root && r->cap_bnd))
+	else if (r->cap_eff != c->caps || r->cap_prm != c->caps ||
+		 (S->root && r->cap_bnd != c->caps))
 		snprintf(why, sizeof(why), "kept capabilities");
 	else if (!r->no_new_privs || r->seccomp != 2)
 		snprintf(why, sizeof(why), "no seccomp filter");

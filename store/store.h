@@ -43,6 +43,8 @@ struct config {
 	char fetch_ca_file[1024];
 	char fetch_keys_dir[1024]; /* HOST.pub pins HOST to that key */
 	char import_key[1024];	   /* file imports must be signed by it */
+	char unpack_root[1024];	   /* "" = <state>/rootfs */
+	int unpack_devices;	   /* device nodes in privileged unpacks */
 	char nameservers[LIM_NAMESERVERS_MAX + 1]; /* "" = resolv.conf */
 	char proxy_https[LIM_URL_MAX + 1];
 	char proxy_ignore_hosts[512];
@@ -67,8 +69,11 @@ struct child {
 	TAILQ_ENTRY(child) entry;
 	const struct proc_def *def;
 	pid_t pid;
-	uid_t uid;
+	uid_t uid; /* as /proc shows it */
 	gid_t gid;
+	uid_t self_uid; /* as the child sees itself (in its namespace) */
+	gid_t self_gid;
+	uint64_t caps; /* what it may keep (unpack jobs) */
 	int ready;
 	int killed; /* we sent SIGKILL: say why in the log */
 	char why[128];
@@ -83,6 +88,8 @@ struct child {
 	time_t log_window; /* rate limit of relayed log bytes */
 	size_t log_bytes, log_dropped;
 	struct job *job;     /* unpackers: the job it runs */
+	struct publish *publish; /* or the publish job */
+	int pipes[2];	     /* its outputs, handed over once it is READY */
 	struct fetch *fetch; /* fetchers: the download it runs */
 	/* The call a dying child named in seccomp debug mode (its claim, for
 	 * the log and the error only). */
@@ -102,6 +109,15 @@ struct drain {
 };
 
 struct child *proc_spawn(int kind);
+/* An unpack job's child: chrooted into its target, with the capabilities
+ * ownership needs, or as root of a user namespace (shift_range > 0). */
+struct proc_opts {
+	const char *chroot;
+	const char *mode; /* --mode */
+	uint64_t caps;	  /* kept: their mask */
+	uint32_t shift_uid, shift_gid, shift_range;
+};
+struct child *proc_spawn_opts(int kind, const struct proc_opts *o);
 void proc_kill(struct child *c, const char *why);
 void proc_expect_exit(struct child *c, int seconds);
 void proc_on_drain(struct child *c, void (*cb)(void *, int), void *arg);
@@ -322,6 +338,7 @@ struct fetch_sink {
 struct upload *upload_fetch(const struct fetch_sink *k, int rfd[2]);
 void upload_fetch_end(struct upload *u, uint64_t size0, uint64_t size1);
 void upload_fetch_abort(struct upload *u, const struct fault *f);
+void upload_fetch_end_own(struct upload *u);
 
 /* store/fetch.c: copies from remote servers, one fetcher per download */
 void fetch_request(uint64_t reqid, const struct imsg_image_copy_req *r);
@@ -335,7 +352,16 @@ void fetch_refresh(uint64_t reqid, const char *project, const struct image *img,
 void fetch_timers_init(void);
 int db_project_name(int64_t id, char *name, size_t len);
 
+/* An unpack job: where and how (job_set_extract before it runs). */
+struct job_extract {
+	char target[4096]; /* absolute: the chroot */
+	struct imsg_unpack_extract x; /* strings owned by the job */
+	uint64_t caps;
+	uint32_t shift_uid, shift_gid, shift_range;
+};
+
 struct job_result {
+	struct imsg_unpack_written written; /* unpack jobs */
 	struct imsg_unpack_meta meta; /* strings owned by the job */
 	char compression[2][16];
 	uint64_t entries, unpacked, devices;
@@ -347,6 +373,17 @@ struct job *job_start(const char *project, int fds[2], uint64_t sizes[2],
 	void *arg, const struct fault *err, const struct job_result *r),
     void *arg);
 void job_on_run(struct job *j, void (*fn)(void *));
+/* store/publish.c: a directory packed into an image by an unpacker. */
+struct publish;
+void publish_request(uint64_t reqid, const struct imsg_publish_req *r);
+void publish_child_ready(struct child *c);
+void publish_dispatch(struct child *c, struct ipc_msg *m);
+void publish_child_gone(struct child *c, const char *why, int sigsys);
+/* store/unpack.c: POST /1.0/images/<fp>/unpack, for a resolved image. */
+void unpack_start(uint64_t reqid, const char *project, const struct image *img,
+    const struct imsg_image_unpack_req *r, const char *requestor);
+/* Makes the job an unpack into x->target (copied). */
+void job_set_extract(struct job *j, const struct job_extract *x);
 void job_cancel(struct job *j);
 void job_child_ready(struct child *c);
 void job_dispatch(struct child *c, struct ipc_msg *m);

@@ -63,6 +63,7 @@ struct upload {
 	/* a download (store/fetch.c): the layout is known at the end, and
 	 * done() hears the outcome before the operation does */
 	int fetched, auto_update;
+	int count_own; /* a publish: the store's own byte counts are the end */
 	void (*done)(void *arg, const char *fp, const struct fault *f);
 	void *done_arg;
 };
@@ -641,6 +642,10 @@ upload_check_done(struct upload *u)
 	}
 	if (!u->ended || u->pipe != -1 || u->next_pipe != -1)
 		return;
+	if (u->count_own) {
+		u->end.bytes = u->size[0] + u->size[1];
+		u->end.part0_bytes = u->size[0];
+	}
 	if (u->fetched && u->end.status != UPLOAD_ABORTED) {
 		/* What came decides: a second file makes it split. */
 		u->layout = u->size[1] ? IMG_SPLIT : IMG_UNIFIED;
@@ -731,6 +736,15 @@ upload_fetch_end(struct upload *u, uint64_t size0, uint64_t size1)
 	u->end.bytes = size0 + size1;
 	u->end.part0_bytes = size0;
 	upload_check_done(u);
+}
+
+/* A publish's packer is done: what came through the pipes until their
+ * end is the image (a packer that dies instead aborts the upload). */
+void
+upload_fetch_end_own(struct upload *u)
+{
+	u->count_own = 1;
+	upload_fetch_end(u, 0, 0);
 }
 
 /* The download failed (or the fetcher died): nothing is kept. */

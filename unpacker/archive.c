@@ -443,6 +443,31 @@ part_drain(struct vstate *vs, struct part *p, struct part_io *io)
 	}
 }
 
+/* The data of an entry being unpacked, with the ratio checked per block. */
+struct tar_data {
+	struct vstate *vs;
+	struct part *p;
+	struct part_io *io;
+};
+
+static int
+tar_next(void *arg, const void **buf, size_t *len, int64_t *off)
+{
+	struct tar_data *t = arg;
+	la_int64_t o;
+	int r;
+
+	r = archive_read_data_block(t->io->tar, buf, len, &o);
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r != ARCHIVE_OK)
+		return part_fail_tar(t->vs, t->p, t->io);
+	if (part_ratio(t->vs, t->p, t->io) == -1)
+		return -1;
+	*off = o;
+	return 1;
+}
+
 static int
 part_meta_parse(struct vstate *vs, struct part *p, const char *buf, size_t len)
 {
@@ -555,7 +580,12 @@ part_entries(struct vstate *vs, struct part *p, struct part_io *io)
 			return -1;
 		if (en.is_meta)
 			r = part_meta(vs, p, io, &en);
-		else
+		else if (vs->xs) {
+			struct tar_data td = {vs, p, io};
+			struct xdata d = {tar_next, &td};
+
+			r = xs_entry(vs, p, ae, &en, &d);
+		} else
 			r = part_drain(vs, p, io);
 		if (r == -1)
 			return -1;

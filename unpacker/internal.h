@@ -85,8 +85,11 @@ int entry_admit(struct part *p, struct archive_entry *ae, struct tar_entry *en,
     char *err, size_t errlen);
 
 /* archive.c: one streaming pass over one tarball. */
+struct xsink; /* extract.c: the writer behind the policy, when unpacking */
+
 struct vstate {
 	const struct img_limits *lim;
+	struct xsink *xs; /* NULL: validation only */
 	uint64_t unpacked, unpacked_max, csize_total, entries, index_used;
 	struct img_meta meta;
 	int have_meta;
@@ -97,6 +100,23 @@ struct vstate {
 int part_read(struct vstate *vs, struct part *p, int fd);
 /* An entry's bytes against the image's unpacked limit: 0, or -1 and err. */
 int part_account(struct vstate *vs, struct part *p, const struct tar_entry *en);
+
+/* extract.c: an admitted entry written out (or its data drained). */
+struct xdata {
+	/* 1 with a block, 0 at the end, -1 with vs->err set */
+	int (*next)(void *arg, const void **buf, size_t *len, int64_t *off);
+	void *arg;
+};
+int xs_entry(struct vstate *vs, struct part *p, struct archive_entry *ae,
+    const struct tar_entry *en, struct xdata *d);
+/* openat2 under dirfd: no symlink, no escape, no magic link. */
+int xs_open_beneath(int dirfd, const char *path, int flags);
+/* img_validate_limits() with a writer behind the policy (validate.c). */
+int img_validate_sink(int fd_main, int fd_rootfs, const struct img_limits *lim,
+    struct xsink *xs, struct img_meta *meta, struct img_report *rep, char *err,
+    size_t errlen);
+/* The first name a squashfs inode had, for its hard links (or NULL). */
+const char *xs_inode_seen(struct vstate *vs, uint32_t ino, const char *path);
 
 /* squashfs.c: a split image's rootfs as squashfs, with the same policy. */
 int squashfs_sniff(int fd);

@@ -5,7 +5,10 @@
  * no file system, no exec, bounded memory and CPU -- and returns the parsed
  * metadata.yaml as typed records: META, TEMPLATE x n, DONE; or FAIL.
  */
+#include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,8 @@
 
 #include "ipc/log.h"
 #include "policy/child.h"
+#include "unpacker/extract.h"
+#include "unpacker/pack.h"
 #include "unpacker/validate.h"
 
 static const struct sandbox_rlimit unpacker_rlimits[] = {
@@ -39,6 +44,56 @@ static const struct sandbox_spec unpacker_spec = {
     .groups = unpacker_groups,
 };
 
+/* Unpack mode (--mode extract): the same validation with a writer behind
+ * it, chrooted into the target, with the capabilities ownership needs
+ * (given by the store in --caps) or as root of a --shift user namespace. */
+static const struct sandbox_rlimit extract_rlimits[] = {
+    {RLIMIT_AS, LIM_UNPACKER_AS, "decompressors, the name index, templates"},
+    {RLIMIT_CPU, LIM_UNPACKER_CPU_SECONDS, "one image's worth of CPU"},
+    {RLIMIT_NPROC, 0, "no new processes"},
+    {RLIMIT_CORE, 0, "no core files"},
+    {RLIMIT_FSIZE, LIM_UNPACKED_ABS_MAX, "no file larger than an image"},
+    {RLIMIT_NOFILE, 32, "the channel, two image fds, a few directories"},
+};
+
+static const struct sc_group *const extract_groups[] = {&sc_base, &sc_ipc,
+    &sc_selfcheck, &sc_archive_read, &sc_archive_write, NULL};
+static const struct sc_group *const extract_dev_groups[] = {&sc_base, &sc_ipc,
+    &sc_selfcheck, &sc_archive_read, &sc_archive_write, &sc_mknod, NULL};
+
+static struct sandbox_spec extract_spec = {
+    .name = "unpacker",
+    .kind = PROC_UNPACKER,
+    .ns_flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET,
+    .rlimits = extract_rlimits,
+    .nrlimits = sizeof(extract_rlimits) / sizeof(extract_rlimits[0]),
+    .groups = extract_groups,
+};
+
+/* Pack mode (--mode pack, publish): chrooted into the directory, reading
+ * it with CAP_DAC_READ_SEARCH alone, writing only to the pipes given. */
+static const struct sandbox_rlimit pack_rlimits[] = {
+    {RLIMIT_AS, LIM_UNPACKER_AS, "compressors and the hard-link index"},
+    {RLIMIT_CPU, LIM_UNPACKER_CPU_SECONDS, "one image's worth of CPU"},
+    {RLIMIT_NPROC, 0, "no new processes"},
+    {RLIMIT_CORE, 0, "no core files"},
+    {RLIMIT_FSIZE, 0, "it writes no files, only the pipes"},
+    {RLIMIT_NOFILE, 2 * LIM_PATH_DEPTH_MAX + 16,
+	"a directory fd per level of the tree, the channel, the pipes"},
+};
+
+static const struct sc_group *const pack_groups[] = {
+    &sc_base, &sc_ipc, &sc_selfcheck, &sc_archive_read, &sc_tree_read, NULL};
+
+static const struct sandbox_spec pack_spec = {
+    .name = "unpacker",
+    .kind = PROC_UNPACKER,
+    .ns_flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET,
+    .rlimits = pack_rlimits,
+    .nrlimits = sizeof(pack_rlimits) / sizeof(pack_rlimits[0]),
+    .groups = pack_groups,
+};
+
 static struct ipc_chan chan;
 
 static void
@@ -50,7 +105,14 @@ send_or_die(uint16_t type, const void *msg)
 
 static void __attribute__((noreturn)) fail(const char *msg)
 {
-	struct imsg_unpack_fail f = {.message = (char *)msg};
+	char line[LIM_ERROR_MAX + 1];
+	struct imsg_unpack_fail f = {.message = line};
+
+	/* One line, whatever a template's error quoted. */
+	snprintf(line, sizeof(line), "%s", msg[0] ? msg : "failed");
+	for (char *c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
 
 	send_or_die(IMSG_UNPACK_FAIL, &f);
 	exit(0);
@@ -137,6 +199,138 @@ send_meta(const struct img_meta *meta)
 	}
 }
 
+static const char *
+arg_mode(int argc, char **argv)
+{
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--mode") == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
+static void
+send_written(const struct img_xresult *xr, const struct img_render_report *rr)
+{
+	struct imsg_unpack_written w = {
+	    .files = xr->files,
+	    .dirs = xr->dirs,
+	    .symlinks = xr->symlinks,
+	    .hardlinks = xr->hardlinks,
+	    .devices = xr->devices,
+	    .bytes = xr->bytes,
+	    .xattrs = xr->xattrs,
+	    .xattrs_skipped = xr->xattrs_skipped,
+	    .rendered = rr->rendered,
+	    .skipped = rr->skipped,
+	};
+
+	send_or_die(IMSG_UNPACK_WRITTEN, &w);
+}
+
+/* The job's parameters, then the inputs; then unpack, render, sync. */
+static int
+extract_main(const char *probe, struct img_meta *meta, struct img_report *rep)
+{
+	struct img_kvc config[LIM_UNPACK_CONFIG_MAX];
+	struct img_render_args ra;
+	struct img_render_report rr;
+	struct img_xresult xr;
+	struct img_limits lim;
+	struct ipc_msg m;
+	char err[LIM_ERROR_MAX + 1], name[LIM_UNPACK_TARGET_MAX + 1];
+	unsigned flags;
+	int fds[2], root;
+
+	if (ipc_recv(&chan, &m) != 1)
+		fatalx("job: %s", chan.err);
+	if (m.type != IMSG_UNPACK_EXTRACT)
+		fatalx("unexpected %s", ipc_typename(m.type));
+	struct imsg_unpack_extract *x = &m.m.unpack_extract;
+	memset(&ra, 0, sizeof(ra));
+	ra.trigger = x->trigger;
+	snprintf(name, sizeof(name), "%s", x->name);
+	ra.name = name;
+	ra.privileged = x->privileged;
+	ra.root_uid = x->root_uid;
+	ra.root_gid = x->root_gid;
+	flags = (x->flags & UNPACK_X_XATTRS ? IMG_X_XATTRS : 0) |
+		(x->flags & UNPACK_X_DEVICES ? IMG_X_DEVICES : 0);
+	for (uint32_t i = 0; i < x->nconfig; i++) {
+		config[i].key = strdup(x->config[i].key);
+		config[i].value = strdup(x->config[i].value);
+		if (!config[i].key || !config[i].value)
+			fatalx("out of memory");
+	}
+	ra.config = config;
+	ra.nconfig = x->nconfig;
+	receive_inputs(fds);
+	if (probe && strncmp(probe, "input:", 6) == 0)
+		sandbox_probe(probe + 6);
+	if ((root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fatal("open /");
+	img_limits_default(&lim);
+	if (img_extract(fds[0], fds[1], &lim, root, flags, meta, rep, &xr, err,
+		sizeof(err)) == -1)
+		fail(err);
+	ra.architecture = meta->architecture;
+	if (img_render(root, meta, &xr, &ra, &rr, err, sizeof(err)) == -1)
+		fail(err);
+	/* Durable before it is reported done: one sync of the target. */
+	if (syncfs(root) == -1)
+		fail("cannot sync the target");
+	send_meta(meta);
+	send_written(&xr, &rr);
+	img_xresult_free(&xr);
+	return 0;
+}
+
+/* The job, its outputs; then the tree packed into them. */
+static void __attribute__((noreturn)) pack_main(void)
+{
+	struct imsg_unpack_packed done;
+	struct pack_report rep;
+	struct pack_opts o;
+	struct ipc_msg m;
+	char err[LIM_ERROR_MAX + 1];
+	int out[2] = {-1, -1}, root;
+
+	if (ipc_recv(&chan, &m) != 1 || m.type != IMSG_UNPACK_PACK)
+		fatalx("job: %s", chan.err[0] ? chan.err : "not a pack job");
+	memset(&o, 0, sizeof(o));
+	o.comp = (enum pack_comp)m.m.unpack_pack.comp;
+	o.split = m.m.unpack_pack.split;
+	o.dir_is_rootfs = m.m.unpack_pack.dir_is_rootfs;
+	o.xattrs = m.m.unpack_pack.xattrs;
+	o.meta_mtime = m.m.unpack_pack.meta_mtime;
+	o.close_out0 = 1; /* the store reads to its end first */
+	if (m.m.unpack_pack.meta_yaml[0]) {
+		o.meta_len = strlen(m.m.unpack_pack.meta_yaml);
+		if ((o.meta_yaml = strdup(m.m.unpack_pack.meta_yaml)) == NULL)
+			fatalx("out of memory");
+	}
+	for (int i = 0; i < (o.split ? 2 : 1); i++) {
+		if (ipc_recv(&chan, &m) != 1 || m.type != IMSG_UNPACK_OUTPUT ||
+		    m.m.unpack_output.part != i)
+			fatalx("outputs out of order");
+		out[i] = m.fd;
+	}
+	if ((root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fatal("open /");
+	memset(&rep, 0, sizeof(rep));
+	if (pack_image(root, &o, out, &rep, err, sizeof(err)) == -1) {
+		if (out[1] != -1)
+			close(out[1]);
+		fail(err);
+	}
+	/* The end of the image: the store reads to it. */
+	if (out[1] != -1)
+		close(out[1]);
+	done.entries = rep.entries;
+	done.bytes = rep.bytes;
+	send_or_die(IMSG_UNPACK_PACKED, &done);
+	exit(0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -147,25 +341,48 @@ main(int argc, char **argv)
 	char err[LIM_ERROR_MAX + 1];
 	int fds[2];
 
-	child_init(&unpacker_spec, argc, argv);
+	const char *mode = arg_mode(argc, argv);
+	const struct sandbox_spec *spec = &unpacker_spec;
+	int extract = 0;
+
+	if (mode && strncmp(mode, "extract", 7) == 0) {
+		extract = 1;
+		if (strcmp(mode, "extract-dev") == 0)
+			extract_spec.groups = extract_dev_groups;
+		spec = &extract_spec;
+	} else if (mode && strcmp(mode, "pack") == 0)
+		spec = &pack_spec;
+	else if (mode)
+		fatalx("unknown mode %s", mode);
+	child_init(spec, argc, argv);
 	/* Before the chroot: the locale's files are outside it. */
 	if (img_locale_init(err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	child_enter(&unpacker_spec, &chan, &probe);
+	/* Modes exactly as in the archive; a too-big write fails, not kills. */
+	umask(0);
+	signal(SIGXFSZ, SIG_IGN);
+	child_enter(spec, &chan, &probe);
 	/* Tests: a probe right after READY, or with "input:" once the store
 	 * has handed the image over (a death while reading it). */
 	if (probe && strncmp(probe, "input:", 6) != 0)
 		sandbox_probe(probe);
 	chan.blocking = 1;
-	receive_inputs(fds);
-	if (probe && strncmp(probe, "input:", 6) == 0)
-		sandbox_probe(probe + 6);
-	if (img_validate(fds[0], fds[1], &meta, &rep, err, sizeof(err)) == -1)
-		fail(err);
-	send_meta(&meta);
+	if (spec == &pack_spec)
+		pack_main();
+	if (extract)
+		extract_main(probe, &meta, &rep);
+	else {
+		receive_inputs(fds);
+		if (probe && strncmp(probe, "input:", 6) == 0)
+			sandbox_probe(probe + 6);
+		if (img_validate(
+			fds[0], fds[1], &meta, &rep, err, sizeof(err)) == -1)
+			fail(err);
+		send_meta(&meta);
+	}
 	memset(&ud, 0, sizeof(ud));
 	ud.compression0 = rep.part[0].compression;
-	ud.compression1 = fds[1] != -1 ? rep.part[1].compression : "";
+	ud.compression1 = rep.part[1].compression;
 	ud.entries = rep.part[0].entries + rep.part[1].entries;
 	ud.unpacked_bytes =
 	    rep.part[0].unpacked_bytes + rep.part[1].unpacked_bytes;

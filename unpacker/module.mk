@@ -2,7 +2,8 @@
 # sandboxed imgd-unpacker program.
 include unpacker/lib.mk
 
-$(BUILD)/bin/imgd-unpacker: $(BUILD)/unpacker/main.o $(UNPACKER_LIB_OBJS) \
+$(BUILD)/bin/imgd-unpacker: $(BUILD)/unpacker/main.o \
+    $(BUILD)/unpacker/render.o $(UNPACKER_LIB_OBJS) \
     $(BUILD)/policy/child.o $(SANDBOX_OBJS) $(IPC_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_ARCHIVE) $(LIB_YAML) \

@@ -28,6 +28,8 @@
 
 #include "unpacker/internal.h"
 
+#define SQ_BLOCK (256 * 1024) /* data read per call */
+
 struct fd_file {
 	sqfs_file_t base;
 	int fd;
@@ -198,10 +200,22 @@ to_entry(struct walk *w, const char *path, const sqfs_inode_generic_t *in,
 		type = AE_IFDIR;
 		break;
 	case SQFS_INODE_FILE:
-	case SQFS_INODE_EXT_FILE:
+	case SQFS_INODE_EXT_FILE: {
+		const char *first = NULL;
+
 		type = AE_IFREG;
 		sqfs_inode_get_file_size(in, &size);
+		/* Unpacking: the second name of an inode is a hard link. */
+		if (in->base.type == SQFS_INODE_EXT_FILE &&
+		    in->data.file_ext.nlink > 1)
+			first =
+			    xs_inode_seen(w->vs, in->base.inode_number, path);
+		if (first != NULL) {
+			archive_entry_set_hardlink(ae, first);
+			size = 0;
+		}
 		break;
+	}
 	case SQFS_INODE_SLINK:
 	case SQFS_INODE_EXT_SLINK: {
 		size_t n = in->data.slink.target_size;
@@ -249,6 +263,55 @@ to_entry(struct walk *w, const char *path, const sqfs_inode_generic_t *in,
 	return 0;
 }
 
+/* A file's data for the writer: decompressed block by block. */
+struct sq_data {
+	struct walk *w;
+	const char *path;
+	const sqfs_inode_generic_t *in;
+	sqfs_u64 off, size;
+	uint8_t *buf;
+};
+
+static int
+sq_next(void *arg, const void **buf, size_t *len, int64_t *off)
+{
+	struct sq_data *d = arg;
+	sqfs_u32 want;
+	sqfs_s32 n;
+
+	if (d->off >= d->size)
+		return 0;
+	want = d->size - d->off < SQ_BLOCK ? (sqfs_u32)(d->size - d->off)
+					   : (sqfs_u32)SQ_BLOCK;
+	n = sqfs_data_reader_read(d->w->data, d->in, d->off, d->buf, want);
+	if (n < 0)
+		return fail(d->w, "\"%s\": its data: %s", d->path, sqfs_why(n));
+	if (n == 0)
+		return fail(d->w,
+		    "\"%s\": %llu bytes of data where it declares "
+		    "%llu",
+		    d->path, (unsigned long long)d->off,
+		    (unsigned long long)d->size);
+	*buf = d->buf;
+	*len = (size_t)n;
+	*off = (int64_t)d->off;
+	d->off += (sqfs_u64)n;
+	return 1;
+}
+
+static int
+admit_write(struct walk *w, const char *path, const sqfs_inode_generic_t *in,
+    struct archive_entry *ae, struct tar_entry *en)
+{
+	static uint8_t buf[SQ_BLOCK];
+	struct sq_data sd = {w, path, in, 0, 0, buf};
+	struct xdata d = {sq_next, &sd};
+
+	if (en->type == NODE_REG)
+		sqfs_inode_get_file_size(in, &sd.size);
+	return xs_entry(w->vs, w->p, ae, en, &d);
+}
+
 static int
 admit(struct walk *w, const char *path, const sqfs_inode_generic_t *in)
 {
@@ -268,6 +331,8 @@ admit(struct walk *w, const char *path, const sqfs_inode_generic_t *in)
 	else if (to_entry(w, path, in, ae) == 0 &&
 		 entry_admit(w->p, ae, &en, w->vs->err, w->vs->errlen) == 0)
 		rc = part_account(w->vs, w->p, &en);
+	if (rc == 0 && w->vs->xs != NULL)
+		rc = admit_write(w, path, in, ae, &en);
 	archive_entry_free(ae);
 	return rc;
 }
@@ -277,7 +342,7 @@ admit(struct walk *w, const char *path, const sqfs_inode_generic_t *in)
 static int
 read_data(struct walk *w, const char *path, const sqfs_inode_generic_t *in)
 {
-	static uint8_t buf[256 * 1024];
+	static uint8_t buf[SQ_BLOCK];
 	sqfs_u64 size = 0, off = 0;
 
 	sqfs_inode_get_file_size(in, &size);
@@ -337,8 +402,9 @@ list_dir(struct walk *w, const struct pending *d)
 		if ((r = sqfs_dir_reader_get_inode(w->dr, &in)) != 0)
 			return fail(w, "\"%s\": %s", path, sqfs_why(r));
 		if (admit(w, path, in) == -1 ||
-		    ((in->base.type == SQFS_INODE_FILE ||
-			 in->base.type == SQFS_INODE_EXT_FILE) &&
+		    (w->vs->xs == NULL &&
+			(in->base.type == SQFS_INODE_FILE ||
+			    in->base.type == SQFS_INODE_EXT_FILE) &&
 			read_data(w, path, in) == -1)) {
 			free(in);
 			return -1;

@@ -182,6 +182,15 @@ int
 img_validate_limits(int fd_main, int fd_rootfs, const struct img_limits *lim,
     struct img_meta *meta, struct img_report *rep, char *err, size_t errlen)
 {
+	return img_validate_sink(
+	    fd_main, fd_rootfs, lim, NULL, meta, rep, err, errlen);
+}
+
+int
+img_validate_sink(int fd_main, int fd_rootfs, const struct img_limits *lim,
+    struct xsink *xs, struct img_meta *meta, struct img_report *rep, char *err,
+    size_t errlen)
+{
 	struct vstate vs;
 	struct part *parts;
 	int fds[2] = {fd_main, fd_rootfs}, nparts, i, rc;
@@ -192,6 +201,7 @@ img_validate_limits(int fd_main, int fd_rootfs, const struct img_limits *lim,
 		err[0] = '\0';
 	memset(&vs, 0, sizeof(vs));
 	vs.lim = lim;
+	vs.xs = xs;
 	vs.err = err;
 	vs.errlen = errlen;
 	nparts = fd_rootfs == -1 ? 1 : 2;

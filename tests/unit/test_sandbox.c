@@ -38,6 +38,10 @@ struct kid {
 
 /* Starts a child as the store would: channel on fd 3, ids and chroot on
  * the command line. */
+/* Extra arguments for the next kid_start (an unpack job's), or NULL. */
+static const char *kid_extra[8];
+static const char *kid_root = NULL; /* its chroot instead of emptydir */
+
 static int
 kid_start(struct kid *k, const char *prog, int kind, const char *probe)
 {
@@ -54,9 +58,14 @@ kid_start(struct kid *k, const char *prog, int kind, const char *probe)
 		return -1;
 	k->pid = fork();
 	if (k->pid == 0) {
-		char *argv[] = {path, "--uid", uid, "--gid", gid, "--chroot",
-		    emptydir, "--parent", parent, "--probe",
-		    (char *)(probe ? probe : "none"), NULL};
+		char *argv[24] = {path, "--uid", uid, "--gid", gid, "--chroot",
+		    kid_root ? (char *)kid_root : emptydir, "--parent", parent,
+		    "--probe", (char *)(probe ? probe : "none"), NULL};
+		int n = 11;
+
+		for (int i = 0; i < 8 && kid_extra[i]; i++)
+			argv[n++] = (char *)kid_extra[i];
+		argv[n] = NULL;
 		char *envp[] = {
 		    kid_debug ? "IMGD_SECCOMP_DEBUG=1" : NULL, NULL};
 		int null = open("/dev/null", O_RDWR);
@@ -404,6 +413,154 @@ T_TEST(unpacker_sandbox)
 	T_CHECK(system(cmd) == 0);
 }
 
+/* ---- unpack jobs: chrooted into their target, with the ownership
+ * capabilities (or as root of a --shift user namespace) ---- */
+
+#define X_CAPS "c00b" /* CHOWN DAC_OVERRIDE FOWNER FSETID, + MKNOD 8000 */
+#define X_CAPS_MASK 0xc00bLL
+#define X_SHIFT_UID 200000
+
+static void
+x_args(const char *mode, const char *shift)
+{
+	int n = 0;
+
+	memset(kid_extra, 0, sizeof(kid_extra));
+	kid_extra[n++] = "--mode";
+	kid_extra[n++] = mode;
+	kid_extra[n++] = "--caps";
+	kid_extra[n++] = X_CAPS;
+	if (shift) {
+		kid_extra[n++] = "--shift";
+		kid_extra[n++] = shift;
+	}
+}
+
+/* READY of an unpack job: its kept caps, its ids (in its namespace), and
+ * /proc's view of them from here. */
+static void
+check_ready_x(struct kid *k, int shifted, int alive)
+{
+	struct ipc_msg m;
+	uint32_t id = shifted ? 0 : TEST_UID;
+
+	if (kid_recv(k, &m) != 1 || m.type != IMSG_READY) {
+		T_FAIL("unpack job: no READY (%s)", k->chan.err);
+		return;
+	}
+	struct imsg_ready *r = &m.m.ready;
+	T_EQ_INT(r->euid, id);
+	T_EQ_INT(r->egid, id);
+	T_EQ_INT(r->cap_eff, X_CAPS_MASK);
+	T_EQ_INT(r->cap_prm, X_CAPS_MASK);
+	T_EQ_INT(r->cap_bnd, X_CAPS_MASK);
+	T_EQ_INT(r->no_new_privs, 1);
+	T_EQ_INT(r->seccomp, 2);
+	T_EQ_INT(r->chrooted, 1);
+	if (!alive)
+		return;
+	T_EQ_INT(proc_field(k->pid, "Seccomp", 0), 2);
+	T_EQ_INT(proc_field(k->pid, "CapEff", 1), X_CAPS_MASK);
+	T_EQ_INT(proc_field(k->pid, "CapInh", 1), 0);
+	T_EQ_INT(proc_field(k->pid, "CapAmb", 1), 0);
+	T_EQ_INT(
+	    proc_field(k->pid, "Uid", 0), shifted ? X_SHIFT_UID : TEST_UID);
+}
+
+static void
+expect_sigsys_x(const char *probe, const char *shift)
+{
+	struct kid k;
+	int st;
+
+	if (kid_start(&k, "imgd-unpacker", PROC_UNPACKER, probe) == -1) {
+		T_FAIL("spawn");
+		return;
+	}
+	check_ready_x(&k, shift != NULL, 0);
+	st = kid_wait(&k);
+	T_EXPECT((st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS),
+	    "unpack job%s --probe %s: status 0x%x, expected SIGSYS",
+	    shift ? " (shifted)" : "", probe, st);
+}
+
+/* One whole unpack job into target: its records, then its files. */
+static void
+unpack_job(const char *target, const char *img, const char *shift)
+{
+	struct imsg_unpack_input in = {.part = PART_UNIFIED, .nparts = 1};
+	struct imsg_unpack_extract x = {.trigger = 1, .name = "c1"};
+	struct ipc_msg m;
+	struct stat st;
+	struct kid k;
+	char path[300];
+	int seen = 0, fd;
+
+	kid_root = target;
+	T_CHECK(kid_start(&k, "imgd-unpacker", PROC_UNPACKER, NULL) == 0);
+	check_ready_x(&k, shift != NULL, 1);
+	T_CHECK(ipc_send(&k.chan, IMSG_UNPACK_EXTRACT, 1, &x, -1) == 0);
+	fd = open(img, O_RDONLY);
+	T_CHECK(ipc_send(&k.chan, IMSG_UNPACK_INPUT, 1, &in, fd) == 0);
+	while (kid_recv(&k, &m) == 1) {
+		if (m.type == IMSG_UNPACK_META)
+			seen |= 1;
+		else if (m.type == IMSG_UNPACK_WRITTEN) {
+			seen |= 2;
+			T_EQ_INT(m.m.unpack_written.files, 1);
+		} else if (m.type == IMSG_UNPACK_DONE) {
+			seen |= 4;
+			break;
+		} else {
+			T_FAIL("unexpected %s: %s", ipc_typename(m.type),
+			    m.type == IMSG_UNPACK_FAIL ? m.m.unpack_fail.message
+						       : "");
+			break;
+		}
+	}
+	T_EQ_INT(seen, 7);
+	int s = kid_wait(&k);
+	T_CHECK(s != -1 && WIFEXITED(s) && WEXITSTATUS(s) == 0);
+	kid_root = NULL;
+	snprintf(path, sizeof(path), "%s/etc/hostname", target);
+	T_CHECK(stat(path, &st) == 0);
+	T_EQ_INT(st.st_uid, shift ? X_SHIFT_UID : 0);
+}
+
+T_TEST(unpack_job_sandbox)
+{
+	/* No network, exec, ptrace, mounts, chroot, namespaces, devices,
+	 * signals to others or unlinking: each kills the job. */
+	static const char *const deadly[] = {"execve", "fork", "ptrace", "x32",
+	    "mprotect-exec", "io_uring", "setuid", "socket", "socket-unix",
+	    "mount", "chroot", "unshare", "mknod", "kill", "unlink", NULL};
+	char dir[] = "/tmp/imgd-unpack-XXXXXX", img[128], t1[160], t2[160];
+	char cmd[600];
+
+	T_CHECK(mkdtemp(dir) != NULL);
+	T_CHECK(good_image(dir, img, sizeof(img)) == 0);
+	snprintf(t1, sizeof(t1), "%s-t1", dir);
+	snprintf(t2, sizeof(t2), "%s-t2", dir);
+	T_CHECK(mkdir(t1, 0755) == 0 && mkdir(t2, 0755) == 0);
+	T_CHECK(chown(t2, X_SHIFT_UID, X_SHIFT_UID) == 0);
+	kid_root = t1;
+	x_args("extract", NULL);
+	for (size_t i = 0; deadly[i]; i++)
+		expect_sigsys_x(deadly[i], NULL);
+	x_args("extract", "200000:200000:65536");
+	kid_root = t2;
+	for (size_t i = 0; deadly[i]; i++)
+		expect_sigsys_x(deadly[i], "shift");
+	/* Positive twins: a whole job, as root-owned and shifted trees. */
+	x_args("extract", NULL);
+	unpack_job(t1, img, NULL);
+	x_args("extract", "200000:200000:65536");
+	unpack_job(t2, img, "shift");
+	memset(kid_extra, 0, sizeof(kid_extra));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s %s %s", dir, img, t1, t2);
+	T_CHECK(system(cmd) == 0);
+}
+
 /* A child fed a record it may not receive exits (fail closed). */
 T_TEST(child_exits_on_bad_record)
 {
@@ -460,6 +617,7 @@ main(void)
 	T_RUN(debug_mode_names_the_call_and_still_kills);
 	T_RUN(frontend_sandbox);
 	T_RUN(unpacker_sandbox);
+	T_RUN(unpack_job_sandbox);
 	T_RUN(child_exits_on_bad_record);
 	T_RUN(frontend_exits_on_a_reply_it_never_asked_for);
 	rmdir(emptydir);
