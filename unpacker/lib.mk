@@ -21,7 +21,8 @@ UNPACKER_LIB_SRCS += $(TPL_SRCS)
 UNPACKER_LIB_OBJS := $(UNPACKER_LIB_SRCS:%.c=$(BUILD)/%.o)
 
 UNPACKER_TESTS := $(BUILD)/tests/test_metadata $(BUILD)/tests/test_archive \
-		  $(BUILD)/tests/test_entries $(BUILD)/tests/test_extract
+		  $(BUILD)/tests/test_entries $(BUILD)/tests/test_extract \
+		  $(BUILD)/tests/test_tpl
 TEST_BINS += $(UNPACKER_TESTS)
 
 $(BUILD)/tests/test_metadata: $(BUILD)/tests/unit/test_metadata.o \
@@ -35,12 +36,15 @@ $(BUILD)/tests/test_extract: $(BUILD)/tests/unit/test_extract.o \
 	$(BUILD)/tests/unit/tarmk.o $(BUILD)/unpacker/render.o \
 	$(UNPACKER_LIB_OBJS)
 
+$(BUILD)/tests/test_tpl: $(BUILD)/tests/unit/test_tpl.o $(UNPACKER_LIB_OBJS)
+
 $(UNPACKER_TESTS):
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_ARCHIVE) $(LIB_YAML) \
 	    $(LIB_SQUASHFS)
 
-UNPACKER_FUZZ := $(BUILD)/fuzz/fuzz_metadata $(BUILD)/fuzz/fuzz_archive
+UNPACKER_FUZZ := $(BUILD)/fuzz/fuzz_metadata $(BUILD)/fuzz/fuzz_archive \
+		 $(BUILD)/fuzz/fuzz_tpl
 FUZZ_TARGETS += $(UNPACKER_FUZZ)
 
 $(UNPACKER_FUZZ): $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c \

@@ -39,8 +39,9 @@
  * Go's %f ("1.500000", "+Inf", "NaN"), bools "True"/"False", nil and
  * undefined names as "", maps and lists as Go's reflect names them
  * ("<map[string]string Value>", "<config.Devices Value>", "<[]string
- * Value>"). LXD's quirks are kept: trigger is of Go type TemplateTrigger,
- * so trigger == "create" is false (compare trigger|lower); 1 == 1.0 is
+ * Value>"). trigger is a plain string, as in LXD 2.0 (LXD 4 and later pass
+ * a Go type of their own, so trigger == "create" is false there: a trap
+ * we do not copy). LXD's other quirks are kept: 1 == 1.0 is
  * false; comparing two maps or lists, an integer key "in" a map, division
  * or % by zero, a negative slice start, a bad wordwrap and "sorted" on a
  * string are errors (pongo2 panics; LXD reports them). Integer arithmetic

@@ -80,8 +80,8 @@ map_devices(struct arena *a, struct tmap *m, const struct tpl_ctx *c)
 	struct tmap *dm;
 	size_t i;
 
-	if ((se = arena_alloc(a, (c->ndevices ? c->ndevices : 1) *
-				     sizeof(*se))) == NULL)
+	if ((se = arena_alloc(
+		 a, (c->ndevices ? c->ndevices : 1) * sizeof(*se))) == NULL)
 		return -1;
 	for (i = 0; i < c->ndevices; i++) {
 		if ((dm = arena_alloc(a, sizeof(*dm))) == NULL ||
@@ -102,17 +102,17 @@ static int
 ctx_maps(struct rstate *r, struct arena *a, const struct tpl_ctx *c)
 {
 	const struct tpl_kv inst[] = {
-		{ "architecture", nz(c->architecture) },
-		{ "ephemeral", c->ephemeral ? "true" : "false" },
-		{ "name", nz(c->name) },
-		{ "privileged", c->privileged ? "true" : "false" },
-		{ "type", nz(c->type) },
+	    {"architecture", nz(c->architecture)},
+	    {"ephemeral", c->ephemeral ? "true" : "false"},
+	    {"name", nz(c->name)},
+	    {"privileged", c->privileged ? "true" : "false"},
+	    {"type", nz(c->type)},
 	};
-	const struct tpl_kv version[] = { { "version", "dev" } };
+	const struct tpl_kv version[] = {{"version", "dev"}};
 	size_t i;
 
-	if (map_kv(a, &r->config, "map[string]string", c->config,
-		c->nconfig) == -1 ||
+	if (map_kv(a, &r->config, "map[string]string", c->config, c->nconfig) ==
+		-1 ||
 	    map_kv(a, &r->inst, "map[string]string", inst, 5) == -1 ||
 	    map_kv(a, &r->props, "map[string]string", c->properties,
 		c->nproperties) == -1 ||
@@ -120,7 +120,8 @@ ctx_maps(struct rstate *r, struct arena *a, const struct tpl_ctx *c)
 	    map_devices(a, &r->devices, c) == -1)
 		return -1;
 	val_sstr(&r->pub[PUB_TRIGGER], nz(c->trigger), strlen(nz(c->trigger)));
-	r->pub[PUB_TRIGGER].f = VF_TRIGGER; /* Go type TemplateTrigger */
+	/* A plain string, as in LXD 2.0; LXD 4+ passes its own Go type, so
+	 * there trigger == "create" is always false (a trap, not kept). */
 	val_sstr(&r->pub[PUB_PATH], nz(c->path), strlen(nz(c->path)));
 	for (i = PUB_CONTAINER; i <= PUB_PROPERTIES; i++)
 		r->pub[i].t = V_MAP;
@@ -173,7 +174,7 @@ tpl_render(const struct tpl *t, const struct tpl_ctx *ctx,
     const struct tpl_limits *lim, char **out, size_t *outlen, char *err,
     size_t errlen)
 {
-	struct arena ca = { NULL, 0, 0 };
+	struct arena ca = {NULL, 0, 0};
 	struct rstate r;
 	locale_t old;
 	int rc = -1;
@@ -191,9 +192,10 @@ tpl_render(const struct tpl *t, const struct tpl_ctx *ctx,
 	r.line = r.col = 1;
 	sb_init(&r.out, lim->output_max);
 	r.a.max = lim->output_max > (SIZE_MAX - TPL_MEM_SLACK) / TPL_MEM_FACTOR
-	    ? SIZE_MAX
-	    : lim->output_max * TPL_MEM_FACTOR + TPL_MEM_SLACK;
-	/* Numbers are printed and read in the C locale, whatever the caller's. */
+		      ? SIZE_MAX
+		      : lim->output_max * TPL_MEM_FACTOR + TPL_MEM_SLACK;
+	/* Numbers are printed and read in the C locale, whatever the caller's.
+	 */
 	if ((r.cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0)) == (locale_t)0)
 		return tpl_fail(&r, "cannot make the C locale");
 	old = uselocale(r.cloc);

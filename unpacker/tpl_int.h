@@ -16,9 +16,31 @@
 /* Tokens, as pongo2's lexer makes them. */
 enum tok_type { TK_HTML, TK_KEYWORD, TK_IDENT, TK_STRING, TK_NUMBER, TK_SYM };
 enum tok_sym {
-	S_VOPEN, S_VCLOSE, S_TOPEN, S_TCLOSE, S_EQ, S_GE, S_LE, S_ANDAND,
-	S_OROR, S_NE, S_LPAREN, S_RPAREN, S_PLUS, S_MINUS, S_STAR, S_LT, S_GT,
-	S_SLASH, S_CARET, S_COMMA, S_DOT, S_BANG, S_PIPE, S_COLON, S_ASSIGN,
+	S_VOPEN,
+	S_VCLOSE,
+	S_TOPEN,
+	S_TCLOSE,
+	S_EQ,
+	S_GE,
+	S_LE,
+	S_ANDAND,
+	S_OROR,
+	S_NE,
+	S_LPAREN,
+	S_RPAREN,
+	S_PLUS,
+	S_MINUS,
+	S_STAR,
+	S_LT,
+	S_GT,
+	S_SLASH,
+	S_CARET,
+	S_COMMA,
+	S_DOT,
+	S_BANG,
+	S_PIPE,
+	S_COLON,
+	S_ASSIGN,
 	S_PERCENT
 };
 enum tok_kw { K_IN, K_AND, K_OR, K_NOT, K_TRUE, K_FALSE, K_AS, K_EXPORT };
@@ -70,10 +92,18 @@ void sb_free(struct sbuf *);
 int tpl_lex(const char *, size_t, struct tok **, size_t *, struct tpl_err *);
 
 /* Values. Strings point into the source, the context or an arena. */
-enum val_type { V_NIL, V_BOOL, V_INT, V_FLOAT, V_STR, V_MAP, V_LIST, V_LOOP,
-	V_FUNC };
-#define VF_TRIGGER 1 /* a string of LXD's Go type TemplateTrigger */
-#define VF_BYTE 2    /* an int of Go type uint8 (a byte of a string) */
+enum val_type {
+	V_NIL,
+	V_BOOL,
+	V_INT,
+	V_FLOAT,
+	V_STR,
+	V_MAP,
+	V_LIST,
+	V_LOOP,
+	V_FUNC
+};
+#define VF_BYTE 2 /* an int of Go type uint8 (a byte of a string) */
 struct pframe;
 struct tmap;
 struct tlist;
@@ -132,14 +162,23 @@ struct vpart {
 struct cand {
 	uint32_t frame, slot;
 };
-enum pub_name { PUB_NONE, PUB_TRIGGER, PUB_PATH, PUB_CONTAINER,
-	PUB_INSTANCE, PUB_CONFIG, PUB_DEVICES, PUB_PROPERTIES, PUB_CONFIG_GET };
+enum pub_name {
+	PUB_NONE,
+	PUB_TRIGGER,
+	PUB_PATH,
+	PUB_CONTAINER,
+	PUB_INSTANCE,
+	PUB_CONFIG,
+	PUB_DEVICES,
+	PUB_PROPERTIES,
+	PUB_CONFIG_GET
+};
 struct var {
 	size_t nparts;
 	struct vpart *parts;
 	const char *text; /* the name as written, for messages */
 	size_t tlen;
-	uint32_t id; /* interned first name */
+	uint32_t id;	   /* interned first name */
 	struct pframe *pf; /* innermost scope at the reference (parsing) */
 	uint8_t pub;
 	size_t ncand;
@@ -172,8 +211,19 @@ struct expr {
 };
 
 /* Statements. */
-enum node_type { N_TEXT, N_OUT, N_IF, N_FOR, N_SET, N_WITH, N_AUTOESC,
-	N_FIRSTOF, N_IFEQ, N_WIDTH, N_FILTER };
+enum node_type {
+	N_TEXT,
+	N_OUT,
+	N_IF,
+	N_FOR,
+	N_SET,
+	N_WITH,
+	N_AUTOESC,
+	N_FIRSTOF,
+	N_IFEQ,
+	N_WIDTH,
+	N_FILTER
+};
 struct node {
 	uint8_t type;
 	uint32_t line, col;
@@ -240,7 +290,7 @@ struct tpl {
 	struct arena a;
 	struct node *root;
 	uint32_t nframes;
-	uint32_t *nslots; /* per frame */
+	uint32_t *nslots;     /* per frame */
 	uint32_t pongo2_slot; /* in frame 0, or -1 */
 };
 
@@ -286,10 +336,9 @@ double val_float(struct rstate *, const struct val *);
 int64_t val_len(const struct val *);
 void val_negate(const struct val *, struct val *);
 void val_str(const struct val *, const char **, size_t *, char *);
-int val_equal(struct rstate *, const struct val *, const struct val *,
-    int *);
-int val_contains(struct rstate *, const struct val *, const struct val *,
-    int *);
+int val_equal(struct rstate *, const struct val *, const struct val *, int *);
+int val_contains(
+    struct rstate *, const struct val *, const struct val *, int *);
 int val_index(struct rstate *, const struct val *, int64_t, struct val *);
 int go_parsefloat(const char *, size_t, double *);
 int64_t go_f2i(double);
@@ -304,8 +353,8 @@ const struct tmap_ent *tmap_get(const struct tmap *, const char *, size_t);
 int val_less(const struct val *, const struct val *);
 
 /* Filters; tpl_filter.c. */
-typedef int (*filter_fn)(struct rstate *, const struct val *,
-    const struct val *, struct val *);
+typedef int (*filter_fn)(
+    struct rstate *, const struct val *, const struct val *, struct val *);
 struct filter {
 	const char *name;
 	filter_fn fn;
@@ -313,8 +362,8 @@ struct filter {
 };
 const struct filter *filter_find(const char *, size_t);
 int filter_call(struct rstate *, const struct fcall *, struct val *);
-int f_escape(struct rstate *, const struct val *, const struct val *,
-    struct val *);
+int f_escape(
+    struct rstate *, const struct val *, const struct val *, struct val *);
 extern const struct filter tpl_filters2[];
 
 /* UTF-8 and Unicode as Go sees them; tpl_utf8.c. */

@@ -225,9 +225,12 @@ go_log(double x)
 {
 	const double ln2hi = 6.93147180369123816490e-01,
 		     ln2lo = 1.90821492927058770002e-10,
-		     l1 = 6.666666666666735130e-01, l2 = 3.999999999940941908e-01,
-		     l3 = 2.857142874366239149e-01, l4 = 2.222219843214978396e-01,
-		     l5 = 1.818357216161805012e-01, l6 = 1.531383769920937332e-01,
+		     l1 = 6.666666666666735130e-01,
+		     l2 = 3.999999999940941908e-01,
+		     l3 = 2.857142874366239149e-01,
+		     l4 = 2.222219843214978396e-01,
+		     l5 = 1.818357216161805012e-01,
+		     l6 = 1.531383769920937332e-01,
 		     l7 = 1.479819860511658591e-01;
 	double f1, f, k, s, s2, s4, t1, t2, hfsq;
 	int ki;
@@ -277,7 +280,8 @@ pow_special(double x, double y, int *done)
 		return 0.0 / 0.0;
 	if (x == 0) {
 		if (y < 0)
-			return isoddint(y) && (bits(x) >> 63) ? inf(-1) : inf(1);
+			return isoddint(y) && (bits(x) >> 63) ? inf(-1)
+							      : inf(1);
 		return isoddint(y) && (bits(x) >> 63) ? x : 0;
 	}
 	if (isinf_(y)) {
@@ -336,7 +340,7 @@ go_pow(double x, double y)
 			ae += xe;
 		}
 		x1 *= x1;
-		xe <<= 1;
+		xe *= 2; /* Go shifts; in C a negative shift is undefined */
 		if (x1 < .5) {
 			x1 += x1;
 			xe--;

@@ -174,7 +174,7 @@ float_syntax(const char *s, size_t n, int *us)
 		else if (c == '.' && !dot)
 			dot = 1;
 		else if ((c >= '0' && c <= '9') ||
-		    (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f'))
+			 (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f'))
 			digits = 1;
 		else
 			break;
@@ -329,8 +329,8 @@ val_str(const struct val *v, const char **p, size_t *n, char *buf)
 		*n = strlen(*p);
 		return;
 	case V_MAP:
-		*n = (size_t)snprintf(buf, VSTR_MAX, "<%s Value>",
-		    v->u.m->gotype);
+		*n = (size_t)snprintf(
+		    buf, VSTR_MAX, "<%s Value>", v->u.m->gotype);
 		return;
 	case V_LIST:
 		*p = "<[]string Value>";
@@ -357,7 +357,7 @@ gotype(const struct val *v)
 	case V_FLOAT:
 		return "float64";
 	case V_STR:
-		return v->f & VF_TRIGGER ? "instance.TemplateTrigger" : "string";
+		return "string";
 	case V_MAP:
 		return v->u.m->gotype;
 	case V_LIST:
@@ -394,14 +394,15 @@ val_equal(struct rstate *r, const struct val *a, const struct val *b, int *eq)
 	case V_STR:
 		tpl_step(r, a->u.s.n / 64);
 		*eq = a->u.s.n == b->u.s.n &&
-		    memcmp(a->u.s.p, b->u.s.p, a->u.s.n) == 0;
+		      memcmp(a->u.s.p, b->u.s.p, a->u.s.n) == 0;
 		return 0;
 	case V_LOOP:
 		*eq = a->u.lp == b->u.lp;
 		return 0;
 	}
-	return tpl_fail(r, "cannot compare two values of type %s (pongo2 "
-			   "panics)",
+	return tpl_fail(r,
+	    "cannot compare two values of type %s (pongo2 "
+	    "panics)",
 	    gotype(a));
 }
 
@@ -427,13 +428,13 @@ tmap_get(const struct tmap *m, const char *k, size_t kn)
 	return NULL;
 }
 
-static const char *const loop_fields[] = { "Counter", "Counter0", "Revcounter",
-	"Revcounter0", "First", "Last", "Parentloop" };
+static const char *const loop_fields[] = {"Counter", "Counter0", "Revcounter",
+    "Revcounter0", "First", "Last", "Parentloop"};
 
 /* pongo2's Contains, behind "in". */
 int
-val_contains(struct rstate *r, const struct val *hay, const struct val *x,
-    int *in)
+val_contains(
+    struct rstate *r, const struct val *hay, const struct val *x, int *in)
 {
 	char buf[VSTR_MAX];
 	const char *s;
@@ -454,7 +455,7 @@ val_contains(struct rstate *r, const struct val *hay, const struct val *x,
 		if (x->t == V_INT && !(x->f & VF_BYTE))
 			return tpl_fail(r, "cannot look up an integer in a map "
 					   "(pongo2 panics)");
-		if (x->t == V_STR && !(x->f & VF_TRIGGER))
+		if (x->t == V_STR)
 			*in = tmap_get(hay->u.m, x->u.s.p, x->u.s.n) != NULL;
 		return 0;
 	case V_STR:
@@ -463,13 +464,14 @@ val_contains(struct rstate *r, const struct val *hay, const struct val *x,
 		*in = n == 0 || memmem(hay->u.s.p, hay->u.s.n, s, n) != NULL;
 		return 0;
 	case V_LIST:
-		if (x->t != V_STR || (x->f & VF_TRIGGER))
+		if (x->t != V_STR)
 			return 0;
 		for (i = 0; i < hay->u.l->n && !*in; i++) {
 			if (tpl_step(r, 1 + x->u.s.n / 64) == -1)
 				return -1;
 			*in = hay->u.l->v[i].u.s.n == x->u.s.n &&
-			    memcmp(hay->u.l->v[i].u.s.p, x->u.s.p, x->u.s.n) == 0;
+			      memcmp(hay->u.l->v[i].u.s.p, x->u.s.p,
+				  x->u.s.n) == 0;
 		}
 		return 0;
 	}
