@@ -4,6 +4,7 @@
  * trigger, inside its sandbox (POST /1.0/images/<fp>/unpack). A remote
  * image is copied into imgd as a cached image first.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,7 +209,8 @@ publish_run(struct ctl *ctl, int argc, char **argv)
 		json_object_set_new(props, key, json_string(eq + 1));
 	}
 	if (realpath(argv[optind], dir) == NULL) {
-		ctl_err("%s: no such directory", argv[optind]);
+		ctl_err("%s: %s", argv[optind],
+		    errno == ENOENT ? "no such directory" : strerror(errno));
 		goto out;
 	}
 	source = json_pack("{s:s, s:s}", "type", "directory", "path", dir);

@@ -19,7 +19,7 @@ void
 child_init(const struct sandbox_spec *spec, int argc, char **argv)
 {
 	struct stat st;
-	int debug, type;
+	int debug, type, keep;
 	socklen_t len = sizeof(type);
 
 	log_init(spec->name, 0);
@@ -30,7 +30,16 @@ child_init(const struct sandbox_spec *spec, int argc, char **argv)
 	    getsockopt(IMGD_IPC_FD, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
 	    type != SOCK_SEQPACKET)
 		fatalx("fd %d is not the store channel", IMGD_IPC_FD);
-	if (close_range(IMGD_IPC_FD + 1, ~0U, 0) == -1)
+	/* fd 4 too when the store gave the chroot as a directory fd (it is
+	 * closed once we are inside: sandbox.c chroot_fd_close). */
+	keep = IMGD_IPC_FD;
+	if (strcmp(target.chroot_dir, "/proc/self/fd/4") == 0) {
+		if (fstat(IMGD_IPC_FD + 1, &st) == -1 || !S_ISDIR(st.st_mode))
+			fatalx("fd %d is not the chroot directory",
+			    IMGD_IPC_FD + 1);
+		keep = IMGD_IPC_FD + 1;
+	}
+	if (close_range((unsigned)keep + 1, ~0U, 0) == -1)
 		fatal("close_range");
 	/* A peer that goes away must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);

@@ -77,6 +77,15 @@ map_helper(int procfd, int rd, const struct sandbox_target *t)
 }
 
 /* --shift: root of a user namespace whose ids are the host's U.., G... */
+/* A chroot given as the store's directory fd (store/proc.c) is left
+ * open by the chroot: close it, so nothing refers to the old root. */
+static void
+chroot_fd_close(const struct sandbox_target *t)
+{
+	if (strcmp(t->chroot_dir, "/proc/self/fd/4") == 0 && close(4) == -1)
+		fatal("%s: close", __func__);
+}
+
 static void
 enter_shifted(const struct sandbox_spec *s, const struct sandbox_target *t)
 {
@@ -108,6 +117,7 @@ enter_shifted(const struct sandbox_spec *s, const struct sandbox_target *t)
 	close(procfd);
 	if (chroot(t->chroot_dir) == -1 || chdir("/") == -1)
 		fatal("%s: chroot %s", __func__, t->chroot_dir);
+	chroot_fd_close(t);
 	drop_bounding_set(t->keep_caps);
 	if (setgroups(0, NULL) == -1 || setresgid(0, 0, 0) == -1 ||
 	    setresuid(0, 0, 0) == -1)
@@ -133,6 +143,7 @@ enter_root(const struct sandbox_spec *s, const struct sandbox_target *t)
 		fatal("%s: unshare", __func__);
 	if (chroot(t->chroot_dir) == -1 || chdir("/") == -1)
 		fatal("%s: chroot %s", __func__, t->chroot_dir);
+	chroot_fd_close(t);
 	/* Needs CAP_SETPCAP, so before the uid change. */
 	drop_bounding_set(t->keep_caps);
 	/* The kept ones survive the uid change; clear_caps() sets them. */

@@ -73,7 +73,7 @@ exec_child(const struct proc_def *d, int chan, int errw, uid_t uid, gid_t gid,
 	static char dbg[] = "IMGD_SECCOMP_DEBUG=1";
 	const char *e = getenv("IMGD_SECCOMP_DEBUG");
 	sigset_t none;
-	int n = 0, null;
+	int n = 0, null, cfd = -1;
 
 	/* Back to a clean signal state: libevent's handlers are ours. */
 	sigemptyset(&none);
@@ -90,7 +90,9 @@ exec_child(const struct proc_def *d, int chan, int errw, uid_t uid, gid_t gid,
 	argv[n++] = "--gid";
 	argv[n++] = g;
 	argv[n++] = "--chroot";
-	argv[n++] = o && o->chroot ? (char *)o->chroot : S->empty;
+	argv[n++] = o && o->chroot_fd > 0 ? "/proc/self/fd/4"
+		    : o && o->chroot	  ? (char *)o->chroot
+					  : S->empty;
 	argv[n++] = "--parent";
 	argv[n++] = parent;
 	if (o && o->mode) {
@@ -114,10 +116,16 @@ exec_child(const struct proc_def *d, int chan, int errw, uid_t uid, gid_t gid,
 	argv[n] = NULL;
 	if (e && strcmp(e, "1") == 0)
 		envp[0] = dbg;
+	/* Above every fd the dup2s below write (and not one of theirs). */
+	if (o && o->chroot_fd > 0 &&
+	    (cfd = fcntl(o->chroot_fd, F_DUPFD, 100)) == -1)
+		_exit(126);
 	if ((null = open("/dev/null", O_RDWR)) == -1 || dup2(null, 0) == -1 ||
 	    dup2(null, 1) == -1 || dup2(errw, 2) == -1 || dup2(chan, 3) == -1)
 		_exit(126);
-	if (close_range(4, ~0U, 0) == -1)
+	if (cfd != -1 && dup2(cfd, 4) == -1)
+		_exit(126);
+	if (close_range(cfd != -1 ? 5 : 4, ~0U, 0) == -1)
 		_exit(126);
 	execve(path, argv, envp);
 	_exit(127);

@@ -12,10 +12,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ipc/log.h"
@@ -30,6 +32,7 @@ struct publish {
 	struct imsg_unpack_pack pack;
 	char yaml[2048];
 	char dir[PATH_MAX];
+	int dirfd; /* O_PATH, until the child holds it */
 	char project[LIM_PROJECT_NAME_MAX + 1];
 	int ended;
 };
@@ -73,8 +76,8 @@ refuse(uint64_t reqid, const char *msg)
 
 /* The directory, resolved; may this requestor publish it? */
 static int
-publish_dir(
-    uint64_t reqid, const struct imsg_publish_req *r, char *dir, int *has_meta)
+publish_dir(uint64_t reqid, const struct imsg_publish_req *r, char *dir,
+    int *dirfd, int *has_meta)
 {
 	char root[PATH_MAX], real[PATH_MAX], msg[LIM_ERROR_MAX];
 	int is_root =
@@ -105,8 +108,33 @@ publish_dir(
 		    r->path, root);
 		return refuse(reqid, msg);
 	}
-	snprintf(real, sizeof(real), "%s/metadata.yaml", dir);
-	*has_meta = lstat(real, &st) == 0;
+	/*
+	 * The checked path could change before the child's chroot (a user
+	 * who owns a component renames it and leaves a symlink): open it
+	 * now without following any symlink, check that the fd is the
+	 * directory we checked, and give the child the fd, not the path.
+	 */
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+	char link[64];
+	ssize_t k;
+
+	*dirfd = (int)syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", *dirfd);
+	if (*dirfd == -1 ||
+	    (k = readlink(link, real, sizeof(real) - 1)) == -1 ||
+	    ((real[k] = '\0'), strcmp(real, dir) != 0)) {
+		if (*dirfd != -1)
+			close(*dirfd);
+		*dirfd = -1;
+		snprintf(msg, sizeof(msg),
+		    "cannot publish \"%s\": the directory changed while it "
+		    "was being checked",
+		    r->path);
+		return refuse(reqid, msg);
+	}
+	*has_meta =
+	    fstatat(*dirfd, "metadata.yaml", &st, AT_SYMLINK_NOFOLLOW) == 0;
 	return 0;
 }
 
@@ -163,8 +191,11 @@ publish_request(uint64_t reqid, const struct imsg_publish_req *r)
 		return;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("calloc");
-	if (publish_dir(reqid, r, p->dir, &has_meta) == -1 ||
+	p->dirfd = -1;
+	if (publish_dir(reqid, r, p->dir, &p->dirfd, &has_meta) == -1 ||
 	    (!has_meta && publish_meta(reqid, r, p) == -1)) {
+		if (p->dirfd != -1)
+			close(p->dirfd);
 		free(p);
 		return;
 	}
@@ -181,7 +212,11 @@ publish_request(uint64_t reqid, const struct imsg_publish_req *r)
 			goto fail;
 		}
 	o.chroot = p->dir;
-	if ((p->child = proc_spawn_opts(PROC_UNPACKER, &o)) == NULL) {
+	o.chroot_fd = p->dirfd;
+	p->child = proc_spawn_opts(PROC_UNPACKER, &o);
+	close(p->dirfd);
+	p->dirfd = -1;
+	if (p->child == NULL) {
 		api_refuse(reqid, ERR_INTERNAL, RES_NONE, NULL);
 		goto fail;
 	}
@@ -214,6 +249,8 @@ publish_request(uint64_t reqid, const struct imsg_publish_req *r)
 		return; /* sink_done has run: the child is made to exit */
 	return;
 fail:
+	if (p->dirfd != -1)
+		close(p->dirfd);
 	for (int i = 0; i < 2; i++)
 		for (int j = 0; j < 2; j++)
 			if (pp[i][j] != -1)

@@ -87,10 +87,10 @@ struct child {
 	size_t errlen;
 	time_t log_window; /* rate limit of relayed log bytes */
 	size_t log_bytes, log_dropped;
-	struct job *job;     /* unpackers: the job it runs */
+	struct job *job;	 /* unpackers: the job it runs */
 	struct publish *publish; /* or the publish job */
-	int pipes[2];	     /* its outputs, handed over once it is READY */
-	struct fetch *fetch; /* fetchers: the download it runs */
+	int pipes[2];		 /* its outputs, handed over once it is READY */
+	struct fetch *fetch;	 /* fetchers: the download it runs */
 	/* The call a dying child named in seccomp debug mode (its claim, for
 	 * the log and the error only). */
 	char sigsys_call[32];
@@ -113,6 +113,9 @@ struct child *proc_spawn(int kind);
  * ownership needs, or as root of a user namespace (shift_range > 0). */
 struct proc_opts {
 	const char *chroot;
+	/* > 0: chroot into this directory (the child sees it as fd 4 and
+	 * chroots to /proc/self/fd/4): no path lookup after the check. */
+	int chroot_fd;
 	const char *mode; /* --mode */
 	uint64_t caps;	  /* kept: their mask */
 	uint32_t shift_uid, shift_gid, shift_range;
@@ -354,7 +357,7 @@ int db_project_name(int64_t id, char *name, size_t len);
 
 /* An unpack job: where and how (job_set_extract before it runs). */
 struct job_extract {
-	char target[4096]; /* absolute: the chroot */
+	char target[4096];	      /* absolute: the chroot */
 	struct imsg_unpack_extract x; /* strings owned by the job */
 	uint64_t caps;
 	uint32_t shift_uid, shift_gid, shift_range;
@@ -362,7 +365,7 @@ struct job_extract {
 
 struct job_result {
 	struct imsg_unpack_written written; /* unpack jobs */
-	struct imsg_unpack_meta meta; /* strings owned by the job */
+	struct imsg_unpack_meta meta;	    /* strings owned by the job */
 	char compression[2][16];
 	uint64_t entries, unpacked, devices;
 };

@@ -220,7 +220,10 @@ target_make(uint64_t reqid, const struct job_extract *x, const char *name,
 	int rfd;
 
 	unpack_root(root, sizeof(root));
-	if (mkdir(root, 0711) == -1 && errno != EEXIST) {
+	/* 0711 past the store's umask: users reach their targets by name,
+	 * as under LXD's containers/; an existing root keeps its mode. */
+	if (mkdir(root, 0711) == 0 ? chmod(root, 0711) == -1
+				   : errno != EEXIST) {
 		log_warn("unpack root %s", root);
 		api_refuse(reqid, ERR_STORAGE, RES_NONE, NULL);
 		return -1;

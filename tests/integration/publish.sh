@@ -96,6 +96,38 @@ echo "architecture: [" >"$W/badmeta/metadata.yaml"
 refused "a broken metadata.yaml" "metadata.yaml" "$W/badmeta"
 refused "a bad compression" "Invalid compression_algorithm" "$W/src" \
     --compression lz4
+check_eq "unpack_root is 0711: users reach their targets" \
+    "$(stat -c %a "$STATE/rootfs")" 711
+# A client that is not root (here: any user, the socket opened to all)
+# publishes only under unpack_root; a symlink there that leads out is
+# resolved before the check, and the child chroots into the directory the
+# store opened, not into a path that could be swapped.
+U=imgd-test-user
+id "$U" >/dev/null 2>&1 || useradd --system --no-create-home \
+    --shell /usr/sbin/nologin "$U"
+chmod 711 "$T_TMP"
+chmod 666 "$SOCK"
+as_user() {
+	setpriv --reuid="$U" --regid="$U" --clear-groups \
+	    env HOME="$T_TMP" IMGD_DIR="$STATE" "$C" "$@"
+}
+out=$(as_user publish "$STATE/rootfs/rt1" --arch x86_64 --os u \
+    --release 1 --alias by-user 2>&1)
+check_contains "a user publishes under unpack_root" "$out" \
+    "Image published with fingerprint:"
+check_eq "... and it is an image" "$("$C" image list -f csv -c l | \
+    grep -c '^by-user$')" 1
+before=$(state_snapshot)
+out=$(as_user publish "$W/src" 2>&1)
+check_contains "a user cannot publish outside unpack_root" "$out" \
+    "only root on the local socket may publish a directory outside"
+check_eq "... nothing left" "$(state_snapshot)" "$before"
+ln -s "$W/src" "$STATE/rootfs/leads-out"
+out=$(as_user publish "$STATE/rootfs/leads-out" 2>&1)
+check_contains "nor through a symlink under it" "$out" \
+    "only root on the local socket may publish a directory outside"
+check_eq "... nothing left" "$(state_snapshot)" "$before"
+rm "$STATE/rootfs/leads-out"
 check "still serving" "$C" image list
 check_contains "publishes are audited" "$(cat "$STATE/audit.log")" \
     '"image-publish"'
