@@ -178,17 +178,20 @@ int if_match(struct conn *c, char out[LIM_ETAG_MAX + 1]);
 int recursion_of(struct conn *c);
 json_t *body_object(struct conn *c, const char *body, size_t len);
 int get_bool_member(struct conn *c, json_t *o, const char *key, uint8_t *out);
-int get_props_member(
-    struct conn *c, json_t *o, struct ipc_kv *kv, uint32_t *n);
+int get_props_member(struct conn *c, json_t *o, struct ipc_kv *kv, uint32_t *n);
 /* router_copy.c: POST /1.0/images with a source */
 void image_copy(struct conn *c, const char *body, size_t len);
 int copy_aliases(struct conn *c, json_t *o, struct ipc_kv *kv, uint32_t *n);
 /* router_unpack.c: POST /1.0/images/<fp>/unpack */
-void image_unpack(struct conn *c, const char *ref, const char *body, size_t len);
+void image_unpack(
+    struct conn *c, const char *ref, const char *body, size_t len);
 /* router_unpack.c: POST /1.0/images with a source of type directory */
 void image_publish(struct conn *c, json_t *o, json_t *src);
 int get_str(struct conn *c, json_t *o, const char *key, size_t max, int cs,
     const char **out);
+/* router_project.c: rest is what follows /1.0/projects/, or NULL */
+void projects_route(
+    struct conn *c, const char *rest, const char *body, size_t len);
 /* router_alias.c: rest is what follows /1.0/images/aliases/, or NULL */
 int alias_name_ok(const char *s);
 void aliases_route(

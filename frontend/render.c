@@ -234,6 +234,8 @@ render_resource(char *out, size_t len, int kind, const char *name, int escape)
 		snprintf(out, len, "/1.0/images/aliases/%s", n);
 	else if (kind == RES_CERTIFICATE)
 		snprintf(out, len, "/1.0/certificates/%s", n);
+	else if (kind == RES_PROJECT)
+		snprintf(out, len, "/1.0/projects/%s", n);
 	else
 		snprintf(out, len, "%s", "");
 	free(esc);

@@ -24,6 +24,7 @@ fault_status(int cause)
 	case ERR_BAD_TOKEN:
 		return 403;
 	case ERR_EXISTS:
+	case ERR_IN_USE:
 		return 409;
 	case ERR_CHANGED:
 		return 412;
@@ -111,8 +112,9 @@ project_reply(struct conn *c, struct imsg_project_info *m)
 		return;
 	}
 	cfg = json_object();
-	json_object_set_new(cfg, "features.images",
-	    json_string(m->features_images ? "true" : "false"));
+	for (uint32_t i = 0; i < m->nconfig; i++)
+		json_object_set_new(
+		    cfg, m->config[i].key, json_string(m->config[i].value));
 	doc = json_pack("{s:o, s:s, s:s, s:[]}", "config", cfg, "description",
 	    m->description, "name", m->name, "used_by");
 	json_array_append_new(c->list, doc);

@@ -369,40 +369,6 @@ images_route(struct conn *c, const char *body, size_t len)
 
 /* ---- aliases ---- */
 
-/* ---- projects (read-only; project management is a later issue) ---- */
-
-static void
-projects_route(struct conn *c, const char *rest)
-{
-	struct imsg_project_req r = {.name = "", .peer = c->peer};
-
-	if (rest && strchr(rest, '/')) {
-		conn_error(c, 501,
-		    "not implemented: imgd does not implement "
-		    "/1.0/projects/%.*s",
-		    (int)(strlen(rest) < 96 ? strlen(rest) : 96), rest);
-		return;
-	}
-	if (strcmp(c->method, "GET") != 0) {
-		conn_error(c, 501,
-		    "not implemented: imgd serves projects read-only (%s "
-		    "/1.0/projects%s)",
-		    c->method, rest ? "/<name>" : "");
-		return;
-	}
-	if (rest && !project_name_ok(rest)) {
-		conn_error(c, 404, "Project not found");
-		return;
-	}
-	c->recursion = rest != NULL || recursion_of(c);
-	json_decref(c->list);
-	c->list = json_array();
-	if (rest)
-		r.name = (char *)rest;
-	r.used_by = (uint8_t)c->recursion;
-	send_req(c, IMSG_PROJECT_REQ, &r, rest ? WANT_PROJECT : WANT_PROJECTS);
-}
-
 /* ---- operations ---- */
 
 static void
@@ -491,10 +457,10 @@ route_request(struct conn *c, const char *body, size_t len)
 		   0) {
 		operations_route(c, p + sizeof(ROUTE_OPERATIONS));
 	} else if (strcmp(p, ROUTE_PROJECTS) == 0) {
-		projects_route(c, NULL);
+		projects_route(c, NULL, body, len);
 	} else if (strncmp(p, ROUTE_PROJECTS "/", sizeof(ROUTE_PROJECTS)) ==
 		   0) {
-		projects_route(c, p + sizeof(ROUTE_PROJECTS));
+		projects_route(c, p + sizeof(ROUTE_PROJECTS), body, len);
 	} else if (streams_route(c)) {
 		/* simplestreams: answered there */
 	} else if (strncmp(p, "/1.0/", 5) == 0) {

@@ -84,8 +84,10 @@ extern const struct cmd cmd_image_list, cmd_image_info, cmd_image_show,
     cmd_alias_rename, cmd_trust_add, cmd_trust_list, cmd_trust_remove,
     cmd_trust_tokens, cmd_trust_revoke, cmd_remote_add, cmd_remote_list,
     cmd_remote_remove, cmd_remote_rename, cmd_remote_set_url, cmd_remote_switch,
-    cmd_remote_get_default, cmd_image_copy, cmd_image_refresh,
-    cmd_image_unpack, cmd_publish;
+    cmd_remote_get_default, cmd_image_copy, cmd_image_refresh, cmd_image_unpack,
+    cmd_publish, cmd_project_create, cmd_project_delete, cmd_project_get,
+    cmd_project_list, cmd_project_rename, cmd_project_set, cmd_project_show,
+    cmd_project_unset;
 
 /* remote.c: a remote's address, protocol and pinned certificate (PEM,
  * malloc'd, or NULL); -1 after ctl_err. */

@@ -3,6 +3,7 @@
  *
  *	imgctl [--project NAME] [-q] image VERB [ARGS...]
  *	imgctl [--project NAME] [-q] image alias VERB [ARGS...]
+ *	imgctl [--project NAME] [-q] project VERB [ARGS...]
  *
  * Options may come anywhere, before or after the command words, as with
  * lxc. Exit status 0 on success, 1 with "Error: <message>" on stderr.
@@ -27,6 +28,11 @@ static const struct cmd *const alias_cmds[] = {&cmd_alias_create,
 static const struct cmd *const remote_cmds[] = {&cmd_remote_add,
     &cmd_remote_get_default, &cmd_remote_list, &cmd_remote_remove,
     &cmd_remote_rename, &cmd_remote_set_url, &cmd_remote_switch, NULL};
+
+static const struct cmd *const project_cmds[] = {&cmd_project_create,
+    &cmd_project_delete, &cmd_project_get, &cmd_project_list,
+    &cmd_project_rename, &cmd_project_set, &cmd_project_show,
+    &cmd_project_unset, NULL};
 
 static const struct cmd *const trust_cmds[] = {&cmd_trust_add, &cmd_trust_list,
     &cmd_trust_remove, &cmd_trust_tokens, &cmd_trust_revoke, NULL};
@@ -106,6 +112,22 @@ main_dispatch(struct ctl *ctl, int argc, char **argv)
 			    argv[idx[1]]);
 			return -1;
 		}
+		goto run;
+	}
+	if (n >= 1 && strcmp(argv[idx[0]], "project") == 0) {
+		if (n < 2) {
+			printf("Usage:\n  imgctl project VERB [ARGS...]\n\n"
+			       "Verbs:\n");
+			for (i = 0; project_cmds[i] != NULL; i++)
+				printf("  %s\n", project_cmds[i]->usage);
+			return 0;
+		}
+		if ((cmd = cmd_find(project_cmds, argv[idx[1]])) == NULL) {
+			ctl_err("unknown command \"%s\" for \"imgctl project\"",
+			    argv[idx[1]]);
+			return -1;
+		}
+		n = 2;
 		goto run;
 	}
 	if (n >= 1 && strcmp(argv[idx[0]], "publish") == 0) {

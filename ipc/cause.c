@@ -63,6 +63,9 @@ fault_words(const struct ipc_fault *f, char *buf, size_t len)
 		if (f->subject == RES_ALIAS)
 			return snprintf(
 			    buf, len, "Alias \"%s\" already exists", name);
+		if (f->subject == RES_PROJECT)
+			return snprintf(
+			    buf, len, "Project \"%s\" already exists", name);
 		if (f->subject == RES_NONE && detail[0]) /* e.g. a target */
 			return snprintf(buf, len, "%s", detail);
 		return snprintf(buf, len,
@@ -162,6 +165,11 @@ fault_words(const struct ipc_fault *f, char *buf, size_t len)
 		    "Failed remote image download: the fetcher %s %s (details "
 		    "in imgd's log)",
 		    name, detail);
+	case ERR_IN_USE:
+		return snprintf(buf, len,
+		    "Only empty projects can be %s: project \"%s\" holds %llu "
+		    "images and %llu aliases",
+		    detail, name, limit, bytes);
 	default:
 		return snprintf(
 		    buf, len, "internal error (details in imgd's log)");
@@ -208,6 +216,7 @@ fault_token(int cause)
 	    [ERR_FETCH_VERIFY] = "fetch-verify",
 	    [ERR_FETCHER] = "fetcher",
 	    [ERR_SIGNATURE] = "signature",
+	    [ERR_IN_USE] = "in-use",
 	};
 
 	return cause >= 0 && cause <= ERR_MAX ? tokens[cause] : "internal";

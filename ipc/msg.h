@@ -154,6 +154,8 @@ enum imsg_type {
 	IMSG_IMAGE_UNPACK_REQ,
 	/* frontend -> store: POST /1.0/images/publish (imgd's own) */
 	IMSG_PUBLISH_REQ,
+	/* frontend -> store: POST/PUT/PATCH/DELETE on /1.0/projects */
+	IMSG_PROJECT_CHANGE_REQ,
 	IMSG_TYPE_COUNT
 };
 
@@ -296,7 +298,10 @@ enum err_cause {
 	ERR_FETCH_VERIFY,     /* name: the server, detail: what differed */
 	ERR_FETCHER,	      /* name: how the fetcher died, detail: when */
 	ERR_SIGNATURE,	      /* detail: why an import's signature fails */
-	ERR_MAX = ERR_SIGNATURE
+	ERR_IN_USE,	      /* a non-empty project: name, detail: the
+			       * change ("deleted", "renamed"), limit: its
+			       * images, bytes: its aliases */
+	ERR_MAX = ERR_IN_USE
 };
 
 struct ipc_fault {
@@ -458,7 +463,30 @@ struct imsg_project_req {
 struct imsg_project_info {
 	char *name;
 	char *description;
-	uint8_t features_images;
+	struct ipc_kv *config; /* features.*, limits.*, user.* */
+	uint32_t nconfig;
+};
+
+/* Project management (LXD's POST/PUT/PATCH/DELETE and rename). The store
+ * validates the config; a rename is answered with an operation, the others
+ * with OK or ERR. */
+enum {
+	PROJ_CREATE = 0,
+	PROJ_PUT = 1,
+	PROJ_PATCH = 2,
+	PROJ_RENAME = 3,
+	PROJ_DELETE = 4
+};
+enum { PROJ_SET_DESCRIPTION = 1, PROJ_SET_CONFIG = 2 };
+struct imsg_project_change_req {
+	uint8_t action;
+	char *name;
+	char *new_name; /* PROJ_RENAME */
+	uint32_t set;	/* PATCH: PROJ_SET_*; CREATE and PUT set both */
+	char *description;
+	struct ipc_kv *config;
+	uint32_t nconfig;
+	struct ipc_peer peer;
 };
 
 struct imsg_project_used { /* an image of the last PROJECT_INFO */
@@ -606,7 +634,7 @@ struct imsg_unpack_extract {
 	uint8_t trigger; /* TPL_WHEN_* bit */
 	uint8_t flags;	 /* UNPACK_X_* */
 	uint8_t privileged;
-	char *name; /* the instance's */
+	char *name;		     /* the instance's */
 	uint32_t root_uid, root_gid; /* owner of new template files */
 	struct ipc_kv *config;
 	uint32_t nconfig;
@@ -645,7 +673,7 @@ struct imsg_publish_req {
 	uint8_t public;
 	uint8_t xattrs;
 	char *architecture, *os, *release; /* for a bare rootfs */
-	struct ipc_kv *aliases; /* name -> description */
+	struct ipc_kv *aliases;		   /* name -> description */
 	uint32_t naliases;
 	struct ipc_kv *properties;
 	uint32_t nproperties;
@@ -788,6 +816,7 @@ union imsg_any {
 	struct imsg_list_more list_more;
 	struct imsg_project_info project_info;
 	struct imsg_project_used project_used;
+	struct imsg_project_change_req project_change_req;
 	struct imsg_log log;
 	struct imsg_tls_identity tls_identity;
 	struct imsg_server_req server_req;

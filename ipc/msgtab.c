@@ -197,11 +197,28 @@ static const struct ipc_field f_project_req[] = {
 };
 #undef S
 
+#define PROJECT_CONFIG(S)                                               \
+	F_KV(S, config, nconfig, LIM_PROJECT_CONFIG_MAX,                \
+	    LIM_PROJECT_CONFIG_KEY_MAX, LIM_PROJECT_CONFIG_VALUE_MAX,   \
+	    CS_TOKEN, CS_LINE, LIM_PROJECT_CONFIG_TOTAL)
+
 #define S struct imsg_project_info
 static const struct ipc_field f_project_info[] = {
 	F_STR(S, name, 1, LIM_PROJECT_NAME_MAX, CS_NAME),
 	F_STR(S, description, 0, LIM_DESCRIPTION_MAX, CS_LINE),
-	F_BOOL(S, features_images),
+	PROJECT_CONFIG(S),
+};
+#undef S
+
+#define S struct imsg_project_change_req
+static const struct ipc_field f_project_change_req[] = {
+	F_U8(S, action, PROJ_DELETE),
+	F_STR(S, name, 1, LIM_PROJECT_NAME_MAX, CS_NAME),
+	F_STR(S, new_name, 0, LIM_PROJECT_NAME_MAX, CS_NAME),
+	F_INT(S, set, FT_U32, 0, PROJ_SET_DESCRIPTION | PROJ_SET_CONFIG),
+	F_STR(S, description, 0, LIM_DESCRIPTION_MAX, CS_LINE),
+	PROJECT_CONFIG(S),
+	PEER(S),
 };
 #undef S
 
@@ -240,7 +257,7 @@ static const struct ipc_field f_op_update[] = {
 static const struct ipc_field f_lifecycle[] = {
 	PROJECT(S),
 	F_STR(S, action, 1, 64, CS_TOKEN),
-	F_U8(S, kind, RES_ALIAS),
+	F_U8(S, kind, RES_PROJECT),
 	F_STR(S, name, 1, LIM_ALIAS_NAME_MAX, CS_LINE),
 	F_KV(S, context, ncontext, 8, 32, LIM_ALIAS_NAME_MAX + 64, CS_TOKEN,
 	    CS_LINE, 4096),
@@ -724,6 +741,8 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	    struct imsg_image_unpack_req, f_image_unpack_req),
 	ROW(IMSG_PUBLISH_REQ, FE, ST, R, 0, FD_NONE, struct imsg_publish_req,
 	    f_publish_req),
+	ROW(IMSG_PROJECT_CHANGE_REQ, FE, ST, R, 0, FD_NONE,
+	    struct imsg_project_change_req, f_project_change_req),
 };
 
 #undef FE

@@ -75,6 +75,11 @@
 #define LIM_ALIAS_NAME_MAX		512
 #define LIM_DESCRIPTION_MAX		1024
 #define LIM_PROJECT_NAME_MAX		63
+/* A project's config (features.*, limits.*, user.*): one IPC record. */
+#define LIM_PROJECT_CONFIG_MAX		64
+#define LIM_PROJECT_CONFIG_KEY_MAX	128
+#define LIM_PROJECT_CONFIG_VALUE_MAX	1024
+#define LIM_PROJECT_CONFIG_TOTAL	(16 * KiB)
 #define LIM_FILENAME_MAX		255
 #define LIM_ERROR_MAX			1024
 

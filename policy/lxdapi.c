@@ -49,6 +49,19 @@ const struct sch_field sch_image[] = {
     {NULL, 0, 0, NULL},
 };
 
+static const struct sch_field sch_project_put[] = {
+    {"config", SCH_STRMAP, 0, NULL},
+    {"description", SCH_STR, 0, NULL},
+    {NULL, 0, 0, NULL},
+};
+
+const struct sch_field sch_project[] = {
+    {"", SCH_INLINE, 0, sch_project_put},
+    {"name", SCH_STR, 0, NULL},
+    {"used_by", SCH_STRLIST, 0, NULL},
+    {NULL, 0, 0, NULL},
+};
+
 static const struct sch_field sch_alias_entry_put[] = {
     {"description", SCH_STR, 0, NULL},
     {"target", SCH_STR, 0, NULL},

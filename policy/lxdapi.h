@@ -33,6 +33,7 @@ struct sch_field {
 extern const struct sch_field sch_image[];	 /* api.Image */
 extern const struct sch_field sch_image_put[];	 /* api.ImagePut */
 extern const struct sch_field sch_alias_entry[]; /* api.ImageAliasesEntry */
+extern const struct sch_field sch_project[];	 /* api.Project */
 
 /*
  * A new object with exactly the struct's fields, in order. Strings that

@@ -71,6 +71,36 @@ alias_name_refusal(const char *name, char *msg, size_t msglen)
 }
 
 int
+project_name_check(const char *name, char *why, size_t whylen)
+{
+	size_t n = strlen(name);
+
+	if (n == 0)
+		snprintf(why, whylen, "No name provided");
+	else if (n > LIM_PROJECT_NAME_MAX)
+		snprintf(why, whylen, "Project names are at most %d bytes",
+		    LIM_PROJECT_NAME_MAX);
+	else if (strchr(name, '/'))
+		snprintf(why, whylen, "Project names may not contain slashes");
+	else if (strpbrk(name, " \t"))
+		snprintf(why, whylen, "Project names may not contain spaces");
+	else if (strchr(name, '_'))
+		snprintf(
+		    why, whylen, "Project names may not contain underscores");
+	else if (strpbrk(name, "'\""))
+		snprintf(why, whylen, "Project names may not contain quotes");
+	else if (strcmp(name, "*") == 0 || strcmp(name, ".") == 0 ||
+		 strcmp(name, "..") == 0)
+		snprintf(why, whylen, "Invalid project name \"%s\"", name);
+	else if (!ipc_str_valid(name, n, CS_NAME))
+		snprintf(why, whylen,
+		    "Project names must be UTF-8 without control characters");
+	else
+		return 0;
+	return -1;
+}
+
+int
 project_name_ok(const char *name)
 {
 	size_t n = strlen(name);

@@ -474,6 +474,8 @@ peer_of(struct ipc_msg *m)
 		return &a->image_unpack_req.peer;
 	case IMSG_PUBLISH_REQ:
 		return &a->publish_req.peer;
+	case IMSG_PROJECT_CHANGE_REQ:
+		return &a->project_change_req.peer;
 	default:
 		return NULL;
 	}
@@ -593,6 +595,17 @@ api_change(struct ipc_msg *m)
 		    a->publish_req.path, peer_current()->requestor);
 		publish_request(m->id, &a->publish_req);
 		break;
+	case IMSG_PROJECT_CHANGE_REQ: {
+		static const char *const act[] = {"project-create",
+		    "project-put", "project-patch", "project-rename",
+		    "project-delete"};
+
+		changing_set(m->id, act[a->project_change_req.action],
+		    a->project_change_req.name, a->project_change_req.name,
+		    peer_current()->requestor);
+		project_change(m->id, &a->project_change_req);
+		break;
+	}
 	case IMSG_CERT_REQ:
 		trust_request(m->id, &a->cert_req);
 		break;

@@ -90,22 +90,35 @@ project_page(struct lister *l)
 	int n;
 
 	if (!l->in_used) {
-		struct imsg_project_info m = {.features_images = 1};
+		struct imsg_project_info m = {0};
+		struct ipc_kv kv[LIM_PROJECT_CONFIG_MAX];
+		struct project *p;
 
 		if (l->project[0] && l->n > 0)
 			return 0;
 		if (l->project[0])
 			snprintf(name, sizeof(name), "%s", l->project);
-		if (l->project[0]
-			? db_project_id(name, &l->pid)
-			: db_project_next(l->last, &l->pid, name, sizeof(name)))
+		else if (db_project_next(l->last, &l->pid, name, sizeof(name)))
 			return 0;
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			fatal("calloc");
+		if (db_project_get(name, p) != DB_OK) {
+			free(p);
+			return 0;
+		}
+		/* used_by: the project's own images. */
+		l->pid = p->id;
 		snprintf(l->last, sizeof(l->last), "%s", name);
 		m.name = name;
-		/* Project descriptions come with project management. */
-		m.description =
-		    strcmp(name, "default") == 0 ? "Default project" : "";
+		m.description = p->description;
+		for (uint32_t i = 0; i < p->nconfig; i++) {
+			kv[i].key = p->config[i].key;
+			kv[i].value = p->config[i].value;
+		}
+		m.config = kv;
+		m.nconfig = p->nconfig;
 		proc_send(fe, IMSG_PROJECT_INFO, l->reqid, &m, -1);
+		free(p);
 		l->n++;
 		if (!l->used_by)
 			return LIST_PAGE;

@@ -79,7 +79,15 @@ static const char schema[] =
     /* The newest signed index accepted from each pinned server. */
     "CREATE TABLE IF NOT EXISTS remote_state ("
     "  server TEXT PRIMARY KEY,"
-    "  signed_at INTEGER NOT NULL);";
+    "  signed_at INTEGER NOT NULL);"
+    /* A project's config: features.*, limits.*, user.* (store/project.c
+     * says which keys and values). */
+    "CREATE TABLE IF NOT EXISTS project_config ("
+    "  project_id INTEGER NOT NULL REFERENCES projects(id)"
+    "    ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (project_id, key));";
 
 /* Prepared statements, cached by the address of their SQL literal. */
 static struct {
@@ -120,10 +128,51 @@ db_changes(void)
 	return sqlite3_changes(db);
 }
 
+int64_t
+db_last_rowid(void)
+{
+	return sqlite3_last_insert_rowid(db);
+}
+
 const char *
 db_errmsg(void)
 {
 	return sqlite3_errmsg(db);
+}
+
+/* Projects gained a description with project management: the column is
+ * added once, to a new database and to an older one alike, and then the
+ * default project gets what LXD gives it (its features cannot change). */
+static int
+migrate_projects(char **msg)
+{
+	sqlite3_stmt *s;
+	int have;
+
+	if (sqlite3_prepare_v2(db,
+		"SELECT 1 FROM pragma_table_info('projects') WHERE name = "
+		"'description'",
+		-1, &s, NULL) != SQLITE_OK)
+		return -1;
+	have = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	if (have)
+		return 0;
+	return sqlite3_exec(db,
+		   "BEGIN;"
+		   "ALTER TABLE projects ADD COLUMN description TEXT NOT NULL "
+		   "DEFAULT '';"
+		   "UPDATE projects SET description = 'Default project' "
+		   "WHERE id = 1;"
+		   "INSERT OR IGNORE INTO project_config (project_id, key, "
+		   "value) VALUES (1, 'features.images', 'true'), "
+		   "(1, 'features.profiles', 'true'), "
+		   "(1, 'features.storage.volumes', 'true'), "
+		   "(1, 'features.networks', 'true');"
+		   "COMMIT;",
+		   NULL, NULL, msg) == SQLITE_OK
+		   ? 0
+		   : -1;
 }
 
 /* Columns added after the first schema, added to an older database (the
@@ -131,6 +180,8 @@ db_errmsg(void)
 static int
 migrate(char **msg)
 {
+	if (migrate_projects(msg) == -1)
+		return -1;
 	static const char *const added[][2] = {
 	    {"part0_sha256", "TEXT NOT NULL DEFAULT ''"},
 	    {"part0_size", "INTEGER NOT NULL DEFAULT 0"},
@@ -226,18 +277,6 @@ void
 db_rollback(void)
 {
 	exec("ROLLBACK");
-}
-
-int
-db_project_id(const char *name, int64_t *id)
-{
-	sqlite3_stmt *s = stmt("SELECT id FROM projects WHERE name = ?");
-
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_ROW)
-		return DB_NOTFOUND;
-	*id = sqlite3_column_int64(s, 0);
-	return DB_OK;
 }
 
 static void copy_col(sqlite3_stmt *s, int col, char *dst, size_t len);

@@ -1,7 +1,7 @@
 # store: imgd, the privileged parent.
 STORE_OBJS := $(addprefix $(BUILD)/store/, main.o proc.o proc_relay.o \
 	proc_verify.o users.o config.o \
-	blob.o db.o db_alias.o audit.o ops.o upload.o job.o api.o api_list.o \
+	blob.o db.o db_alias.o db_project.o project.o audit.o ops.o upload.o job.o api.o api_list.o \
 	api_alias.o image.o logfwd.o peer.o fault.o tls.o trust.o db_trust.o \
 	fetch.o db_source.o unpack.o publish.o)
 

@@ -218,8 +218,38 @@ void db_close(void);
 int db_begin(void);
 int db_commit(void);
 void db_rollback(void);
+int64_t db_last_rowid(void);
+
+/* A project's own row and config (store/db_project.c). */
+struct project {
+	int64_t id;
+	char name[LIM_PROJECT_NAME_MAX + 1];
+	char description[LIM_DESCRIPTION_MAX + 1];
+	struct {
+		char key[LIM_PROJECT_CONFIG_KEY_MAX + 1];
+		char value[LIM_PROJECT_CONFIG_VALUE_MAX + 1];
+	} config[LIM_PROJECT_CONFIG_MAX];
+	uint32_t nconfig;
+};
+#define DB_DEFAULT_PROJECT 1
+/* The project whose images and aliases a name means: its own when its
+ * features.images is true, else the default project's. */
 int db_project_id(const char *name, int64_t *id);
 int db_project_next(const char *after, int64_t *id, char *name, size_t len);
+int db_project_get(const char *name, struct project *p);
+const char *project_config_get(const struct project *p, const char *key);
+int db_project_create(struct project *p);
+int db_project_update(const struct project *p);
+int db_project_rename(int64_t id, const char *new_name);
+int db_project_delete(int64_t id);
+void db_project_usage(
+    int64_t id, int64_t *images, int64_t *aliases, int64_t *bytes);
+/* POST/PUT/PATCH/DELETE /1.0/projects (store/project.c). */
+void project_change(uint64_t reqid, struct imsg_project_change_req *r);
+/* The limit a project's limits.images or limits.disk sets, UINT64_MAX for
+ * none; LXD's byte sizes ("10GiB") to bytes. */
+uint64_t project_limit(const struct project *p, const char *key);
+int project_bytes(const char *v, uint64_t *out);
 int db_image_fps(int64_t project, const char *after, int public_only, int limit,
     char (*fps)[65]);
 int db_image_resolve(
