@@ -22,6 +22,7 @@ fault_status(int cause)
 		return 404;
 	case ERR_FORBIDDEN:
 	case ERR_BAD_TOKEN:
+	case ERR_QUOTA:
 		return 403;
 	case ERR_EXISTS:
 	case ERR_IN_USE:

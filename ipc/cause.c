@@ -5,6 +5,7 @@
  * and audit. LXD's own texts where LXD has one for the case.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "ipc/cause.h"
 
@@ -170,6 +171,17 @@ fault_words(const struct ipc_fault *f, char *buf, size_t len)
 		    "Only empty projects can be %s: project \"%s\" holds %llu "
 		    "images and %llu aliases",
 		    detail, name, limit, bytes);
+	case ERR_QUOTA:
+		if (strcmp(detail, "limits.disk") == 0)
+			return snprintf(buf, len,
+			    "Project \"%s\" quota exceeded: limits.disk is "
+			    "%llu "
+			    "bytes and this image would bring it to %llu",
+			    name, limit, bytes);
+		return snprintf(buf, len,
+		    "Project \"%s\" quota exceeded: limits.images is %llu and "
+		    "this image would be image %llu",
+		    name, limit, bytes);
 	default:
 		return snprintf(
 		    buf, len, "internal error (details in imgd's log)");
@@ -217,6 +229,7 @@ fault_token(int cause)
 	    [ERR_FETCHER] = "fetcher",
 	    [ERR_SIGNATURE] = "signature",
 	    [ERR_IN_USE] = "in-use",
+	    [ERR_QUOTA] = "quota",
 	};
 
 	return cause >= 0 && cause <= ERR_MAX ? tokens[cause] : "internal";

@@ -301,7 +301,10 @@ enum err_cause {
 	ERR_IN_USE,	      /* a non-empty project: name, detail: the
 			       * change ("deleted", "renamed"), limit: its
 			       * images, bytes: its aliases */
-	ERR_MAX = ERR_IN_USE
+	ERR_QUOTA,	      /* a project's limit: name: the project,
+			       * detail: the key, limit: its value, bytes:
+			       * what the project would hold */
+	ERR_MAX = ERR_QUOTA
 };
 
 struct ipc_fault {

@@ -66,6 +66,13 @@ struct upload {
 	int count_own; /* a publish: the store's own byte counts are the end */
 	void (*done)(void *arg, const char *fp, const struct fault *f);
 	void *done_arg;
+	/* The limits of the project whose images this one joins (a project
+	 * without features.images: the default project's, shared), and
+	 * whether it counts as one of its images yet (accepted). */
+	int64_t qpid;
+	char qname[LIM_PROJECT_NAME_MAX + 1];
+	uint64_t qdisk, qimages;
+	int accepted;
 };
 
 static TAILQ_HEAD(, upload) uploads = TAILQ_HEAD_INITIALIZER(uploads);
@@ -191,6 +198,87 @@ static void read_cb(evutil_socket_t fd, short ev, void *arg);
 static void upload_check_done(struct upload *u);
 
 static void
+quota_load(struct upload *u)
+{
+	struct project *p;
+
+	u->qdisk = u->qimages = UINT64_MAX;
+	u->qpid = -1;
+	if (db_project_id(u->project, &u->qpid) != DB_OK)
+		return;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("calloc");
+	if (db_project_get(
+		u->qpid == DB_DEFAULT_PROJECT ? "default" : u->project, p) ==
+	    DB_OK) {
+		u->qdisk = project_limit(p, "limits.disk");
+		u->qimages = project_limit(p, "limits.images");
+		snprintf(u->qname, sizeof(u->qname), "%s", p->name);
+	}
+	free(p);
+}
+
+/*
+ * What the project holds with the other uploads joining it: the bytes
+ * of its images and of every other upload under way (received so far),
+ * and its images with the others accepted. Two uploads racing for the
+ * last bytes: the one whose bytes cross the limit fails, whichever it is.
+ */
+static void
+quota_base(const struct upload *u, uint64_t *bytes, uint64_t *images)
+{
+	const struct upload *o;
+	int64_t ni, na, nb;
+
+	db_project_usage(u->qpid, &ni, &na, &nb);
+	*bytes = (uint64_t)nb;
+	*images = (uint64_t)ni;
+	TAILQ_FOREACH (o, &uploads, entry)
+		if (o != u && o->qpid == u->qpid) {
+			*bytes += o->size[0] + o->size[1];
+			*images += (uint64_t)o->accepted;
+		}
+}
+
+/* -1 after failing u when its bytes (and more) or, counting, one more
+ * image would cross a limit of its project. */
+static int
+quota_check(struct upload *u, uint64_t base, uint64_t more)
+{
+	struct fault f;
+	uint64_t total = base + u->size[0] + u->size[1] + more;
+
+	if (u->qdisk == UINT64_MAX || total <= u->qdisk)
+		return 0;
+	fault_set(&f, ERR_QUOTA, RES_PROJECT, u->qname);
+	snprintf(f.detail, sizeof(f.detail), "limits.disk");
+	f.limit = u->qdisk;
+	f.bytes = total;
+	upload_fault(u, &f);
+	return -1;
+}
+
+static int
+quota_count(struct upload *u)
+{
+	struct fault f;
+	uint64_t bytes, images;
+
+	if (u->qdisk == UINT64_MAX && u->qimages == UINT64_MAX)
+		return 0;
+	quota_base(u, &bytes, &images);
+	if (u->qimages != UINT64_MAX && images + 1 > u->qimages) {
+		fault_set(&f, ERR_QUOTA, RES_PROJECT, u->qname);
+		snprintf(f.detail, sizeof(f.detail), "limits.images");
+		f.limit = u->qimages;
+		f.bytes = images + 1;
+		upload_fault(u, &f);
+		return -1;
+	}
+	return quota_check(u, bytes, 0);
+}
+
+static void
 watch_pipe(struct upload *u, int fd)
 {
 	u->pipe = fd;
@@ -207,9 +295,13 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 	static uint8_t buf[LIM_UPLOAD_CHUNK];
 	struct upload *u = arg;
 	size_t done = 0;
+	uint64_t base = 0, images;
 	ssize_t n;
 
 	(void)ev;
+	/* Once a turn: what the project and the other uploads hold. */
+	if (u->qdisk != UINT64_MAX)
+		quota_base(u, &base, &images);
 	while (done < LIM_UPLOAD_BUDGET) {
 		n = read(fd, buf, sizeof(buf));
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
@@ -236,6 +328,9 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 			upload_fault(u, &f);
 			return;
 		}
+		/* The byte that crosses the quota fails it, not the end. */
+		if (quota_check(u, base, (uint64_t)n) == -1)
+			return;
 		EVP_DigestUpdate(u->sha, buf, (size_t)n);
 		if (u->psha[u->part])
 			EVP_DigestUpdate(u->psha[u->part], buf, (size_t)n);
@@ -290,6 +385,7 @@ upload_new(uint64_t reqid, const struct imsg_upload_begin *b)
 	u->aliases = kv_dup(b->aliases, b->naliases);
 	u->naliases = b->naliases;
 	u->sha = EVP_MD_CTX_new();
+	quota_load(u);
 	const char *hex[2] = {b->sig0, b->sig1};
 	const char *comment[2] = {b->sig0_comment, b->sig1_comment};
 	for (int i = 0; i < 2; i++) {
@@ -442,6 +538,9 @@ upload_admit(struct upload *u)
 		upload_fail(u, ERR_NOT_FOUND, RES_PROJECT, u->project);
 		return -1;
 	}
+	/* A project at its limit refuses before the first byte. */
+	if (quota_count(u) == -1)
+		return -1;
 	return upload_pin(u);
 }
 
@@ -620,6 +719,10 @@ upload_accept(struct upload *u)
 		fault_set(&f, ERR_EXISTS, RES_IMAGE, u->fp);
 		goto fail;
 	}
+	/* Limits changed, or others were accepted, while it came. */
+	if (quota_count(u) == -1)
+		return;
+	u->accepted = 1;
 	u->job = job_start(u->project, u->tmp, u->size,
 	    u->layout == IMG_SPLIT ? 2 : 1, job_done, u);
 	job_on_run(u->job, job_running);
