@@ -275,6 +275,9 @@ events_start(struct conn *c)
 		conn_error(c, 400, "Invalid event types");
 		return -1;
 	}
+	/* The store said whether this client may read the daemon's log. */
+	if (!c->log_events)
+		c->event_types &= ~EV_LOGGING;
 	c->all_projects =
 	    http_query_get(c->query, "all-projects", all, sizeof(all)) == 1 &&
 	    strcmp(all, "true") == 0;

@@ -109,6 +109,10 @@ struct conn {
 	/* events */
 	unsigned event_types;
 	int all_projects;
+	int log_events; /* the store let it read the daemon's log */
+	int discard;	/* the rest of a refused body: read and dropped */
+	uint64_t discarded;
+	int lingering; /* answered; waits for the client to close */
 	struct ws_parser ws;
 	int ws_closing;
 };

@@ -28,8 +28,17 @@
 void
 server_route(struct conn *c)
 {
-	struct imsg_server_req r = {.peer = c->peer};
+	struct imsg_server_req r = {
+	    .peer = c->peer, .what = SRV_INFO, .project = c->project};
+	char all[16];
 
+	/* Events: whose, the store decides (its project, or all). */
+	if (c->head.websocket != HTTP_WS_NONE)
+		r.what = http_query_get(
+			     c->query, "all-projects", all, sizeof(all)) == 1 &&
+				 strcmp(all, "true") == 0
+			     ? SRV_EVENTS_ALL
+			     : SRV_EVENTS;
 	if (strcmp(c->method, "GET") != 0) {
 		conn_error(c, 405, "Method not allowed");
 		return;
@@ -283,7 +292,9 @@ trust_reply(struct conn *c, struct ipc_msg *m)
 		if (m->type != IMSG_SERVER_AUTH)
 			return 0;
 		if (c->head.websocket != HTTP_WS_NONE) {
-			/* Events are for trusted clients only. */
+			/* Events are for trusted clients only, and the
+			 * daemon's log for its admins. */
+			c->log_events = m->m.server_auth.logging;
 			if (m->m.server_auth.trusted)
 				events_start(c);
 			else

@@ -188,11 +188,17 @@ struct imsg_tls_identity {
 enum { TLS_CERT = 0, TLS_KEY = 1 };
 
 /* GET /1.0: what the store makes of this peer. */
+/* GET /1.0, or may this client listen to events (the store decides:
+ * SERVER_AUTH, or ERR with the refusal). */
+enum { SRV_INFO = 0, SRV_EVENTS = 1, SRV_EVENTS_ALL = 2 };
 struct imsg_server_req {
 	struct ipc_peer peer;
+	uint8_t what;  /* SRV_* */
+	char *project; /* SRV_EVENTS: whose events */
 };
 struct imsg_server_auth {
 	uint8_t trusted;
+	uint8_t logging; /* SRV_EVENTS*: the daemon's log lines too */
 };
 
 /* The trust store: /1.0/certificates and join tokens. */

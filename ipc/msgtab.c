@@ -73,12 +73,17 @@ static const struct ipc_field f_tls_identity[] = {
 	F_U8(struct imsg_tls_identity, part, TLS_KEY),
 };
 
+#define S struct imsg_server_req
 static const struct ipc_field f_server_req[] = {
-	PEER(struct imsg_server_req),
+	PEER(S),
+	F_U8(S, what, SRV_EVENTS_ALL),
+	PROJECT(S),
 };
+#undef S
 
 static const struct ipc_field f_server_auth[] = {
 	F_BOOL(struct imsg_server_auth, trusted),
+	F_BOOL(struct imsg_server_auth, logging),
 };
 
 #define S struct imsg_cert_req

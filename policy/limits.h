@@ -107,6 +107,11 @@
 /* An upload slower than this for LIM_HTTP_SLOW_SECONDS is dropped. */
 #define LIM_HTTP_MIN_RATE		(1 * KiB)
 #define LIM_HTTP_SLOW_SECONDS		30
+/* After refusing a body it did not read to its end, the frontend answers,
+ * then reads and drops what the client still sends (so that the client
+ * sees the answer, not a reset) for at most this long and this much. */
+#define LIM_HTTP_LINGER_SECONDS		10
+#define LIM_HTTP_LINGER_BYTES		(256 * MiB)
 #define LIM_WS_FRAME_MAX		(64 * KiB)
 /* A TLS handshake that has not finished by then is dropped. */
 #define LIM_TLS_HANDSHAKE_TIMEOUT	LIM_HTTP_HEADER_TIMEOUT
@@ -157,6 +162,12 @@
 
 /* The configuration file, at most. */
 #define LIM_CONFIG_MAX			(64 * 1024)
+/* The policy file (policy/authz.c): its bytes, grants, projects of one
+ * grant; groups of a socket peer looked at (its gid and its user's). */
+#define LIM_POLICY_MAX			(1024 * 1024)
+#define LIM_POLICY_GRANTS_MAX		4096
+#define LIM_POLICY_PROJECTS_MAX		256
+#define LIM_PEER_GROUPS			64
 
 /* Buffers, queues and timers of the daemons. */
 /* log lines waiting for the frontend (events); more are counted, dropped */

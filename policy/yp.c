@@ -74,8 +74,12 @@ yp_fail(struct yp *y, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	msg_set(
-	    y->err, y->errlen, "%sline %zu: %s", y->prefix, yp_line(y), msg);
+	if (y->columns && y->have_ev)
+		msg_set(y->err, y->errlen, "%sline %zu, column %zu: %s",
+		    y->prefix, yp_line(y), y->ev.start_mark.column + 1, msg);
+	else
+		msg_set(y->err, y->errlen, "%sline %zu: %s", y->prefix,
+		    yp_line(y), msg);
 	return -1;
 }
 
@@ -95,6 +99,10 @@ yp_syntax(struct yp *y)
 	if (p->error == YAML_READER_ERROR)
 		msg_set(y->err, y->errlen, "%sbyte %zu: %s", y->prefix,
 		    p->problem_offset, q);
+	else if (y->columns)
+		msg_set(y->err, y->errlen, "%sline %zu, column %zu: %s",
+		    y->prefix, p->problem_mark.line + 1,
+		    p->problem_mark.column + 1, q);
 	else
 		msg_set(y->err, y->errlen, "%sline %zu: %s", y->prefix,
 		    p->problem_mark.line + 1, q);

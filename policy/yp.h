@@ -19,6 +19,7 @@ struct yp {
 	char *err;
 	size_t errlen;
 	char prefix[64]; /* "metadata.yaml: " before messages, or "" */
+	int columns;	 /* messages say "line N, column M" (set after init) */
 };
 
 /*
@@ -38,7 +39,8 @@ int yp_mapping(struct yp *y, const char *what, yp_keyfn fn, void *arg);
 /* Consumes the node that starts at the current event. */
 int yp_skip(struct yp *y);
 int yp_next(struct yp *y);
-/* -1, with "<doc>: line N: " and the message in err. */
+/* -1, with "<doc>: line N: " (or "line N, column M: ") and the message
+ * in err. */
 int yp_fail(struct yp *y, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

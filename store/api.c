@@ -208,6 +208,10 @@ image_update(uint64_t reqid, struct imsg_image_update_req *r)
 		api_refuse(reqid, ERR_CHANGED, RES_IMAGE, img.fingerprint);
 		goto out;
 	}
+	/* Making an image public, or private again, is publishing. */
+	if ((put || (r->set & UPD_PUBLIC)) && !r->public != !img.public &&
+	    access_need(reqid, r->project, ROLE_PUBLISH) == -1)
+		goto out;
 	if (put || (r->set & UPD_PUBLIC))
 		img.public = r->public;
 	if (put || (r->set & UPD_AUTO_UPDATE))
@@ -228,11 +232,12 @@ image_update(uint64_t reqid, struct imsg_image_update_req *r)
 		reply_db(reqid, DB_ERROR, RES_NONE);
 		goto out;
 	}
+	/* The record on disk before the answer (audit() syncs it). */
+	audit("image-updated", "project", r->project, "fingerprint",
+	    img.fingerprint, "requestor", peer_current()->requestor, NULL);
 	reply_ok(reqid, RES_NONE, "");
 	api_lifecycle(r->project, "image-updated", RES_IMAGE, img.fingerprint,
 	    peer_current()->username, NULL, NULL);
-	audit("image-updated", "project", r->project, "fingerprint",
-	    img.fingerprint, "requestor", peer_current()->requestor, NULL);
 out:
 	image_free(&img);
 }
@@ -260,13 +265,13 @@ image_delete(uint64_t reqid, struct imsg_image_ref_req *r)
 	}
 	if (db_fp_refs(img.fingerprint) == 0)
 		blob_remove(img.fingerprint);
+	audit("image-deleted", "project", r->project, "fingerprint",
+	    img.fingerprint, "requestor", peer_current()->requestor, NULL);
 	op_finish(op, NULL);
 	log_info(
 	    "deleted image %s from project %s", img.fingerprint, r->project);
 	api_lifecycle(r->project, "image-deleted", RES_IMAGE, img.fingerprint,
 	    peer_current()->username, NULL, NULL);
-	audit("image-deleted", "project", r->project, "fingerprint",
-	    img.fingerprint, "requestor", peer_current()->requestor, NULL);
 out:
 	image_free(&img);
 }
@@ -521,7 +526,8 @@ api_read(struct ipc_msg *m)
 		break;
 	case IMSG_SERVER_REQ: {
 		struct imsg_server_auth sa = {
-		    .trusted = (uint8_t)peer_current()->trusted};
+		    .trusted = (uint8_t)peer_current()->trusted,
+		    .logging = (uint8_t)access_reads_log(&peer_current()->id)};
 		struct child *fe = proc_frontend();
 
 		if (fe)
@@ -653,6 +659,83 @@ public_request(uint16_t type)
 	}
 }
 
+/* The project a request is about, for the audit record; "" if none. */
+static const char *
+project_of(const struct ipc_msg *m)
+{
+	const union imsg_any *a = &m->m;
+
+	switch (m->type) {
+	case IMSG_IMAGES_LIST_REQ:
+		return a->images_list_req.project;
+	case IMSG_IMAGE_GET_REQ:
+	case IMSG_IMAGE_DELETE_REQ:
+	case IMSG_IMAGE_EXPORT_REQ:
+	case IMSG_IMAGE_SECRET_REQ:
+	case IMSG_IMAGE_REFRESH_REQ:
+		return a->image_ref_req.project;
+	case IMSG_IMAGE_UPDATE_REQ:
+		return a->image_update_req.project;
+	case IMSG_PROJECT_REQ:
+		return a->project_req.name;
+	case IMSG_OP_GET_REQ:
+	case IMSG_OP_LIST_REQ:
+	case IMSG_OP_WAIT_REQ:
+		return a->op_req.project;
+	case IMSG_ALIAS_LIST_REQ:
+		return a->alias_list_req.project;
+	case IMSG_ALIAS_GET_REQ:
+	case IMSG_ALIAS_DELETE_REQ:
+		return a->alias_req.project;
+	case IMSG_ALIAS_CREATE_REQ:
+		return a->alias_create_req.project;
+	case IMSG_ALIAS_UPDATE_REQ:
+		return a->alias_update_req.project;
+	case IMSG_ALIAS_RENAME_REQ:
+		return a->alias_rename_req.project;
+	case IMSG_UPLOAD_BEGIN:
+		return a->upload_begin.project;
+	case IMSG_IMAGE_COPY_REQ:
+		return a->image_copy_req.project;
+	case IMSG_IMAGE_UNPACK_REQ:
+		return a->image_unpack_req.project;
+	case IMSG_PUBLISH_REQ:
+		return a->publish_req.project;
+	case IMSG_PROJECT_CHANGE_REQ:
+		return a->project_change_req.name;
+	default:
+		return "";
+	}
+}
+
+static void
+deny_untrusted(struct who *w)
+{
+	w->deny_cause = ERR_FORBIDDEN;
+	w->deny_subject = RES_NONE;
+	w->deny_name[0] = '\0';
+}
+
+/* A request access_check (or the public view) refused: audited, answered,
+ * its fd closed. */
+static void
+refuse_request(struct ipc_msg *m, const struct who *w)
+{
+	struct fault f;
+	char msg[LIM_ERROR_MAX + 128];
+
+	fault_set(&f, w->deny_cause, w->deny_subject,
+	    w->deny_name[0] ? w->deny_name : NULL);
+	audit("request-refused", "action", ipc_typename(m->type), "project",
+	    project_of(m), "requestor", w->requestor, "fault",
+	    fault_token(w->deny_cause), "cause",
+	    fault_text(&f, msg, sizeof(msg)), NULL);
+	reply_fault(m->id, &f);
+	if (m->fd != -1)
+		close(m->fd);
+	m->fd = -1;
+}
+
 void
 api_dispatch(struct child *fe, struct ipc_msg *m)
 {
@@ -670,15 +753,15 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 			m->fd = -1;
 			return;
 		}
+		if (access_check(m, &w) == -1 && m->type != IMSG_UPLOAD_BEGIN) {
+			peer_set_current(&w);
+			refuse_request(m, &w);
+			return;
+		}
 		peer_set_current(&w);
 		if (!w.trusted && !public_request(m->type)) {
-			audit("request-refused", "action",
-			    ipc_typename(m->type), "requestor", w.requestor,
-			    "fault", fault_token(ERR_FORBIDDEN), NULL);
-			api_refuse(m->id, ERR_FORBIDDEN, RES_NONE, NULL);
-			if (m->fd != -1)
-				close(m->fd);
-			m->fd = -1;
+			deny_untrusted(&w);
+			refuse_request(m, &w);
 			return;
 		}
 	}

@@ -33,8 +33,10 @@ struct lister {
 	 * each one's images follow it, in_used while they are being sent. */
 	int used_by, in_used;
 	char last[LIM_PROJECT_NAME_MAX + 1];
-	int public_only; /* an untrusted client's list */
-	int streams;	 /* LISTM_STREAMS: public images by product */
+	int public_only;       /* an untrusted client's list */
+	int streams;	       /* LISTM_STREAMS: public images by product */
+	struct authz_ident id; /* LIST_PROJECTS: who asked (the policy
+				* shows it the projects it has a role in) */
 	char after_product[4 * 64 + 4];
 };
 
@@ -96,10 +98,16 @@ project_page(struct lister *l)
 
 		if (l->project[0] && l->n > 0)
 			return 0;
-		if (l->project[0])
-			snprintf(name, sizeof(name), "%s", l->project);
-		else if (db_project_next(l->last, &l->pid, name, sizeof(name)))
-			return 0;
+		for (;;) {
+			if (l->project[0])
+				snprintf(name, sizeof(name), "%s", l->project);
+			else if (db_project_next(
+				     l->last, &l->pid, name, sizeof(name)))
+				return 0;
+			if (l->project[0] || access_sees_project(&l->id, name))
+				break;
+			snprintf(l->last, sizeof(l->last), "%s", name);
+		}
 		if ((p = calloc(1, sizeof(*p))) == NULL)
 			fatal("calloc");
 		if (db_project_get(name, p) != DB_OK) {
@@ -265,6 +273,7 @@ list_start(uint64_t reqid, const char *proj, int kind, int used_by)
 	l->used_by = used_by;
 	l->public_only = public_only;
 	l->streams = streams;
+	l->id = peer_current()->id;
 	snprintf(l->project, sizeof(l->project), "%s", proj);
 	list_continue(l, 0);
 }

@@ -44,6 +44,8 @@
  *	unpack_root: ""			where unpack targets are made
  *					("": <state>/rootfs)
  *	unpack_devices: false		device nodes in --privileged unpacks
+ *	policy: /etc/imgd/policy.yaml	who may do what (policy/authz.h);
+ *					absent: root and socket_group only
  *	debug: false
  */
 #include <ctype.h>
@@ -81,6 +83,7 @@ config_defaults(struct config *c)
 	snprintf(c->users[1], sizeof(c->users[1]), "imgd-fetcher");
 	snprintf(c->users[2], sizeof(c->users[2]), "imgd-unpacker");
 	c->socket_mode = 0660;
+	snprintf(c->policy, sizeof(c->policy), "%s", IMGD_POLICY_DEFAULT);
 	c->upload_max = LIM_IMAGE_PART_MAX;
 	c->unpacker_timeout = LIM_UNPACKER_WALL_SECONDS;
 	c->unpackers_per_project = LIM_UNPACKER_PER_TENANT;
@@ -150,6 +153,7 @@ string_key(struct config *c, const char *k, size_t *len)
 	    {"fetch_keys_dir", c->fetch_keys_dir, sizeof(c->fetch_keys_dir)},
 	    {"import_key", c->import_key, sizeof(c->import_key)},
 	    {"unpack_root", c->unpack_root, sizeof(c->unpack_root)},
+	    {"policy", c->policy, sizeof(c->policy)},
 	    {"nameservers", c->nameservers, sizeof(c->nameservers)},
 	    {"proxy_https", c->proxy_https, sizeof(c->proxy_https)},
 	    {"proxy_ignore_hosts", c->proxy_ignore_hosts,

@@ -75,8 +75,9 @@ hex_decode(const char *s, uint8_t *out, size_t max, size_t *n)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: imgd --state DIR [--config FILE] [--debug] "
-			"[--repair]\n");
+	fprintf(stderr, "usage: imgd --state DIR [--config FILE] "
+			"[--policy FILE] [--debug] [--repair]\n"
+			"       imgd --check-policy FILE\n");
 	exit(2);
 }
 
@@ -185,11 +186,13 @@ open_unix_socket(void)
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
 		fatal("bind %s", sa.sun_path);
 	umask(old);
+	S->socket_gid = getegid();
 	if (S->cfg.socket_group[0]) {
 		if ((gr = getgrnam(S->cfg.socket_group)) == NULL)
 			fatalx("unknown socket_group %s", S->cfg.socket_group);
 		if (chown(sa.sun_path, getuid(), gr->gr_gid) == -1)
 			fatal("chown %s", sa.sun_path);
+		S->socket_gid = gr->gr_gid;
 	}
 	if (chmod(sa.sun_path, S->cfg.socket_mode) == -1)
 		fatal("chmod %s", sa.sun_path);
@@ -208,8 +211,9 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 		proc_sigchld();
 		break;
 	case SIGHUP:
-		log_info("SIGHUP ignored: restart imgd to change its "
-			 "configuration");
+		/* The policy only: the rest of the configuration sizes
+		 * buffers and sandboxes, and needs a restart. */
+		access_reload();
 		break;
 	default:
 		if (S->stopping)
@@ -306,11 +310,16 @@ cut_capabilities(void)
 /* The command line, into state, config and the flags. */
 static void
 parse_args(int argc, char **argv, const char **state, const char **config,
-    int *debug, int *repair)
+    const char **policy, int *debug, int *repair)
 {
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
 			*state = argv[++i];
+		else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc)
+			*policy = argv[++i];
+		else if (strcmp(argv[i], "--check-policy") == 0 &&
+			 i + 1 < argc && argc == 3)
+			exit(access_check_file(argv[++i]));
 		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			*config = argv[++i];
 		else if (strcmp(argv[i], "--debug") == 0)
@@ -390,7 +399,7 @@ shut_down(void)
 int
 main(int argc, char **argv)
 {
-	const char *state = NULL, *config = NULL;
+	const char *state = NULL, *config = NULL, *policy = NULL;
 	struct event *sigs[4];
 	static const int signos[] = {SIGTERM, SIGINT, SIGCHLD, SIGHUP};
 	char err[512];
@@ -398,7 +407,7 @@ main(int argc, char **argv)
 	struct rlimit rl;
 
 	log_init("imgd", 0);
-	parse_args(argc, argv, &state, &config, &debug, &repair);
+	parse_args(argc, argv, &state, &config, &policy, &debug, &repair);
 	S->root = geteuid() == 0;
 	S->pid = getpid();
 	S->unix_fd = -1;
@@ -409,6 +418,8 @@ main(int argc, char **argv)
 	if (debug)
 		S->cfg.debug = 1;
 	log_setdebug(S->cfg.debug);
+	/* Before the state: a policy that does not parse stops the start. */
+	access_init(policy);
 	signal(SIGPIPE, SIG_IGN);
 	/* Uploads hold a pipe and a temp file each: allow what the system
 	 * allows. */

@@ -12,6 +12,7 @@
 
 #include "ipc/chan.h"
 #include "ipc/msg.h"
+#include "policy/authz.h"
 
 struct event_base;
 struct event;
@@ -44,6 +45,7 @@ struct config {
 	char fetch_keys_dir[1024]; /* HOST.pub pins HOST to that key */
 	char import_key[1024];	   /* file imports must be signed by it */
 	char unpack_root[1024];	   /* "" = <state>/rootfs */
+	char policy[1024];	   /* the policy file (policy/authz.h) */
 	int unpack_devices;	   /* device nodes in privileged unpacks */
 	char nameservers[LIM_NAMESERVERS_MAX + 1]; /* "" = resolv.conf */
 	char proxy_https[LIM_URL_MAX + 1];
@@ -52,6 +54,7 @@ struct config {
 	unsigned auto_update_interval; /* seconds, 0 = never */
 	unsigned remote_cache_expiry;  /* seconds unused, 0 = never */
 };
+#define IMGD_POLICY_DEFAULT "/etc/imgd/policy.yaml"
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 void config_defaults(struct config *c);
 
@@ -440,7 +443,12 @@ void api_frontend_ready(struct child *fe);
 /* Trust will come from the listener's kind here once there are listeners
  * that are not trusted (HTTPS); today every listener is the unix socket. */
 struct who {
-	int trusted;	   /* the full API; else the public view */
+	int trusted;	       /* the full API; else the public view */
+	struct authz_ident id; /* for the policy (store/access.c) */
+	int verdict;	       /* AUTHZ_*: the request's, set by access_check */
+	/* a refusal access_check made (ERR_*, RES_*, its name), or 0 */
+	int deny_cause, deny_subject;
+	char deny_name[300];
 	char username[64]; /* "root", or "uid N" */
 	char
 	    requestor[128]; /* for the audit log: "root (uid 0, unix socket)" */
@@ -450,6 +458,21 @@ uint32_t peer_https_listener(void);
 int peer_derive(const struct ipc_peer *p, struct who *w);
 void peer_set_current(const struct who *w);
 const struct who *peer_current(void);
+
+/* access.c: the policy's decision for each request */
+void access_init(const char *path);
+void access_reload(void);
+int access_check_file(const char *path);
+const char *access_policy_path(void);
+/* 0: go on (w->trusted says full or public view); -1: refused, the
+ * refusal in w->deny_* (uploads are refused by upload_admit). */
+int access_check(const struct ipc_msg *m, struct who *w);
+/* A further role the request needs (publish, when an edit makes an image
+ * public): 0, or -1 after refusing it. */
+int access_need(uint64_t reqid, const char *project, unsigned roles);
+/* Whether its events may carry the daemon's log (admin on "*"). */
+int access_reads_log(const struct authz_ident *id);
+int access_sees_project(const struct authz_ident *id, const char *project);
 
 /* logfwd.c: the log, to the events websocket */
 void logfwd_init(void);
@@ -484,7 +507,6 @@ void tls_identity_init(void);
 const char *tls_server_fingerprint(void);
 int tls_identity_open(int part); /* TLS_CERT, TLS_KEY */
 int https_open(const char *addr, char *err, size_t errlen);
-int trust_peer_trusted(const char *cert);
 void trust_request(uint64_t reqid, const struct imsg_cert_req *r);
 void secret_new(uint64_t reqid, const char *project, const struct image *img);
 int secret_check(
@@ -506,6 +528,8 @@ struct store {
 	char server_name[64];
 	char *archs[4];
 	uint32_t narchs;
+	gid_t socket_gid; /* unix.socket's group: admin without a policy */
+	struct authz_policy *policy; /* NULL: no policy file */
 };
 extern struct store *S;
 

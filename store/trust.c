@@ -47,12 +47,6 @@ random_hex(char out[65])
 	hex_encode(b, sizeof(b), out);
 }
 
-int
-trust_peer_trusted(const char *cert)
-{
-	return cert != NULL && strlen(cert) == 64 && db_cert_trusted(cert);
-}
-
 /* ---- certificates ---- */
 
 static void
@@ -419,6 +413,8 @@ secret_new(uint64_t reqid, const char *project, const struct image *img)
 	op_set_token(s->op);
 	op_set_meta(s->op, "secret", s->secret);
 	op_start(s->op); /* running until used: LXD's token operation */
+	audit("image-secret-created", "project", project, "fingerprint",
+	    img->fingerprint, "requestor", peer_current()->requestor, NULL);
 	op_reply(s->op, reqid);
 	TAILQ_INSERT_TAIL(&secrets, s, entry);
 	nsecrets++;
@@ -427,8 +423,6 @@ secret_new(uint64_t reqid, const char *project, const struct image *img)
 		 S->base, -1, EV_PERSIST, secrets_expire, NULL)) == NULL)
 		fatalx("event_new");
 	event_add(ev_secrets, &tv);
-	audit("image-secret-created", "project", project, "fingerprint",
-	    img->fingerprint, "requestor", peer_current()->requestor, NULL);
 }
 
 /* Does this secret open this image? consume: it is used up (an export). */

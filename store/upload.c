@@ -523,6 +523,13 @@ upload_admit(struct upload *u)
 		upload_fail(u, ERR_BUSY, RES_IMAGE, NULL);
 		return -1;
 	}
+	if (peer_current()->deny_cause) {
+		const struct who *w = peer_current();
+
+		upload_fail(u, w->deny_cause, w->deny_subject,
+		    w->deny_name[0] ? w->deny_name : NULL);
+		return -1;
+	}
 	if (!peer_current()->trusted) {
 		upload_fail(u, ERR_FORBIDDEN, RES_NONE, NULL);
 		return -1;

@@ -18,6 +18,13 @@ mkdir -p "$W/src/templates"
 echo '{{ container.name }}' >"$W/src/templates/hostname.tpl"
 touch -h -d @1500000000 "$W/src/templates/hostname.tpl" "$W/src/templates"
 cp -a "$W/src" "$W/copy"
+# A local user who is not root, admin through the socket's group (no
+# policy file: the socket is for root and its group).
+U=imgd-test-user
+id "$U" >/dev/null 2>&1 || useradd --system --no-create-home \
+    --shell /usr/sbin/nologin "$U"
+echo "socket_group: $U" >"$W/imgd.yaml"
+IMGD_ARGS="--config $W/imgd.yaml"
 
 imgd_start || { summary; exit 1; }
 
@@ -98,15 +105,11 @@ refused "a bad compression" "Invalid compression_algorithm" "$W/src" \
     --compression lz4
 check_eq "unpack_root is 0711: users reach their targets" \
     "$(stat -c %a "$STATE/rootfs")" 711
-# A client that is not root (here: any user, the socket opened to all)
-# publishes only under unpack_root; a symlink there that leads out is
-# resolved before the check, and the child chroots into the directory the
-# store opened, not into a path that could be swapped.
-U=imgd-test-user
-id "$U" >/dev/null 2>&1 || useradd --system --no-create-home \
-    --shell /usr/sbin/nologin "$U"
+# A client that is not root (in the socket's group) publishes only under
+# unpack_root; a symlink there that leads out is resolved before the
+# check, and the child chroots into the directory the store opened, not
+# into a path that could be swapped.
 chmod 711 "$T_TMP"
-chmod 666 "$SOCK"
 as_user() {
 	setpriv --reuid="$U" --regid="$U" --clear-groups \
 	    env HOME="$T_TMP" IMGD_DIR="$STATE" "$C" "$@"
