@@ -87,7 +87,7 @@ extern const struct cmd cmd_image_list, cmd_image_info, cmd_image_show,
     cmd_remote_get_default, cmd_image_copy, cmd_image_refresh, cmd_image_unpack,
     cmd_publish, cmd_project_create, cmd_project_delete, cmd_project_get,
     cmd_project_list, cmd_project_rename, cmd_project_set, cmd_project_show,
-    cmd_project_unset;
+    cmd_project_unset, cmd_audit_list, cmd_audit_verify;
 
 /* remote.c: a remote's address, protocol and pinned certificate (PEM,
  * malloc'd, or NULL); -1 after ctl_err. */

@@ -34,6 +34,9 @@ static const struct cmd *const project_cmds[] = {&cmd_project_create,
     &cmd_project_rename, &cmd_project_set, &cmd_project_show,
     &cmd_project_unset, NULL};
 
+static const struct cmd *const audit_cmds[] = {
+    &cmd_audit_list, &cmd_audit_verify, NULL};
+
 static const struct cmd *const trust_cmds[] = {&cmd_trust_add, &cmd_trust_list,
     &cmd_trust_remove, &cmd_trust_tokens, &cmd_trust_revoke, NULL};
 
@@ -128,6 +131,22 @@ main_dispatch(struct ctl *ctl, int argc, char **argv)
 			return -1;
 		}
 		n = 2;
+		goto run;
+	}
+	if (n >= 1 && strcmp(argv[idx[0]], "audit") == 0) {
+		if (n < 2) {
+			printf("Usage:\n  imgctl audit VERB [ARGS...]\n\n"
+			       "Verbs:\n");
+			for (i = 0; audit_cmds[i] != NULL; i++)
+				printf("  %s\n", audit_cmds[i]->usage);
+			return 0;
+		}
+		if ((cmd = cmd_find(audit_cmds, argv[idx[1]])) == NULL) {
+			ctl_err("unknown command \"%s\" for \"imgctl audit\"",
+			    argv[idx[1]]);
+			return -1;
+		}
+		n = 2; /* what follows is FILE and options */
 		goto run;
 	}
 	if (n >= 1 && strcmp(argv[idx[0]], "publish") == 0) {

@@ -10,7 +10,7 @@ IMGCTL_LIB_OBJS := $(addprefix $(BUILD)/imgctl/, opts.o fmt.o table.o \
 	$(BUILD)/ipc/log.o
 IMGCTL_OBJS := $(IMGCTL_LIB_OBJS) $(addprefix $(BUILD)/imgctl/, main.o \
 	client.o api.o image.o props.o edit.o import.o export.o alias.o copy.o \
-	trust.o remote.o unpack.o project.o)
+	trust.o remote.o unpack.o project.o audit.o)
 
 $(BUILD)/bin/imgctl: $(IMGCTL_OBJS) $(HTTP_CODEC_OBJS)
 	@mkdir -p $(@D)

@@ -138,12 +138,12 @@ alias_create(uint64_t reqid, struct imsg_alias_create_req *r)
 		reply_db(reqid, DB_ERROR, RES_NONE);
 		return;
 	}
-	reply_ok(reqid, RES_ALIAS, r->name);
 	db_alias_get(pid, r->name, &a);
-	api_lifecycle(r->project, "image-alias-created", RES_ALIAS, r->name,
-	    peer_current()->username, "target", a.target);
 	audit("image-alias-created", "project", r->project, "alias", r->name,
 	    "target", a.target, "requestor", peer_current()->requestor, NULL);
+	reply_ok(reqid, RES_ALIAS, r->name);
+	api_lifecycle(r->project, "image-alias-created", RES_ALIAS, r->name,
+	    peer_current()->username, "target", a.target);
 }
 
 void
@@ -176,12 +176,12 @@ alias_update(uint64_t reqid, struct imsg_alias_update_req *r)
 		reply_db(reqid, DB_ERROR, RES_NONE);
 		return;
 	}
-	reply_ok(reqid, RES_NONE, "");
 	db_alias_get(pid, r->name, &a);
-	api_lifecycle(r->project, "image-alias-updated", RES_ALIAS, r->name,
-	    peer_current()->username, "target", a.target);
 	audit("image-alias-updated", "project", r->project, "alias", r->name,
 	    "target", a.target, "requestor", peer_current()->requestor, NULL);
+	reply_ok(reqid, RES_NONE, "");
+	api_lifecycle(r->project, "image-alias-updated", RES_ALIAS, r->name,
+	    peer_current()->username, "target", a.target);
 }
 
 void
@@ -203,12 +203,12 @@ alias_rename(uint64_t reqid, struct imsg_alias_rename_req *r)
 		reply_db(reqid, DB_ERROR, RES_NONE);
 		return;
 	}
-	reply_ok(reqid, RES_ALIAS, r->new_name);
-	api_lifecycle(r->project, "image-alias-renamed", RES_ALIAS, r->new_name,
-	    peer_current()->username, "old_name", r->name);
 	audit("image-alias-renamed", "project", r->project, "alias",
 	    r->new_name, "old_name", r->name, "requestor",
 	    peer_current()->requestor, NULL);
+	reply_ok(reqid, RES_ALIAS, r->new_name);
+	api_lifecycle(r->project, "image-alias-renamed", RES_ALIAS, r->new_name,
+	    peer_current()->username, "old_name", r->name);
 }
 
 void
@@ -223,9 +223,9 @@ alias_delete(uint64_t reqid, struct imsg_alias_req *r)
 		reply_db(reqid, DB_ERROR, RES_NONE);
 		return;
 	}
+	audit("image-alias-deleted", "project", r->project, "alias", r->name,
+	    "requestor", peer_current()->requestor, NULL);
 	reply_ok(reqid, RES_NONE, "");
 	api_lifecycle(r->project, "image-alias-deleted", RES_ALIAS, r->name,
 	    peer_current()->username, NULL, NULL);
-	audit("image-alias-deleted", "project", r->project, "alias", r->name,
-	    "requestor", peer_current()->requestor, NULL);
 }

@@ -1,8 +1,10 @@
 /*
  * <state>/audit.log: append-only JSON lines, hash-chained. Each line has
  * "prev", the sha256 of the previous line (zeros for the first), so that a
- * line removed or changed later breaks the chain (tests/integration checks
- * it with a few lines of shell).
+ * line removed or changed later breaks the chain (imgctl audit verify
+ * walks it). Each record is fdatasync()ed before audit() returns, and the
+ * handlers audit a change before they answer it, so no acknowledged
+ * change is missing from the log after a crash.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -145,9 +147,13 @@ audit(const char *event, ...)
 	/* The chain moves on only if the whole line is on disk; a partial
 	 * write is taken back so that the next line does not glue to it. */
 	if (audit_fd != -1 && (end = lseek(audit_fd, 0, SEEK_END)) != -1 &&
-	    write(audit_fd, line, len + 1) == (ssize_t)(len + 1))
+	    write(audit_fd, line, len + 1) == (ssize_t)(len + 1)) {
 		sha256_hex(line, len, prev);
-	else {
+		/* On disk before the change it records is acknowledged:
+		 * callers audit, then answer. */
+		if (fdatasync(audit_fd) == -1)
+			log_warn("audit log fdatasync (%s)", event);
+	} else {
 		log_warn("audit log write (%s)", event);
 		if (audit_fd != -1 && end != -1)
 			(void)!ftruncate(audit_fd, end);
