@@ -217,6 +217,10 @@ timer_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	if (c->lingering) {
+		conn_close(c);
+		return;
+	}
 	switch (c->state) {
 	case CONN_HEAD:
 		if (c->handshake) {
@@ -249,6 +253,18 @@ conn_respond_raw(struct conn *c, int status, const char *headers,
 	char date[HTTP_DATE_LEN + 1];
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
+	/* An answer before the body's end (a refused upload): what the
+	 * client still sends is dropped after it, then the connection
+	 * closes (read_cb, write_cb). */
+	if (c->state == CONN_UPLOAD) {
+		struct evbuffer *in = bufferevent_get_input(c->bev);
+
+		c->close_after = 1;
+		c->discard = 1;
+		c->discarded += evbuffer_get_length(in);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		bufferevent_enable(c->bev, EV_READ);
+	}
 	http_date(date, time(NULL));
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
 	    http_reason(status), date);
@@ -556,12 +572,9 @@ request_start(struct conn *c)
 	if (parse_target(c) == -1)
 		return;
 	if (c->head.websocket != HTTP_WS_NONE) {
-		/* Over HTTPS, only once the store says the client is
-		 * trusted (router_trust.c). */
-		if (c->tls)
-			server_route(c);
-		else
-			events_start(c);
+		/* Only once the store says this client may listen to
+		 * these events (router_trust.c). */
+		server_route(c);
 		return;
 	}
 	if (route_is_upload(c)) {
@@ -621,6 +634,16 @@ read_cb(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 
 	(void)bev;
+	if (c->discard) {
+		struct evbuffer *in = bufferevent_get_input(c->bev);
+		size_t n = evbuffer_get_length(in);
+
+		c->discarded += n;
+		evbuffer_drain(in, n);
+		if (c->discarded > LIM_HTTP_LINGER_BYTES)
+			conn_close(c);
+		return;
+	}
 	switch (c->state) {
 	case CONN_HEAD:
 		head_input(c);
@@ -660,6 +683,17 @@ write_cb(struct bufferevent *bev, void *arg)
 	if (c->state != CONN_WRITE ||
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
 		return;
+	if (c->close_after && c->discard) {
+		/* The answer is out; the client may still be sending the
+		 * body that was refused: the end of our side, then what it
+		 * sends is dropped until it closes or the linger ends. */
+		if (!c->tls)
+			(void)shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+		c->state = CONN_STORE; /* no more answers */
+		c->lingering = 1;
+		arm_timer(c, LIM_HTTP_LINGER_SECONDS);
+		return;
+	}
 	if (c->close_after) {
 		conn_close(c);
 		return;

@@ -387,7 +387,12 @@ store_gone:
 	u->done = 1;
 	c->close_after = 1;
 	c->state = CONN_STORE;
-	bufferevent_disable(c->bev, EV_READ);
+	/* The client is still sending: drop it (conn.c), so that it gets
+	 * to read the answer instead of a connection reset. */
+	c->discard = 1;
+	c->discarded = evbuffer_get_length(in);
+	evbuffer_drain(in, c->discarded);
+	bufferevent_enable(c->bev, EV_READ);
 }
 
 static void
