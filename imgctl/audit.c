@@ -159,7 +159,8 @@ const struct cmd cmd_audit_verify = {"verify", NULL, verify_run,
     "without the daemon: exit 0 when every record's \"prev\" is the\n"
     "sha256 of the record before it, else 1 and the first record that\n"
     "breaks it (an edited byte, a removed or reordered record, a cut\n"
-    "line). Whole records cut from the end, or a log rewritten from the\n"
+    "line). An edit of the last record, whole records cut from the end,\n"
+    "or a log rewritten from the\n"
     "start, keep a chain: compare the head it prints with one kept\n"
     "elsewhere."};
 
