@@ -115,32 +115,34 @@ line() {
 }
 rate() { awk -v s="$1" -v n="$2" 'BEGIN {printf "%.0f\n", n / s}'; }
 ms() { awk -v s="$1" -v n="$2" 'BEGIN {printf "%.3f\n", 1000 * s / n}'; }
-set -- $P0; a0=$1 b0=$2 c0=$3 d0=$4
-set -- $P1; a1=$1 b1=$2 c1=$3 d1=$4
-set -- $PL; al=$1 bl=$2 cl=$3 dl=$4
+# each FN "SECONDS..." : FN of the four columns (alias+ alias- by N,
+# image+ image- by M).
+each() {
+	local fn=$1
+	set -- $2
+	echo "$($fn "$1" "$N") $($fn "$2" "$N") $($fn "$3" "$M") $($fn "$4" "$M")"
+}
+# pairs "A..." "B...": the four ratios A / B.
+pairs() {
+	local a b
+	read -ra a <<<"$1"
+	read -ra b <<<"$2"
+	for i in 0 1 2 3; do printf '%s ' "$(ratio "${a[$i]}" "${b[$i]}")"; done
+}
 echo "ops/s"
-line "imgd, no policy" "$(rate "$a0" "$N")" "$(rate "$b0" "$N")" \
-    "$(rate "$c0" "$M")" "$(rate "$d0" "$M")"
-line "imgd, policy (2001 grants)" "$(rate "$a1" "$N")" "$(rate "$b1" "$N")" \
-    "$(rate "$c1" "$M")" "$(rate "$d1" "$M")"
-line "LXD 5.0.2" "$(rate "$al" "$N")" "$(rate "$bl" "$N")" \
-    "$(rate "$cl" "$M")" "$(rate "$dl" "$M")"
+line "imgd, no policy" $(each rate "$P0")
+line "imgd, policy (2001 grants)" $(each rate "$P1")
+line "LXD 5.0.2" $(each rate "$PL")
 echo "ms per operation"
-line "fdatasync floor (300 B)" "$(ms "$F" "$N")" "$(ms "$F" "$N")" "" ""
-line "imgd, no policy" "$(ms "$a0" "$N")" "$(ms "$b0" "$N")" \
-    "$(ms "$c0" "$M")" "$(ms "$d0" "$M")"
-line "imgd, policy (2001 grants)" "$(ms "$a1" "$N")" "$(ms "$b1" "$N")" \
-    "$(ms "$c1" "$M")" "$(ms "$d1" "$M")"
-line "LXD 5.0.2" "$(ms "$al" "$N")" "$(ms "$bl" "$N")" \
-    "$(ms "$cl" "$M")" "$(ms "$dl" "$M")"
+line "fdatasync floor (300 B)" "$(ms "$F" "$N")" "$(ms "$F" "$N")"
+line "imgd, no policy" $(each ms "$P0")
+line "imgd, policy (2001 grants)" $(each ms "$P1")
+line "LXD 5.0.2" $(each ms "$PL")
 echo "ratios (time)"
-line "policy / no policy" "$(ratio "$a1" "$a0")" "$(ratio "$b1" "$b0")" \
-    "$(ratio "$c1" "$c0")" "$(ratio "$d1" "$d0")"
-line "imgd (no policy) / LXD" "$(ratio "$a0" "$al")" "$(ratio "$b0" "$bl")" \
-    "$(ratio "$c0" "$cl")" "$(ratio "$d0" "$dl")"
-line "imgd (policy) / LXD" "$(ratio "$a1" "$al")" "$(ratio "$b1" "$bl")" \
-    "$(ratio "$c1" "$cl")" "$(ratio "$d1" "$dl")"
-line "imgd (no policy) / floor" "$(ratio "$a0" "$F")" "$(ratio "$b0" "$F")" "" ""
+line "policy / no policy" $(pairs "$P1" "$P0")
+line "imgd (no policy) / LXD" $(pairs "$P0" "$PL")
+line "imgd (policy) / LXD" $(pairs "$P1" "$PL")
+line "imgd (no policy) / floor" $(pairs "$P0" "$F $F - -" | cut -d' ' -f1-2)
 echo "(imgd fdatasyncs one audit record per change before it answers,"
 echo " $REC records in the policy run; LXD keeps no audit log and does"
 echo " not fsync. The policy run's client is a user whose grant is the"

@@ -217,7 +217,8 @@ timer_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (c->lingering) {
+	/* A refused body's rest, dropped for LIM_HTTP_LINGER_SECONDS. */
+	if (c->discard) {
 		conn_close(c);
 		return;
 	}
@@ -247,6 +248,20 @@ timer_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 void
+conn_discard_body(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	upload_stop(c);
+	c->close_after = 1;
+	c->discard = 1;
+	c->discarded += evbuffer_get_length(in);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	bufferevent_enable(c->bev, EV_READ);
+	arm_timer(c, LIM_HTTP_LINGER_SECONDS);
+}
+
+void
 conn_respond_raw(struct conn *c, int status, const char *headers,
     const void *body, size_t len)
 {
@@ -256,15 +271,8 @@ conn_respond_raw(struct conn *c, int status, const char *headers,
 	/* An answer before the body's end (a refused upload): what the
 	 * client still sends is dropped after it, then the connection
 	 * closes (read_cb, write_cb). */
-	if (c->state == CONN_UPLOAD) {
-		struct evbuffer *in = bufferevent_get_input(c->bev);
-
-		c->close_after = 1;
-		c->discard = 1;
-		c->discarded += evbuffer_get_length(in);
-		evbuffer_drain(in, evbuffer_get_length(in));
-		bufferevent_enable(c->bev, EV_READ);
-	}
+	if (c->state == CONN_UPLOAD)
+		conn_discard_body(c);
 	http_date(date, time(NULL));
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
 	    http_reason(status), date);
@@ -690,7 +698,6 @@ write_cb(struct bufferevent *bev, void *arg)
 		if (!c->tls)
 			(void)shutdown(bufferevent_getfd(c->bev), SHUT_WR);
 		c->state = CONN_STORE; /* no more answers */
-		c->lingering = 1;
 		arm_timer(c, LIM_HTTP_LINGER_SECONDS);
 		return;
 	}

@@ -246,7 +246,7 @@ parse_types(const char *s)
 int
 events_start(struct conn *c)
 {
-	char accept[WS_ACCEPT_LEN + 1], types[128], all[16];
+	char accept[WS_ACCEPT_LEN + 1], types[128];
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	struct listener *l;
 	int rc;
@@ -278,9 +278,7 @@ events_start(struct conn *c)
 	/* The store said whether this client may read the daemon's log. */
 	if (!c->log_events)
 		c->event_types &= ~EV_LOGGING;
-	c->all_projects =
-	    http_query_get(c->query, "all-projects", all, sizeof(all)) == 1 &&
-	    strcmp(all, "true") == 0;
+	/* c->all_projects: read by server_route, allowed by the store. */
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		conn_error(c, 500, "out of memory");
 		return -1;

@@ -112,7 +112,6 @@ struct conn {
 	int log_events; /* the store let it read the daemon's log */
 	int discard;	/* the rest of a refused body: read and dropped */
 	uint64_t discarded;
-	int lingering; /* answered; waits for the client to close */
 	struct ws_parser ws;
 	int ws_closing;
 };
@@ -144,6 +143,10 @@ void conn_respond(
     struct conn *c, int status, const char *extra_headers, json_t *body);
 void conn_respond_raw(struct conn *c, int status, const char *headers,
     const void *body, size_t len);
+/* A body that will not be read to its end (a refused upload): what the
+ * client still sends is dropped, at most LIM_HTTP_LINGER_*, and the
+ * connection closes after the answer. */
+void conn_discard_body(struct conn *c);
 void conn_error(struct conn *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void conn_stream_item(struct conn *c, json_t *item);
@@ -236,6 +239,8 @@ int upload_headers(
 int upload_start(struct conn *c);
 void upload_input(struct conn *c);
 void upload_conn_gone(struct conn *c);
+/* The store answered or refused: the upload reads and sends no more. */
+void upload_stop(struct conn *c);
 
 /* export.c */
 void export_prepare(struct conn *c);

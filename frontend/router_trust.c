@@ -33,12 +33,12 @@ server_route(struct conn *c)
 	char all[16];
 
 	/* Events: whose, the store decides (its project, or all). */
-	if (c->head.websocket != HTTP_WS_NONE)
-		r.what = http_query_get(
-			     c->query, "all-projects", all, sizeof(all)) == 1 &&
-				 strcmp(all, "true") == 0
-			     ? SRV_EVENTS_ALL
-			     : SRV_EVENTS;
+	if (c->head.websocket != HTTP_WS_NONE) {
+		c->all_projects = http_query_get(c->query, "all-projects", all,
+				      sizeof(all)) == 1 &&
+				  strcmp(all, "true") == 0;
+		r.what = c->all_projects ? SRV_EVENTS_ALL : SRV_EVENTS;
+	}
 	if (strcmp(c->method, "GET") != 0) {
 		conn_error(c, 405, "Method not allowed");
 		return;

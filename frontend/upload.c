@@ -382,17 +382,20 @@ upload_input(struct conn *c)
 store_gone:
 	/* The store closed the pipe: its IMSG_ERR explains, or will. The
 	 * rest of the body is unread: this connection cannot go on. */
+	c->state = CONN_STORE;
+	conn_discard_body(c);
+}
+
+void
+upload_stop(struct conn *c)
+{
+	struct upload *u = c->upload;
+
+	if (u == NULL)
+		return;
 	sink_close(&u->sink[0]);
 	sink_close(&u->sink[1]);
-	u->done = 1;
-	c->close_after = 1;
-	c->state = CONN_STORE;
-	/* The client is still sending: drop it (conn.c), so that it gets
-	 * to read the answer instead of a connection reset. */
-	c->discard = 1;
-	c->discarded = evbuffer_get_length(in);
-	evbuffer_drain(in, c->discarded);
-	bufferevent_enable(c->bev, EV_READ);
+	u->done = 1; /* no end record, no slowness check: the store said */
 }
 
 static void

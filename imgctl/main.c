@@ -37,6 +37,12 @@ static const struct cmd *const project_cmds[] = {&cmd_project_create,
 static const struct cmd *const audit_cmds[] = {
     &cmd_audit_list, &cmd_audit_verify, NULL};
 
+static const struct {
+	const char *name;
+	const struct cmd *const *cmds;
+} groups[] = {
+    {"remote", remote_cmds}, {"project", project_cmds}, {"audit", audit_cmds}};
+
 static const struct cmd *const trust_cmds[] = {&cmd_trust_add, &cmd_trust_list,
     &cmd_trust_remove, &cmd_trust_tokens, &cmd_trust_revoke, NULL};
 
@@ -102,51 +108,25 @@ main_dispatch(struct ctl *ctl, int argc, char **argv)
 	int idx[3], n, i, j, k, alias, word;
 
 	n = cmd_words(argc, argv, idx);
-	if (n >= 1 && strcmp(argv[idx[0]], "remote") == 0) {
+	/* imgctl GROUP VERB: the verb sees what follows it. */
+	for (size_t g = 0; n >= 1 && g < sizeof(groups) / sizeof(groups[0]);
+	     g++) {
+		if (strcmp(argv[idx[0]], groups[g].name) != 0)
+			continue;
 		if (n < 2) {
-			printf("Usage:\n  imgctl remote VERB [ARGS...]\n\n"
-			       "Verbs:\n");
-			for (i = 0; remote_cmds[i] != NULL; i++)
-				printf("  %s\n", remote_cmds[i]->usage);
+			printf("Usage:\n  imgctl %s VERB [ARGS...]\n\n"
+			       "Verbs:\n",
+			    groups[g].name);
+			for (i = 0; groups[g].cmds[i] != NULL; i++)
+				printf("  %s\n", groups[g].cmds[i]->usage);
 			return 0;
 		}
-		if ((cmd = cmd_find(remote_cmds, argv[idx[1]])) == NULL) {
-			ctl_err("unknown command \"%s\" for \"imgctl remote\"",
-			    argv[idx[1]]);
-			return -1;
-		}
-		goto run;
-	}
-	if (n >= 1 && strcmp(argv[idx[0]], "project") == 0) {
-		if (n < 2) {
-			printf("Usage:\n  imgctl project VERB [ARGS...]\n\n"
-			       "Verbs:\n");
-			for (i = 0; project_cmds[i] != NULL; i++)
-				printf("  %s\n", project_cmds[i]->usage);
-			return 0;
-		}
-		if ((cmd = cmd_find(project_cmds, argv[idx[1]])) == NULL) {
-			ctl_err("unknown command \"%s\" for \"imgctl project\"",
-			    argv[idx[1]]);
+		if ((cmd = cmd_find(groups[g].cmds, argv[idx[1]])) == NULL) {
+			ctl_err("unknown command \"%s\" for \"imgctl %s\"",
+			    argv[idx[1]], groups[g].name);
 			return -1;
 		}
 		n = 2;
-		goto run;
-	}
-	if (n >= 1 && strcmp(argv[idx[0]], "audit") == 0) {
-		if (n < 2) {
-			printf("Usage:\n  imgctl audit VERB [ARGS...]\n\n"
-			       "Verbs:\n");
-			for (i = 0; audit_cmds[i] != NULL; i++)
-				printf("  %s\n", audit_cmds[i]->usage);
-			return 0;
-		}
-		if ((cmd = cmd_find(audit_cmds, argv[idx[1]])) == NULL) {
-			ctl_err("unknown command \"%s\" for \"imgctl audit\"",
-			    argv[idx[1]]);
-			return -1;
-		}
-		n = 2; /* what follows is FILE and options */
 		goto run;
 	}
 	if (n >= 1 && strcmp(argv[idx[0]], "publish") == 0) {

@@ -5,6 +5,7 @@
  * whole, names resolved, before the policy is used, so a file is either
  * all in force or not at all.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -99,72 +100,104 @@ parse_u32(const char *s, size_t len, uint32_t *v)
 	return 0;
 }
 
+/* The kinds of identity, as a grant writes them: KIND:VALUE. */
+static const struct {
+	const char *prefix;
+	int kind;
+	int by_name; /* user:, group: (resolved now); else a number */
+} id_kinds[] = {
+    {"uid:", ID_UID, 0},
+    {"gid:", ID_GID, 0},
+    {"user:", ID_UID, 1},
+    {"group:", ID_GID, 1},
+    {"cert:", ID_CERT, 0},
+    {"token:", ID_TOKEN, 0},
+};
+#define ID_KINDS_TEXT                                                          \
+	"uid:N, user:NAME, gid:N, group:NAME, cert:SHA256 or token:NAME"
+
+/* NAME of user:NAME or group:NAME, as its id. The buffer grows for a
+ * group of many members (ERANGE). */
+static int
+id_by_name(
+    struct yp *y, int kind, const char *name, const char *q, uint32_t *id)
+{
+	struct passwd pw, *pwr = NULL;
+	struct group gr, *grr = NULL;
+	size_t cap = 4096;
+	char *buf = NULL;
+	int rc;
+
+	do {
+		char *nb = realloc(buf, cap);
+
+		if (nb == NULL) {
+			free(buf);
+			return yp_fail(y, "out of memory");
+		}
+		buf = nb;
+		rc = kind == ID_UID ? getpwnam_r(name, &pw, buf, cap, &pwr)
+				    : getgrnam_r(name, &gr, buf, cap, &grr);
+		cap *= 2;
+	} while (rc == ERANGE && cap <= 16 * 1024 * 1024);
+	free(buf);
+	if (rc != 0)
+		return yp_fail(y, "identity \"%s\": %s", q, strerror(rc));
+	if (kind == ID_UID ? pwr == NULL : grr == NULL)
+		return yp_fail(y, "identity \"%s\": no such %s", q,
+		    kind == ID_UID ? "user" : "group");
+	*id = kind == ID_UID ? (uint32_t)pw.pw_uid : (uint32_t)gr.gr_gid;
+	return 0;
+}
+
 static int
 identity_value(struct parse *st)
 {
 	struct yp *y = st->y;
 	struct authz_grant *g = st->g;
 	const char *s, *v;
-	size_t len, vlen;
-	char q[MSG_QUOTE_MAX], name[256], buf[4096];
-	int rc;
+	size_t len, vlen, k, plen;
+	char q[MSG_QUOTE_MAX], name[256];
 
 	if (yp_scalar(y, "identity", &s, &len) == -1)
 		return -1;
 	msg_quote(q, sizeof(q), s, len);
 	if ((v = memchr(s, ':', len)) == NULL)
+		return yp_fail(
+		    y, "identity \"%s\": expected " ID_KINDS_TEXT, q);
+	plen = (size_t)(v - s) + 1;
+	for (k = 0; k < sizeof(id_kinds) / sizeof(id_kinds[0]); k++)
+		if (plen == strlen(id_kinds[k].prefix) &&
+		    memcmp(s, id_kinds[k].prefix, plen) == 0)
+			break;
+	if (k == sizeof(id_kinds) / sizeof(id_kinds[0]))
 		return yp_fail(y,
-		    "identity \"%s\": expected uid:N, user:NAME, gid:N, "
-		    "group:NAME, cert:SHA256 or token:NAME",
+		    "identity \"%s\": unknown kind; expected " ID_KINDS_TEXT,
 		    q);
-	vlen = len - (size_t)(v - s) - 1;
 	v++;
+	vlen = len - plen;
 	if (vlen == 0)
 		return yp_fail(y, "identity \"%s\": nothing after the ':'", q);
-	if (vlen < sizeof(name)) {
-		memcpy(name, v, vlen);
-		name[vlen] = '\0';
-	} else
-		name[0] = '\0';
-	if (strlen(name) != vlen)
+	if (vlen >= sizeof(name) || memchr(v, '\0', vlen) != NULL)
 		return yp_fail(y,
 		    "identity \"%s\": the name is too long or "
 		    "holds a NUL byte",
 		    q);
-	if ((size_t)(v - s) == 4 && memcmp(s, "uid:", 4) == 0) {
-		g->kind = ID_UID;
+	memcpy(name, v, vlen);
+	name[vlen] = '\0';
+	g->kind = id_kinds[k].kind;
+	switch (g->kind) {
+	case ID_UID:
+	case ID_GID:
+		if (id_kinds[k].by_name)
+			return id_by_name(y, g->kind, name, q, &g->num);
 		if (parse_u32(v, vlen, &g->num) == -1)
 			return yp_fail(y,
-			    "identity \"%s\": a uid is a decimal number "
+			    "identity \"%s\": a %.3s is a decimal number "
 			    "below 4294967295",
-			    q);
-	} else if ((size_t)(v - s) == 4 && memcmp(s, "gid:", 4) == 0) {
-		g->kind = ID_GID;
-		if (parse_u32(v, vlen, &g->num) == -1)
-			return yp_fail(y,
-			    "identity \"%s\": a gid is a decimal number "
-			    "below 4294967295",
-			    q);
-	} else if ((size_t)(v - s) == 5 && memcmp(s, "user:", 5) == 0) {
-		struct passwd pw, *res = NULL;
-
-		g->kind = ID_UID;
-		rc = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
-		if (rc != 0 || res == NULL)
-			return yp_fail(y, "identity \"%s\": %s", q,
-			    rc ? strerror(rc) : "no such user");
-		g->num = (uint32_t)pw.pw_uid;
-	} else if ((size_t)(v - s) == 6 && memcmp(s, "group:", 6) == 0) {
-		struct group gr, *res = NULL;
-
-		g->kind = ID_GID;
-		rc = getgrnam_r(name, &gr, buf, sizeof(buf), &res);
-		if (rc != 0 || res == NULL)
-			return yp_fail(y, "identity \"%s\": %s", q,
-			    rc ? strerror(rc) : "no such group");
-		g->num = (uint32_t)gr.gr_gid;
-	} else if ((size_t)(v - s) == 5 && memcmp(s, "cert:", 5) == 0) {
-		g->kind = ID_CERT;
+			    q, id_kinds[k].prefix);
+		return 0;
+	case ID_CERT:
 		if (vlen != 64)
 			return yp_fail(y,
 			    "identity \"%s\": a certificate is named by "
@@ -172,10 +205,8 @@ identity_value(struct parse *st)
 			    "(lxc config trust list shows them)",
 			    q);
 		for (size_t i = 0; i < 64; i++) {
-			char c = name[i];
+			char c = (char)tolower((unsigned char)name[i]);
 
-			if (c >= 'A' && c <= 'F')
-				c = (char)(c - 'A' + 'a');
 			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
 				return yp_fail(y,
 				    "identity \"%s\": not a hex digit at "
@@ -184,20 +215,16 @@ identity_value(struct parse *st)
 			g->name[i] = c;
 		}
 		g->name[64] = '\0';
-	} else if ((size_t)(v - s) == 6 && memcmp(s, "token:", 6) == 0) {
-		g->kind = ID_TOKEN;
+		return 0;
+	default: /* ID_TOKEN */
 		if (vlen > LIM_CERT_NAME_MAX)
 			return yp_fail(y,
 			    "identity \"%s\": a token name is at most %d "
 			    "bytes",
 			    q, LIM_CERT_NAME_MAX);
 		memcpy(g->name, name, vlen + 1);
-	} else
-		return yp_fail(y,
-		    "identity \"%s\": unknown kind; expected uid:N, "
-		    "user:NAME, gid:N, group:NAME, cert:SHA256 or token:NAME",
-		    q);
-	return 0;
+		return 0;
+	}
 }
 
 static int

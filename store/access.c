@@ -26,11 +26,22 @@
 static char policy_path[1024];
 static int policy_explicit; /* --policy or the config named it */
 
-/* What a request needs. */
+/* After a failed load: nothing at the default path, which is no policy
+ * (a file named by --policy or the config must be there). */
+static int
+policy_absent(void)
+{
+	return errno == ENOENT && !policy_explicit &&
+	       access(policy_path, F_OK) == -1;
+}
+
+/* What a request needs: roles in its project (NEED_PROJECT) or on "*"
+ * (NEED_SERVER), or nothing; and the project it names, for the audit. */
 enum { NEED_NOTHING, NEED_PROJECT, NEED_SERVER };
 struct need {
 	int scope;
-	const char *project;
+	const char *project; /* NEED_PROJECT: where the roles are needed */
+	const char *about;   /* the project the request names, or "" */
 	unsigned roles;
 	int readonly; /* with no role in the project: the public view */
 };
@@ -39,17 +50,18 @@ static void
 need_project(struct need *n, const char *project, unsigned roles, int ro)
 {
 	n->scope = NEED_PROJECT;
-	n->project = project;
+	n->project = n->about = project;
 	n->roles = roles;
 	n->readonly = ro;
 }
 
 static void
-need_server(struct need *n)
+need_server(struct need *n, unsigned roles, const char *about)
 {
 	n->scope = NEED_SERVER;
 	n->project = NULL;
-	n->roles = ROLE_ADMIN;
+	n->about = about;
+	n->roles = roles;
 	n->readonly = 0;
 }
 
@@ -60,6 +72,7 @@ need_of(const struct ipc_msg *m, struct need *n)
 	const union imsg_any *a = &m->m;
 
 	memset(n, 0, sizeof(*n));
+	n->about = "";
 	switch (m->type) {
 	case IMSG_IMAGES_LIST_REQ:
 		need_project(n, a->images_list_req.project, ROLE_READ, 1);
@@ -83,6 +96,14 @@ need_of(const struct ipc_msg *m, struct need *n)
 		/* All: the list shows the projects with a role in them. */
 		if (a->project_req.name[0])
 			need_project(n, a->project_req.name, ROLE_READ, 0);
+		break;
+	case IMSG_SERVER_REQ:
+		/* Events: a project's need read there (operations carry
+		 * image secrets), all projects' read on "*". */
+		if (a->server_req.what == SRV_EVENTS)
+			need_project(n, a->server_req.project, ROLE_READ, 0);
+		else if (a->server_req.what == SRV_EVENTS_ALL)
+			need_server(n, ROLE_READ, "");
 		break;
 	case IMSG_IMAGE_DELETE_REQ:
 		need_project(n, a->image_ref_req.project, ROLE_DELETE, 0);
@@ -131,25 +152,53 @@ need_of(const struct ipc_msg *m, struct need *n)
 	case IMSG_IMAGE_UNPACK_REQ:
 		/* It writes the image's owners and setuid bits on the host,
 		 * under a root every project shares: the server's. */
-		need_server(n);
+		need_server(n, ROLE_ADMIN, a->image_unpack_req.project);
 		break;
 	case IMSG_PUBLISH_REQ:
 		/* It reads a directory of the host, as root. */
-		need_server(n);
+		need_server(n, ROLE_ADMIN, a->publish_req.project);
 		break;
 	case IMSG_PROJECT_CHANGE_REQ:
 		/* features.images=false would make a project share the
 		 * default's images, and limits.* are the operator's: every
 		 * project change is the server's. */
-		need_server(n);
+		need_server(n, ROLE_ADMIN, a->project_change_req.name);
 		break;
 	case IMSG_CERT_REQ:
 		/* Joining with a token is for untrusted clients. */
 		if (a->cert_req.action != CERT_JOIN)
-			need_server(n);
+			need_server(n, ROLE_ADMIN, "");
 		break;
-	default: /* SERVER_REQ, UPLOAD_REFUSED */
+	default: /* UPLOAD_REFUSED */
 		break;
+	}
+}
+
+const char *
+access_project_of(const struct ipc_msg *m)
+{
+	struct need n;
+
+	need_of(m, &n);
+	return n.about;
+}
+
+/* What a client with no role anywhere may ask for: the public view, and
+ * to join with a token. */
+static int
+public_request(const struct ipc_msg *m)
+{
+	switch (m->type) {
+	case IMSG_IMAGES_LIST_REQ:
+	case IMSG_IMAGE_GET_REQ:
+	case IMSG_IMAGE_EXPORT_REQ:
+	case IMSG_ALIAS_GET_REQ:
+	case IMSG_SERVER_REQ:
+		return 1;
+	case IMSG_CERT_REQ:
+		return m->m.cert_req.action == CERT_JOIN;
+	default:
+		return 0;
 	}
 }
 
@@ -178,13 +227,15 @@ unix_refusal(const struct who *w, char *buf, size_t len)
 	    w->requestor, gname);
 }
 
-static void
+/* -1, with the refusal in w for the dispatcher (or upload_admit). */
+static int
 deny(struct who *w, int cause, int subject, const char *name)
 {
 	w->trusted = 0;
 	w->deny_cause = cause;
 	w->deny_subject = subject;
 	snprintf(w->deny_name, sizeof(w->deny_name), "%s", name ? name : "");
+	return -1;
 }
 
 int
@@ -196,80 +247,44 @@ access_check(const struct ipc_msg *m, struct who *w)
 	int v;
 
 	need_of(m, &n);
-	/* A certificate in the trust store that the policy gives nothing:
-	 * the public view, and a refusal that says so. */
-	if (!known && w->id.cert[0])
+	w->trusted = 1;
+	w->deny_cause = 0;
+	if (m->type == IMSG_UPLOAD_REFUSED)
+		return 0; /* the frontend's word, only recorded */
+	if (w->id.unix_peer && !known) {
+		unix_refusal(w, reason, sizeof(reason));
+		return deny(w, ERR_FORBIDDEN, RES_NONE, reason);
+	}
+	if (n.scope == NEED_NOTHING) {
+		w->trusted = known;
+		v = AUTHZ_NONE;
+	} else {
+		v = authz_decide(S->policy, &w->id, n.project, n.roles, reason,
+		    sizeof(reason));
+		if (v == AUTHZ_ALLOW)
+			return 0;
+		if (v == AUTHZ_DENY && known)
+			return deny(w, ERR_FORBIDDEN, RES_NONE, reason);
+		w->trusted = 0;
+	}
+	if (known) {
+		/* No role in the project: reads see the public view, the
+		 * rest is answered as for a project that does not exist. */
+		if (n.scope == NEED_NOTHING || n.readonly)
+			return 0;
+		return deny(w, ERR_NOT_FOUND, RES_PROJECT, n.project);
+	}
+	/* No role anywhere: the public view, and the untrusted refusal
+	 * (saying so when the certificate is trusted and only the policy
+	 * gives it nothing). */
+	if (public_request(m))
+		return 0;
+	if (w->id.cert[0])
 		snprintf(why, sizeof(why),
 		    "certificate %.12s is trusted but has no role in imgd's "
 		    "policy; ask its operator for a grant",
 		    w->id.cert);
-	w->trusted = 1;
-	w->verdict = AUTHZ_ALLOW;
-	w->deny_cause = 0;
-	if (m->type == IMSG_UPLOAD_REFUSED)
-		return 0;
-	if (w->id.unix_peer && !known) {
-		unix_refusal(w, reason, sizeof(reason));
-		w->verdict = AUTHZ_DENY;
-		deny(w, ERR_FORBIDDEN, RES_NONE, reason);
-		return -1;
-	}
-	if (m->type == IMSG_SERVER_REQ && m->m.server_req.what != SRV_INFO &&
-	    known) {
-		const struct imsg_server_req *r = &m->m.server_req;
-
-		/* Events: of a project it has a role in, or of all for a
-		 * role on every one. */
-		if (r->what == SRV_EVENTS_ALL &&
-		    !(authz_roles(S->policy, &w->id, NULL) & ROLE_READ)) {
-			deny(w, ERR_FORBIDDEN, RES_NONE,
-			    "the events of all projects need a role on every "
-			    "project (\"*\")");
-			return -1;
-		}
-		if (r->what == SRV_EVENTS &&
-		    !(authz_roles(S->policy, &w->id, r->project) & ROLE_READ)) {
-			deny(w, ERR_NOT_FOUND, RES_PROJECT, r->project);
-			return -1;
-		}
-	}
-	switch (n.scope) {
-	case NEED_NOTHING:
-		w->trusted = known;
-		return 0;
-	case NEED_SERVER:
-		v = authz_decide(
-		    S->policy, &w->id, NULL, n.roles, reason, sizeof(reason));
-		if (v == AUTHZ_ALLOW)
-			return 0;
-		w->verdict = AUTHZ_DENY;
-		/* An untrusted client: the public view's own refusal. */
-		deny(w, ERR_FORBIDDEN, RES_NONE,
-		    known ? reason : (why[0] ? why : NULL));
-		return -1;
-	default:
-		break;
-	}
-	v = authz_decide(
-	    S->policy, &w->id, n.project, n.roles, reason, sizeof(reason));
-	w->verdict = v;
-	if (v == AUTHZ_ALLOW)
-		return 0;
-	if (v == AUTHZ_DENY) {
-		deny(w, ERR_FORBIDDEN, RES_NONE, reason);
-		return -1;
-	}
-	/* No role in the project at all. */
-	w->trusted = 0;
-	if (n.readonly)
-		return 0; /* the public view */
-	if (!known) {
-		deny(w, ERR_FORBIDDEN, RES_NONE, why[0] ? why : NULL);
-		return -1;
-	}
-	/* As a project that does not exist: a missing one is the same. */
-	deny(w, ERR_NOT_FOUND, RES_PROJECT, n.project);
-	return -1;
+	return deny(w, ERR_FORBIDDEN, RES_NONE, why[0] ? why : NULL);
 }
 
 int
@@ -323,8 +338,7 @@ access_init(const char *path)
 		return;
 	}
 	if (authz_load(policy_path, &S->policy, err, sizeof(err)) == -1) {
-		if (errno == ENOENT && !policy_explicit &&
-		    access(policy_path, F_OK) == -1) {
+		if (policy_absent()) {
 			log_info("no policy file at %s: the socket is for "
 				 "root and its group, trusted certificates "
 				 "are admin",
@@ -354,8 +368,7 @@ access_reload(void)
 		return;
 	}
 	if (authz_load(policy_path, &p, err, sizeof(err)) == -1) {
-		if (errno == ENOENT && S->policy == NULL && !policy_explicit &&
-		    access(policy_path, F_OK) == -1) {
+		if (S->policy == NULL && policy_absent()) {
 			log_info(
 			    "SIGHUP: still no policy file at %s", policy_path);
 			return;

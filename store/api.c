@@ -639,85 +639,7 @@ api_change(struct ipc_msg *m)
 	return 1;
 }
 
-/* What an untrusted client may ask for: the public view, and to join
- * with a token (uploads are refused by upload_admit, which drains them). */
-static int
-public_request(uint16_t type)
-{
-	switch (type) {
-	case IMSG_IMAGES_LIST_REQ:
-	case IMSG_IMAGE_GET_REQ:
-	case IMSG_IMAGE_EXPORT_REQ:
-	case IMSG_ALIAS_GET_REQ:
-	case IMSG_SERVER_REQ:
-	case IMSG_CERT_REQ:
-	case IMSG_UPLOAD_BEGIN:
-	case IMSG_UPLOAD_REFUSED:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/* The project a request is about, for the audit record; "" if none. */
-static const char *
-project_of(const struct ipc_msg *m)
-{
-	const union imsg_any *a = &m->m;
-
-	switch (m->type) {
-	case IMSG_IMAGES_LIST_REQ:
-		return a->images_list_req.project;
-	case IMSG_IMAGE_GET_REQ:
-	case IMSG_IMAGE_DELETE_REQ:
-	case IMSG_IMAGE_EXPORT_REQ:
-	case IMSG_IMAGE_SECRET_REQ:
-	case IMSG_IMAGE_REFRESH_REQ:
-		return a->image_ref_req.project;
-	case IMSG_IMAGE_UPDATE_REQ:
-		return a->image_update_req.project;
-	case IMSG_PROJECT_REQ:
-		return a->project_req.name;
-	case IMSG_OP_GET_REQ:
-	case IMSG_OP_LIST_REQ:
-	case IMSG_OP_WAIT_REQ:
-		return a->op_req.project;
-	case IMSG_ALIAS_LIST_REQ:
-		return a->alias_list_req.project;
-	case IMSG_ALIAS_GET_REQ:
-	case IMSG_ALIAS_DELETE_REQ:
-		return a->alias_req.project;
-	case IMSG_ALIAS_CREATE_REQ:
-		return a->alias_create_req.project;
-	case IMSG_ALIAS_UPDATE_REQ:
-		return a->alias_update_req.project;
-	case IMSG_ALIAS_RENAME_REQ:
-		return a->alias_rename_req.project;
-	case IMSG_UPLOAD_BEGIN:
-		return a->upload_begin.project;
-	case IMSG_IMAGE_COPY_REQ:
-		return a->image_copy_req.project;
-	case IMSG_IMAGE_UNPACK_REQ:
-		return a->image_unpack_req.project;
-	case IMSG_PUBLISH_REQ:
-		return a->publish_req.project;
-	case IMSG_PROJECT_CHANGE_REQ:
-		return a->project_change_req.name;
-	default:
-		return "";
-	}
-}
-
-static void
-deny_untrusted(struct who *w)
-{
-	w->deny_cause = ERR_FORBIDDEN;
-	w->deny_subject = RES_NONE;
-	w->deny_name[0] = '\0';
-}
-
-/* A request access_check (or the public view) refused: audited, answered,
- * its fd closed. */
+/* A request access_check refused: audited, answered, its fd closed. */
 static void
 refuse_request(struct ipc_msg *m, const struct who *w)
 {
@@ -727,7 +649,7 @@ refuse_request(struct ipc_msg *m, const struct who *w)
 	fault_set(&f, w->deny_cause, w->deny_subject,
 	    w->deny_name[0] ? w->deny_name : NULL);
 	audit("request-refused", "action", ipc_typename(m->type), "project",
-	    project_of(m), "requestor", w->requestor, "fault",
+	    access_project_of(m), "requestor", w->requestor, "fault",
 	    fault_token(w->deny_cause), "cause",
 	    fault_text(&f, msg, sizeof(msg)), NULL);
 	reply_fault(m->id, &f);
@@ -753,17 +675,13 @@ api_dispatch(struct child *fe, struct ipc_msg *m)
 			m->fd = -1;
 			return;
 		}
+		/* An upload is refused by upload_admit, which drains it. */
 		if (access_check(m, &w) == -1 && m->type != IMSG_UPLOAD_BEGIN) {
 			peer_set_current(&w);
 			refuse_request(m, &w);
 			return;
 		}
 		peer_set_current(&w);
-		if (!w.trusted && !public_request(m->type)) {
-			deny_untrusted(&w);
-			refuse_request(m, &w);
-			return;
-		}
 	}
 	/* The table lets the frontend send nothing else. */
 	if (!api_read(m) && !api_change(m))

@@ -445,7 +445,6 @@ void api_frontend_ready(struct child *fe);
 struct who {
 	int trusted;	       /* the full API; else the public view */
 	struct authz_ident id; /* for the policy (store/access.c) */
-	int verdict;	       /* AUTHZ_*: the request's, set by access_check */
 	/* a refusal access_check made (ERR_*, RES_*, its name), or 0 */
 	int deny_cause, deny_subject;
 	char deny_name[300];
@@ -472,6 +471,8 @@ int access_check(const struct ipc_msg *m, struct who *w);
 int access_need(uint64_t reqid, const char *project, unsigned roles);
 /* Whether its events may carry the daemon's log (admin on "*"). */
 int access_reads_log(const struct authz_ident *id);
+/* The project a request names, for its audit record ("" if none). */
+const char *access_project_of(const struct ipc_msg *m);
 int access_sees_project(const struct authz_ident *id, const char *project);
 
 /* logfwd.c: the log, to the events websocket */

@@ -77,6 +77,17 @@ check_contains "--since with a bad time: a clear error" \
     "$("$C" audit list "$W/copy.log" --since yesterday 2>&1)" \
     "--since yesterday: give a UTC date or time"
 
+check_contains "list: a record that is not JSON is named" \
+    "$("$C" audit list "$W/a record that is not JSON.log" 2>&1)" \
+    "record 2 is not JSON"
+check_contains "list: a missing file" \
+    "$("$C" audit list "$W/none.log" 2>&1)" "none.log: No such file or directory"
+check_contains "list: -f yaml is refused" \
+    "$("$C" audit list "$W/copy.log" -f yaml 2>&1)" \
+    "formats are table, compact, csv and json"
+check_contains "verify: two files is one too many" \
+    "$("$C" audit verify "$W/copy.log" "$W/copy.log" 2>&1)" "Error:"
+
 # ---- kill -9 of the store while records are written ----
 # A client creates aliases one after another and notes each one imgd
 # acknowledged (201); the store is killed in the middle. After a restart

@@ -147,11 +147,6 @@ check_eq "If-None-Match of another: 200" "$(curl -sk -o /dev/null \
     "$URL/1.0/images/$PUB/export")" 200
 
 # ---- trust by certificate ----
-mkcert() {
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$1.key" -out "$1.crt" -days 30 -subj "/CN=${1##*/}" \
-	    >/dev/null 2>&1
-}
 mkcert "$W/alice"
 mkcert "$W/mallory"
 AFP=$(openssl x509 -in "$W/alice.crt" -outform der | sha256sum | cut -d' ' -f1)

@@ -410,6 +410,14 @@ compress_as() {
 	esac
 }
 
+# mkcert PATH: a self-signed client certificate PATH.crt and its key
+# PATH.key (EC P-256, CN = the file name).
+mkcert() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$1.key" -out "$1.crt" -days 30 -subj "/CN=${1##*/}" \
+	    >/dev/null 2>&1
+}
+
 # mkunified OUT ALGO [mkimage args...] -> prints the file
 mkunified() {
 	local out=$1 algo=$2

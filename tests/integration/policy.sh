@@ -26,11 +26,6 @@ usermod -aG imgd-pol-team imgd-pol-grp
 id imgd-pol-out >/dev/null 2>&1 || useradd --system --no-create-home \
     --shell /usr/sbin/nologin imgd-pol-out
 
-mkcert() {
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$1.key" -out "$1.crt" -days 30 -subj "/CN=${1##*/}" \
-	    >/dev/null 2>&1
-}
 mkcert "$W/alice"
 mkcert "$W/bob"
 AFP=$(openssl x509 -in "$W/alice.crt" -outform der | sha256sum | cut -d' ' -f1)
