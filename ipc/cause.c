@@ -178,6 +178,11 @@ fault_words(const struct ipc_fault *f, char *buf, size_t len)
 			    "%llu "
 			    "bytes and this image would bring it to %llu",
 			    name, limit, bytes);
+		if (strncmp(detail, "limits.images.", 14) == 0)
+			return snprintf(buf, len,
+			    "Project \"%s\" quota exceeded: %s is %llu and "
+			    "this would be number %llu under way at once",
+			    name, detail, limit, bytes);
 		return snprintf(buf, len,
 		    "Project \"%s\" quota exceeded: limits.images is %llu and "
 		    "this image would be image %llu",

@@ -50,6 +50,7 @@ struct fetch {
 	int split;    /* the remote says so (for the progress text) */
 	int by_alias; /* its source is recorded (LXD: a copy by alias) */
 	int cached;
+	int busy;	    /* counted in its project's limits.images.copies */
 	int64_t refresh_id; /* a refresh: the image it would replace */
 	char old_fp[65];
 };
@@ -122,6 +123,8 @@ static void
 fetch_free(struct fetch *f)
 {
 	release(f);
+	if (f->busy)
+		project_busy_leave(f->project, BUSY_COPY);
 	TAILQ_REMOVE(&fetches, f, entry);
 	free(f->server);
 	free(f->name);
@@ -402,20 +405,16 @@ url_host(const char *url, char *host, size_t len, int *https)
 	return 0;
 }
 
-/* Is host in a comma-separated list ("*" matches any)? */
+/* Is a key pinned for host in fetch_keys_dir (the file is there)? */
 static int
-host_listed(const char *list, const char *host)
+host_pinned(const char *host)
 {
-	while (*list) {
-		size_t n = strcspn(list, ", ");
+	char path[2048];
 
-		if ((n == 1 && list[0] == '*') ||
-		    (n == strlen(host) && strncasecmp(list, host, n) == 0))
-			return 1;
-		list += n;
-		list += strspn(list, ", ");
-	}
-	return 0;
+	if (!S->cfg.fetch_keys_dir[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s.pub", S->cfg.fetch_keys_dir, host);
+	return access(path, F_OK) == 0;
 }
 
 void
@@ -450,8 +449,15 @@ fetch_request(uint64_t reqid, const struct imsg_image_copy_req *r)
 		reply_fault(reqid, &flt);
 		return;
 	}
+	if (project_remote_refusal(r->project, host, host_pinned(host), &flt) ==
+		-1 ||
+	    project_busy_enter(r->project, BUSY_COPY, &flt) == -1) {
+		reply_fault(reqid, &flt);
+		return;
+	}
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		fatal("calloc");
+	f->busy = 1;
 	snprintf(f->project, sizeof(f->project), "%s", r->project);
 	snprintf(f->requestor, sizeof(f->requestor), "%s", w->requestor);
 	snprintf(f->username, sizeof(f->username), "%s", w->username);
@@ -480,7 +486,7 @@ fetch_request(uint64_t reqid, const struct imsg_image_copy_req *r)
 	    : r->protocol == SRC_SIMPLESTREAMS ? "simplestreams"
 					       : "direct URL",
 	    w->requestor);
-	if (!https && !host_listed(S->cfg.fetch_allow_http, host)) {
+	if (!https && !project_host_listed(S->cfg.fetch_allow_http, host)) {
 		fetch_fail(f, ERR_FETCH_REFUSED,
 		    "plain http is not allowed for %s (see fetch_allow_http)",
 		    host);
@@ -932,6 +938,13 @@ fetch_refresh(uint64_t reqid, const char *project, const struct image *img,
 	op_start(f->op);
 	f->state = F_QUEUED;
 	TAILQ_INSERT_TAIL(&fetches, f, entry);
+	/* The project's rules hold for the images it already has. */
+	struct fault flt;
+	if (project_remote_refusal(
+		project, f->host, host_pinned(f->host), &flt) == -1) {
+		fetch_end(f, &flt);
+		return;
+	}
 	log_info("refresh of %s from %s (%s)", img->fingerprint, src.server,
 	    src.alias);
 	kick();

@@ -5,8 +5,11 @@
  *  - config keys: features.images, .profiles, .storage.volumes, .networks
  *    (booleans; a new project gets the first three true unless told
  *    otherwise, as LXD 5.0 does), limits.images (a count) and limits.disk
- *    (LXD's byte sizes), user.* (anything); any other key is refused,
- *    naming it;
+ *    (LXD's byte sizes); imgd's own limits.images.uploads, .copies and
+ *    .unpacks (how many may run at once in the project),
+ *    restricted.images.remotes (the servers it may copy from) and
+ *    restricted.images.signed (only from servers with a pinned key);
+ *    user.* (anything); any other key is refused, naming it;
  *  - the default project keeps its name, its features and its life;
  *  - a project's features change only while it holds no image or alias
  *    of its own, a limit is never set below what the project uses, and
@@ -34,6 +37,12 @@ static const char *const features[] = {
     "features.networks",
 };
 #define NFEATURES (sizeof(features) / sizeof(features[0]))
+
+/* The concurrency limits, by enum busy_kind (store.h). */
+static const char *const busy_keys[BUSY_MAX] = {
+    "limits.images.uploads", "limits.images.copies", "limits.images.unpacks"};
+static const char *const busy_words[BUSY_MAX] = {
+    "uploads", "copies", "unpacks"};
 
 /* LXD's booleans (validate.IsBool): 1 true, 0 false, -1 neither. */
 static int
@@ -155,6 +164,38 @@ check_key(const char *key, const char *value, struct fault *f)
 		    value);
 		return -1;
 	}
+	for (size_t i = 0; i < BUSY_MAX; i++)
+		if (strcmp(key, busy_keys[i]) == 0) {
+			if (!*value || count_value(value, &n) == 0)
+				return 0;
+			fault_invalid(f,
+			    "Invalid value for project configuration key "
+			    "\"%s\": \"%.64s\" is not a number of %s at once",
+			    key, value, busy_words[i]);
+			return -1;
+		}
+	if (strcmp(key, "restricted.images.signed") == 0) {
+		if (!*value || bool_value(value) != -1)
+			return 0;
+		fault_invalid(f,
+		    "Invalid value for project configuration key "
+		    "\"restricted.images.signed\": \"%.64s\" is not a boolean",
+		    value);
+		return -1;
+	}
+	if (strcmp(key, "restricted.images.remotes") == 0) {
+		size_t bad = strspn(value, "abcdefghijklmnopqrstuvwxyz"
+					   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789.-:[], *");
+		if (value[bad] == '\0')
+			return 0;
+		fault_invalid(f,
+		    "Invalid value for project configuration key "
+		    "\"restricted.images.remotes\": give host names or "
+		    "addresses separated by commas, not \"%.64s\"",
+		    value);
+		return -1;
+	}
 	if (strcmp(key, "limits.disk") == 0) {
 		if (!*value || project_bytes(value, &n) == 0)
 			return 0;
@@ -168,7 +209,10 @@ check_key(const char *key, const char *value, struct fault *f)
 	fault_invalid(f,
 	    "Invalid project configuration key \"%.128s\" (imgd knows "
 	    "features.images, features.profiles, features.storage.volumes, "
-	    "features.networks, limits.images, limits.disk and user.*)",
+	    "features.networks, limits.images, limits.disk, "
+	    "limits.images.uploads, limits.images.copies, "
+	    "limits.images.unpacks, restricted.images.remotes, "
+	    "restricted.images.signed and user.*)",
 	    key);
 	return -1;
 }
@@ -473,4 +517,137 @@ project_change(uint64_t reqid, struct imsg_project_change_req *r)
 		project_delete(reqid, r);
 		break;
 	}
+}
+
+/* ---- operations under way, per project ---- */
+
+/* The projects with something under way; an entry goes when all its
+ * counts are back to 0. Names, not ids: a request names its project, and
+ * only an empty project is renamed. */
+static struct busy {
+	char name[LIM_PROJECT_NAME_MAX + 1];
+	uint32_t n[BUSY_MAX];
+} * busy;
+static size_t nbusy;
+
+static struct busy *
+busy_find(const char *project)
+{
+	for (size_t i = 0; i < nbusy; i++)
+		if (strcmp(busy[i].name, project) == 0)
+			return &busy[i];
+	return NULL;
+}
+
+int
+project_busy_enter(const char *project, int kind, struct fault *f)
+{
+	struct busy *b = busy_find(project), *grown;
+	struct project *p;
+	uint64_t lim = UINT64_MAX;
+	uint32_t now = b ? b->n[kind] : 0;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("calloc");
+	if (db_project_get(project, p) == DB_OK)
+		lim = project_limit(p, busy_keys[kind]);
+	free(p);
+	if (lim != UINT64_MAX && now >= lim) {
+		fault_set(f, ERR_QUOTA, RES_PROJECT, project);
+		snprintf(f->detail, sizeof(f->detail), "%s", busy_keys[kind]);
+		f->limit = lim;
+		f->bytes = (uint64_t)now + 1;
+		return -1;
+	}
+	if (b == NULL) {
+		if ((grown = realloc(busy, (nbusy + 1) * sizeof(*busy))) ==
+		    NULL)
+			fatal("realloc");
+		busy = grown;
+		b = &busy[nbusy++];
+		memset(b, 0, sizeof(*b));
+		snprintf(b->name, sizeof(b->name), "%s", project);
+	}
+	b->n[kind]++;
+	return 0;
+}
+
+void
+project_busy_leave(const char *project, int kind)
+{
+	struct busy *b = busy_find(project);
+
+	if (b == NULL || b->n[kind] == 0)
+		return;
+	b->n[kind]--;
+	for (int i = 0; i < BUSY_MAX; i++)
+		if (b->n[i])
+			return;
+	*b = busy[--nbusy];
+}
+
+uint32_t
+project_busy(const char *project, int kind)
+{
+	const struct busy *b = busy_find(project);
+
+	return b ? b->n[kind] : 0;
+}
+
+/* -1 and f when the project may not copy from host (its
+ * restricted.images.remotes does not list it, or its
+ * restricted.images.signed wants a key pinned for it, and there is
+ * none). */
+int
+project_remote_refusal(
+    const char *project, const char *host, int pinned, struct fault *f)
+{
+	struct project *p;
+	const char *v;
+	int rc = 0;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("calloc");
+	if (db_project_get(project, p) != DB_OK)
+		goto out;
+	v = project_config_get(p, "restricted.images.remotes");
+	if (v && *v && !project_host_listed(v, host)) {
+		fault_set(f, ERR_FETCH_REFUSED, RES_IMAGE, host);
+		snprintf(f->detail, sizeof(f->detail),
+		    "project \"%s\" may copy only from %.200s "
+		    "(restricted.images.remotes)",
+		    project, v);
+		rc = -1;
+		goto out;
+	}
+	v = project_config_get(p, "restricted.images.signed");
+	if (v && bool_value(v) == 1 && !pinned) {
+		fault_set(f, ERR_FETCH_REFUSED, RES_IMAGE, host);
+		snprintf(f->detail, sizeof(f->detail),
+		    "project \"%s\" copies only from servers with a pinned "
+		    "key (restricted.images.signed), and fetch_keys_dir has "
+		    "none for %s",
+		    project, host);
+		rc = -1;
+	}
+out:
+	free(p);
+	return rc;
+}
+
+/* Is host in a list of names separated by commas or spaces ("*" matches
+ * any)? Names compare without case. */
+int
+project_host_listed(const char *list, const char *host)
+{
+	while (*list) {
+		size_t n = strcspn(list, ", ");
+
+		if ((n == 1 && list[0] == '*') ||
+		    (n == strlen(host) && strncasecmp(list, host, n) == 0))
+			return 1;
+		list += n;
+		list += strspn(list, ", ");
+	}
+	return 0;
 }

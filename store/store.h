@@ -252,6 +252,19 @@ void project_change(uint64_t reqid, struct imsg_project_change_req *r);
 /* The limit a project's limits.images or limits.disk sets, UINT64_MAX for
  * none; LXD's byte sizes ("10GiB") to bytes. */
 uint64_t project_limit(const struct project *p, const char *key);
+/* What may run at once in a project (limits.images.uploads/copies/
+ * unpacks): enter is -1 with f (ERR_QUOTA) at the limit; leave once for
+ * each enter that returned 0. */
+enum busy_kind { BUSY_UPLOAD, BUSY_COPY, BUSY_UNPACK, BUSY_MAX };
+int project_busy_enter(const char *project, int kind, struct fault *f);
+void project_busy_leave(const char *project, int kind);
+uint32_t project_busy(const char *project, int kind);
+/* -1 and f (ERR_FETCH_REFUSED) when project may not copy from host:
+ * restricted.images.remotes, restricted.images.signed (pinned: the host
+ * has a key in fetch_keys_dir). */
+int project_remote_refusal(
+    const char *project, const char *host, int pinned, struct fault *f);
+int project_host_listed(const char *list, const char *host);
 int project_bytes(const char *v, uint64_t *out);
 int db_image_fps(int64_t project, const char *after, int public_only, int limit,
     char (*fps)[65]);

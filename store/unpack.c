@@ -107,6 +107,7 @@ unpack_done(void *arg, const struct fault *f, const struct job_result *r)
 		    u->requestor, "fault", fault_token(f->cause), "cause",
 		    fault_text(f, msg, sizeof(msg)), NULL);
 		op_finish(u->op, f);
+		project_busy_leave(u->project, BUSY_UNPACK);
 		free(u);
 		return;
 	}
@@ -129,6 +130,7 @@ unpack_done(void *arg, const struct fault *f, const struct job_result *r)
 	log_info("unpacked %s into %s: %s files, %s bytes, %s templates", u->fp,
 	    u->path, n[0], n[5], n[8]);
 	op_finish(u->op, NULL);
+	project_busy_leave(u->project, BUSY_UNPACK);
 	free(u);
 }
 
@@ -289,6 +291,11 @@ unpack_start(uint64_t reqid, const char *project, const struct image *img,
 		}
 		sizes[i] = (uint64_t)st.st_size;
 	}
+	struct fault flt;
+	if (project_busy_enter(project, BUSY_UNPACK, &flt) == -1) {
+		reply_fault(reqid, &flt);
+		goto out;
+	}
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		fatal("calloc");
 	snprintf(u->project, sizeof(u->project), "%s", project);
@@ -296,6 +303,7 @@ unpack_start(uint64_t reqid, const char *project, const struct image *img,
 	snprintf(u->name, sizeof(u->name), "%s", r->target);
 	snprintf(u->requestor, sizeof(u->requestor), "%s", requestor);
 	if (target_make(reqid, &x, r->target, u->path, sizeof(u->path)) == -1) {
+		project_busy_leave(project, BUSY_UNPACK);
 		free(u);
 		goto out;
 	}

@@ -71,6 +71,7 @@ struct upload {
 	 * whether it counts as one of its images yet (accepted). */
 	int64_t qpid;
 	char qname[LIM_PROJECT_NAME_MAX + 1];
+	int busy; /* counted in its project's limits.images.uploads */
 	uint64_t qdisk, qimages;
 	int accepted;
 };
@@ -113,6 +114,8 @@ upload_free(struct upload *u)
 	else
 		jobs_waiting--;
 	TAILQ_REMOVE(&uploads, u, entry);
+	if (u->busy)
+		project_busy_leave(u->project, BUSY_UPLOAD);
 	if (u->ev)
 		event_free(u->ev);
 	if (u->pipe != -1)
@@ -548,6 +551,11 @@ upload_admit(struct upload *u)
 	/* A project at its limit refuses before the first byte. */
 	if (quota_count(u) == -1)
 		return -1;
+	if (project_busy_enter(u->project, BUSY_UPLOAD, &f) == -1) {
+		upload_fault(u, &f);
+		return -1;
+	}
+	u->busy = 1;
 	return upload_pin(u);
 }
 

@@ -62,8 +62,8 @@ done <<'EOF'
 {"name":"*"}|400|Invalid project name "*"
 {"name":"a/b"}|400|Project names may not contain slashes
 {"name":"pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"}|400|Project names are at most 63 bytes
-{"name":"x","config":{"foo":"bar"}}|400|Invalid project configuration key "foo" (imgd knows features.images, features.profiles, features.storage.volumes, features.networks, limits.images, limits.disk and user.*)
-{"name":"x","config":{"user.":"bar"}}|400|Invalid project configuration key "user." (imgd knows features.images, features.profiles, features.storage.volumes, features.networks, limits.images, limits.disk and user.*)
+{"name":"x","config":{"foo":"bar"}}|400|Invalid project configuration key "foo" (imgd knows features.images, features.profiles, features.storage.volumes, features.networks, limits.images, limits.disk, limits.images.uploads, limits.images.copies, limits.images.unpacks, restricted.images.remotes, restricted.images.signed and user.*)
+{"name":"x","config":{"user.":"bar"}}|400|Invalid project configuration key "user." (imgd knows features.images, features.profiles, features.storage.volumes, features.networks, limits.images, limits.disk, limits.images.uploads, limits.images.copies, limits.images.unpacks, restricted.images.remotes, restricted.images.signed and user.*)
 {"name":"x","config":{"features.images":"maybe"}}|400|Invalid value for project configuration key "features.images": "maybe" is not a boolean
 {"name":"x","config":{"limits.images":"-1"}}|400|Invalid value for project configuration key "limits.images": "-1" is not a number of images
 {"name":"x","config":{"limits.disk":"10 parsecs"}}|400|Invalid value for project configuration key "limits.disk": "10 parsecs" is not a size (like 10GiB or 500MB)
@@ -246,7 +246,7 @@ check_eq "lxc project delete of a project with images" \
     "$(lxc_out lxc project delete p1)" \
     'Error: Only empty projects can be deleted: project "p1" holds 1 images and 2 aliases'
 check_eq "lxc project set a bad key" "$(lxc_out lxc project set p1 foo bar)" \
-    'Error: Invalid project configuration key "foo" (imgd knows features.images, features.profiles, features.storage.volumes, features.networks, limits.images, limits.disk and user.*)'
+    'Error: Invalid project configuration key "foo" (imgd knows features.images, features.profiles, features.storage.volumes, features.networks, limits.images, limits.disk, limits.images.uploads, limits.images.copies, limits.images.unpacks, restricted.images.remotes, restricted.images.signed and user.*)'
 check "lxc --project p1 image delete" lxc --project p1 image delete lx1
 check "lxc project rename" lxc project rename p1 p2
 check_contains "lxc project list after rename" "$(lxc project list -f csv)" \
