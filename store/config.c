@@ -46,6 +46,11 @@
  *	unpack_devices: false		device nodes in --privileged unpacks
  *	policy: /etc/imgd/policy.yaml	who may do what (policy/authz.h);
  *					absent: root and socket_group only
+ *	audit_rotate_size: 64M		audit.log moves to audit.log.N past
+ *					this (0: never); the chain goes on
+ *	audit_keep: 0			rotated files kept (0: all)
+ *	audit_anchor_file: ""		gets the chain's head every
+ *	audit_anchor_every: 100		this many records, and at rotation
  *	debug: false
  */
 #include <ctype.h>
@@ -104,6 +109,8 @@ config_defaults(struct config *c)
 	c->fetchers_max = LIM_FETCHERS_MAX;
 	c->auto_update_interval = 6 * 3600;
 	c->remote_cache_expiry = 10 * 86400;
+	c->audit_rotate_size = 64 * MiB;
+	c->audit_anchor_every = 100;
 	env_default(c->proxy_https, sizeof(c->proxy_https), "https_proxy");
 	env_default(
 	    c->proxy_ignore_hosts, sizeof(c->proxy_ignore_hosts), "no_proxy");
@@ -154,6 +161,8 @@ string_key(struct config *c, const char *k, size_t *len)
 	    {"import_key", c->import_key, sizeof(c->import_key)},
 	    {"unpack_root", c->unpack_root, sizeof(c->unpack_root)},
 	    {"policy", c->policy, sizeof(c->policy)},
+	    {"audit_anchor_file", c->audit_anchor_file,
+		sizeof(c->audit_anchor_file)},
 	    {"nameservers", c->nameservers, sizeof(c->nameservers)},
 	    {"proxy_https", c->proxy_https, sizeof(c->proxy_https)},
 	    {"proxy_ignore_hosts", c->proxy_ignore_hosts,
@@ -311,6 +320,17 @@ set_key(
 					  ? &c->auto_update_interval
 					  : &c->remote_cache_expiry) == -1)
 			goto bad;
+	} else if (strcmp(k, "audit_rotate_size") == 0) {
+		if (parse_u64(v, &n, 1, 10) == -1 || (n > 0 && n < 4096))
+			goto bad;
+		c->audit_rotate_size = n;
+	} else if (strcmp(k, "audit_keep") == 0 ||
+		   strcmp(k, "audit_anchor_every") == 0) {
+		if (parse_u64(v, &n, 0, 10) == -1 || n > 1000000 ||
+		    (n == 0 && k[6] == 'a'))
+			goto bad;
+		*(k[6] == 'k' ? &c->audit_keep : &c->audit_anchor_every) =
+		    (unsigned)n;
 	} else if (strcmp(k, "fetchers_max") == 0) {
 		if (parse_u64(v, &n, 0, 10) == -1 || n == 0 || n > 64)
 			goto bad;

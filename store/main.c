@@ -392,6 +392,7 @@ shut_down(void)
 	upload_frontend_gone();
 	proc_stop_all();
 	audit("stop", NULL);
+	audit_close();
 	logfwd_stop();
 	db_close();
 }

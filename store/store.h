@@ -53,6 +53,11 @@ struct config {
 	unsigned fetch_low_speed_time, fetch_connect_timeout, fetchers_max;
 	unsigned auto_update_interval; /* seconds, 0 = never */
 	unsigned remote_cache_expiry;  /* seconds unused, 0 = never */
+	/* the audit log (store/audit.c) */
+	uint64_t audit_rotate_size; /* bytes, 0 = never */
+	unsigned audit_keep;	    /* rotated files kept, 0 = all */
+	char audit_anchor_file[1024];
+	unsigned audit_anchor_every; /* records */
 };
 #define IMGD_POLICY_DEFAULT "/etc/imgd/policy.yaml"
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
@@ -509,6 +514,8 @@ int audit_open(const char *state, char *err, size_t errlen);
 /* key/value pairs, NULL-terminated: audit("image-deleted", "fingerprint",
  * fp, NULL) */
 void audit(const char *event, ...) __attribute__((sentinel));
+/* At a clean stop: the head to the anchor file. */
+void audit_close(void);
 
 /* ---- users (store/users.c) ---- */
 

@@ -22,7 +22,7 @@ B=$(mkunified "$W/b.tar" gzip)
 out=$("$C" audit verify 2>&1)
 check_eq "verify while imgd runs: exit 0" "$?" 0
 check_contains "... counts the records and prints the head" "$out" \
-    "$STATE/audit.log: $(wc -l <"$STATE/audit.log") records, the chain holds; head "
+    "$(wc -l <"$STATE/audit.log") records (1 to $(wc -l <"$STATE/audit.log")) in 1 file, the chain holds; head "
 imgd_stop
 cp "$STATE/audit.log" "$W/copy.log"
 N=$(wc -l <"$W/copy.log")
@@ -85,8 +85,9 @@ check_contains "list: a missing file" \
 check_contains "list: -f yaml is refused" \
     "$("$C" audit list "$W/copy.log" -f yaml 2>&1)" \
     "formats are table, compact, csv and json"
-check_contains "verify: two files is one too many" \
-    "$("$C" audit verify "$W/copy.log" "$W/copy.log" 2>&1)" "Error:"
+check_contains "verify: the same file twice does not chain" \
+    "$("$C" audit verify "$W/copy.log" "$W/copy.log" 2>&1)" \
+    "its \"prev\" is not the sha256 of the last record of $W/copy.log"
 
 # ---- kill -9 of the store while records are written ----
 # A client creates aliases one after another and notes each one imgd
@@ -131,4 +132,123 @@ while read -r a; do
 done <"$W/acked"
 check_eq "... no acknowledged change is missing from the log" "$missing" 0
 check_eq "... and each is in the database" "$indb" "$acked"
+imgd_stop
+
+# ---- rotation by size, and anchors ----
+R=$W/r
+mkdir -p "$R"
+printf 'audit_rotate_size: 4096\naudit_keep: 3\naudit_anchor_file: %s\naudit_anchor_every: 5\n' \
+    "$R/anchors" >"$R/imgd.yaml"
+IMGD_ARGS="--config $R/imgd.yaml" imgd_start "$R/state" || { summary; exit 1; }
+"$C" image import "$A" >/dev/null
+for i in $(seq 1 30); do
+	"$C" image alias create "r-$i" "$FA" >/dev/null
+done
+for i in $(seq 1 30); do
+	"$C" image alias delete "r-$i" >/dev/null
+done
+nrot=$(ls "$STATE" | grep -c '^audit\.log\.[0-9]*$')
+check_eq "rotated past 4096 bytes, audit_keep 3 files kept" "$nrot" 3
+check "the oldest were removed, and that is recorded" \
+    grep -q '"event":"audit-log-removed"' "$STATE/audit.log" \
+    "$STATE"/audit.log.*
+check "no file is over the size (but for its one last record)" bash -c \
+    "for f in '$STATE'/audit.log*; do [ \$(head -n -1 \"\$f\" | wc -c) -le 4096 ] || exit 1; done"
+# Each file starts where the one before it ended.
+chained=0
+prevf=""
+for f in $(ls "$STATE"/audit.log.* | sort -t. -k3 -n) "$STATE/audit.log"; do
+	if [ -n "$prevf" ]; then
+		h=$(tail -1 "$prevf" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+		first=$(head -1 "$f")
+		case $first in *'"event":"audit-log-rotated"'*"\"prev\":\"$h\""*) chained=$((chained + 1)) ;; esac
+	fi
+	prevf=$f
+done
+check_eq "each new file's first record is audit-log-rotated, prev = the old file's last hash" \
+    "$chained" 3
+out=$("$C" audit verify 2>&1)
+check_eq "verify walks the files in order: exit 0" "$?" 0
+check_contains "... over 4 files, from the oldest kept record on" "$out" \
+    "in 4 files, the chain holds"
+check "the anchor file gets a head every 5 records" \
+    test "$(wc -l <"$R/anchors")" -ge 12
+out=$("$C" audit verify --anchor "$R/anchors" 2>&1)
+check_eq "verify --anchor: exit 0" "$?" 0
+check_contains "... anchors match, the older ones said" "$out" \
+    "are older than the oldest file"
+imgd_stop
+check_eq "a clean stop anchors the last record" \
+    "$(tail -1 "$R/anchors" | jget head)" \
+    "$(tail -1 "$STATE/audit.log" | tr -d '\n' | sha256sum | cut -d' ' -f1)"
+L=$(ls "$STATE"/audit.log.* | sort -t. -k3 -n | tr '\n' ' ')
+# shellcheck disable=SC2086
+check "the files in order, without the daemon" "$C" audit verify $L "$STATE/audit.log"
+# The tampering a chain alone cannot see, and the anchors do.
+mkdir -p "$R/t"
+cp "$STATE"/audit.log* "$R/t/"
+head -n -1 "$STATE/audit.log" >"$R/t/audit.log"
+T="$(ls "$R"/t/audit.log.* | sort -t. -k3 -n | tr '\n' ' ') $R/t/audit.log"
+# shellcheck disable=SC2086
+check "the last record cut: the chain alone still holds" "$C" audit verify $T
+# shellcheck disable=SC2086
+check_contains "... --anchor sees it" \
+    "$("$C" audit verify --anchor "$R/anchors" $T 2>&1)" \
+    "records were cut from the end"
+sed '$ s/"event":"stop"/"event":"stoq"/' "$STATE/audit.log" >"$R/t/audit.log"
+# shellcheck disable=SC2086
+check "the last record edited: the chain alone still holds" "$C" audit verify $T
+# shellcheck disable=SC2086
+check_contains "... --anchor sees it" \
+    "$("$C" audit verify --anchor "$R/anchors" $T 2>&1)" \
+    "it was changed (or the log rewritten)"
+# A rewrite: one alias record dropped, the chain and numbers made again.
+cp "$STATE/audit.log" "$R/t/audit.log"
+# shellcheck disable=SC2086
+python3 - $T <<'PY'
+import hashlib, json, sys
+prev, seq, first, dropped = None, None, True, False
+for path in sys.argv[1:]:
+    out = []
+    for line in open(path).read().splitlines():
+        o = json.loads(line)
+        if first:
+            prev, seq, first = o["prev"], int(o["seq"]) - 1, False
+        if o.get("alias") == "r-30" and not dropped:
+            dropped = True
+            continue
+        seq += 1
+        o["prev"], o["seq"] = prev, str(seq)
+        line = json.dumps(o, separators=(",", ":"), sort_keys=True)
+        prev = hashlib.sha256(line.encode()).hexdigest()
+        out.append(line)
+    open(path, "w").write("\n".join(out) + "\n")
+PY
+# shellcheck disable=SC2086
+check "a record removed and the chain rewritten: the chain alone holds" \
+    "$C" audit verify $T
+# shellcheck disable=SC2086
+check_contains "... --anchor sees it" \
+    "$("$C" audit verify --anchor "$R/anchors" $T 2>&1)" "Error:"
+check_contains "a line that is not an anchor is named" \
+    "$(echo junk >>"$R/t/anchors"; cp "$R/anchors" "$R/t/a2"; echo junk >>"$R/t/a2";
+    "$C" audit verify --anchor "$R/t/a2" 2>&1)" "is not an anchor"
+# A crash between the rename and the new file: the next start goes on.
+last=$(ls "$STATE" | sed -n 's/^audit\.log\.\([0-9]*\)$/\1/p' | sort -n | tail -1)
+mv "$STATE/audit.log" "$STATE/audit.log.$((last + 1))"
+IMGD_ARGS="--config $R/imgd.yaml" imgd_start "$R/state" || { summary; exit 1; }
+check_contains "after a cut-short rotation, audit.log goes on from the last file" \
+    "$(head -1 "$STATE/audit.log")" '"why":"a new audit.log after a restart"'
+check "... and the chain verifies, anchors too" "$C" audit verify --anchor "$R/anchors"
+imgd_stop
+# Bad settings stop imgd at start, saying why.
+for bad in 'audit_rotate_size: 100' 'audit_anchor_every: 0' \
+    "audit_anchor_file: $R/no/such/dir/anchors"; do
+	echo "$bad" >"$R/bad.yaml"
+	timeout 20 "$BIN/imgd" --state "$R/bad" --config "$R/bad.yaml" >"$R/bad.out" 2>&1
+	rc=$?
+	check "imgd refuses to start with \"$bad\" (exit $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+	check_contains "... saying why" "$(cat "$R/bad.out")" \
+	    "$(case $bad in *file*) echo 'audit_anchor_file' ;; *) echo "bad value for ${bad%%:*}" ;; esac)"
+done
 summary
