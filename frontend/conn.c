@@ -262,6 +262,20 @@ conn_discard_body(struct conn *c)
 }
 
 void
+conn_foreach_state(uint64_t *up, uint64_t *down, uint64_t *all)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH (c, &conns, entry) {
+		(*all)++;
+		if (c->state == CONN_UPLOAD && !c->discard)
+			(*up)++;
+		else if (c->state == CONN_EXPORT)
+			(*down)++;
+	}
+}
+
+void
 conn_respond_raw(struct conn *c, int status, const char *headers,
     const void *body, size_t len)
 {
@@ -273,6 +287,7 @@ conn_respond_raw(struct conn *c, int status, const char *headers,
 	 * closes (read_cb, write_cb). */
 	if (c->state == CONN_UPLOAD)
 		conn_discard_body(c);
+	metrics_request(c, status);
 	http_date(date, time(NULL));
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
 	    http_reason(status), date);
@@ -331,6 +346,7 @@ conn_stream_open(struct conn *c, const char *head)
 	char date[HTTP_DATE_LEN + 1];
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
+	metrics_request(c, 200);
 	http_date(date, time(NULL));
 	evbuffer_add_printf(out,
 	    "HTTP/1.1 200 %s\r\nDate: %s\r\n"
@@ -572,6 +588,7 @@ static void
 request_start(struct conn *c)
 {
 	c->body_done = 0;
+	c->counted = 0;
 	c->close_after = !c->head.keep_alive;
 	c->chunked = c->head.chunked;
 	c->body_left = c->head.content_length > 0 ? c->head.content_length : 0;

@@ -138,6 +138,7 @@ send_headers(struct conn *c)
 	char date[HTTP_DATE_LEN + 1], ct[256];
 	uint64_t total;
 
+	metrics_request(c, e->partial ? 206 : 200);
 	http_date(date, time(NULL));
 	evbuffer_add_printf(out, "HTTP/1.1 %s\r\nDate: %s\r\nETag: \"%s\"\r\n",
 	    e->partial ? "206 Partial Content" : "200 OK", date, e->fp);
@@ -205,6 +206,7 @@ zero_copy(struct export *e, struct evbuffer *out, size_t want)
 		out, e->seg[i], (ev_off_t)e->pos, (ev_off_t)want) == -1)
 		return -1;
 	e->left -= want;
+	fe_stats.download_bytes += want;
 	e->pos += want;
 	return 0;
 }
@@ -258,6 +260,7 @@ export_pump(struct conn *c)
 		}
 		evbuffer_add(out, buf, (size_t)n);
 		e->left -= (uint64_t)n;
+		fe_stats.download_bytes += (uint64_t)n;
 		e->pos += (uint64_t)n;
 	}
 	return;

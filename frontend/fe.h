@@ -59,6 +59,7 @@ enum want {
 	WANT_SS_IMAGES, /* the same: streams/v1/images.json */
 	WANT_DIRECT_ALIAS, /* ALIAS_INFO, then an IMAGE_GET: a direct URL */
 	WANT_DIRECT_IMAGE, /* IMAGE_INFO: LXD-Image-URL and -Hash */
+	WANT_METRICS,	   /* METRIC x n, LIST_END */
 };
 
 struct conn {
@@ -114,6 +115,7 @@ struct conn {
 	uint64_t discarded;
 	struct ws_parser ws;
 	int ws_closing;
+	int counted; /* this request is in the metrics */
 };
 
 /* main.c */
@@ -135,7 +137,20 @@ struct server_info_view {
 };
 extern struct server_info_view fe_info;
 
+/* metrics.c */
+struct fe_stats {
+	uint64_t upload_bytes, download_bytes;
+};
+extern struct fe_stats fe_stats;
+void metrics_route(struct conn *c);
+void metrics_sample(struct conn *c, const struct imsg_metric *m);
+void metrics_end(struct conn *c);
+/* Counts c's request with the status answered (once per request). */
+void metrics_request(struct conn *c, int status);
+
 /* conn.c */
+/* Connections now: uploading, exporting, all. */
+void conn_foreach_state(uint64_t *up, uint64_t *down, uint64_t *all);
 void conn_listen(int fd, uint32_t id, int kind);
 void conn_close(struct conn *c);
 struct conn *conn_by_reqid(uint64_t reqid);

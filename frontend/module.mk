@@ -3,7 +3,7 @@
 FRONTEND_OBJS := $(addprefix $(BUILD)/frontend/, main.o conn.o router.o \
 	render.o jsonin.o filter.o pattern.o upload.o export.o events.o \
 	reply.o upload_hdr.o router_alias.o tls.o router_trust.o streams.o \
-	router_copy.o router_unpack.o router_project.o)
+	router_copy.o router_unpack.o router_project.o metrics.o)
 
 $(BUILD)/bin/imgd-frontend: $(FRONTEND_OBJS) $(HTTP_CODEC_OBJS) \
     $(BUILD)/policy/child.o $(BUILD)/policy/timefmt.o $(BUILD)/policy/arch.o \

@@ -272,6 +272,12 @@ reply_item(struct conn *c, struct ipc_msg *m)
 			return 1;
 		}
 		break;
+	case WANT_METRICS:
+		if (m->type == IMSG_METRIC) {
+			metrics_sample(c, &m->m.metric);
+			return 1;
+		}
+		break;
 	default:
 		break;
 	}
@@ -291,6 +297,10 @@ reply_end(struct conn *c, struct ipc_msg *m)
 	}
 	if (c->want == WANT_IMAGES || c->want == WANT_ALIASES) {
 		conn_stream_end(c);
+		return 1;
+	}
+	if (c->want == WANT_METRICS) {
+		metrics_end(c);
 		return 1;
 	}
 	if (c->want == WANT_PROJECTS || c->want == WANT_OPS) {

@@ -440,6 +440,8 @@ route_request(struct conn *c, const char *body, size_t len)
 		conn_respond(c, 200, NULL, render_sync(a));
 	} else if (strcmp(p, "/1.0") == 0 || strcmp(p, "/1.0/") == 0) {
 		server_route(c);
+	} else if (strcmp(p, "/1.0/metrics") == 0) {
+		metrics_route(c);
 	} else if (strcmp(p, "/1.0/certificates") == 0 ||
 		   strncmp(p, "/1.0/certificates/", 18) == 0) {
 		certificates_route(c, body, len);

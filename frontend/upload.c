@@ -85,6 +85,7 @@ sink_close(struct sink *k)
 static int
 sink_write(struct sink *k, const uint8_t *p, size_t len)
 {
+	fe_stats.upload_bytes += len;
 	while (len > 0 && evbuffer_get_length(k->pending) == 0) {
 		ssize_t n = write(k->fd, p, len);
 

@@ -156,6 +156,7 @@ enum imsg_type {
 	IMSG_PUBLISH_REQ,
 	/* frontend -> store: POST/PUT/PATCH/DELETE on /1.0/projects */
 	IMSG_PROJECT_CHANGE_REQ,
+	IMSG_METRIC,
 	IMSG_TYPE_COUNT
 };
 
@@ -190,7 +191,7 @@ enum { TLS_CERT = 0, TLS_KEY = 1 };
 /* GET /1.0: what the store makes of this peer. */
 /* GET /1.0, or may this client listen to events (the store decides:
  * SERVER_AUTH, or ERR with the refusal). */
-enum { SRV_INFO = 0, SRV_EVENTS = 1, SRV_EVENTS_ALL = 2 };
+enum { SRV_INFO = 0, SRV_EVENTS = 1, SRV_EVENTS_ALL = 2, SRV_METRICS = 3 };
 struct imsg_server_req {
 	struct ipc_peer peer;
 	uint8_t what;  /* SRV_* */
@@ -369,6 +370,25 @@ struct imsg_alias_info {
 
 struct imsg_list_end {
 	uint32_t count;
+};
+
+/* GET /1.0/metrics: the store's samples (METRIC x n, LIST_END); the
+ * frontend adds its own and renders them (frontend/metrics.c names them,
+ * with their labels). */
+enum {
+	METRIC_IMAGES,	     /* project */
+	METRIC_IMAGE_BYTES,  /* project */
+	METRIC_ALIASES,	     /* project */
+	METRIC_RUNNING,	     /* project, kind (uploads, copies, unpacks) */
+	METRIC_CHILD_DEATHS, /* process, cause (sigsys, signal, exit) */
+	METRIC_SANDBOX_VIOLATIONS, /* process */
+	METRIC_AUDIT_RECORDS,	   /* none */
+	METRIC_STORE_MAX = METRIC_AUDIT_RECORDS
+};
+struct imsg_metric {
+	uint8_t metric; /* METRIC_* */
+	char *label1, *label2;
+	uint64_t value;
 };
 
 /* An operation's state; the frontend shows LXD's status codes for them. */
@@ -804,6 +824,7 @@ struct imsg_fetch_fail {
 };
 
 union imsg_any {
+	struct imsg_metric metric;
 	struct imsg_ready ready;
 	struct imsg_ping ping;
 	struct imsg_listen listen;

@@ -76,7 +76,7 @@ static const struct ipc_field f_tls_identity[] = {
 #define S struct imsg_server_req
 static const struct ipc_field f_server_req[] = {
 	PEER(S),
-	F_U8(S, what, SRV_EVENTS_ALL),
+	F_U8(S, what, SRV_METRICS),
 	PROJECT(S),
 };
 #undef S
@@ -236,6 +236,15 @@ static const struct ipc_field f_log[] = {
 	F_U8(S, level, LOGLEVEL_ERROR),
 	F_STR(S, process, 1, 16, CS_TOKEN),
 	F_STR(S, message, 1, LIM_LOG_LINE_MAX, CS_LINE),
+};
+#undef S
+
+#define S struct imsg_metric
+static const struct ipc_field f_metric[] = {
+	F_U8(S, metric, METRIC_STORE_MAX),
+	F_STR(S, label1, 0, LIM_PROJECT_NAME_MAX, CS_NAME),
+	F_STR(S, label2, 0, 32, CS_TOKEN),
+	F_U64(S, value),
 };
 #undef S
 
@@ -641,6 +650,7 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	    f_alias_info),
 	ROW(IMSG_LIST_END, ST, FE, R, 0, FD_NONE, struct imsg_list_end,
 	    f_list_end),
+	ROW(IMSG_METRIC, ST, FE, R, 0, FD_NONE, struct imsg_metric, f_metric),
 	ROW(IMSG_OP_UPDATE, ST, FE, R, 0, FD_NONE, struct imsg_op_update,
 	    f_op_update),
 	ROW(IMSG_LIFECYCLE, ST, FE, R, 0, FD_NONE, struct imsg_lifecycle,

@@ -102,7 +102,8 @@ need_of(const struct ipc_msg *m, struct need *n)
 		 * image secrets), all projects' read on "*". */
 		if (a->server_req.what == SRV_EVENTS)
 			need_project(n, a->server_req.project, ROLE_READ, 0);
-		else if (a->server_req.what == SRV_EVENTS_ALL)
+		else if (a->server_req.what == SRV_EVENTS_ALL ||
+			 a->server_req.what == SRV_METRICS)
 			need_server(n, ROLE_READ, "");
 		break;
 	case IMSG_IMAGE_DELETE_REQ:
@@ -193,8 +194,9 @@ public_request(const struct ipc_msg *m)
 	case IMSG_IMAGE_GET_REQ:
 	case IMSG_IMAGE_EXPORT_REQ:
 	case IMSG_ALIAS_GET_REQ:
-	case IMSG_SERVER_REQ:
 		return 1;
+	case IMSG_SERVER_REQ: /* GET /1.0 and events: not the metrics */
+		return m->m.server_req.what != SRV_METRICS;
 	case IMSG_CERT_REQ:
 		return m->m.cert_req.action == CERT_JOIN;
 	default:

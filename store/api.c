@@ -525,6 +525,10 @@ api_read(struct ipc_msg *m)
 		alias_get(m->id, &a->alias_req);
 		break;
 	case IMSG_SERVER_REQ: {
+		if (a->server_req.what == SRV_METRICS) {
+			metrics_send(m->id);
+			break;
+		}
 		struct imsg_server_auth sa = {
 		    .trusted = (uint8_t)peer_current()->trusted,
 		    .logging = (uint8_t)access_reads_log(&peer_current()->id)};

@@ -372,6 +372,7 @@ emit(json_t *o)
 	    write(audit_fd, line, len + 1) == (ssize_t)(len + 1)) {
 		sha256_hex(line, len, prev);
 		seq++;
+		metrics_audit_record();
 		size_now = (uint64_t)end + len + 1;
 		/* On disk before the change it records is acknowledged:
 		 * callers audit, then answer. */

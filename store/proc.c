@@ -480,6 +480,10 @@ gone_report(struct child *c, int st, const char *why, int sigsys)
 	if (S->stopping || (!c->def->long_lived && WIFEXITED(st) &&
 			       WEXITSTATUS(st) == 0 && !c->killed))
 		return;
+	/* Killed by imgd for a reason of its own, not for a channel the
+	 * child's death closed. */
+	metrics_child_death(c->def->title, sigsys, WIFSIGNALED(st),
+	    c->killed && strcmp(c->why, "closed its channel") != 0);
 	if (sigsys)
 		log_warnx("BUG: %s (pid %d) %s; imgd's sandbox is "
 			  "missing a call it needs or the child was "

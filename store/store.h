@@ -514,6 +514,12 @@ int audit_open(const char *state, char *err, size_t errlen);
 /* key/value pairs, NULL-terminated: audit("image-deleted", "fingerprint",
  * fp, NULL) */
 void audit(const char *event, ...) __attribute__((sentinel));
+/* store/metrics.c: GET /1.0/metrics (METRIC x n, LIST_END) and what it
+ * counts. */
+void metrics_send(uint64_t reqid);
+void metrics_child_death(
+    const char *process, int sigsys, int signaled, int killed);
+void metrics_audit_record(void);
 /* At a clean stop: the head to the anchor file. */
 void audit_close(void);
 

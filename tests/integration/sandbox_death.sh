@@ -28,6 +28,12 @@ for mode in debug plain; do
 	check_eq "$mode: the client is told it is imgd's bug, and where" \
 	    "$out" "Error: image validation failed: the unpacker was killed by SIGSYS (sandbox violation$call) while it read the image; this is a bug in imgd, not a fault of the image (details in imgd's log)"
 	check_eq "$mode: nothing left behind" "$(state_snapshot)" "$before"
+	check_eq "$mode: /1.0/metrics counts the sandbox violation" \
+	    "$(curl -s --unix-socket "$SOCK" http://imgd/1.0/metrics | awk \
+	    '$1 == "imgd_sandbox_violations_total{process=\"unpacker\"}" {print $2}')" 1
+	check_eq "$mode: ... and the death, by cause" \
+	    "$(curl -s --unix-socket "$SOCK" http://imgd/1.0/metrics | awk \
+	    '$1 == "imgd_child_deaths_total{process=\"unpacker\",cause=\"sigsys\"}" {print $2}')" 1
 	log=$(cat "$T_TMP/imgd.log")
 	if [ $mode = debug ]; then
 		check_contains "debug: the log names the call" "$log" \
