@@ -228,7 +228,7 @@ json_t *render_sync(json_t *metadata);
 json_t *render_error(int code, const char *msg);
 json_t *render_image(const struct imsg_image_info *m);
 json_t *render_alias(const struct imsg_alias_info *m);
-json_t *render_server(int trusted);
+json_t *render_server(int trusted, const char *project);
 void render_time(char *out, size_t len, int64_t sec, int64_t nsec);
 char *url_escape(const char *s);
 void render_resource(

@@ -166,7 +166,7 @@ static const char *const extensions[] = {
 };
 
 json_t *
-render_server(int trusted)
+render_server(int trusted, const char *project)
 {
 	json_t *o = json_object(), *env, *ext = json_array(), *archs,
 	       *auth = json_array(), *addrs;
@@ -205,7 +205,8 @@ render_server(int trusted)
 	    env, "kernel_architecture", json_string(fe_info.machine));
 	json_object_set_new(
 	    env, "kernel_version", json_string(fe_info.kernel_version));
-	json_object_set_new(env, "project", json_string("default"));
+	json_object_set_new(env, "project",
+	    json_string(project && project[0] ? project : "default"));
 	json_object_set_new(env, "server", json_string("imgd"));
 	json_object_set_new(env, "server_clustered", json_false());
 	json_object_set_new(env, "server_event_mode", json_string("full-mesh"));

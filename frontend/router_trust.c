@@ -304,7 +304,8 @@ trust_reply(struct conn *c, struct ipc_msg *m)
 			return 1;
 		}
 		conn_respond(c, 200, NULL,
-		    render_sync(render_server(m->m.server_auth.trusted)));
+		    render_sync(
+			render_server(m->m.server_auth.trusted, c->project)));
 		return 1;
 	case WANT_CERT:
 		if (m->type != IMSG_CERT_INFO)

@@ -4,6 +4,7 @@
  * records carrying the request id: the result, or IMSG_ERR with the
  * fault's cause and facts (the frontend picks the status and the words).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
@@ -19,6 +20,9 @@
 #include "store/api.h"
 
 /* The change being asked for, while it is handled: a refusal is audited. */
+static const char *const project_acts[] = {"project-create", "project-put",
+    "project-patch", "project-rename", "project-delete"};
+
 static struct {
 	uint64_t reqid;
 	const char *action, *project, *target, *requestor;
@@ -606,11 +610,7 @@ api_change(struct ipc_msg *m)
 		publish_request(m->id, &a->publish_req);
 		break;
 	case IMSG_PROJECT_CHANGE_REQ: {
-		static const char *const act[] = {"project-create",
-		    "project-put", "project-patch", "project-rename",
-		    "project-delete"};
-
-		changing_set(m->id, act[a->project_change_req.action],
+		changing_set(m->id, project_acts[a->project_change_req.action],
 		    a->project_change_req.name, a->project_change_req.name,
 		    peer_current()->requestor);
 		project_change(m->id, &a->project_change_req);
@@ -643,17 +643,45 @@ api_change(struct ipc_msg *m)
 	return 1;
 }
 
+/* The action a refused request asked for, in the audit's words (the
+ * handlers' names where they have one: "project-create", "alias-delete",
+ * ...; else the request's kind: "images-list", "events", "metrics"). */
+static const char *
+action_name(const struct ipc_msg *m, char *buf, size_t len)
+{
+	static const char *const srv[] = {
+	    "server-get", "events", "events-all-projects", "metrics"};
+	const char *t = ipc_typename(m->type);
+	size_t i;
+
+	if (m->type == IMSG_PROJECT_CHANGE_REQ)
+		return project_acts[m->m.project_change_req.action];
+	if (m->type == IMSG_SERVER_REQ)
+		return srv[m->m.server_req.what];
+	if (m->type == IMSG_PROJECT_REQ)
+		return m->m.project_req.name[0] ? "project-get"
+						: "projects-list";
+	if (strncmp(t, "IMSG_", 5) == 0)
+		t += 5;
+	for (i = 0; t[i] && i + 1 < len; i++)
+		buf[i] = t[i] == '_' ? '-' : (char)tolower((unsigned char)t[i]);
+	buf[i] = '\0';
+	if (i > 4 && strcmp(buf + i - 4, "-req") == 0)
+		buf[i - 4] = '\0';
+	return buf;
+}
+
 /* A request access_check refused: audited, answered, its fd closed. */
 static void
 refuse_request(struct ipc_msg *m, const struct who *w)
 {
 	struct fault f;
-	char msg[LIM_ERROR_MAX + 128];
+	char msg[LIM_ERROR_MAX + 128], act[64];
 
 	fault_set(&f, w->deny_cause, w->deny_subject,
 	    w->deny_name[0] ? w->deny_name : NULL);
-	audit("request-refused", "action", ipc_typename(m->type), "project",
-	    access_project_of(m), "requestor", w->requestor, "fault",
+	audit("request-refused", "action", action_name(m, act, sizeof(act)),
+	    "project", access_project_of(m), "requestor", w->requestor, "fault",
 	    fault_token(w->deny_cause), "cause",
 	    fault_text(&f, msg, sizeof(msg)), NULL);
 	reply_fault(m->id, &f);

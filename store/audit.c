@@ -22,6 +22,7 @@
  * which a chain alone cannot.
  */
 #include <dirent.h>
+#include <event2/event.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -183,6 +184,53 @@ newest_rotated(void)
 
 static void emit(json_t *o);
 
+/* ---- syncing ---- */
+
+static struct event *ev_sync;
+static int dirty; /* written, not yet synced */
+
+static void
+sync_now(const char *event)
+{
+	if (fdatasync(audit_fd) == -1)
+		log_warn("audit log fdatasync (%s)", event ? event : "");
+	dirty = 0;
+}
+
+static void
+sync_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (dirty)
+		sync_now("refusals");
+}
+
+static void
+sync_later(void)
+{
+	struct timeval tv = {1, 0};
+
+	dirty = 1;
+	if (S->base == NULL) {
+		sync_now(NULL);
+		return;
+	}
+	if (ev_sync == NULL)
+		ev_sync = evtimer_new(S->base, sync_cb, NULL);
+	if (ev_sync && !evtimer_pending(ev_sync, NULL))
+		evtimer_add(ev_sync, &tv);
+}
+
+static int
+refusal(const char *event)
+{
+	size_t n = event ? strlen(event) : 0;
+
+	return n > 8 && strcmp(event + n - 8, "-refused") == 0;
+}
+
 static void
 anchor(void)
 {
@@ -190,6 +238,8 @@ anchor(void)
 
 	if (anchor_fd == -1 || seq == 0)
 		return;
+	if (dirty) /* never an anchor ahead of what is on disk */
+		sync_now("anchor");
 	time_stamp(stamp, sizeof(stamp));
 	int n = snprintf(line, sizeof(line),
 	    "{\"head\":\"%s\",\"seq\":\"%llu\",\"time\":\"%s\"}\n", prev,
@@ -240,6 +290,8 @@ rotate(void)
 	char name[32];
 	int fd;
 
+	if (dirty)
+		sync_now("rotation");
 	anchor();
 	snprintf(name, sizeof(name), "audit.log.%u", gen + 1);
 	if (renameat(dir_fd, "audit.log", dir_fd, name) == -1) {
@@ -375,9 +427,14 @@ emit(json_t *o)
 		metrics_audit_record();
 		size_now = (uint64_t)end + len + 1;
 		/* On disk before the change it records is acknowledged:
-		 * callers audit, then answer. */
-		if (fdatasync(audit_fd) == -1)
-			log_warn("audit log fdatasync (%s)", event);
+		 * callers audit, then answer. A refusal acknowledges no
+		 * change: it is synced within a second (or with the next
+		 * change), so that a client that is refused again and again
+		 * cannot make imgd sync the disk for each one. */
+		if (refusal(event))
+			sync_later();
+		else
+			sync_now(event);
 		if (S->cfg.audit_anchor_every &&
 		    seq % S->cfg.audit_anchor_every == 0)
 			anchor();
@@ -410,6 +467,8 @@ audit(const char *event, ...)
 void
 audit_close(void)
 {
+	if (dirty)
+		sync_now("stop");
 	if (anchor_fd != -1 && S->cfg.audit_anchor_every)
 		anchor();
 }
