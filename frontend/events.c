@@ -360,3 +360,32 @@ closing:
 	c->close_after = 1;
 	bufferevent_disable(c->bev, EV_READ);
 }
+
+/* The store says so (a new policy): every listener is closed with 1008
+ * and the reason; a client that reconnects is decided on afresh. */
+void
+events_close_all(const char *reason)
+{
+	struct listener *l;
+	uint8_t close[WS_CONTROL_MAX];
+	ssize_t cl;
+	int n = 0;
+
+	TAILQ_FOREACH (l, &listeners, entry) {
+		struct conn *c = l->c;
+
+		if (c->ws_closing)
+			continue;
+		cl = ws_close_payload(close, WS_CLOSE_POLICY, reason);
+		if (cl > 0)
+			ws_send(c, WS_OP_CLOSE, close, (size_t)cl);
+		c->ws_closing = 1;
+		c->state = CONN_WRITE;
+		c->close_after = 1;
+		bufferevent_disable(c->bev, EV_READ);
+		bufferevent_enable(c->bev, EV_WRITE);
+		n++;
+	}
+	if (n)
+		log_info("closed %d events listeners: %s", n, reason);
+}

@@ -137,6 +137,9 @@ struct server_info_view {
 };
 extern struct server_info_view fe_info;
 
+/* events.c: after a policy change */
+void events_close_all(const char *reason);
+
 /* metrics.c */
 struct fe_stats {
 	uint64_t upload_bytes, download_bytes;

@@ -147,6 +147,9 @@ dispatch(struct ipc_msg *m)
 	case IMSG_LOG:
 		events_logging(&m->m.log);
 		return;
+	case IMSG_EVENTS_CLOSE:
+		events_close_all(m->m.events_close.reason);
+		return;
 	case IMSG_OP_UPDATE:
 		if (m->id == 0) { /* a change: an event */
 			events_operation(&m->m.op_update);

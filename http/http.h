@@ -313,6 +313,7 @@ enum ws_opcode {
 #define WS_CLOSE_PROTOCOL 1002
 #define WS_CLOSE_NO_STATUS 1005 /* received, never sent */
 #define WS_CLOSE_BAD_DATA 1007
+#define WS_CLOSE_POLICY 1008
 #define WS_CLOSE_TOO_BIG 1009
 
 /* 1 if key is base64 of 16 bytes (RFC 6455 4.1), else 0. */

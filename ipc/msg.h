@@ -157,6 +157,7 @@ enum imsg_type {
 	/* frontend -> store: POST/PUT/PATCH/DELETE on /1.0/projects */
 	IMSG_PROJECT_CHANGE_REQ,
 	IMSG_METRIC,
+	IMSG_EVENTS_CLOSE,
 	IMSG_TYPE_COUNT
 };
 
@@ -385,6 +386,12 @@ enum {
 	METRIC_AUDIT_RECORDS,	   /* none */
 	METRIC_STORE_MAX = METRIC_AUDIT_RECORDS
 };
+/* The policy changed: every events listener is closed, so that each one
+ * asks again (and the store decides again) when it reconnects. */
+struct imsg_events_close {
+	char *reason;
+};
+
 struct imsg_metric {
 	uint8_t metric; /* METRIC_* */
 	char *label1, *label2;
@@ -825,6 +832,7 @@ struct imsg_fetch_fail {
 
 union imsg_any {
 	struct imsg_metric metric;
+	struct imsg_events_close events_close;
 	struct imsg_ready ready;
 	struct imsg_ping ping;
 	struct imsg_listen listen;

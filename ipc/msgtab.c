@@ -239,6 +239,10 @@ static const struct ipc_field f_log[] = {
 };
 #undef S
 
+static const struct ipc_field f_events_close[] = {
+	F_STR(struct imsg_events_close, reason, 1, 120, CS_LINE),
+};
+
 #define S struct imsg_metric
 static const struct ipc_field f_metric[] = {
 	F_U8(S, metric, METRIC_STORE_MAX),
@@ -651,6 +655,8 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	ROW(IMSG_LIST_END, ST, FE, R, 0, FD_NONE, struct imsg_list_end,
 	    f_list_end),
 	ROW(IMSG_METRIC, ST, FE, R, 0, FD_NONE, struct imsg_metric, f_metric),
+	ROW(IMSG_EVENTS_CLOSE, ST, FE, R, 0, FD_NONE, struct imsg_events_close,
+	    f_events_close),
 	ROW(IMSG_OP_UPDATE, ST, FE, R, 0, FD_NONE, struct imsg_op_update,
 	    f_op_update),
 	ROW(IMSG_LIFECYCLE, ST, FE, R, 0, FD_NONE, struct imsg_lifecycle,

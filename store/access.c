@@ -387,6 +387,12 @@ access_reload(void)
 	snprintf(n, sizeof(n), "%zu", p->ngrants);
 	log_info("SIGHUP: policy %s reloaded: %s grants", policy_path, n);
 	audit("policy-loaded", "path", policy_path, "grants", n, NULL);
+	/* A listener was let in by the old policy: each asks again. */
+	struct imsg_events_close ec = {
+	    .reason = "imgd's policy changed: reconnect"};
+	struct child *fe = proc_frontend();
+	if (fe)
+		proc_send(fe, IMSG_EVENTS_CLOSE, 0, &ec, -1);
 }
 
 int

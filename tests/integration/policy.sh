@@ -374,6 +374,13 @@ check_contains "... with the reason" "$(grep 'policy not reloaded' \
 check_contains "... audited" "$(tail -3 "$STATE/audit.log")" '"policy-refused"'
 check_eq "... the old policy holds" \
     "$(sc read GET "/1.0/images/$FA?project=t1" | cut -c1-3)" 200
+# A listener let in by the old policy is closed by the new one (1008),
+# so that it asks again when it reconnects.
+rm -f "$W/ev/hup.ready"
+as admin env WS_SHOW_CLOSE=1 /usr/bin/python3 "$WS" "$SOCK" \
+    'type=lifecycle&project=t1' 30 "$W/ev/hup.ready" >"$W/ev/hup.out" 2>&1 &
+hup_pid=$!
+for _ in $(seq 1 100); do [ -e "$W/ev/hup.ready" ] && break; sleep 0.05; done
 {
 	cat "$W/base.yaml"
 	printf '  - identity: user:imgd-pol-read\n    projects: [t1]\n'
@@ -381,6 +388,11 @@ check_eq "... the old policy holds" \
 } >"$W/policy.yaml"
 kill -HUP "$IMGD_PID"
 check "a good file: reloaded" waitlog "policy.*reloaded: 11 grants" 1
+for _ in $(seq 1 50); do kill -0 "$hup_pid" 2>/dev/null || break; sleep 0.1; done
+check "... an open events listener is closed at once" bash -c "! kill -0 $hup_pid 2>/dev/null"
+check_contains "... with 1008 and the reason" "$(cat "$W/ev/hup.out")" \
+    "close 1008 imgd's policy changed: reconnect"
+wait "$hup_pid" 2>/dev/null
 check_contains "... audited" "$(tail -3 "$STATE/audit.log")" '"policy-loaded"'
 D=$(mkunified "$W/d2.tar" gzip)
 "$BIN/imgctl" --project t1 image import "$D" >/dev/null

@@ -8,7 +8,8 @@ QUERY is the query string ("type=logging"); the first line printed is the
 handshake's status line. Stops after SECONDS, or when the server closes.
 READY_FILE, if given, is created once the handshake is done. With
 WS_PING=1 in the environment it sends a masked ping first and prints the
-pong as "pong PAYLOAD".
+pong as "pong PAYLOAD". With WS_SHOW_CLOSE=1 a close frame from the server
+is printed as "close CODE REASON".
 """
 import base64, json, os, socket, struct, sys, time
 
@@ -52,6 +53,9 @@ while True:
         elif op == 1:
             print(json.dumps(json.loads(payload), sort_keys=True), flush=True)
         elif op == 8:
+            if os.environ.get("WS_SHOW_CLOSE") == "1":
+                code = struct.unpack(">H", payload[:2])[0] if len(payload) >= 2 else 0
+                print("close", code, payload[2:].decode(), flush=True)
             sys.exit(0)
     left = end - time.time()
     if left <= 0:
