@@ -38,8 +38,8 @@ static const struct {
 	"Children killed by seccomp (SIGSYS) for a forbidden system call.",
 	"process", NULL},
     [METRIC_AUDIT_RECORDS] = {"imgd_audit_records_total", "counter",
-	"Audit records written (each fdatasynced) since the store started.",
-	NULL, NULL},
+	"Audit records written since the store started.", NULL, NULL},
+    [METRIC_PROJECTS] = {"imgd_projects", "gauge", "Projects.", NULL, NULL},
 };
 
 /* Endpoints as route patterns: never the client's own text. */

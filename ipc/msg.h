@@ -384,7 +384,8 @@ enum {
 	METRIC_CHILD_DEATHS, /* process, cause (sigsys, signal, exit) */
 	METRIC_SANDBOX_VIOLATIONS, /* process */
 	METRIC_AUDIT_RECORDS,	   /* none */
-	METRIC_STORE_MAX = METRIC_AUDIT_RECORDS
+	METRIC_PROJECTS,	   /* none: how many in all */
+	METRIC_STORE_MAX = METRIC_PROJECTS
 };
 /* The policy changed: every events listener is closed, so that each one
  * asks again (and the store decides again) when it reconnects. */

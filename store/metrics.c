@@ -5,6 +5,7 @@
  * transfers) and writes the Prometheus text (frontend/metrics.c).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ipc/log.h"
@@ -52,38 +53,79 @@ sample(struct child *fe, uint64_t reqid, int metric, const char *l1,
 	proc_send(fe, IMSG_METRIC, reqid, &m, -1);
 }
 
-void
-metrics_send(uint64_t reqid)
-{
-	static const char *const kinds[BUSY_MAX] = {
-	    "uploads", "copies", "unpacks"};
-	struct child *fe = proc_frontend();
-	struct imsg_list_end end = {0};
-	char name[LIM_PROJECT_NAME_MAX + 1] = "";
-	int64_t id, images, aliases, bytes;
+/* A metrics answer under way: the projects go out as the channel drains
+ * (other requests share it), as lists do. */
+struct mstate {
+	uint64_t reqid;
+	uint64_t fe_gen;
+	char after[LIM_PROJECT_NAME_MAX + 1];
+	uint32_t projects;
+};
 
-	if (fe == NULL)
-		return;
-	while (db_project_next(name, &id, name, sizeof(name)) == DB_OK) {
-		db_project_usage(id, &images, &aliases, &bytes);
-		sample(fe, reqid, METRIC_IMAGES, name, "", (uint64_t)images);
-		sample(
-		    fe, reqid, METRIC_IMAGE_BYTES, name, "", (uint64_t)bytes);
-		sample(fe, reqid, METRIC_ALIASES, name, "", (uint64_t)aliases);
-		for (int k = 0; k < BUSY_MAX; k++)
-			sample(fe, reqid, METRIC_RUNNING, name, kinds[k],
-			    project_busy(name, k));
-		end.count++;
-	}
+static void
+send_rest(struct child *fe, struct mstate *st)
+{
+	struct imsg_list_end end = {.count = st->projects};
+
 	for (size_t i = 0; i < sizeof(deaths) / sizeof(deaths[0]); i++) {
 		if (deaths[i].process == NULL)
 			break;
 		for (size_t k = 0; k < NCAUSES; k++)
-			sample(fe, reqid, METRIC_CHILD_DEATHS,
+			sample(fe, st->reqid, METRIC_CHILD_DEATHS,
 			    deaths[i].process, causes[k], deaths[i].n[k]);
-		sample(fe, reqid, METRIC_SANDBOX_VIOLATIONS, deaths[i].process,
-		    "", deaths[i].n[0]);
+		sample(fe, st->reqid, METRIC_SANDBOX_VIOLATIONS,
+		    deaths[i].process, "", deaths[i].n[0]);
 	}
-	sample(fe, reqid, METRIC_AUDIT_RECORDS, "", "", audit_written);
-	proc_send(fe, IMSG_LIST_END, reqid, &end, -1);
+	sample(fe, st->reqid, METRIC_AUDIT_RECORDS, "", "", audit_written);
+	sample(fe, st->reqid, METRIC_PROJECTS, "", "", st->projects);
+	proc_send(fe, IMSG_LIST_END, st->reqid, &end, -1);
+}
+
+static void
+metrics_continue(void *arg, int gone)
+{
+	static const char *const kinds[BUSY_MAX] = {
+	    "uploads", "copies", "unpacks"};
+	struct mstate *st = arg;
+	struct child *fe = proc_frontend();
+	int64_t id, images, aliases, bytes;
+
+	while (!gone && fe != NULL && fe->gen == st->fe_gen) {
+		if (fe->chan.qlen >= LIM_IPC_QUEUE_SOFT - 16) {
+			proc_on_drain(fe, metrics_continue, st);
+			return;
+		}
+		if (db_project_next(st->after, &id, st->after,
+			sizeof(st->after)) != DB_OK) {
+			send_rest(fe, st);
+			break;
+		}
+		db_project_usage(id, &images, &aliases, &bytes);
+		sample(fe, st->reqid, METRIC_IMAGES, st->after, "",
+		    (uint64_t)images);
+		sample(fe, st->reqid, METRIC_IMAGE_BYTES, st->after, "",
+		    (uint64_t)bytes);
+		sample(fe, st->reqid, METRIC_ALIASES, st->after, "",
+		    (uint64_t)aliases);
+		for (int k = 0; k < BUSY_MAX; k++)
+			sample(fe, st->reqid, METRIC_RUNNING, st->after,
+			    kinds[k], project_busy(st->after, k));
+		st->projects++;
+	}
+	free(st);
+}
+
+void
+metrics_send(uint64_t reqid)
+{
+	struct child *fe = proc_frontend();
+	struct mstate *st;
+
+	if (fe == NULL)
+		return;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		fatal("calloc");
+	st->reqid = reqid;
+	st->fe_gen = fe->gen;
+	metrics_continue(st, 0);
 }

@@ -56,6 +56,22 @@ check "promtool: with images, projects and requests" \
     bash -c "curl -s --unix-socket '$SOCK' http://imgd/1.0/metrics | promtool check metrics"
 check_eq "POST: 405" "$(api_status POST /1.0/metrics)" 405
 
+# 300 more projects: 1,800 samples, past the channel's soft bound, go out
+# as it drains; three scrapes at once.
+for i in $(seq 1 300); do
+	printf '{"name":"m%03d","config":{"features.images":"true"}}' "$i" |
+	    curl -s -o /dev/null --unix-socket "$SOCK" -X POST --data-binary @- \
+	    http://imgd/1.0/projects
+done
+pids=
+for i in 1 2 3; do metrics >"$W/scrape.$i" & pids="$pids $!"; done
+wait $pids
+check_eq "302 projects counted" "$(awk '$1 == "imgd_projects" {print $2}' "$W/scrape.1")" 302
+check_eq "each with its images line, in each of three scrapes at once" \
+    "$(cat "$W"/scrape.* | grep -c '^imgd_images{')" 906
+check "promtool: 302 projects" promtool check metrics <"$W/scrape.3"
+check_eq "the frontend lived through it" "$(api_status GET /1.0)" 200
+
 # A restarted frontend: the store's counts carry over, the cause named.
 old=$(child_pid imgd-frontend)
 kill -KILL "$old"
