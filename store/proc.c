@@ -222,7 +222,8 @@ proc_kill(struct child *c, const char *why)
 		return;
 	c->killed = 1;
 	snprintf(c->why, sizeof(c->why), "%s", why);
-	kill(c->pid, SIGKILL);
+	if (!c->reaped)
+		kill(c->pid, SIGKILL);
 }
 
 static void
@@ -516,6 +517,28 @@ gone_restart(struct child *c, struct slot *s)
 	event_add(s->ev_restart, &tv);
 }
 
+/*
+ * What a child sent before it exited is still in the socket: SIGCHLD may
+ * be handled before the channel's read event in the same loop turn, and
+ * an unpacker that sent its verdict and exited 0 must not read as one
+ * that died in the middle of the image.
+ */
+static void
+chan_drain_dead(struct child *c)
+{
+	struct ipc_msg m;
+	int rc = 0;
+
+	while (!c->killed && (rc = ipc_recv(&c->chan, &m)) == 1) {
+		dispatch(c, &m);
+		if (m.fd != -1)
+			close(m.fd);
+	}
+	if (!c->killed && rc == -1 && !c->chan.eof)
+		log_warnx("%s (pid %d): bad last record: %s", c->def->title,
+		    (int)c->pid, c->chan.err);
+}
+
 static void
 child_gone(struct child *c, int st, const struct rusage *ru)
 {
@@ -523,6 +546,8 @@ child_gone(struct child *c, int st, const struct rusage *ru)
 	char how[128], why[256];
 	int sigsys = WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS;
 
+	c->reaped = 1;
+	chan_drain_dead(c);
 	proc_relay_last(c);
 	gone_describe(c, st, ru, how, why);
 	gone_report(c, st, why, sigsys);

@@ -84,6 +84,7 @@ struct child {
 	uint64_t caps; /* what it may keep (unpack jobs) */
 	int ready;
 	int killed; /* we sent SIGKILL: say why in the log */
+	int reaped; /* waited for: its pid may be another process's now */
 	char why[128];
 	struct ipc_chan chan;
 	struct event *ev_chan;
