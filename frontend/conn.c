@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "frontend/fe.h"
+#include "frontend/jw.h"
 #include "policy/names.h"
 #include "ipc/codec.h"
 #include "ipc/log.h"
@@ -191,6 +192,10 @@ conn_close(struct conn *c)
 	nconns--;
 	if (c->list)
 		json_decref(c->list);
+	if (c->items) {
+		jw_free(c->items);
+		free(c->items);
+	}
 	filter_free(c->flt);
 	if (c->body)
 		evbuffer_free(c->body);
@@ -361,9 +366,12 @@ conn_stream_open(struct conn *c, const char *head)
 }
 
 /* Text of a streamed answer, as it is. */
+static void items_flush(struct conn *);
+
 void
 conn_stream_text(struct conn *c, const char *text)
 {
+	items_flush(c);
 	if (*text)
 		chunk(bufferevent_get_output(c->bev), text, strlen(text));
 }
@@ -388,50 +396,65 @@ more(struct conn *c, int cancel)
 {
 	struct imsg_list_more m = {.cancel = (uint8_t)cancel};
 
+	if (c->more_pending)
+		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	c->more_pending = 0;
 	store_send_id(IMSG_LIST_MORE, c->reqid, &m, -1);
 }
 
-/* One record of the store's list and its item, if it yields one (NULL:
- * filtered out); takes the reference. Every record counts towards the
- * page, written or not. */
-void
-conn_stream_item(struct conn *c, json_t *item)
+/* The items rendered since the last chunk go out as one chunk. */
+static void
+items_flush(struct conn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	char *text;
-
-	if (item != NULL) {
-		if (c->state != CONN_LIST)
-			stream_begin(c);
-		text = json_dumps(
-		    item, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-		json_decref(item);
-		if (text == NULL) {
-			conn_close(c); /* cut short: a broken list */
-			return;
-		}
-		if (c->streamed++ > 0)
-			evbuffer_add_printf(out, "1\r\n,\r\n");
-		chunk(out, text, strlen(text));
-		free(text);
-	}
-	conn_stream_count(c);
+	if (c->items == NULL || c->items->len == 0)
+		return;
+	chunk(bufferevent_get_output(c->bev), c->items->p, c->items->len);
+	jw_reset(c->items);
 }
 
-/* A record of the store's page was handled: the next page once this one
- * is out. */
+/* The buffer for the next item of a streamed list, its separator written
+ * (the list's head first, for its first item). The caller renders the
+ * item into it, then counts the record (conn_stream_count). */
+struct jw *
+conn_item_begin(struct conn *c)
+{
+	if (c->state != CONN_LIST)
+		stream_begin(c);
+	if (c->items == NULL &&
+	    (c->items = calloc(1, sizeof(*c->items))) == NULL)
+		fatal("calloc");
+	if (c->streamed++ > 0)
+		jw_raw(c->items, ",", 1);
+	return c->items;
+}
+
+/*
+ * A record of the store's page was handled. At the page's end its items
+ * go out as a chunk, and the next page is asked for at once while the
+ * client has less than LIST_AHEAD bytes still to take (the store works on
+ * it while the client reads this one), else once it has taken them
+ * (write_cb, at that low-water mark): a client that does not read holds
+ * one page and LIST_AHEAD bytes, not the list.
+ */
+#define LIST_AHEAD (64 * 1024)
+
 void
 conn_stream_count(struct conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
+	if (c->items && c->items->len >= LIST_AHEAD)
+		items_flush(c);
 	if (++c->page_items == LIM_LIST_PAGE) {
 		c->page_items = 0;
-		if (evbuffer_get_length(out) == 0)
+		items_flush(c);
+		if (evbuffer_get_length(out) <= LIST_AHEAD)
 			more(c, 0);
-		else
+		else {
 			c->more_pending = 1; /* write_cb asks */
+			bufferevent_setwatermark(
+			    c->bev, EV_WRITE, LIST_AHEAD, 0);
+		}
 	}
 }
 
@@ -441,6 +464,7 @@ conn_stream_close(struct conn *c, const char *tail)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
+	items_flush(c);
 	conn_stream_text(c, tail);
 	evbuffer_add(out, "0\r\n\r\n", 5);
 	c->state = CONN_WRITE;
@@ -459,6 +483,7 @@ conn_stream_end(struct conn *c)
 		conn_respond(c, 200, NULL, render_sync(json_array()));
 		return;
 	}
+	items_flush(c);
 	out = bufferevent_get_output(c->bev);
 	chunk(out, "]}", 2);
 	evbuffer_add(out, "0\r\n\r\n", 5);
@@ -701,7 +726,8 @@ write_cb(struct bufferevent *bev, void *arg)
 	}
 	if (c->state == CONN_LIST) {
 		if (c->more_pending &&
-		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) <=
+			LIST_AHEAD)
 			more(c, 0);
 		return;
 	}

@@ -95,6 +95,7 @@ struct conn {
 	struct filter *flt; /* parsed ?filter= of an image list */
 	int status_ok;	    /* 200 or 201 */
 	json_t *list;
+	struct jw *items; /* list items not yet written as a chunk */
 	int streamed;	  /* list items written (CONN_LIST) */
 	int page_items;	  /* of the store's current page */
 	int more_pending; /* ask for the next page once the output drains */
@@ -167,7 +168,7 @@ void conn_respond_raw(struct conn *c, int status, const char *headers,
 void conn_discard_body(struct conn *c);
 void conn_error(struct conn *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void conn_stream_item(struct conn *c, json_t *item);
+struct jw *conn_item_begin(struct conn *c);
 void conn_stream_open(struct conn *c, const char *head);
 void conn_stream_text(struct conn *c, const char *text);
 void conn_stream_count(struct conn *c);
@@ -231,6 +232,9 @@ json_t *render_sync(json_t *metadata);
 json_t *render_error(int code, const char *msg);
 json_t *render_image(const struct imsg_image_info *m);
 json_t *render_alias(const struct imsg_alias_info *m);
+struct jw;
+void render_image_text(struct jw *w, const struct imsg_image_info *m);
+void render_alias_text(struct jw *w, const struct imsg_alias_info *m);
 json_t *render_server(int trusted, const char *project);
 void render_time(char *out, size_t len, int64_t sec, int64_t nsec);
 char *url_escape(const char *s);

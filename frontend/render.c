@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "frontend/fe.h"
+#include "frontend/jw.h"
 #include "http/http.h"
 #include "ipc/log.h"
 #include "policy/lxdapi.h"
@@ -134,6 +135,127 @@ render_image(const struct imsg_image_info *m)
 	json_object_set_new(o, "last_used_at", time_ns(m->last_used_at));
 	json_object_set_new(o, "uploaded_at", time_ns(m->uploaded_at));
 	return normalized(o, sch_image);
+}
+
+static void
+jw_time(struct jw *w, int64_t sec, int64_t nsec)
+{
+	char buf[64];
+
+	render_time(buf, sizeof(buf), sec, nsec);
+	jw_str(w, buf);
+}
+
+static void
+jw_time_ns(struct jw *w, int64_t ns)
+{
+	if (ns == 0)
+		jw_time(w, INT64_MIN, 0);
+	else
+		jw_time(w, ns / 1000000000LL, ns % 1000000000LL);
+}
+
+static const struct ipc_kv *sort_props;
+
+/* By key (Go's map order: bytes), the last of equal keys first. */
+static int
+prop_cmp(const void *a, const void *b)
+{
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	int c = strcmp(sort_props[i].key, sort_props[j].key);
+
+	return c ? c : (i < j) - (i > j);
+}
+
+/* The properties as a JSON object: in key order, a repeated key once
+ * with its last value, as the tree has them. The store sends them sorted
+ * and unique: then they are written as they come. */
+static void
+jw_props(struct jw *w, const struct ipc_kv *p, uint32_t n)
+{
+	uint32_t idx[LIM_META_PROPERTIES_MAX], k = 0;
+	int sorted = 1;
+
+	for (uint32_t i = 1; i < n && sorted; i++)
+		sorted = strcmp(p[i - 1].key, p[i].key) < 0;
+	if (sorted || n > LIM_META_PROPERTIES_MAX) {
+		for (uint32_t i = 0; i < n; i++) {
+			jw_key(w, i > 0, p[i].key);
+			jw_str(w, p[i].value);
+		}
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		idx[i] = i;
+	sort_props = p;
+	qsort(idx, n, sizeof(idx[0]), prop_cmp);
+	for (uint32_t i = 0; i < n; i++) {
+		if (i > 0 && strcmp(p[idx[i]].key, p[idx[i - 1]].key) == 0)
+			continue;
+		jw_key(w, k++ > 0, p[idx[i]].key);
+		jw_str(w, p[idx[i]].value);
+	}
+}
+
+/*
+ * The image as JSON text: the bytes json_dumps(render_image(m),
+ * JSON_COMPACT | JSON_PRESERVE_ORDER) writes (tests/unit/test_render.c
+ * compares them), without building the tree: lists are streamed through
+ * this, a single GET and a filtered list go through render_image.
+ */
+void
+render_image_text(struct jw *w, const struct imsg_image_info *m)
+{
+	jw_lit(w, "{\"auto_update\":");
+	jw_bool(w, m->auto_update);
+	jw_lit(w, ",\"properties\":{");
+	jw_props(w, m->properties, m->nproperties);
+	jw_lit(w, "},\"public\":");
+	jw_bool(w, m->public);
+	jw_lit(w, ",\"expires_at\":");
+	jw_time(w, m->expires_at, 0);
+	jw_lit(w, ",\"profiles\":[\"default\"],\"aliases\":[");
+	for (uint32_t i = 0; i < m->naliases; i++) {
+		jw_lit(w, i > 0 ? ",{\"name\":" : "{\"name\":");
+		jw_str(w, m->aliases[i].key);
+		jw_lit(w, ",\"description\":");
+		jw_str(w, m->aliases[i].value);
+		jw_lit(w, "}");
+	}
+	jw_lit(w, "],\"architecture\":");
+	jw_str(w, m->architecture);
+	jw_lit(w, ",\"cached\":");
+	jw_bool(w, m->cached);
+	jw_lit(w, ",\"filename\":");
+	jw_str(w, m->filename);
+	jw_lit(w, ",\"fingerprint\":");
+	jw_str(w, m->fingerprint);
+	jw_lit(w, ",\"size\":");
+	jw_int(w, (int64_t)m->size);
+	jw_lit(w, ",\"type\":");
+	jw_str(w, m->type);
+	jw_lit(w, ",\"created_at\":");
+	jw_time(w, m->created_at, 0);
+	jw_lit(w, ",\"last_used_at\":");
+	jw_time_ns(w, m->last_used_at);
+	jw_lit(w, ",\"uploaded_at\":");
+	jw_time_ns(w, m->uploaded_at);
+	jw_lit(w, "}");
+}
+
+/* The alias as JSON text (as render_image_text is to render_image). */
+void
+render_alias_text(struct jw *w, const struct imsg_alias_info *m)
+{
+	jw_lit(w, "{\"description\":");
+	jw_str(w, m->description);
+	jw_lit(w, ",\"target\":");
+	jw_str(w, m->target);
+	jw_lit(w, ",\"name\":");
+	jw_str(w, m->name);
+	jw_lit(w, ",\"type\":");
+	jw_str(w, m->type);
+	jw_lit(w, "}");
 }
 
 json_t *

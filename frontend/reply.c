@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "frontend/fe.h"
+#include "frontend/jw.h"
 #include "policy/names.h"
 #include "ipc/cause.h"
 #include "ipc/codec.h"
@@ -53,48 +54,61 @@ fault_status(int cause)
 	}
 }
 
-/* An item of a streamed list: the document, or its URL. */
+/* An item of a streamed list: its URL (recursion=0). */
 static void
-list_add(struct conn *c, json_t *doc, const char *url)
+list_url(struct conn *c, const char *url)
 {
-	conn_stream_item(c, c->recursion ? json_incref(doc) : json_string(url));
+	jw_str(conn_item_begin(c), url);
+	conn_stream_count(c);
 }
 
 static void
 image_reply(struct conn *c, struct imsg_image_info *m)
 {
 	char hdr[128], url[128];
-	json_t *doc = render_image(m);
+	int keep = 1;
 
 	if (c->want == WANT_IMAGE) {
 		snprintf(hdr, sizeof(hdr), "ETag: \"%s\"\r\n", m->etag);
-		conn_respond(c, 200, hdr, render_sync(doc));
+		conn_respond(c, 200, hdr, render_sync(render_image(m)));
 		return;
 	}
-	if (c->flt == NULL || filter_match(c->flt, doc)) {
+	/* A list: written as it comes, a tree only for the filter. */
+	if (c->flt != NULL) {
+		json_t *doc = render_image(m);
+
+		keep = filter_match(c->flt, doc);
+		json_decref(doc);
+	}
+	if (keep && c->recursion)
+		render_image_text(conn_item_begin(c), m);
+	else if (keep) {
 		snprintf(url, sizeof(url), "/1.0/images/%s", m->fingerprint);
-		list_add(c, doc, url);
-	} else
-		conn_stream_item(c, NULL); /* it counts towards the page */
-	json_decref(doc);
+		jw_str(conn_item_begin(c), url);
+	}
+	/* Filtered out or not, it counts towards the page. */
+	conn_stream_count(c);
 }
 
 static void
 alias_reply(struct conn *c, struct imsg_alias_info *m)
 {
 	char hdr[128];
-	json_t *doc = render_alias(m);
 
 	if (c->want == WANT_ALIAS) {
 		snprintf(hdr, sizeof(hdr), "ETag: \"%s\"\r\n", m->etag);
-		conn_respond(c, 200, hdr, render_sync(doc));
+		conn_respond(c, 200, hdr, render_sync(render_alias(m)));
+		return;
+	}
+	if (c->recursion) {
+		render_alias_text(conn_item_begin(c), m);
+		conn_stream_count(c);
 		return;
 	}
 	char *esc = url_escape(m->name), url[3 * LIM_ALIAS_NAME_MAX + 32];
 	snprintf(url, sizeof(url), "/1.0/images/aliases/%s", esc ? esc : "");
 	free(esc);
-	list_add(c, doc, url);
-	json_decref(doc);
+	list_url(c, url);
 }
 
 static void

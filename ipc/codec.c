@@ -87,45 +87,63 @@ utf8_sanitize(char *s)
 	}
 }
 
+/* Whether byte c may appear in a string of class cs (UTF-8 sequences are
+ * checked apart). */
+static int
+byte_ok(unsigned char c, int cs)
+{
+	switch (cs) {
+	case CS_HEX:
+		return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+	case CS_TOKEN:
+		return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		       (c >= 'A' && c <= 'Z') || c == '.' || c == '_' ||
+		       c == '-';
+	case CS_ANY_UTF8:
+		return !(c == 0x7f || (c < 0x20 && c != '\t' && c != '\n'));
+	case CS_NAME:
+		return c != '/' && c >= 0x20 && c != 0x7f;
+	case CS_LINE:
+	case CS_PATH:
+		return c >= 0x20 && c != 0x7f;
+	default:
+		return 0;
+	}
+}
+
+/* byte_ok() as a table, a bit per class: every string of every record
+ * goes through here. */
+static uint8_t byte_class[256];
+
+static void
+byte_class_init(void)
+{
+	for (int c = 0; c < 256; c++)
+		for (int cs = CS_ANY_UTF8; cs <= CS_PATH; cs++)
+			if (byte_ok((unsigned char)c, cs))
+				byte_class[c] |= (uint8_t)(1u << cs);
+	byte_class[0] |= 0x80; /* built (NUL is in no class) */
+}
+
 int
 ipc_str_valid(const char *s, size_t len, int cs)
 {
 	const unsigned char *u = (const unsigned char *)s;
+	unsigned char hi = 0;
+	uint8_t bit;
 
+	if (cs < CS_ANY_UTF8 || cs > CS_PATH)
+		return 0;
+	if (!(byte_class[0] & 0x80))
+		byte_class_init();
+	bit = (uint8_t)(1u << cs);
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = u[i];
-
-		switch (cs) {
-		case CS_HEX:
-			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-				return 0;
-			break;
-		case CS_TOKEN:
-			if (!((c >= '0' && c <= '9') ||
-				(c >= 'a' && c <= 'z') ||
-				(c >= 'A' && c <= 'Z') || c == '.' ||
-				c == '_' || c == '-'))
-				return 0;
-			break;
-		case CS_ANY_UTF8:
-			if (c == 0x7f || (c < 0x20 && c != '\t' && c != '\n'))
-				return 0;
-			break;
-		case CS_NAME:
-			if (c == '/')
-				return 0;
-			/* FALLTHROUGH */
-		case CS_LINE:
-		case CS_PATH:
-			if (c < 0x20 || c == 0x7f)
-				return 0;
-			break;
-		default:
+		if (!(byte_class[u[i]] & bit))
 			return 0;
-		}
+		hi |= u[i];
 	}
-	if (cs == CS_ANY_UTF8 || cs == CS_LINE || cs == CS_NAME ||
-	    cs == CS_PATH)
+	/* Text classes: multi-byte sequences must be valid UTF-8. */
+	if (hi >= 0x80 && cs != CS_HEX && cs != CS_TOKEN)
 		return utf8_valid(u, len);
 	return 1;
 }

@@ -184,28 +184,64 @@ ts_fields(const struct ts *t, int32_t off, struct ts_tm *tm)
 	tm->sec = (int)(rem % 60);
 }
 
+/* n decimal digits of v, zero-padded, at p; returns the end. */
+static char *
+digits(char *p, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + n;
+}
+
+/* Written by hand, not by snprintf: every image of a list has three. */
 void
 ts_rfc3339(const struct ts *t, char out[TS_STR_MAX])
 {
 	struct ts_tm tm;
-	char frac[12] = "", zone[8] = "Z";
 	int32_t off = t->off < 0 ? -t->off : t->off;
-	size_t n;
+	int64_t y;
+	char *p = out;
 
 	ts_fields(t, t->off, &tm);
-	if (t->nsec != 0) {
-		snprintf(frac, sizeof(frac), ".%09d", (int)t->nsec);
-		/* RFC3339Nano drops trailing zeros of the fraction. */
-		for (n = strlen(frac); frac[n - 1] == '0'; n--)
-			frac[n - 1] = '\0';
+	y = tm.year;
+	/* As "%04lld": at least four characters, the sign among them. */
+	{
+		uint64_t v = y < 0 ? (uint64_t)0 - (uint64_t)y : (uint64_t)y;
+		int n = 1;
+
+		if (y < 0)
+			*p++ = '-';
+		for (uint64_t x = v / 10; x > 0; x /= 10)
+			n++;
+		p = digits(p, v, n < 4 - (y < 0) ? 4 - (y < 0) : n);
 	}
-	if (t->off != 0)
-		snprintf(zone, sizeof(zone), "%c%02d:%02d",
-		    t->off < 0 ? '-' : '+', (int)(off / 3600),
-		    (int)(off % 3600 / 60));
-	snprintf(out, TS_STR_MAX, "%04lld-%02d-%02dT%02d:%02d:%02d%s%s",
-	    (long long)tm.year, tm.mon, tm.day, tm.hour, tm.min, tm.sec, frac,
-	    zone);
+	*p++ = '-';
+	p = digits(p, (uint64_t)tm.mon, 2);
+	*p++ = '-';
+	p = digits(p, (uint64_t)tm.day, 2);
+	*p++ = 'T';
+	p = digits(p, (uint64_t)tm.hour, 2);
+	*p++ = ':';
+	p = digits(p, (uint64_t)tm.min, 2);
+	*p++ = ':';
+	p = digits(p, (uint64_t)tm.sec, 2);
+	if (t->nsec != 0) {
+		/* RFC3339Nano drops trailing zeros of the fraction. */
+		*p++ = '.';
+		p = digits(p, (uint64_t)t->nsec, 9);
+		while (p[-1] == '0')
+			p--;
+	}
+	if (t->off != 0) {
+		*p++ = t->off < 0 ? '-' : '+';
+		p = digits(p, (uint64_t)(off / 3600), 2);
+		*p++ = ':';
+		p = digits(p, (uint64_t)(off % 3600 / 60), 2);
+	} else
+		*p++ = 'Z';
+	*p = '\0';
 }
 
 int

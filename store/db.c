@@ -501,32 +501,134 @@ db_image_fps(int64_t project, const char *after, int public_only, int limit,
 	return n;
 }
 
-/* Up to limit images after the fingerprint "after" (in order): the caller
- * pages through a large store without holding it. Returns how many. */
+/* Appends a (key, value) of the row's columns c, c + 1 to a list. */
+static int
+kv_push(struct ipc_kv **list, uint32_t *n, sqlite3_stmt *s, int c)
+{
+	struct ipc_kv *l;
+
+	/* Grown in doubling steps from 4: an image has few of each. */
+	if (*n >= 4 && (*n & (*n - 1)) == 0) {
+		if ((l = reallocarray(*list, 2 * (size_t)*n, sizeof(*l))) ==
+		    NULL)
+			return -1;
+		*list = l;
+	} else if (*n == 0 && (*list = calloc(4, sizeof(**list))) == NULL)
+		return -1;
+	(*list)[*n].key = dup_col(s, c);
+	(*list)[(*n)++].value = dup_col(s, c + 1);
+	return 0;
+}
+
+struct by_id {
+	int64_t id;
+	int at; /* its place in the page */
+};
+
+static int
+by_id_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct by_id *)a)->id,
+		y = ((const struct by_id *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The properties or the aliases of a page of images (the fingerprints in
+ * (after, last] of the project), by image id, into each image: one query
+ * for the page, not one per image.
+ */
+static int
+page_lists(sqlite3_stmt *s, int64_t project, const char *after,
+    const char *last, int public_only, struct image *imgs,
+    const struct by_id *ids, int n, int aliases)
+{
+	int rc;
+
+	sqlite3_bind_int64(s, 1, project);
+	sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, last, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, public_only);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct by_id key = {.id = sqlite3_column_int64(s, 0)}, *hit;
+		struct image *img;
+
+		hit = bsearch(&key, ids, (size_t)n, sizeof(*ids), by_id_cmp);
+		if (hit == NULL)
+			continue; /* added since the page was read */
+		img = &imgs[hit->at];
+		if (aliases ? kv_push(&img->aliases, &img->naliases, s, 1)
+			    : kv_push(&img->props, &img->nprops, s, 1))
+			return -1;
+	}
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Up to limit images after the fingerprint "after" (in order), each with
+ * its properties and aliases, in three queries: the caller pages through
+ * a large store without holding it. Returns how many. */
 int
 db_images_page(int64_t project, const char *after, int public_only, int limit,
     int (*cb)(struct image *, void *), void *arg)
 {
-	char(*fps)[65];
-	int n, sent = 0;
+	sqlite3_stmt *s = stmt("SELECT " IMAGE_COLS " FROM images WHERE "
+			       "project_id = ? AND fingerprint > ? "
+			       "AND (? = 0 OR public = 1) "
+			       "ORDER BY fingerprint LIMIT ?");
+	struct image *imgs;
+	struct by_id *ids;
+	int n = 0, rc = 0, i;
 
-	if ((fps = calloc((size_t)limit, sizeof(*fps))) == NULL)
+	imgs = calloc((size_t)limit, sizeof(*imgs));
+	ids = calloc((size_t)limit, sizeof(*ids));
+	if (imgs == NULL || ids == NULL) {
+		free(imgs);
+		free(ids);
 		return -1;
-	n = db_image_fps(project, after, public_only, limit, fps);
-	for (int i = 0; i < n; i++) {
-		struct image img;
-
-		if (db_image_by_fp(project, fps[i], &img) != DB_OK)
-			continue;
-		if (cb(&img, arg) != 0)
-			sent = -1;
-		image_free(&img);
-		if (sent == -1)
-			break;
-		sent++;
 	}
-	free(fps);
-	return sent == -1 ? -1 : n;
+	sqlite3_bind_int64(s, 1, project);
+	sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, public_only);
+	sqlite3_bind_int(s, 4, limit);
+	while (n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row_to_image(s, &imgs[n]);
+		ids[n].id = imgs[n].id;
+		ids[n].at = n;
+		n++;
+	}
+	if (n < limit && rc != SQLITE_DONE)
+		rc = -1;
+	else
+		rc = 0;
+	sqlite3_reset(s);
+	qsort(ids, (size_t)n, sizeof(*ids), by_id_cmp);
+	if (rc == 0 && n > 0 &&
+	    (page_lists(stmt("SELECT p.image_id, p.key, p.value FROM "
+			     "image_properties p JOIN images i ON i.id = "
+			     "p.image_id WHERE i.project_id = ? AND "
+			     "i.fingerprint > ? AND i.fingerprint <= ? AND "
+			     "(? = 0 OR i.public = 1) ORDER BY p.image_id, "
+			     "p.key"),
+		 project, after, imgs[n - 1].fingerprint, public_only, imgs,
+		 ids, n, 0) == -1 ||
+		page_lists(stmt("SELECT a.image_id, a.name, a.description "
+				"FROM image_aliases a JOIN images i ON i.id "
+				"= a.image_id WHERE i.project_id = ? AND "
+				"i.fingerprint > ? AND i.fingerprint <= ? AND "
+				"(? = 0 OR i.public = 1) ORDER BY "
+				"a.image_id, a.name"),
+		    project, after, imgs[n - 1].fingerprint, public_only, imgs,
+		    ids, n, 1) == -1))
+		rc = -1;
+	for (i = 0; i < n && rc == 0; i++)
+		if (cb(&imgs[i], arg) != 0)
+			rc = -1;
+	for (i = 0; i < n; i++)
+		image_free(&imgs[i]);
+	free(imgs);
+	free(ids);
+	return rc == -1 ? -1 : n;
 }
 
 static int
