@@ -436,7 +436,7 @@ conn_item_begin(struct conn *c)
  * (write_cb, at that low-water mark): a client that does not read holds
  * one page and LIST_AHEAD bytes, not the list.
  */
-#define LIST_AHEAD (64 * 1024)
+#define LIST_AHEAD (32 * 1024)
 
 void
 conn_stream_count(struct conn *c)

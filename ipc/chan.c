@@ -1,6 +1,7 @@
 /*
- * IPC channels over SOCK_SEQPACKET: one record per datagram, at most one fd
- * per record (SCM_RIGHTS), bounded outbound queue.
+ * IPC channels over SOCK_SEQPACKET: whole records in each datagram (one,
+ * or several without fds up to LIM_IPC_RECORD_MAX in all), at most one fd
+ * per datagram (SCM_RIGHTS) and then one record, bounded outbound queue.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -174,6 +175,8 @@ ipc_send(
 	if (d->moves_to)
 		c->state = d->moves_to;
 	req_step(c, d, id, 1);
+	if (c->corked)
+		return 0;
 	return ipc_flush(c) == -1 ? -1 : 0;
 fail:
 	if (fd != -1)
@@ -181,17 +184,31 @@ fail:
 	return -1;
 }
 
-static ssize_t
-send_one(int sock, const struct ipc_out *o)
+void
+ipc_cork(struct ipc_chan *c, int corked)
+{
+	c->corked = corked;
+}
+
+/* Records per datagram: the iovec's bound. */
+#define IPC_BATCH_MAX 256
+
+/* The next datagram: the head record, and if it has no fd the records
+ * without one that follow it, within LIM_IPC_RECORD_MAX. Returns how many
+ * records it holds, or -1 (errno set). */
+static int
+send_next(int sock, const struct ipc_out *o)
 {
 	union {
 		struct cmsghdr hdr;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} cm;
-	struct iovec iov = {.iov_base = (void *)o->data, .iov_len = o->len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct iovec iov[IPC_BATCH_MAX];
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 1};
 	struct cmsghdr *cmsg;
+	size_t total = o->len;
 
+	iov[0] = (struct iovec){.iov_base = (void *)o->data, .iov_len = o->len};
 	if (o->fd != -1) {
 		memset(&cm, 0, sizeof(cm));
 		mh.msg_control = cm.buf;
@@ -201,31 +218,45 @@ send_one(int sock, const struct ipc_out *o)
 		cmsg->cmsg_type = SCM_RIGHTS;
 		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cmsg), &o->fd, sizeof(int));
-	}
-	return sendmsg(sock, &mh, MSG_NOSIGNAL);
+	} else
+		for (o = o->next; o != NULL && o->fd == -1 &&
+				  mh.msg_iovlen < IPC_BATCH_MAX &&
+				  total + o->len <= LIM_IPC_RECORD_MAX;
+		     o = o->next) {
+			iov[mh.msg_iovlen++] = (struct iovec){
+			    .iov_base = (void *)o->data, .iov_len = o->len};
+			total += o->len;
+		}
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) == -1)
+		return -1;
+	return (int)mh.msg_iovlen;
 }
 
 int
 ipc_flush(struct ipc_chan *c)
 {
 	struct ipc_out *o;
+	int n;
 
-	while ((o = c->head) != NULL) {
-		if (send_one(c->fd, o) == -1) {
+	while (c->head != NULL) {
+		if ((n = send_next(c->fd, c->head)) == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 1;
 			snprintf(c->err, sizeof(c->err), "send to the %s: %s",
 			    ipc_procname(c->peer), strerror(errno));
 			return -1;
 		}
-		c->head = o->next;
-		if (c->head == NULL)
-			c->tail = NULL;
-		c->qlen--;
-		c->qbytes -= o->len;
-		if (o->fd != -1)
-			close(o->fd);
-		free(o);
+		while (n-- > 0) {
+			o = c->head;
+			c->head = o->next;
+			if (c->head == NULL)
+				c->tail = NULL;
+			c->qlen--;
+			c->qbytes -= o->len;
+			if (o->fd != -1)
+				close(o->fd);
+			free(o);
+		}
 	}
 	return 0;
 }
@@ -270,6 +301,59 @@ the_fd(struct msghdr *mh)
 }
 
 int
+ipc_buffered(const struct ipc_chan *c)
+{
+	return c->rpos < c->rlen;
+}
+
+/* The length of the record at p, from its header (it may lie: the
+ * decoder checks the rest). */
+static size_t
+rec_len(const uint8_t *p, size_t avail)
+{
+	if (avail < IPC_HDR_LEN)
+		return avail + 1; /* cut */
+	return IPC_HDR_LEN + ((size_t)p[4] | (size_t)p[5] << 8 |
+				 (size_t)p[6] << 16 | (size_t)p[7] << 24);
+}
+
+/* The next record of the datagram in rbuf, decoded and checked. */
+static int
+recv_next(struct ipc_chan *c, struct ipc_msg *m, int fd)
+{
+	struct ipc_hdr hdr;
+	size_t len = rec_len(c->rbuf + c->rpos, c->rlen - c->rpos);
+
+	if (len > c->rlen - c->rpos) {
+		snprintf(c->err, sizeof(c->err),
+		    "a record cut short (%zu "
+		    "bytes of %zu left in the datagram)",
+		    c->rlen - c->rpos, len);
+		c->rpos = c->rlen = 0;
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (ipc_decode(c->peer, c->self, c->state, c->rbuf + c->rpos, len, fd,
+		&hdr, &m->m, &c->arena, c->err, sizeof(c->err)) == -1 ||
+	    req_step(c, ipc_msgdef(hdr.type), hdr.id, 0) == -1) {
+		/* The rest of a datagram with a bad record is not read. */
+		c->rpos = c->rlen = 0;
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	c->rpos += len;
+	req_step(c, ipc_msgdef(hdr.type), hdr.id, 1);
+	if (ipc_msgdef(hdr.type)->moves_to)
+		c->state = ipc_msgdef(hdr.type)->moves_to;
+	m->type = hdr.type;
+	m->id = hdr.id;
+	m->fd = fd;
+	return 1;
+}
+
+int
 ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 {
 	union {
@@ -282,10 +366,12 @@ ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 	    .msg_iovlen = 1,
 	    .msg_control = cm.buf,
 	    .msg_controllen = sizeof(cm.buf)};
-	struct ipc_hdr hdr;
 	ssize_t n;
 	int fd;
 
+	if (c->rpos < c->rlen)
+		return recv_next(c, m, -1);
+	c->rpos = c->rlen = 0;
 	n = recvmsg(
 	    c->fd, &mh, MSG_CMSG_CLOEXEC | (c->blocking ? 0 : MSG_DONTWAIT));
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
@@ -314,18 +400,14 @@ ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 		close_fds(&mh);
 		return -1;
 	}
-	if (ipc_decode(c->peer, c->self, c->state, c->rbuf, (size_t)n, fd, &hdr,
-		&m->m, &c->arena, c->err, sizeof(c->err)) == -1 ||
-	    req_step(c, ipc_msgdef(hdr.type), hdr.id, 0) == -1) {
-		if (fd != -1)
-			close(fd);
+	c->rlen = (size_t)n;
+	/* An fd travels with a datagram of one record only. */
+	if (fd != -1 && rec_len(c->rbuf, c->rlen) != c->rlen) {
+		snprintf(
+		    c->err, sizeof(c->err), "an fd with more than one record");
+		close(fd);
+		c->rlen = 0;
 		return -1;
 	}
-	req_step(c, ipc_msgdef(hdr.type), hdr.id, 1);
-	if (ipc_msgdef(hdr.type)->moves_to)
-		c->state = ipc_msgdef(hdr.type)->moves_to;
-	m->type = hdr.type;
-	m->id = hdr.id;
-	m->fd = fd;
-	return 1;
+	return recv_next(c, m, fd);
 }

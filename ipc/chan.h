@@ -29,7 +29,9 @@ struct ipc_chan {
 	size_t qbytes; /* and their bytes */
 	int blocking;  /* ipc_recv waits for a record */
 	int eof;       /* the peer closed (or sent an empty record) */
+	int corked;    /* ipc_send queues only: the owner flushes */
 	uint8_t *rbuf, *wbuf;
+	size_t rlen, rpos; /* the datagram in rbuf, and what was decoded */
 	struct ipc_arena arena;
 	struct ipc_open *open; /* requests open (RQ_*), allocated on use */
 	size_t nopen;
@@ -54,16 +56,26 @@ void ipc_chan_close(struct ipc_chan *c);
  */
 int ipc_send(
     struct ipc_chan *c, uint16_t type, uint64_t id, const void *msg, int fd);
-/* 0: queue empty; 1: records wait for the socket to be writable; -1: the
- * peer is gone. */
+/*
+ * Sends what is queued, consecutive records without an fd together in
+ * one datagram of at most LIM_IPC_RECORD_MAX bytes. 0: queue empty; 1:
+ * records wait for the socket to be writable; -1: the peer is gone.
+ */
 int ipc_flush(struct ipc_chan *c);
+/* corked: ipc_send only queues (for many records in a row, sent in the
+ * fewest datagrams by the next ipc_flush). */
+void ipc_cork(struct ipc_chan *c, int corked);
 int ipc_pending(const struct ipc_chan *c);
 
 /*
- * Receives and validates one record. 1: m is valid (strings valid until the
+ * Receives and validates one record (a datagram may hold several; one
+ * with an fd holds one). 1: m is valid (strings valid until the
  * next call); 0: nothing to read; -1: EOF or a bad record (c->err says
  * which; any fd that came with it is closed).
  */
 int ipc_recv(struct ipc_chan *c, struct ipc_msg *m);
+/* Records of the last datagram not yet taken by ipc_recv: the owner must
+ * call it again, the socket will not say so. */
+int ipc_buffered(const struct ipc_chan *c);
 
 #endif

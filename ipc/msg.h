@@ -352,7 +352,7 @@ struct imsg_image_info {
 	uint32_t nproperties;
 	struct ipc_kv *aliases; /* name -> description */
 	uint32_t naliases;
-	char *etag;
+	char *etag; /* "" in a list (only a GET answers with it) */
 	/* for simplestreams: the product, each file's sha256 and size, its
 	 * compression (a unified image has one file) */
 	char *product;

@@ -161,7 +161,7 @@ static const struct ipc_field f_image_info[] = {
 	PROPS(S, properties, nproperties),
 	F_KV(S, aliases, naliases, LIM_ALIASES_PER_IMAGE, LIM_ALIAS_NAME_MAX,
 	    LIM_ALIAS_DESC_MAX, CS_LINE, CS_LINE, 32 * KiB),
-	F_STR(S, etag, 1, LIM_ETAG_MAX, CS_HEX),
+	F_STR(S, etag, 0, LIM_ETAG_MAX, CS_HEX), /* "": an item of a list */
 	F_STR(S, product, 0, 4 * 64 + 3, CS_LINE),
 	F_STR(S, compression0, 0, 15, CS_TOKEN),
 	F_STR(S, compression1, 0, 15, CS_TOKEN),

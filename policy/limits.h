@@ -138,7 +138,7 @@
 
 /* Image and alias lists: records per page from the store, and the lists
  * the store pages for the frontend at once (one per connection at most). */
-#define LIM_LIST_PAGE			128
+#define LIM_LIST_PAGE			256
 #define LIM_LISTS_MAX			1024
 
 /* Clients waiting for operations (GET .../wait), kept by the store until

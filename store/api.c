@@ -120,15 +120,17 @@ api_project(uint64_t reqid, const char *name, int64_t *id)
 	return -1;
 }
 
-/* Sends one image, with the project name the client asked for. */
+/* Sends one image, with the project name the client asked for; an item
+ * of a list (in_list) without its ETag, which only a GET of the image
+ * answers with. */
 void
-reply_image(uint64_t reqid, struct image *img, const char *proj)
+reply_image(uint64_t reqid, struct image *img, const char *proj, int in_list)
 {
 	struct child *fe = proc_frontend();
 	struct imsg_image_info m;
 	char etag[65];
 
-	image_to_info(img, proj, &m, etag);
+	image_to_info(img, proj, &m, in_list ? NULL : etag);
 	if (fe)
 		proc_send(fe, IMSG_IMAGE_INFO, reqid, &m, -1);
 }
@@ -192,7 +194,7 @@ image_get(uint64_t reqid, struct imsg_image_ref_req *r)
 
 	if (resolve_ref(reqid, r, 0, &img) == -1)
 		return;
-	reply_image(reqid, &img, r->project);
+	reply_image(reqid, &img, r->project, 0);
 	image_free(&img);
 }
 

@@ -15,7 +15,8 @@ void changing_set(uint64_t reqid, const char *action, const char *project,
 /* OK, with the resource it created (RES_*, name) or RES_NONE, "". */
 void reply_ok(uint64_t reqid, int kind, const char *name);
 void reply_db(uint64_t reqid, int rc, int subject); /* subject: RES_* */
-void reply_image(uint64_t reqid, struct image *img, const char *proj);
+void reply_image(
+    uint64_t reqid, struct image *img, const char *proj, int in_list);
 /* image.c */
 void image_etag(const struct image *img, char out[65]);
 void alias_etag(const struct alias *a, char out[65]);

@@ -56,7 +56,7 @@ list_image(struct image *img, void *arg)
 {
 	struct lister *l = arg;
 
-	reply_image(l->reqid, img, l->project);
+	reply_image(l->reqid, img, l->project, 1);
 	snprintf(l->after, sizeof(l->after), "%s", img->fingerprint);
 	l->n++;
 	return 0;
@@ -145,10 +145,25 @@ project_page(struct lister *l)
 	return LIST_PAGE;
 }
 
+static void list_run(struct lister *l, int gone);
+
+/* A page's records leave in as few datagrams as they fit in (the write
+ * event flushes them once this returns). */
 static void
 list_continue(void *arg, int gone)
 {
-	struct lister *l = arg;
+	struct child *fe = proc_frontend();
+
+	if (fe != NULL)
+		ipc_cork(&fe->chan, 1);
+	list_run(arg, gone);
+	if (fe != NULL)
+		ipc_cork(&fe->chan, 0);
+}
+
+static void
+list_run(struct lister *l, int gone)
+{
 	struct child *fe = proc_frontend();
 	struct imsg_list_end end;
 	int got;

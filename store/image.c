@@ -158,8 +158,9 @@ int
 image_to_info(const struct image *img, const char *project,
     struct imsg_image_info *m, char etag[65])
 {
-	image_etag(img, etag);
 	memset(m, 0, sizeof(*m));
+	if (etag != NULL)
+		image_etag(img, etag);
 	m->fingerprint = (char *)img->fingerprint;
 	m->project = (char *)project;
 	m->filename = (char *)img->filename;
@@ -180,7 +181,7 @@ image_to_info(const struct image *img, const char *project,
 	m->naliases = img->naliases < LIM_ALIASES_PER_IMAGE
 			  ? img->naliases
 			  : LIM_ALIASES_PER_IMAGE;
-	m->etag = etag;
+	m->etag = etag ? etag : "";
 	m->product = (char *)img->product;
 	m->compression0 = (char *)img->compression[0];
 	m->compression1 = (char *)img->compression[1];

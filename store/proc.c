@@ -403,6 +403,9 @@ chan_cb(evutil_socket_t fd, short ev, void *arg)
 		if (m.fd != -1)
 			close(m.fd);
 	}
+	/* Records of a datagram still to take: the socket will not say. */
+	if (!c->killed && ipc_buffered(&c->chan))
+		event_active(c->ev_chan, EV_READ, 0);
 }
 
 static struct slot *

@@ -1103,6 +1103,136 @@ T_TEST(request_sequences)
 	T_EQ_INT(count_fds(), before);
 }
 
+/*
+ * Records queued while corked leave in as few datagrams as fit in
+ * LIM_IPC_RECORD_MAX, and come out one by one, in order, the same as sent
+ * one per datagram; a record with an fd travels alone. A datagram with an
+ * fd and a second record, with a record cut short, or with a bad record
+ * among good ones is refused (the rest of it unread), fds closed.
+ */
+T_TEST(records_share_datagrams)
+{
+	static struct sample s;
+	static struct raw r;
+	struct ipc_chan st, fe;
+	struct ipc_msg m;
+	struct imsg_list_end e;
+	int sp[2], before = count_fds(), got = 0, inorder = 1, dgrams = 0;
+	int sent = 0;
+	const int n = 1000;
+
+	T_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0);
+	ipc_chan_init(&st, sp[0], PROC_STORE, PROC_FRONTEND);
+	ipc_chan_init(&fe, sp[1], PROC_FRONTEND, PROC_STORE);
+	st.state = fe.state = CH_READY;
+	ipc_cork(&st, 1);
+	for (int i = 0; i < n; i++) {
+		e.count = (uint32_t)i;
+		sent += ipc_send(&st, IMSG_LIST_END, (uint64_t)i, &e, -1) == 0;
+	}
+	T_EQ_INT(sent, n);
+	T_EQ_INT(st.qlen, n); /* corked: nothing sent yet */
+	ipc_cork(&st, 0);
+	T_EQ_INT(ipc_flush(&st), 0);
+	/* Count the datagrams as they arrive, and decode their records. */
+	for (;;) {
+		static uint8_t buf[LIM_IPC_RECORD_MAX];
+		ssize_t k =
+		    recv(sp[1], buf, sizeof(buf), MSG_DONTWAIT | MSG_PEEK);
+
+		if (k <= 0)
+			break;
+		dgrams++;
+		do {
+			if (ipc_recv(&fe, &m) != 1)
+				break;
+			if (m.type != IMSG_LIST_END ||
+			    m.m.list_end.count != (uint32_t)got ||
+			    m.id != (uint64_t)got)
+				inorder = 0;
+			got++;
+		} while (ipc_buffered(&fe));
+	}
+	T_EQ_INT(got, n);
+	T_CHECK(inorder);
+	/* 1000 records of 20 bytes: 4 datagrams (256 records each). */
+	T_CHECK(dgrams >= 1 && dgrams <= 8);
+	printf("# %d records in %d datagrams\n", n, dgrams);
+
+	/* A record with an fd is sent alone, with its fd. */
+	sample_make(&s, ipc_msgdef(IMSG_UPLOAD_BEGIN), 0);
+	ipc_cork(&fe, 1);
+	T_CHECK(ipc_send(
+		    &fe, IMSG_UPLOAD_BEGIN, 9, s.msg, fd_for(FD_PIPE_RD)) == 0);
+	ipc_cork(&fe, 0);
+	T_EQ_INT(ipc_flush(&fe), 0);
+	T_EQ_INT(ipc_recv(&st, &m), 1);
+	T_EQ_INT(m.type, IMSG_UPLOAD_BEGIN);
+	T_CHECK(m.fd >= 0);
+	if (m.fd >= 0)
+		close(m.fd);
+	T_CHECK(!ipc_buffered(&st));
+	sample_free(&s);
+
+	/* Hand-made datagrams from a hostile store. */
+	const struct ipc_msgdef *d = ipc_msgdef(IMSG_LIST_END);
+	uint8_t two[2 * 64], cut[64], three[3 * 64];
+	size_t one;
+
+	sample_make(&s, d, 0);
+	raw_encode(&r, d, s.msg, (size_t)-1, M_NONE);
+	one = r.len;
+	memcpy(two, r.b, one);
+	memcpy(two + one, r.b, one);
+	sample_free(&s);
+	{
+		/* an fd with two records */
+		int pfd = fd_for(FD_PIPE_RD);
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(int))];
+		} cm;
+		struct iovec iov = {two, 2 * one};
+		struct msghdr mh = {.msg_iov = &iov,
+		    .msg_iovlen = 1,
+		    .msg_control = cm.b,
+		    .msg_controllen = sizeof(cm.b)};
+		memset(&cm, 0, sizeof(cm));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pfd, sizeof(int));
+		T_CHECK(sendmsg(sp[0], &mh, 0) == (ssize_t)(2 * one));
+		close(pfd);
+		T_EQ_INT(ipc_recv(&fe, &m), -1);
+		T_CONTAINS(fe.err, "an fd with more than one record");
+		T_CHECK(!ipc_buffered(&fe));
+	}
+	/* a good record, then one cut short */
+	memcpy(cut, two, one + 5);
+	T_CHECK(send(sp[0], cut, one + 5, 0) == (ssize_t)(one + 5));
+	T_EQ_INT(ipc_recv(&fe, &m), 1);
+	T_EQ_INT(ipc_recv(&fe, &m), -1);
+	T_CONTAINS(fe.err, "cut short");
+	T_CHECK(!ipc_buffered(&fe));
+	/* a bad record (a type the store may not send) between good ones:
+	 * refused, and the one after it is not read */
+	memcpy(three, two, one);
+	memcpy(three + one, two, one);
+	three[one] = (uint8_t)IMSG_IMAGES_LIST_REQ;
+	three[one + 1] = (uint8_t)(IMSG_IMAGES_LIST_REQ >> 8);
+	memcpy(three + 2 * one, two, one);
+	T_CHECK(send(sp[0], three, 3 * one, 0) == (ssize_t)(3 * one));
+	T_EQ_INT(ipc_recv(&fe, &m), 1);
+	T_EQ_INT(ipc_recv(&fe, &m), -1);
+	T_CHECK(!ipc_buffered(&fe));
+	T_EQ_INT(ipc_recv(&fe, &m), 0); /* nothing more came */
+	ipc_chan_close(&st);
+	ipc_chan_close(&fe);
+	T_EQ_INT(count_fds(), before);
+}
+
 T_TEST(queue_is_bounded_in_bytes)
 {
 	static struct sample s;
@@ -1291,6 +1421,7 @@ main(int argc, char **argv)
 	T_RUN(decoder_rejects_header_sender_fd);
 	T_RUN(channel_closes_fds_of_bad_records);
 	T_RUN(queue_is_bounded);
+	T_RUN(records_share_datagrams);
 	T_RUN(queue_is_bounded_in_bytes);
 	T_RUN(channel_states_and_receivers);
 	T_RUN(request_sequences);
