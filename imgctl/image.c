@@ -234,11 +234,18 @@ list_print(const struct table *t, const json_t *shown, enum tfmt fmt)
 {
 	int r;
 
-	if (fmt == TFMT_JSON)
-		r = gojson_write(stdout, shown);
-	else if (fmt == TFMT_YAML)
-		r = yout_list(stdout, shown, sch_image);
-	else
+	if (fmt == TFMT_JSON || fmt == TFMT_YAML) {
+		/* In the shape of LXD's struct, as lxc prints it. */
+		json_t *n = sch_normalize_list(shown, sch_image);
+
+		if (n == NULL)
+			r = -1;
+		else if (fmt == TFMT_JSON)
+			r = gojson_write(stdout, n);
+		else
+			r = yout_list(stdout, n, sch_image);
+		json_decref(n);
+	} else
 		r = table_write(stdout, t, fmt);
 	if (r == -1)
 		ctl_err("cannot write the list");
@@ -287,8 +294,11 @@ list_run(struct ctl *ctl, int argc, char **argv)
 	for (i = 0; i < n; i++)
 		titles[i] = cols[i]->title;
 	table_init(&t, titles, n);
-	images = sch_normalize_list(r.meta, sch_image);
-	if (images == NULL || (shown = json_array()) == NULL)
+	/* The cells and filters read the documents as they came (missing or
+	 * mistyped fields read as empty); only -f json and yaml print them,
+	 * normalized. */
+	images = json_incref(r.meta);
+	if ((shown = json_array()) == NULL)
 		ctl_err("out of memory");
 	else if (list_rows(images, argv + optind, (size_t)(argc - optind), cols,
 		     &t, shown) == 0) {

@@ -169,6 +169,12 @@ str_width(const char *s)
 
 	memset(&st, 0, sizeof(st));
 	while (*s != '\0') {
+		if ((unsigned char)*s < 0x80) {
+			/* ASCII: printable 1, control 0 (wcwidth's -1) */
+			w += (unsigned char)*s >= 0x20 && *s != 0x7f;
+			s++;
+			continue;
+		}
 		n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
 		if (n == (size_t)-1 || n == (size_t)-2) {
 			/* Not UTF-8 here: go-runewidth counts U+FFFD, 1. */
