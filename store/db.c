@@ -234,7 +234,10 @@ db_open(const char *path, char *err, size_t errlen)
 	sqlite3_busy_timeout(db, 5000);
 	if (sqlite3_exec(db,
 		"PRAGMA journal_mode = WAL;"
-		"PRAGMA synchronous = NORMAL;",
+		"PRAGMA synchronous = NORMAL;"
+		/* Lists read the database through a mapping, not pread into
+		 * a 2 MiB page cache that a large store overflows. */
+		"PRAGMA mmap_size = 1073741824;",
 		NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK ||
 	    migrate(&msg) == -1) {
