@@ -251,6 +251,8 @@ struct filter;
 struct filter *filter_parse(const char *s, char *err, size_t errlen);
 int filter_match(const struct filter *f, json_t *image);
 void filter_free(struct filter *f);
+int filter_narrowing(
+    const struct filter *f, const char **key, const char **value);
 
 /* upload.c */
 #define HDR_ALIAS "X-Imgd-Alias"

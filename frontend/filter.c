@@ -208,3 +208,41 @@ filter_match(const struct filter *f, json_t *doc)
 	}
 	return match;
 }
+
+/*
+ * A condition the store can apply in its query, so that a sparse filter
+ * does not send it the whole store: with no "or", every image the filter
+ * keeps has each plain "properties.KEY eq VALUE" clause true, and for a
+ * VALUE of letters, digits, '_' and '-' (a regex that is only itself,
+ * anchored, ASCII case-insensitive) that is "property KEY equals VALUE but
+ * for ASCII case", which is what the store checks. The first such clause,
+ * or 0. The frontend still applies the whole filter to what comes.
+ */
+int
+filter_narrowing(const struct filter *f, const char **key, const char **value)
+{
+	for (int i = 0; i < f->n; i++)
+		if (f->c[i].is_or)
+			return 0;
+	for (int i = 0; i < f->n; i++) {
+		const struct clause *c = &f->c[i];
+		const char *k = c->field + strlen("properties."), *v;
+
+		if (c->is_not || c->ne ||
+		    strncmp(c->field, "properties.", strlen("properties.")) ||
+		    *k == '\0' || strchr(k, '.') || c->value[0] == '\0')
+			continue;
+		for (v = c->value; *v; v++)
+			if (!((*v >= 'a' && *v <= 'z') ||
+				(*v >= 'A' && *v <= 'Z') ||
+				(*v >= '0' && *v <= '9') || *v == '_' ||
+				*v == '-'))
+				break;
+		if (*v != '\0')
+			continue;
+		*key = k;
+		*value = c->value;
+		return 1;
+	}
+	return 0;
+}

@@ -363,6 +363,10 @@ images_route(struct conn *c, const char *body, size_t len)
 		conn_error(c, 400, "%s", err);
 		return;
 	}
+	r.prop_key = r.prop_value = "";
+	if (c->flt != NULL)
+		(void)filter_narrowing(c->flt, (const char **)&r.prop_key,
+		    (const char **)&r.prop_value);
 	c->page_items = c->more_pending = 0;
 	send_req(c, IMSG_IMAGES_LIST_REQ, &r, WANT_IMAGES);
 }

@@ -444,6 +444,11 @@ struct imsg_images_list_req {
 	char *project;
 	uint8_t mode; /* LISTM_* */
 	struct ipc_peer peer;
+	/* "" or a property every image of the answer has with this value,
+	 * but for ASCII case: the frontend's filter=, narrowed (it still
+	 * applies the whole filter to what comes). */
+	char *prop_key;
+	char *prop_value;
 };
 /* LISTM_API: the images the requestor may see, by fingerprint;
  * LISTM_STREAMS: public images only, by simplestreams product. */

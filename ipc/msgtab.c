@@ -298,6 +298,8 @@ static const struct ipc_field f_images_list_req[] = {
 	PROJECT(S),
 	F_U8(S, mode, LISTM_STREAMS),
 	PEER(S),
+	F_STR(S, prop_key, 0, LIM_PROP_KEY_MAX, CS_LINE),
+	F_STR(S, prop_value, 0, LIM_FILTER_VALUE, CS_TOKEN),
 };
 #undef S
 

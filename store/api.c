@@ -504,7 +504,8 @@ api_read(struct ipc_msg *m)
 		list_start(m->id, a->images_list_req.project,
 		    a->images_list_req.mode == LISTM_STREAMS ? LIST_STREAMS
 							     : LIST_IMAGES,
-		    0);
+		    0, a->images_list_req.prop_key,
+		    a->images_list_req.prop_value);
 		break;
 	case IMSG_IMAGE_GET_REQ:
 		image_get(m->id, &a->image_ref_req);
@@ -513,7 +514,8 @@ api_read(struct ipc_msg *m)
 		image_export(m->id, &a->image_ref_req);
 		break;
 	case IMSG_ALIAS_LIST_REQ:
-		list_start(m->id, a->alias_list_req.project, LIST_ALIASES, 0);
+		list_start(
+		    m->id, a->alias_list_req.project, LIST_ALIASES, 0, "", "");
 		break;
 	case IMSG_LIST_MORE:
 		list_more(m->id, &a->list_more);
@@ -525,7 +527,7 @@ api_read(struct ipc_msg *m)
 		break;
 	case IMSG_PROJECT_REQ:
 		list_start(m->id, a->project_req.name, LIST_PROJECTS,
-		    a->project_req.used_by);
+		    a->project_req.used_by, "", "");
 		break;
 	case IMSG_ALIAS_GET_REQ:
 		alias_get(m->id, &a->alias_req);

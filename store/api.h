@@ -30,7 +30,9 @@ int resolve(uint64_t reqid, const char *proj, const char *ref, int64_t *pid,
 /* api_list.c */
 enum { LIST_IMAGES, LIST_ALIASES, LIST_PROJECTS, LIST_STREAMS };
 /* proj "" (LIST_PROJECTS only): every project. */
-void list_start(uint64_t reqid, const char *proj, int kind, int used_by);
+/* pkey, pval: "" or the property every listed image has (images only). */
+void list_start(uint64_t reqid, const char *proj, int kind, int used_by,
+    const char *pkey, const char *pval);
 void list_more(uint64_t reqid, const struct imsg_list_more *m);
 void lists_frontend_gone(void);
 

@@ -38,6 +38,10 @@ struct lister {
 	struct authz_ident id; /* LIST_PROJECTS: who asked (the policy
 				* shows it the projects it has a role in) */
 	char after_product[4 * 64 + 4];
+	/* "" or the property every image listed has (the frontend's
+	 * filter, narrowed) */
+	char pkey[LIM_PROP_KEY_MAX + 1];
+	char pval[LIM_FILTER_VALUE + 1];
 };
 
 static TAILQ_HEAD(, lister) listers = TAILQ_HEAD_INITIALIZER(listers);
@@ -184,7 +188,7 @@ list_run(struct lister *l, int gone)
 			    l->after, LIST_PAGE, list_product, l);
 		else
 			got = db_images_page(l->pid, l->after, l->public_only,
-			    LIST_PAGE, list_image, l);
+			    l->pkey, l->pval, LIST_PAGE, list_image, l);
 		if (got < 0) {
 			reply_db(l->reqid, DB_ERROR, RES_NONE);
 			break;
@@ -251,7 +255,8 @@ lists_frontend_gone(void)
 
 /* proj "" (LIST_PROJECTS only): every project. */
 void
-list_start(uint64_t reqid, const char *proj, int kind, int used_by)
+list_start(uint64_t reqid, const char *proj, int kind, int used_by,
+    const char *pkey, const char *pval)
 {
 	struct child *fe = proc_frontend();
 	struct lister *l;
@@ -290,5 +295,11 @@ list_start(uint64_t reqid, const char *proj, int kind, int used_by)
 	l->streams = streams;
 	l->id = peer_current()->id;
 	snprintf(l->project, sizeof(l->project), "%s", proj);
+	snprintf(l->pkey, sizeof(l->pkey), "%s", pkey ? pkey : "");
+	snprintf(
+	    l->pval, sizeof(l->pval), "%s", l->pkey[0] && pval ? pval : "");
+	if (l->pkey[0])
+		log_debug("list %llu: narrowed to property %s = %s",
+		    (unsigned long long)reqid, l->pkey, l->pval);
 	list_continue(l, 0);
 }

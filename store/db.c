@@ -56,6 +56,9 @@ static const char schema[] =
     "  UNIQUE (project_id, name));"
     "CREATE INDEX IF NOT EXISTS image_aliases_image ON image_aliases "
     "  (image_id);"
+    /* A filter= narrowed to one property (db_images_page). */
+    "CREATE INDEX IF NOT EXISTS image_properties_kv ON image_properties "
+    "  (key, value COLLATE NOCASE);"
     /* Trusted TLS client certificates, by the sha256 of their DER. */
     "CREATE TABLE IF NOT EXISTS certificates ("
     "  fingerprint TEXT PRIMARY KEY CHECK (length(fingerprint) = 64),"
@@ -537,22 +540,36 @@ by_id_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The images of a page (fingerprints after ?2, of project ?1, public
+ * ones only if ?3, with property ?5 = ?6 but for ASCII case if NARROW),
+ * and the clause that narrows. */
+#define PAGE_WHERE                                                             \
+	"i.project_id = ?1 AND i.fingerprint > ?2 AND (?3 = 0 OR i.public = "  \
+	"1)"
+#define NARROW                                                                 \
+	" AND i.id IN (SELECT image_id FROM image_properties WHERE key = ?5 "  \
+	"AND value = ?6 COLLATE NOCASE)"
+
 /*
- * The properties or the aliases of a page of images (the fingerprints in
- * (after, last] of the project), by image id, into each image: one query
- * for the page, not one per image.
+ * The properties or the aliases of a page of images (those up to the
+ * fingerprint ?4, last of the page), by image id, into each image: one
+ * query for the page, not one per image.
  */
 static int
 page_lists(sqlite3_stmt *s, int64_t project, const char *after,
-    const char *last, int public_only, struct image *imgs,
-    const struct by_id *ids, int n, int aliases)
+    const char *last, int public_only, const char *pkey, const char *pval,
+    struct image *imgs, const struct by_id *ids, int n, int aliases)
 {
 	int rc;
 
 	sqlite3_bind_int64(s, 1, project);
 	sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, last, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, public_only);
+	sqlite3_bind_int(s, 3, public_only);
+	sqlite3_bind_text(s, 4, last, -1, SQLITE_STATIC);
+	if (pkey[0]) {
+		sqlite3_bind_text(s, 5, pkey, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, pval, -1, SQLITE_STATIC);
+	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct by_id key = {.id = sqlite3_column_int64(s, 0)}, *hit;
 		struct image *img;
@@ -569,20 +586,29 @@ page_lists(sqlite3_stmt *s, int64_t project, const char *after,
 }
 
 /* Up to limit images after the fingerprint "after" (in order), each with
- * its properties and aliases, in three queries: the caller pages through
- * a large store without holding it. Returns how many. */
+ * its properties and aliases, in three queries; pkey "" or only those
+ * with property pkey equal to pval but for ASCII case (the index
+ * image_properties_kv finds them). The caller pages through a large
+ * store without holding it. Returns how many. */
 int
-db_images_page(int64_t project, const char *after, int public_only, int limit,
+db_images_page(int64_t project, const char *after, int public_only,
+    const char *pkey, const char *pval, int limit,
     int (*cb)(struct image *, void *), void *arg)
 {
-	sqlite3_stmt *s = stmt("SELECT " IMAGE_COLS " FROM images WHERE "
-			       "project_id = ? AND fingerprint > ? "
-			       "AND (? = 0 OR public = 1) "
-			       "ORDER BY fingerprint LIMIT ?");
+	int narrow = pkey != NULL && pkey[0] != '\0';
+	sqlite3_stmt *s =
+	    narrow
+		? stmt("SELECT " IMAGE_COLS
+		       " FROM images i WHERE " PAGE_WHERE NARROW
+		       " ORDER BY i.fingerprint LIMIT ?4")
+		: stmt("SELECT " IMAGE_COLS " FROM images i WHERE " PAGE_WHERE
+		       " ORDER BY i.fingerprint LIMIT ?4");
 	struct image *imgs;
 	struct by_id *ids;
 	int n = 0, rc = 0, i;
 
+	if (!narrow)
+		pkey = pval = "";
 	imgs = calloc((size_t)limit, sizeof(*imgs));
 	ids = calloc((size_t)limit, sizeof(*ids));
 	if (imgs == NULL || ids == NULL) {
@@ -594,6 +620,10 @@ db_images_page(int64_t project, const char *after, int public_only, int limit,
 	sqlite3_bind_text(s, 2, after, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, public_only);
 	sqlite3_bind_int(s, 4, limit);
+	if (narrow) {
+		sqlite3_bind_text(s, 5, pkey, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, pval, -1, SQLITE_STATIC);
+	}
 	while (n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		row_to_image(s, &imgs[n]);
 		ids[n].id = imgs[n].id;
@@ -607,22 +637,32 @@ db_images_page(int64_t project, const char *after, int public_only, int limit,
 	sqlite3_reset(s);
 	qsort(ids, (size_t)n, sizeof(*ids), by_id_cmp);
 	if (rc == 0 && n > 0 &&
-	    (page_lists(stmt("SELECT p.image_id, p.key, p.value FROM "
-			     "image_properties p JOIN images i ON i.id = "
-			     "p.image_id WHERE i.project_id = ? AND "
-			     "i.fingerprint > ? AND i.fingerprint <= ? AND "
-			     "(? = 0 OR i.public = 1) ORDER BY p.image_id, "
-			     "p.key"),
-		 project, after, imgs[n - 1].fingerprint, public_only, imgs,
-		 ids, n, 0) == -1 ||
-		page_lists(stmt("SELECT a.image_id, a.name, a.description "
-				"FROM image_aliases a JOIN images i ON i.id "
-				"= a.image_id WHERE i.project_id = ? AND "
-				"i.fingerprint > ? AND i.fingerprint <= ? AND "
-				"(? = 0 OR i.public = 1) ORDER BY "
-				"a.image_id, a.name"),
-		    project, after, imgs[n - 1].fingerprint, public_only, imgs,
-		    ids, n, 1) == -1))
+	    (page_lists(narrow ? stmt("SELECT p.image_id, p.key, p.value FROM "
+				      "images i JOIN image_properties p ON "
+				      "p.image_id = i.id WHERE " PAGE_WHERE
+				      " AND i.fingerprint <= ?4" NARROW
+				      " ORDER BY p.image_id, p.key")
+			       : stmt("SELECT p.image_id, p.key, p.value FROM "
+				      "images i JOIN image_properties p ON "
+				      "p.image_id = i.id WHERE " PAGE_WHERE
+				      " AND i.fingerprint <= ?4"
+				      " ORDER BY p.image_id, p.key"),
+		 project, after, imgs[n - 1].fingerprint, public_only, pkey,
+		 pval, imgs, ids, n, 0) == -1 ||
+		page_lists(
+		    narrow ? stmt("SELECT a.image_id, a.name, "
+				  "a.description FROM images i JOIN "
+				  "image_aliases a ON a.image_id = i.id "
+				  "WHERE " PAGE_WHERE
+				  " AND i.fingerprint <= ?4" NARROW
+				  " ORDER BY a.image_id, a.name")
+			   : stmt("SELECT a.image_id, a.name, "
+				  "a.description FROM images i JOIN "
+				  "image_aliases a ON a.image_id = i.id "
+				  "WHERE " PAGE_WHERE " AND i.fingerprint <= ?4"
+				  " ORDER BY a.image_id, a.name"),
+		    project, after, imgs[n - 1].fingerprint, public_only, pkey,
+		    pval, imgs, ids, n, 1) == -1))
 		rc = -1;
 	for (i = 0; i < n && rc == 0; i++)
 		if (cb(&imgs[i], arg) != 0)

@@ -278,7 +278,8 @@ int db_image_resolve(
     int64_t project, const char *ref, int public_only, struct image *img);
 int db_image_by_fp(int64_t project, const char *fp, struct image *img);
 int db_images_page(int64_t project, const char *after, int public_only,
-    int limit, int (*cb)(struct image *, void *), void *arg);
+    const char *pkey, const char *pval, int limit,
+    int (*cb)(struct image *, void *), void *arg);
 /* Public images in product order, after (product, fingerprint). */
 int db_images_by_product(int64_t project, const char *after_product,
     const char *after_fp, int limit, int (*cb)(struct image *, void *),

@@ -23,11 +23,16 @@ with db:
             "'none', '')", (fp,))
         db.execute("INSERT INTO image_properties VALUES (?, 'description', ?)",
                    (cur.lastrowid, "image number %d" % i))
+        db.execute("INSERT INTO image_properties VALUES (?, 'os', ?)",
+                   (cur.lastrowid, "Ubuntu" if i % 50 == 0 else "bench"))
         db.execute("INSERT INTO image_aliases (project_id, name, image_id, "
                    "description) VALUES (1, ?, ?, '')",
                    ("alias-%05d" % i, cur.lastrowid))
 PY
-imgd_start "$STATE" || { summary; exit 1; }
+IMGD_ARGS="--debug ${IMGD_ARGS:-}" imgd_start "$STATE" || {
+	summary
+	exit 1
+}
 count() {
 	python3 -c 'import json,sys; print(len(json.load(sys.stdin)["metadata"]))'
 }
@@ -58,6 +63,31 @@ check_eq "a filter that keeps one of $N" "$(api_body GET \
     count)" 1
 check_eq "a filter that keeps none: []" "$(api_body GET \
     '/1.0/images?filter=properties.description+eq+nothing' | jget metadata)" "[]"
+# A filter the store narrows its query with (properties.os eq a plain
+# word, no "or"): the same images as one it cannot narrow (a regex), ASCII
+# case aside, also with another clause; "or" and "not" are not narrowed.
+fl() {
+	api_body GET "/1.0/images?recursion=1&filter=$1" |
+	    python3 -c 'import json,sys
+print(" ".join(sorted(i["fingerprint"] for i in json.load(sys.stdin)["metadata"])))'
+}
+narrow=$(fl 'properties.os+eq+ubuntu')
+check_eq "narrowed filter: the 100 images with os=Ubuntu" \
+    "$(echo "$narrow" | wc -w)" 100
+check_eq "narrowed filter = the same filter as a regex" "$narrow" \
+    "$(fl 'properties.os+eq+ubunt.')"
+check_eq "narrowed filter, and another clause" \
+    "$(fl 'properties.os+eq+UBUNTU+and+public+eq+false')" "$narrow"
+check_eq "or: not narrowed (all 5000)" \
+    "$(fl 'properties.os+eq+ubuntu+or+properties.os+eq+bench' | wc -w)" "$N"
+check_eq "not: not narrowed" \
+    "$(fl 'not+properties.os+eq+ubuntu' | wc -w)" $((N - 100))
+check_eq "narrowed to a value none has: []" "$(api_body GET \
+    '/1.0/images?filter=properties.os+eq+debian' | jget metadata)" "[]"
+# The store said which ones it narrowed (debug log): the plain words only.
+check_eq "the store narrowed those three lists, not the others" \
+    "$(grep 'narrowed to property os = ' "$T_TMP/imgd.log" |
+	sed 's/.*= //' | tr '\n' ' ')" "ubuntu UBUNTU debian "
 check_contains "a list is sent chunked" "$(curl -s -D - -o /dev/null \
     --unix-socket "$SOCK" http://imgd/1.0/images)" "Transfer-Encoding: chunked"
 # Clients that ask and do not read hold one page each, not the list.
@@ -126,6 +156,6 @@ done
 check_eq "$P imports, 8 at a time: all there" \
     "$(api_body GET /1.0/images | count)" $((before + P))
 check_eq "none refused for an unpacker that exited after its verdict" \
-    "$(grep -c 'exited with status 0' "$T_TMP/imgd.log")" 0
+    "$(grep -c 'refused: .*exited with status 0' "$T_TMP/imgd.log")" 0
 check_eq "no frontend died" "$(grep -c 'killed' "$T_TMP/imgd.log")" 0
 summary
