@@ -224,6 +224,7 @@ enum {
 
 int db_open(const char *path, char *err, size_t errlen);
 void db_close(void);
+void db_release(void);
 int db_begin(void);
 int db_commit(void);
 void db_rollback(void);
