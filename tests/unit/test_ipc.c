@@ -742,6 +742,31 @@ T_TEST(decoder_rejects_header_sender_fd)
 }
 
 /* Over a real socketpair: bad records are dropped and their fds closed. */
+/* One datagram of n bytes at p on sock, with nfds fds (0 to 2) in one
+ * SCM_RIGHTS message; sendmsg's result. */
+static ssize_t
+send_fds(int sock, const void *p, size_t n, const int *fds, int nfds)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(2 * sizeof(int))];
+	} cm;
+	struct iovec iov = {(void *)p, n};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (nfds > 0) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.b;
+		mh.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+	}
+	return sendmsg(sock, &mh, 0);
+}
+
 T_TEST(channel_closes_fds_of_bad_records)
 {
 	static struct sample s;
@@ -783,55 +808,25 @@ T_TEST(channel_closes_fds_of_bad_records)
 		sample_make(&s, d, 0);
 		raw_encode(&r, d, s.msg, (size_t)-1, M_NONE);
 		r.b[3] = bad[i].fdkind != -1 ? IPC_FLAG_FD : 0;
-		struct ipc_out_fake {
-			int fd;
-		} f = {bad[i].fdkind != -1 ? fd_for(bad[i].fdkind) : -1};
-		union {
-			struct cmsghdr h;
-			char b[CMSG_SPACE(sizeof(int))];
-		} cm;
-		struct iovec iov = {r.b, r.len};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-		if (f.fd != -1) {
-			memset(&cm, 0, sizeof(cm));
-			mh.msg_control = cm.b;
-			mh.msg_controllen = sizeof(cm.b);
-			struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(c), &f.fd, sizeof(int));
-		}
-		T_CHECK(sendmsg(sp[1], &mh, 0) == (ssize_t)r.len);
-		if (f.fd != -1)
-			close(f.fd);
+		int fd = bad[i].fdkind != -1 ? fd_for(bad[i].fdkind) : -1;
+
+		T_CHECK(send_fds(sp[1], r.b, r.len, &fd, fd != -1) ==
+			(ssize_t)r.len);
+		if (fd != -1)
+			close(fd);
 		T_EQ_INT(ipc_recv(&store, &m), -1);
 		sample_free(&s);
 	}
 
 	/* Two fds in one record. */
 	{
-		int a = fd_for(FD_PIPE_RD), b = fd_for(FD_PIPE_RD);
-		union {
-			struct cmsghdr h;
-			char b[CMSG_SPACE(2 * sizeof(int))];
-		} cm;
+		int ab[2] = {fd_for(FD_PIPE_RD), fd_for(FD_PIPE_RD)};
 		uint8_t one[IPC_HDR_LEN] = {0};
-		struct iovec iov = {one, sizeof(one)};
-		struct msghdr mh = {.msg_iov = &iov,
-		    .msg_iovlen = 1,
-		    .msg_control = cm.b,
-		    .msg_controllen = sizeof(cm.b)};
-		memset(&cm, 0, sizeof(cm));
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(2 * sizeof(int));
-		memcpy(CMSG_DATA(c), &a, sizeof(int));
-		memcpy(CMSG_DATA(c) + sizeof(int), &b, sizeof(int));
-		T_CHECK(sendmsg(sp[1], &mh, 0) == sizeof(one));
-		close(a);
-		close(b);
+
+		T_CHECK(
+		    send_fds(sp[1], one, sizeof(one), ab, 2) == sizeof(one));
+		close(ab[0]);
+		close(ab[1]);
 		T_EQ_INT(ipc_recv(&store, &m), -1);
 		T_CONTAINS(store.err, "more than one fd");
 	}
@@ -863,30 +858,12 @@ raw_send(int sock, const struct ipc_msgdef *d)
 {
 	static struct sample smp;
 	static struct raw r;
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct iovec iov;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	int fd = d->fd != FD_NONE ? fd_for(d->fd) : -1;
 
 	sample_make(&smp, d, 0);
 	raw_encode(&r, d, smp.msg, (size_t)-1, M_NONE);
 	r.b[3] = fd != -1 ? IPC_FLAG_FD : 0;
-	iov.iov_base = r.b;
-	iov.iov_len = r.len;
-	if (fd != -1) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.b;
-		mh.msg_controllen = sizeof(cm.b);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	T_CHECK(sendmsg(sock, &mh, 0) == (ssize_t)r.len);
+	T_CHECK(send_fds(sock, r.b, r.len, &fd, fd != -1) == (ssize_t)r.len);
 	if (fd != -1)
 		close(fd);
 	sample_free(&smp);
@@ -1188,22 +1165,9 @@ T_TEST(records_share_datagrams)
 	{
 		/* an fd with two records */
 		int pfd = fd_for(FD_PIPE_RD);
-		union {
-			struct cmsghdr h;
-			char b[CMSG_SPACE(sizeof(int))];
-		} cm;
-		struct iovec iov = {two, 2 * one};
-		struct msghdr mh = {.msg_iov = &iov,
-		    .msg_iovlen = 1,
-		    .msg_control = cm.b,
-		    .msg_controllen = sizeof(cm.b)};
-		memset(&cm, 0, sizeof(cm));
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pfd, sizeof(int));
-		T_CHECK(sendmsg(sp[0], &mh, 0) == (ssize_t)(2 * one));
+
+		T_CHECK(send_fds(sp[0], two, 2 * one, &pfd, 1) ==
+			(ssize_t)(2 * one));
 		close(pfd);
 		T_EQ_INT(ipc_recv(&fe, &m), -1);
 		T_CONTAINS(fe.err, "an fd with more than one record");
