@@ -268,7 +268,7 @@ db_open(const char *path, char *err, size_t errlen)
  * holds a read transaction open, and while one is open no checkpoint can
  * move the WAL into the database, which then grows without end (16 MiB
  * for 400 imports, every page read slower: a 100000-image list took 35 s
- * of the store's CPU). Called after every record the store handles.
+ * of the store's CPU). Called after every turn of the event loop.
  */
 void
 db_release(void)
@@ -577,14 +577,32 @@ by_id_cmp(const void *a, const void *b)
 }
 
 /* The images of a page (fingerprints after ?2, of project ?1, public
- * ones only if ?3, with property ?5 = ?6 but for ASCII case if NARROW),
- * and the clause that narrows. */
+ * ones only if ?3; with NARROW, only those with property ?5 = ?6 but for
+ * ASCII case), then their properties and aliases (those up to ?4, the
+ * last of the page); by narrow, then by query. */
 #define PAGE_WHERE                                                             \
 	"i.project_id = ?1 AND i.fingerprint > ?2 AND (?3 = 0 OR i.public = "  \
 	"1)"
 #define NARROW                                                                 \
 	" AND i.id IN (SELECT image_id FROM image_properties WHERE key = ?5 "  \
 	"AND value = ?6 COLLATE NOCASE)"
+#define PAGE_SQL(narrow)                                                       \
+	"SELECT " IMAGE_COLS " FROM images i WHERE " PAGE_WHERE narrow         \
+	" ORDER BY i.fingerprint LIMIT ?4"
+#define LIST_SQL(cols, table, order, narrow)                                   \
+	"SELECT " cols " FROM images i JOIN " table " ON x.image_id = i.id "   \
+	"WHERE " PAGE_WHERE " AND i.fingerprint <= ?4" narrow                  \
+	" ORDER BY " order
+#define PROPS_SQL(narrow)                                                      \
+	LIST_SQL("x.image_id, x.key, x.value", "image_properties x",           \
+	    "x.image_id, x.key", narrow)
+#define ALIASES_SQL(narrow)                                                    \
+	LIST_SQL("x.image_id, x.name, x.description", "image_aliases x",       \
+	    "x.image_id, x.name", narrow)
+static const char *const page_sql[2][3] = {
+    {PAGE_SQL(""), PROPS_SQL(""), ALIASES_SQL("")},
+    {PAGE_SQL(NARROW), PROPS_SQL(NARROW), ALIASES_SQL(NARROW)},
+};
 
 /*
  * The properties or the aliases of a page of images (those up to the
@@ -632,13 +650,8 @@ db_images_page(int64_t project, const char *after, int public_only,
     int (*cb)(struct image *, void *), void *arg)
 {
 	int narrow = pkey != NULL && pkey[0] != '\0';
-	sqlite3_stmt *s =
-	    narrow
-		? stmt("SELECT " IMAGE_COLS
-		       " FROM images i WHERE " PAGE_WHERE NARROW
-		       " ORDER BY i.fingerprint LIMIT ?4")
-		: stmt("SELECT " IMAGE_COLS " FROM images i WHERE " PAGE_WHERE
-		       " ORDER BY i.fingerprint LIMIT ?4");
+	const char *const *sql = page_sql[narrow];
+	sqlite3_stmt *s = stmt(sql[0]);
 	struct image *imgs;
 	struct by_id *ids;
 	int n = 0, rc = 0, i;
@@ -673,32 +686,11 @@ db_images_page(int64_t project, const char *after, int public_only,
 	sqlite3_reset(s);
 	qsort(ids, (size_t)n, sizeof(*ids), by_id_cmp);
 	if (rc == 0 && n > 0 &&
-	    (page_lists(narrow ? stmt("SELECT p.image_id, p.key, p.value FROM "
-				      "images i JOIN image_properties p ON "
-				      "p.image_id = i.id WHERE " PAGE_WHERE
-				      " AND i.fingerprint <= ?4" NARROW
-				      " ORDER BY p.image_id, p.key")
-			       : stmt("SELECT p.image_id, p.key, p.value FROM "
-				      "images i JOIN image_properties p ON "
-				      "p.image_id = i.id WHERE " PAGE_WHERE
-				      " AND i.fingerprint <= ?4"
-				      " ORDER BY p.image_id, p.key"),
-		 project, after, imgs[n - 1].fingerprint, public_only, pkey,
-		 pval, imgs, ids, n, 0) == -1 ||
-		page_lists(
-		    narrow ? stmt("SELECT a.image_id, a.name, "
-				  "a.description FROM images i JOIN "
-				  "image_aliases a ON a.image_id = i.id "
-				  "WHERE " PAGE_WHERE
-				  " AND i.fingerprint <= ?4" NARROW
-				  " ORDER BY a.image_id, a.name")
-			   : stmt("SELECT a.image_id, a.name, "
-				  "a.description FROM images i JOIN "
-				  "image_aliases a ON a.image_id = i.id "
-				  "WHERE " PAGE_WHERE " AND i.fingerprint <= ?4"
-				  " ORDER BY a.image_id, a.name"),
-		    project, after, imgs[n - 1].fingerprint, public_only, pkey,
-		    pval, imgs, ids, n, 1) == -1))
+	    (page_lists(stmt(sql[1]), project, after, imgs[n - 1].fingerprint,
+		 public_only, pkey, pval, imgs, ids, n, 0) == -1 ||
+		page_lists(stmt(sql[2]), project, after,
+		    imgs[n - 1].fingerprint, public_only, pkey, pval, imgs, ids,
+		    n, 1) == -1))
 		rc = -1;
 	for (i = 0; i < n && rc == 0; i++)
 		if (cb(&imgs[i], arg) != 0)
