@@ -453,7 +453,11 @@ main(int argc, char **argv)
 		    S->cfg.proxy_ignore_hosts[0] ? ", except to " : "",
 		    S->cfg.proxy_ignore_hosts);
 
-	event_base_dispatch(S->base);
+	/* The loop, a turn at a time: after each, the statements its
+	 * callbacks left mid-way are ended (db_release). */
+	while (event_base_loop(S->base, EVLOOP_ONCE) == 0 &&
+	       !event_base_got_exit(S->base) && !event_base_got_break(S->base))
+		db_release();
 
 	shut_down();
 	for (size_t i = 0; i < 4; i++)

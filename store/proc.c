@@ -400,7 +400,6 @@ chan_cb(evutil_socket_t fd, short ev, void *arg)
 		}
 		/* A handler that keeps the fd sets m.fd to -1. */
 		dispatch(c, &m);
-		db_release();
 		if (m.fd != -1)
 			close(m.fd);
 	}
