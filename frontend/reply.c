@@ -69,12 +69,6 @@ image_reply(struct conn *c, struct imsg_image_info *m)
 	int keep = 1;
 
 	if (c->want == WANT_IMAGE) {
-		if (m->etag[0] == '\0') {
-			/* The store answers a GET with one: a list's record
-			 * here would be its mistake. */
-			conn_error(c, 500, "Internal error");
-			return;
-		}
 		snprintf(hdr, sizeof(hdr), "ETag: \"%s\"\r\n", m->etag);
 		conn_respond(c, 200, hdr, render_sync(render_image(m)));
 		return;
