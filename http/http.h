@@ -166,6 +166,13 @@ void http_chunked_init(struct http_chunked *);
 ssize_t http_chunked_decode(struct http_chunked *c, const void *in, size_t len,
     const uint8_t **data, size_t *datalen);
 int http_chunked_done(const struct http_chunked *);
+/*
+ * For a reader that moves chunk data without passing it through decode
+ * (splice): how many data bytes of the current chunk are still to come
+ * (0 outside chunk data), and "n of them were taken" (n at most that).
+ */
+uint64_t http_chunked_data_left(const struct http_chunked *);
+void http_chunked_took(struct http_chunked *, uint64_t n);
 
 /* "<hex size>\r\n" with its NUL: 16 digits + CRLF + NUL. */
 #define HTTP_CHUNK_HEADER_MAX 19

@@ -205,6 +205,22 @@ http_chunked_decode(struct http_chunked *c, const void *in, size_t len,
 	return (ssize_t)i;
 }
 
+uint64_t
+http_chunked_data_left(const struct http_chunked *c)
+{
+	return c->state == CH_DATA ? c->left : 0;
+}
+
+void
+http_chunked_took(struct http_chunked *c, uint64_t n)
+{
+	if (c->state != CH_DATA || n > c->left)
+		return;
+	c->left -= n;
+	if (c->left == 0)
+		c->state = CH_DATA_CR;
+}
+
 size_t
 http_chunk_header(char out[HTTP_CHUNK_HEADER_MAX], uint64_t size)
 {

@@ -64,12 +64,12 @@ static const int server_calls[] = {
 	SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(recvfrom),
 	SCMP_SYS(sendto), SCMP_SYS(getpeername), SCMP_SYS(getsockname),
 	SCMP_SYS(setsockopt), SCMP_SYS(ioctl), SCMP_SYS(lseek),
-	SCMP_SYS(pread64), SCMP_SYS(sendfile), END
+	SCMP_SYS(pread64), SCMP_SYS(sendfile), SCMP_SYS(splice), END
 };
 const struct sc_group sc_server = { "server",
 	"accept and serve client connections on sockets handed over; "
 	"stream exported files (pread under TLS, sendfile without); "
-	"FIONREAD only",
+	"splice a plain socket's upload into its pipe; FIONREAD only",
 	server_calls };
 
 static const int pipes_calls[] = { SCMP_SYS(pipe2), END };

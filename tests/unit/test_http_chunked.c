@@ -334,9 +334,82 @@ T_TEST(test_encoder)
 	}
 }
 
+/*
+ * A reader that splices chunk data past the decoder (frontend/upload.c):
+ * decode() for the framing, http_chunked_took() for up to `take` data
+ * bytes at a time, read straight from the input. Same data, same end.
+ */
+static void
+test_took(void)
+{
+	static const char in[] = "5\r\nhello\r\n1a;x=y\r\n"
+				 "abcdefghijklmnopqrstuvwxyz\r\n"
+				 "3\r\n123\r\n0\r\nT: v\r\n\r\nNEXT";
+	struct result plain;
+
+	decode(in, sizeof(in) - 1, 0, sizeof(in), &plain);
+	T_EQ_INT(plain.done, 1);
+	for (size_t take = 1; take <= 30; take++) {
+		struct http_chunked c;
+		char data[64];
+		size_t off = 0, dlen = 0, spliced = 0;
+
+		http_chunked_init(&c);
+		T_EQ_INT(http_chunked_data_left(&c), 0);
+		while (off < sizeof(in) - 1 && !http_chunked_done(&c)) {
+			uint64_t left = http_chunked_data_left(&c);
+			const uint8_t *d;
+			size_t dl;
+			ssize_t n;
+
+			if (left > 0) {
+				size_t k = left < take ? (size_t)left : take;
+
+				memcpy(data + dlen, in + off, k);
+				dlen += k;
+				off += k;
+				spliced += k;
+				http_chunked_took(&c, k);
+				continue;
+			}
+			/* Only the framing goes through decode: one byte. */
+			n = http_chunked_decode(&c, in + off, 1, &d, &dl);
+			if (n != 1 || dl != 0) {
+				T_FAIL(
+				    "decode took data or failed at %zu", off);
+				break;
+			}
+			off++;
+		}
+		T_EQ_INT(http_chunked_done(&c), 1);
+		T_EQ_INT(off, plain.consumed);
+		T_EQ_INT(dlen, plain.datalen);
+		T_EQ_INT(spliced, 5 + 26 + 3);
+		T_CHECK(memcmp(data, plain.data, dlen) == 0);
+		/* Taking outside chunk data, or more than is left, is
+		 * ignored. */
+		http_chunked_took(&c, 1);
+		T_EQ_INT(http_chunked_done(&c), 1);
+	}
+	struct http_chunked c;
+	const uint8_t *d;
+	size_t dl;
+
+	http_chunked_init(&c);
+	T_EQ_INT(http_chunked_decode(&c, "4\r\n", 3, &d, &dl), 3);
+	T_EQ_INT(http_chunked_data_left(&c), 4);
+	http_chunked_took(&c, 5); /* more than is left: ignored */
+	T_EQ_INT(http_chunked_data_left(&c), 4);
+	http_chunked_took(&c, 4);
+	T_EQ_INT(http_chunked_data_left(&c), 0);
+	T_EQ_INT(http_chunked_decode(&c, "x", 1, &d, &dl), -1);
+	T_EQ_INT(c.err.status, 400);
+}
+
 int
 main(void)
 {
+	T_RUN(test_took);
 	T_RUN(test_good);
 	T_RUN(test_incomplete);
 	T_RUN(test_rejections);

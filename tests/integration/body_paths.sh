@@ -1,0 +1,77 @@
+#!/bin/bash
+# Upload bodies over the Unix socket in every framing (Content-Length with
+# a pipelined request after it, chunked, multipart, and a client that
+# hangs up mid-chunk), sent in pieces of random sizes with pauses, so that
+# the frontend's two ways of reading a body (libevent's buffer, and its own
+# reads and splices straight into the store's pipe) meet at every kind of
+# boundary: the image must come out with the right fingerprint, the
+# pipelined request must be answered, and a cut body must leave nothing.
+. "$(dirname "$0")/lib.bash"
+
+imgd_start || { summary; exit 1; }
+W=$T_TMP/work
+mkdir -p "$W"
+SEND="python3 $(dirname "$0")/body_paths.py $SOCK"
+
+# A unified image of some MiB (random bytes: several pipe-fulls).
+mkimage_tree "$W/tree"
+head -c $((5 * 1048576 + 12345)) /dev/urandom >"$W/tree/rootfs/bulk"
+tar -C "$W/tree" -cf "$W/u.tar" metadata.yaml rootfs templates
+tar -C "$W/tree" -cf "$W/m.tar" metadata.yaml templates
+tar -C "$W/tree/rootfs" -cf "$W/r.tar" .
+UFP=$(sha256sum <"$W/u.tar" | cut -d' ' -f1)
+SFP=$(cat "$W/m.tar" "$W/r.tar" | sha256sum | cut -d' ' -f1)
+
+# op_fp OP: the fingerprint the operation ended with, or its error.
+op_fp() {
+	local body
+	body=$(api_body GET "$1/wait?timeout=60")
+	local err
+	err=$(echo "$body" | jget metadata.err)
+	[ -n "$err" ] && { echo "error: $err"; return; }
+	echo "$body" | jget metadata.metadata.fingerprint
+}
+
+# imported MODE SEED FP FILES...: one upload, the image checked and removed.
+imported() {
+	local mode=$1 seed=$2 fp=$3
+	shift 3
+	local out op
+	out=$($SEND "$mode" "$@" "$seed" 2>&1)
+	check_contains "$mode ($seed): accepted" "$out" "HTTP/1.1 202"
+	op=$(echo "$out" | grep '^/1.0/operations/' | head -1)
+	check_eq "$mode ($seed): fingerprint" "$(op_fp "$op")" "$fp"
+	api DELETE "/1.0/images/$fp" >/dev/null
+}
+
+for seed in 1 2 3; do
+	imported length "$seed" "$UFP" "$W/u.tar"
+	imported chunked "$seed" "$UFP" "$W/u.tar"
+	imported multipart "$seed" "$SFP" "$W/m.tar" "$W/r.tar"
+done
+
+# The request after a Content-Length body is read as a request: the body
+# was taken to its last byte, not one past it.
+out=$($SEND length "$W/u.tar" 7 2>&1)
+check_eq "pipelined GET after the body: answered" \
+    "$(echo "$out" | grep -c '^HTTP/1.1 ')" 2
+check_contains "pipelined GET after the body: 200" "$out" "HTTP/1.1 200"
+op=$(echo "$out" | grep '^/1.0/operations/' | head -1)
+check_eq "pipelined: the image is whole" "$(op_fp "$op")" "$UFP"
+api DELETE "/1.0/images/$UFP" >/dev/null
+
+# A chunked body cut in the middle of a chunk's data: nothing is left.
+before=$(state_snapshot)
+for seed in 4 5; do
+	$SEND cut "$W/u.tar" "$seed" >/dev/null 2>&1
+done
+sleep 0.5
+check_eq "cut mid-chunk: nothing left behind" "$(state_snapshot)" "$before"
+check_contains "cut mid-chunk: logged" "$(cat "$T_TMP/imgd.log")" \
+    "client disconnected"
+check_eq "cut mid-chunk: still serving" "$(api_status GET /1.0)" 200
+check_eq "no image at the end" \
+    "$(api_body GET /1.0/images | jget metadata)" "[]"
+
+imgd_stop
+summary
