@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/queue.h>
 #include <unistd.h>
 
@@ -292,10 +293,54 @@ watch_pipe(struct upload *u, int fd)
 	event_add(u->ev, NULL);
 }
 
+/* Every hash of the upload over n new bytes. */
+static void
+hash_bytes(struct upload *u, const void *p, size_t n)
+{
+	EVP_DigestUpdate(u->sha, p, n);
+	if (u->psha[u->part])
+		EVP_DigestUpdate(u->psha[u->part], p, n);
+	if (u->b2[u->part])
+		EVP_DigestUpdate(u->b2[u->part], p, n);
+}
+
+/*
+ * Up to want bytes from the pipe into the temp file, and hashed: spliced
+ * into the file (the kernel's one copy, into the page cache), then hashed
+ * where they now are, through a mapping of the file. What is hashed is
+ * what the store holds, never a buffer the bytes passed through. Returns
+ * the bytes moved; 0 at EOF; -1 with errno (EAGAIN: none now).
+ */
+static ssize_t
+move_bytes(struct upload *u, int fd, size_t want)
+{
+	static uint64_t page;
+	int tmp = u->tmp[u->part];
+	uint64_t at = u->size[u->part], base;
+	ssize_t n;
+	size_t len;
+	uint8_t *m;
+
+	if (page == 0)
+		page = (uint64_t)sysconf(_SC_PAGESIZE);
+	n = splice(
+	    fd, NULL, tmp, NULL, want, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+	if (n <= 0)
+		return n;
+	base = at & ~(page - 1);
+	len = (size_t)(at + (uint64_t)n - base);
+	m = mmap(
+	    NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, tmp, (off_t)base);
+	if (m == MAP_FAILED)
+		return -1;
+	hash_bytes(u, m + (at - base), (size_t)n);
+	munmap(m, len);
+	return n;
+}
+
 static void
 read_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	static uint8_t buf[LIM_UPLOAD_CHUNK];
 	struct upload *u = arg;
 	size_t done = 0;
 	uint64_t base = 0, images;
@@ -306,12 +351,19 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 	if (u->qdisk != UINT64_MAX)
 		quota_base(u, &base, &images);
 	while (done < LIM_UPLOAD_BUDGET) {
-		n = read(fd, buf, sizeof(buf));
+		/* At most one byte past the limit reaches the temp file. */
+		uint64_t room = S->cfg.upload_max - u->size[u->part] + 1;
+
+		n = move_bytes(u, fd,
+		    room < LIM_UPLOAD_PIPE ? (size_t)room : LIM_UPLOAD_PIPE);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n == -1) {
-			log_warn("upload: read");
-			upload_fail(u, ERR_INTERNAL, RES_NONE, NULL);
+			/* A pipe from the frontend or a fetcher does not
+			 * fail: the temp file did (no space, quota, EIO; a
+			 * file system without splice: EINVAL). */
+			log_warn("upload: into the temp file");
+			upload_fail(u, fault_storage(errno), RES_IMAGE, NULL);
 			return;
 		}
 		if (n == 0) {
@@ -334,22 +386,6 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 		/* The byte that crosses the quota fails it, not the end. */
 		if (quota_check(u, base, (uint64_t)n) == -1)
 			return;
-		EVP_DigestUpdate(u->sha, buf, (size_t)n);
-		if (u->psha[u->part])
-			EVP_DigestUpdate(u->psha[u->part], buf, (size_t)n);
-		if (u->b2[u->part])
-			EVP_DigestUpdate(u->b2[u->part], buf, (size_t)n);
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(
-			    u->tmp[u->part], buf + off, (size_t)(n - off));
-			if (w <= 0) {
-				log_warn("upload: write");
-				upload_fail(
-				    u, fault_storage(errno), RES_IMAGE, NULL);
-				return;
-			}
-			off += w;
-		}
 		u->size[u->part] += (uint64_t)n;
 		done += (size_t)n;
 		if (u->size[u->part] - u->flushed[u->part] >=
