@@ -3,12 +3,14 @@
  * connection and asks the server to close it, so a response body is
  * framed by Content-Length, chunked coding, or the end of the connection.
  */
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +160,67 @@ hc_send(struct hc *hc, const void *data, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/*
+ * len bytes of file fd from its offset, by sendfile: the kernel hands the
+ * file's pages to the socket, no copy through this process. SIGPIPE is
+ * held off for the call (sendfile has no MSG_NOSIGNAL). 0, -1, HC_EARLY,
+ * or HC_SHORT if the file ended first; *sent counts what went.
+ */
+int
+hc_send_file(struct hc *hc, int fd, uint64_t len, uint64_t *sent)
+{
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	struct pollfd pfd;
+	int rc = 0;
+	ssize_t n;
+
+	*sent = 0;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old);
+	while (len > 0) {
+		pfd.fd = hc->fd;
+		pfd.events = POLLIN | POLLOUT;
+		if (poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			ctl_err("poll: %s", strerror(errno));
+			rc = -1;
+			break;
+		}
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+			rc = HC_EARLY;
+			break;
+		}
+		n = sendfile(hc->fd, fd, NULL,
+		    len < HC_SENDFILE_MAX ? (size_t)len : HC_SENDFILE_MAX);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n == -1 && (errno == EPIPE || errno == ECONNRESET)) {
+			rc = HC_EARLY;
+			break;
+		}
+		if (n == -1 && (errno == EINVAL || errno == ENOSYS) &&
+		    *sent == 0) {
+			rc = HC_NOSENDFILE; /* a file sendfile cannot read */
+			break;
+		}
+		if (n == -1) {
+			ctl_err("cannot send the request body: %s",
+			    strerror(errno));
+			rc = -1;
+			break;
+		}
+		if (n == 0) {
+			rc = HC_SHORT;
+			break;
+		}
+		len -= (uint64_t)n;
+		*sent += (uint64_t)n;
+	}
+	sigaction(SIGPIPE, &old, NULL);
+	return rc;
 }
 
 /* Read more bytes into buf[len..]. Returns the count, 0 at EOF, -1. */

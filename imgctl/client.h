@@ -33,6 +33,18 @@ int hc_request(struct hc *, const char *method, const char *target,
 #define HC_EARLY (-2)
 int hc_send(struct hc *, const void *buf, size_t len);
 
+/*
+ * Send len bytes of file fd (from its offset) as body bytes, without
+ * copying them through this process. As hc_send, and HC_SHORT if the
+ * file ended before len; *sent says how many went. HC_NOSENDFILE, with
+ * nothing sent and nothing said: a file sendfile cannot read (send it
+ * with hc_send). Send at most HC_SENDFILE_MAX per call to show progress.
+ */
+#define HC_SHORT (-3)
+#define HC_NOSENDFILE (-4)
+#define HC_SENDFILE_MAX (4u << 20)
+int hc_send_file(struct hc *, int fd, uint64_t len, uint64_t *sent);
+
 /* Read and parse the response head. Returns 0 or -1. */
 int hc_response(struct hc *);
 const struct http_head *hc_head(const struct hc *);

@@ -350,10 +350,26 @@ static int
 upload_file(
     struct upload *u, int i, struct hc *hc, struct progress *p, char *buf)
 {
-	uint64_t left = u->size[i];
+	uint64_t left = u->size[i], sent;
 	ssize_t n;
 	int r;
 
+	while (left > 0) {
+		r = hc_send_file(hc, u->fd[i],
+		    left < HC_SENDFILE_MAX ? left : HC_SENDFILE_MAX, &sent);
+		progress_add(p, sent);
+		left -= sent;
+		if (r == HC_NOSENDFILE)
+			break;
+		if (r == HC_SHORT) {
+			ctl_err("cannot read %s: the file shrank while it was "
+				"sent",
+			    u->path[i]);
+			return -1;
+		}
+		if (r != 0)
+			return r;
+	}
 	while (left > 0) {
 		n = read(u->fd[i], buf,
 		    left < IMGCTL_IO_BUF ? (size_t)left : IMGCTL_IO_BUF);
