@@ -9,6 +9,12 @@ $(BUILD)/tests/forge_listener.so: tests/integration/forge_listener.c ipc/msg.h
 	$(CC) -std=c11 -D_GNU_SOURCE -I. -O2 -shared -fPIC -o $@ $< -ldl
 TEST_BINS += $(BUILD)/tests/forge_listener.so
 
+# A preload that makes sendfile fail (imgctl's fallback, imgctl.sh).
+$(BUILD)/tests/no_sendfile.so: tests/integration/no_sendfile.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -shared -fPIC -o $@ $<
+TEST_BINS += $(BUILD)/tests/no_sendfile.so
+
 $(BUILD)/tests/test_harness: $(BUILD)/tests/unit/test_harness.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^

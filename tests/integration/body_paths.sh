@@ -73,5 +73,24 @@ check_eq "cut mid-chunk: still serving" "$(api_status GET /1.0)" 200
 check_eq "no image at the end" \
     "$(api_body GET /1.0/images | jget metadata)" "[]"
 
+# imgctl sends files with sendfile; where sendfile cannot read the file
+# (a preload that fails it with EINVAL), it reads and sends them instead.
+for how in sendfile fallback; do
+	pre=()
+	rm -f "$W/sendfile.log"
+	[ "$how" = fallback ] && pre=(env "LD_PRELOAD=${BIN%/bin}/tests/no_sendfile.so"
+	    "NO_SENDFILE_LOG=$W/sendfile.log")
+	out=$("${pre[@]}" "$BIN/imgctl" image import "$W/u.tar" 2>&1)
+	check_contains "imgctl ($how), unified: fingerprint" "$out" "$UFP"
+	out=$("${pre[@]}" "$BIN/imgctl" image import "$W/m.tar" "$W/r.tar" 2>&1)
+	check_contains "imgctl ($how), split: fingerprint" "$out" "$SFP"
+	if [ "$how" = fallback ]; then
+		check_eq "imgctl ($how): sendfile was refused, once a file" \
+		    "$(cat "$W/sendfile.log" 2>/dev/null | wc -l)" 3
+	fi
+	api DELETE "/1.0/images/$UFP" >/dev/null
+	api DELETE "/1.0/images/$SFP" >/dev/null
+done
+
 imgd_stop
 summary
