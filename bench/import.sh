@@ -2,12 +2,11 @@
 # bench/import.sh: how fast imgd imports a large image, next to a real LXD
 # and next to the machine's floors, in one run.
 #
-#	sudo bench/import.sh [SIZE_MB]		# default 1024; 2048 works too
-#	REPS=5 COMPRESS=gzip bench/import.sh 512	# optional knobs
+#	sudo bench/import.sh [SIZE_MB]		# default 1024; 4096 works too
+#	REPS=5 COMPRESS=xz bench/import.sh 512	# optional knobs
 #
 # It builds a unified image (metadata.yaml + rootfs/ of SIZE_MB MiB of
-# random, incompressible data, as a plain .tar by default; COMPRESS=gzip
-# makes .tar.gz with gzip -1 instead) and a split pair of the same content
+# data, as a plain .tar by default) and a split pair of the same content
 # (metadata tarball + rootfs tarball), starts an imgd and a reference LXD
 # 5.0.2 (Debian's lxd, in a network namespace of its own), and times, for
 # the unified image and for the split pair:
@@ -16,6 +15,7 @@
 #	openssl dgst -sha256 FILE...		hash floor: any import hashes
 #	cat FILE... | dd conv=fdatasync		write floor: a durable copy
 #						(imgd fdatasyncs; LXD does not)
+#	gzip/xz -dc FILE... | sha256sum		decompression floor (COMPRESS)
 #	imgctl image import FILE... --alias	our client  -> imgd
 #	lxc image import FILE... --alias	LXD's client -> imgd
 #	lxc image import FILE... --alias	LXD's client -> LXD
@@ -28,6 +28,17 @@
 # from the store's --debug log), then their CPU seconds. The whole
 # sequence runs at 10 MiB first and then at SIZE_MB, and a last table
 # puts the peak RSS of both sizes side by side: imgd's should be flat.
+# Then the goals as ratios: imgctl's wall clock over the floor (the
+# slowest of hashing, the durable copy and, compressed, decompressing),
+# and the CPU seconds of imgd's processes and imgctl over those of
+# openssl's sha256. With perf installed, one more import of each layout
+# runs under `perf record` and the busiest functions per process are
+# printed (PERF=0 skips it).
+#
+# COMPRESS=none (default): the rootfs is random bytes, a plain .tar.
+# COMPRESS=gzip (gzip -1) or xz (xz -1 -T2): the rootfs is /usr's files
+# (real binaries and text, repeated to the size), so that the
+# decompression costs what it costs on a real image.
 #
 # Needs root, `make all` done, and about 4 x SIZE_MB of free disk under
 # $BENCH_TMPDIR (default /var/tmp). Everything it starts is stopped by pid
@@ -44,10 +55,13 @@ esac
 case "$COMPRESS" in
 none) EXT=tar ;;
 gzip) EXT=tar.gz ;;
-*) die "COMPRESS is none or gzip" ;;
+xz) EXT=tar.xz ;;
+*) die "COMPRESS is none, gzip or xz" ;;
 esac
+PERF=${PERF:-1}
+command -v perf >/dev/null 2>&1 || PERF=0
 
-need_deps gzip:gzip
+need_deps gzip:gzip xz:xz-utils
 mk_tmp
 echo "== imgd import benchmark: $SIZE_MB MiB (and 10 MiB), $REPS runs each"
 need_disk $((4 * SIZE_MB + 4 * 10 + 500))
@@ -71,11 +85,16 @@ make_images() {
 	echo bench >"$t/rootfs/etc/hostname"
 	printf '#!/bin/sh\necho hi\n' >"$t/rootfs/bin/hello"
 	ln -s hello "$t/rootfs/bin/hi"
-	# The bulk: random bytes in files of at most 64 MiB.
+	# The bulk, in files of at most 64 MiB: random bytes, or (to be
+	# compressed) /usr's files as one tar stream, repeated.
 	left=$mb
 	while [ "$left" -gt 0 ]; do
 		chunk=$((left > 64 ? 64 : left))
-		head -c "${chunk}M" /dev/urandom >"$t/rootfs/data/blob$n"
+		if [ "$COMPRESS" = none ]; then
+			head -c "${chunk}M" /dev/urandom >"$t/rootfs/data/blob$n"
+		else
+			usr_bytes $((n * 64)) "$chunk" >"$t/rootfs/data/blob$n"
+		fi
 		left=$((left - chunk))
 		n=$((n + 1))
 	done
@@ -83,9 +102,28 @@ make_images() {
 	tar -C "$t" -cf "$d/meta.tar" metadata.yaml
 	tar -C "$t/rootfs" -cf "$d/rootfs.tar" .
 	rm -rf "$t"
-	if [ "$COMPRESS" = gzip ]; then
-		gzip -1 -n "$d/unified.tar" "$d/meta.tar" "$d/rootfs.tar"
+	case "$COMPRESS" in
+	gzip) gzip -1 -n "$d/unified.tar" "$d/meta.tar" "$d/rootfs.tar" ;;
+	xz) xz -1 -T2 "$d/unified.tar" "$d/meta.tar" "$d/rootfs.tar" ;;
+	esac
+}
+
+# usr_bytes SKIP_MB MB: MB MiB of /usr's files as a tar stream, from
+# SKIP_MB on (modulo its length), made once.
+usr_bytes() {
+	local usr=$B_TMP/usr.tar
+	if [ ! -s "$usr" ]; then
+		tar -C /usr -cf - lib share bin 2>/dev/null |
+		    head -c $((1024 * 1048576)) >"$usr"
 	fi
+	local total=$(($(stat -c %s "$usr") / 1048576))
+	[ "$total" -ge 64 ] || die "/usr holds less than 64 MiB"
+	local skip=$(($1 % total)) _
+	{
+		tail -c +$((skip * 1048576 + 1)) "$usr"
+		for _ in $(seq 0 $(($2 / total))); do cat "$usr"; done
+	} 2>/dev/null | head -c "${2}M"
+	return 0
 }
 
 # ---- one measured run ----
@@ -125,6 +163,9 @@ run_row() {
 	write)
 		run_timed "$out" sh -c 'cat "$@" | dd of="$0" bs=1M \
 		    conv=fdatasync status=none' "$B_TMP/copy" "${files[@]}" ;;
+	unz)
+		run_timed "$out" sh -c '"$0" -dc "$@" | sha256sum' \
+		    "$COMPRESS" "${files[@]}" ;;
 	imgctl)
 		run_timed "$out" env IMGD_DIR="$IMGD_STATE" "$BIN/imgctl" \
 		    image import "${files[@]}" --alias bench ;;
@@ -139,7 +180,7 @@ run_row() {
 	add CKB "$key" "$R_KB"
 	add CCPU "$key" "$R_CPU"
 	case "$row" in
-	cat | sha | write)
+	cat | sha | write | unz)
 		rm -f "$B_TMP/copy"
 		[ "$row/$layout" != sha/unified ] || grep -q "$fp" "$out" ||
 		    die "openssl printed $(cat "$out"), expected $fp"
@@ -184,7 +225,7 @@ run_row() {
 	# the body has arrived; "imported" is logged at the commit.
 	local all t_up t_done
 	all=$(tail -n +"$((logn + 1))" "$IMGD_LOG")
-	t_up=$(grep -m1 'Downloading image) started' <<<"$all" | cut -d' ' -f1)
+	t_up=$(grep -m1 'debug: operation .* started' <<<"$all" | cut -d' ' -f1)
 	t_done=$(grep -m1 'info: imported image' <<<"$all" | cut -d' ' -f1)
 	if [ -n "$t_up" ] && [ -n "$t_done" ]; then
 		t_up=$(date -d "$t_up" +%s%N)
@@ -201,11 +242,13 @@ run_row() {
 }
 
 ROWS="cat sha write imgctl lxc-imgd lxc-lxd"
+[ "$COMPRESS" = none ] || ROWS="cat sha write unz imgctl lxc-imgd lxc-lxd"
 label() {
 	case "$1" in
 	cat) echo "cat >/dev/null (read floor)" ;;
 	sha) echo "openssl sha256 (hash floor)" ;;
 	write) echo "copy + fdatasync (write)" ;;
+	unz) echo "$COMPRESS -dc | sha256sum" ;;
 	imgctl) echo "imgctl import -> imgd" ;;
 	lxc-imgd) echo "lxc import    -> imgd" ;;
 	lxc-lxd) echo "lxc import    -> LXD" ;;
@@ -290,7 +333,61 @@ print_tables() {
 			    "$(med PUP "$k") s, then validation + fdatasync +" \
 			    "commit $(med PPOST "$k") s (median, from the log)"
 		done
+		goals "$layout"
 	done
+}
+
+# goals LAYOUT: the issue's two ratios for imgctl -> imgd.
+goals() {
+	local k="$SIZE/$1" floor what="sha256, durable copy" goal=1.05
+	floor=$(max_of "$(med SEC "$k/sha")" "$(med SEC "$k/write")")
+	if [ "$COMPRESS" != none ]; then
+		floor=$(max_of "$floor" "$(med SEC "$k/unz")")
+		what="$what, $COMPRESS -dc | sha256sum"
+		goal=1.1
+	fi
+	local cpu sha_cpu
+	cpu=$(awk -v a="$(med CCPU "$k/imgctl")" -v b="$(med SCPU "$k/imgctl")" \
+	    -v c="$(med FCPU "$k/imgctl")" -v d="$(med UCPU "$k/imgctl")" \
+	    'BEGIN {printf "%.2f", a + b + c + d}')
+	sha_cpu=$(med CCPU "$k/sha")
+	echo "goal, wall: imgctl $(med SEC "$k/imgctl") s / floor $floor s" \
+	    "(the slowest of $what) = $(ratio "$(med SEC "$k/imgctl")" \
+	    "$floor") (goal <= $goal)"
+	echo "goal, CPU: imgd + imgctl $cpu s / openssl sha256 $sha_cpu s =" \
+	    "$(ratio "$cpu" "$sha_cpu") (goal <= 1.5, uncompressed)"
+}
+
+# profile LAYOUT: one more import under perf record (store, frontend and
+# the unpacker the store forks), then the busiest functions of each.
+profile() {
+	local layout=$1 files data=$B_TMP/perf.data rec fe
+	if [ "$layout" = unified ]; then
+		files=("$IMG/unified.$EXT")
+	else
+		files=("$IMG/meta.$EXT" "$IMG/rootfs.$EXT")
+	fi
+	cat "${files[@]}" >/dev/null
+	sync
+	fe=$(imgd_frontend_pid)
+	perf record -q -o "$data" -p "$IMGD_PID,$fe" 2>/dev/null &
+	rec=$!
+	sleep 0.5
+	env IMGD_DIR="$IMGD_STATE" "$BIN/imgctl" image import "${files[@]}" \
+	    --alias bench >/dev/null || die "imgctl under perf failed"
+	kill -INT "$rec"
+	wait "$rec" 2>/dev/null
+	echo
+	echo "== where the cycles go, $layout, imgctl -> imgd (perf record:" \
+	    "share of all samples per process and library, then functions" \
+	    "above 2%)"
+	perf report -i "$data" --no-children --sort comm,dso \
+	    --percent-limit 1 2>/dev/null | grep -E '^ +[0-9]' | head -8
+	perf report -i "$data" --no-children --sort comm,sym \
+	    --percent-limit 2 2>/dev/null | grep -E '^ +[0-9]' | head -12
+	rm -f "$data"
+	delete_image "$IMGD_SOCK" "$([ "$layout" = unified ] &&
+	    echo "$FP_UNIFIED" || echo "$FP_SPLIT")"
 }
 
 # bench_size MB: make the images, run every row REPS times, print.
@@ -306,7 +403,8 @@ bench_size() {
 	FP_SPLIT=$(cat "$IMG/meta.$EXT" "$IMG/rootfs.$EXT" | sha256sum |
 	    cut -d' ' -f1)
 	sync
-	echo "-- built in $((SECONDS - t0)) s; running $REPS x 2 x 6 rows"
+	echo "-- built in $((SECONDS - t0)) s; running $REPS x 2 x" \
+	    "$(wc -w <<<"$ROWS") rows"
 	t0=$SECONDS
 	for rep in $(seq 1 "$REPS"); do
 		for layout in unified split; do
@@ -317,6 +415,10 @@ bench_size() {
 		echo "-- run $rep of $REPS done ($((SECONDS - t0)) s)"
 	done
 	print_tables
+	if [ "$PERF" = 1 ] && [ "$SIZE" -ne 10 ]; then
+		profile unified
+		profile split
+	fi
 	rm -rf "$IMG"
 }
 
