@@ -127,34 +127,51 @@ hc_request(struct hc *hc, const char *method, const char *target,
 	return r;
 }
 
+/*
+ * Before each piece of a body: 0 when the socket takes more, HC_EARLY if
+ * the server answered (or hung up) before the body is all sent, -1.
+ */
+static int
+send_ready(struct hc *hc)
+{
+	struct pollfd pfd = {.fd = hc->fd, .events = POLLIN | POLLOUT};
+
+	while (poll(&pfd, 1, -1) == -1) {
+		if (errno != EINTR) {
+			ctl_err("poll: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return pfd.revents & (POLLIN | POLLHUP | POLLERR) ? HC_EARLY : 0;
+}
+
+/* After a failed send or sendfile: 1 to try again, else what to return. */
+static int
+send_failed(void)
+{
+	if (errno == EINTR || errno == EAGAIN)
+		return 1;
+	if (errno == EPIPE || errno == ECONNRESET)
+		return HC_EARLY;
+	ctl_err("cannot send the request body: %s", strerror(errno));
+	return -1;
+}
+
 int
 hc_send(struct hc *hc, const void *data, size_t len)
 {
 	const char *p = data;
-	struct pollfd pfd;
 	ssize_t n;
+	int r;
 
 	while (len > 0) {
-		pfd.fd = hc->fd;
-		pfd.events = POLLIN | POLLOUT;
-		if (poll(&pfd, 1, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			ctl_err("poll: %s", strerror(errno));
-			return -1;
-		}
-		/* An answer (or a hang-up) before the body is all sent. */
-		if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
-			return HC_EARLY;
+		if ((r = send_ready(hc)) != 0)
+			return r;
 		n = send(hc->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN)
+			if ((r = send_failed()) == 1)
 				continue;
-			if (errno == EPIPE || errno == ECONNRESET)
-				return HC_EARLY;
-			ctl_err("cannot send the request body: %s",
-			    strerror(errno));
-			return -1;
+			return r;
 		}
 		p += n;
 		len -= (size_t)n;
@@ -166,50 +183,31 @@ hc_send(struct hc *hc, const void *data, size_t len)
  * len bytes of file fd from its offset, by sendfile: the kernel hands the
  * file's pages to the socket, no copy through this process. SIGPIPE is
  * held off for the call (sendfile has no MSG_NOSIGNAL). 0, -1, HC_EARLY,
- * or HC_SHORT if the file ended first; *sent counts what went.
+ * HC_SHORT if the file ended first, HC_NOSENDFILE; *sent counts what went.
  */
 int
 hc_send_file(struct hc *hc, int fd, uint64_t len, uint64_t *sent)
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
-	struct pollfd pfd;
 	int rc = 0;
 	ssize_t n;
 
 	*sent = 0;
 	sigemptyset(&ign.sa_mask);
 	sigaction(SIGPIPE, &ign, &old);
-	while (len > 0) {
-		pfd.fd = hc->fd;
-		pfd.events = POLLIN | POLLOUT;
-		if (poll(&pfd, 1, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			ctl_err("poll: %s", strerror(errno));
-			rc = -1;
-			break;
-		}
-		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
-			rc = HC_EARLY;
-			break;
-		}
+	while (len > 0 && (rc = send_ready(hc)) == 0) {
 		n = sendfile(hc->fd, fd, NULL,
 		    len < HC_SENDFILE_MAX ? (size_t)len : HC_SENDFILE_MAX);
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n == -1 && (errno == EPIPE || errno == ECONNRESET)) {
-			rc = HC_EARLY;
-			break;
-		}
 		if (n == -1 && (errno == EINVAL || errno == ENOSYS) &&
 		    *sent == 0) {
 			rc = HC_NOSENDFILE; /* a file sendfile cannot read */
 			break;
 		}
 		if (n == -1) {
-			ctl_err("cannot send the request body: %s",
-			    strerror(errno));
-			rc = -1;
+			if ((rc = send_failed()) == 1) {
+				rc = 0;
+				continue;
+			}
 			break;
 		}
 		if (n == 0) {
