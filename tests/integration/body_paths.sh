@@ -93,4 +93,25 @@ for how in sendfile fallback; do
 done
 
 imgd_stop
+
+# A store with no room for the image: the splice into the temp file fails
+# with ENOSPC. The client is told, nothing is left, and a small image
+# still imports.
+FULL=$T_TMP/full
+mkdir -p "$FULL"
+if mount -t tmpfs -o size=4m tmpfs "$FULL"; then
+	imgd_start "$FULL/state" || fail "imgd on a 4 MiB tmpfs starts"
+	before=$(state_snapshot)
+	out=$(upload "$W/u.tar")
+	check_contains "no space: the client is told" "$out" "disk full"
+	check_eq "no space: nothing left behind" "$(state_snapshot)" "$before"
+	check_contains "no space: logged" "$(cat "$T_TMP/imgd.log")" \
+	    "No space left on device"
+	check_eq "no space: a small image still imports" \
+	    "$(upload "$(mkunified "$W/small.tar" none desc=small)")" "202|"
+	imgd_stop
+	umount "$FULL"
+else
+	fail "mount a 4 MiB tmpfs (the test runs as root)"
+fi
 summary
