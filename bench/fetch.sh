@@ -143,7 +143,7 @@ DST_SOCK=$DST_DIR/unix.socket
 # (MB MiB of random bytes in files of at most 64 MiB, uncompressed
 # squashfs: random bytes do not compress).
 make_split() {
-	local mb=$1 d=$2 t=$2/tree left chunk n=0
+	local mb=$1 d=$2 t=$2/tree
 	mkdir -p "$t/rootfs/etc" "$t/rootfs/bin" "$t/rootfs/data"
 	cat >"$t/metadata.yaml" <<-EOF
 	architecture: $ARCH
@@ -156,13 +156,7 @@ make_split() {
 	echo bench >"$t/rootfs/etc/hostname"
 	printf '#!/bin/sh\necho hi\n' >"$t/rootfs/bin/hello"
 	ln -s hello "$t/rootfs/bin/hi"
-	left=$mb
-	while [ "$left" -gt 0 ]; do
-		chunk=$((left > 64 ? 64 : left))
-		head -c "${chunk}M" /dev/urandom >"$t/rootfs/data/blob$n"
-		left=$((left - chunk))
-		n=$((n + 1))
-	done
+	fill_blobs "$t/rootfs/data" "$mb"
 	tar -C "$t" -cJf "$d/meta.tar.xz" metadata.yaml
 	mksquashfs "$t/rootfs" "$d/rootfs.squashfs" -noappend -quiet \
 	    -no-progress -noI -noD -noF -noX -all-root >/dev/null ||

@@ -71,7 +71,7 @@ machine_info
 
 # make_images MB DIR: DIR/unified.EXT, DIR/meta.EXT + DIR/rootfs.EXT.
 make_images() {
-	local mb=$1 d=$2 left chunk n=0
+	local mb=$1 d=$2
 	local t=$d/tree
 	mkdir -p "$t/rootfs/etc" "$t/rootfs/bin" "$t/rootfs/data"
 	cat >"$t/metadata.yaml" <<-EOF
@@ -87,17 +87,8 @@ make_images() {
 	ln -s hello "$t/rootfs/bin/hi"
 	# The bulk, in files of at most 64 MiB: random bytes, or (to be
 	# compressed) /usr's files as one tar stream, repeated.
-	left=$mb
-	while [ "$left" -gt 0 ]; do
-		chunk=$((left > 64 ? 64 : left))
-		if [ "$COMPRESS" = none ]; then
-			head -c "${chunk}M" /dev/urandom >"$t/rootfs/data/blob$n"
-		else
-			usr_bytes $((n * 64)) "$chunk" >"$t/rootfs/data/blob$n"
-		fi
-		left=$((left - chunk))
-		n=$((n + 1))
-	done
+	fill_blobs "$t/rootfs/data" "$mb" \
+	    "$([ "$COMPRESS" = none ] || echo usr_bytes)"
 	tar -C "$t" -cf "$d/unified.tar" metadata.yaml rootfs
 	tar -C "$t" -cf "$d/meta.tar" metadata.yaml
 	tar -C "$t/rootfs" -cf "$d/rootfs.tar" .

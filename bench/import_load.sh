@@ -38,17 +38,12 @@ machine_info
 
 # image DIR MB TAG: DIR/TAG.tar, a unified image of MB MiB of random data.
 image() {
-	local d=$1 mb=$2 tag=$3 t=$1/tree-$3 n=0 left=$2 chunk
-	mkdir -p "$t/rootfs/data"
+	local d=$1 mb=$2 tag=$3 t=$1/tree-$3
+	mkdir -p "$t"
 	printf 'architecture: x86_64\ncreation_date: 1458040200\n%s\n' \
 	    "properties: {description: \"load bench $tag\", os: bench}" \
 	    >"$t/metadata.yaml"
-	while [ "$left" -gt 0 ]; do
-		chunk=$((left > 64 ? 64 : left))
-		head -c "${chunk}M" /dev/urandom >"$t/rootfs/data/blob$n"
-		left=$((left - chunk))
-		n=$((n + 1))
-	done
+	fill_blobs "$t/rootfs/data" "$mb"
 	tar -C "$t" -cf "$d/$tag.tar" metadata.yaml rootfs
 	rm -rf "$t"
 }

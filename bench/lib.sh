@@ -246,6 +246,23 @@ run_timed() {
 	return $rc
 }
 
+# fill_blobs DIR MB [GEN]: MB MiB in DIR/blob0, blob1, ... of at most
+# 64 MiB each: random bytes, or what `GEN SKIP_MB MB` prints.
+fill_blobs() {
+	local dir=$1 left=$2 gen=${3:-} chunk n=0
+	mkdir -p "$dir"
+	while [ "$left" -gt 0 ]; do
+		chunk=$((left > 64 ? 64 : left))
+		if [ -n "$gen" ]; then
+			"$gen" $((n * 64)) "$chunk"
+		else
+			head -c "${chunk}M" /dev/urandom
+		fi >"$dir/blob$n"
+		left=$((left - chunk))
+		n=$((n + 1))
+	done
+}
+
 # median and max of numbers given as arguments.
 median() {
 	printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1}
