@@ -204,6 +204,13 @@
 #define LIM_FILTER_VALUE			256
 /* pipe buffer from the frontend to the store, per upload part */
 #define LIM_UPLOAD_PIPE			(1 * MiB)
+/* bytes an upload's hashing thread maps and hashes at a time */
+#define LIM_HASH_PIECE			(4 * MiB)
+/* spliced but not yet hashed bytes at which reading the pipe pauses
+ * (upload_hash_lag's default) */
+#define LIM_HASH_LAG			(64 * MiB)
+/* the stack of a hashing thread (the digests need a few KiB) */
+#define LIM_HASH_STACK			(256 * KiB)
 
 /* Fetching (fetcher/, store/fetch.c). */
 #define LIM_URL_MAX			2048

@@ -10,6 +10,8 @@
  *	socket_group: lxd		group of unix.socket (default root's)
  *	socket_mode: 0660
  *	upload_max: 8G			per image part
+ *	upload_hash_lag: 64M		bytes an upload may run ahead of
+ *					its hashing before its pipe waits
  *	unpacker_timeout: 900		seconds of wall clock per job
  *	unpackers_per_project: 2
  *	https_address: 127.0.0.1:8443	HTTPS API ("" or absent: none)
@@ -90,6 +92,7 @@ config_defaults(struct config *c)
 	c->socket_mode = 0660;
 	snprintf(c->policy, sizeof(c->policy), "%s", IMGD_POLICY_DEFAULT);
 	c->upload_max = LIM_IMAGE_PART_MAX;
+	c->upload_hash_lag = LIM_HASH_LAG;
 	c->unpacker_timeout = LIM_UNPACKER_WALL_SECONDS;
 	c->unpackers_per_project = LIM_UNPACKER_PER_TENANT;
 	c->trust_token_expiry = LIM_TRUST_TOKEN_SECONDS;
@@ -262,6 +265,10 @@ set_key(
 		if (parse_u64(v, &n, 1, 10) == -1 || n == 0)
 			goto bad;
 		c->upload_max = n;
+	} else if (strcmp(k, "upload_hash_lag") == 0) {
+		if (parse_u64(v, &n, 1, 10) == -1 || n < MiB || n > GiB)
+			goto bad;
+		c->upload_hash_lag = n;
 	} else if (strcmp(k, "unpacker_timeout") == 0) {
 		if (parse_u64(v, &n, 0, 10) == -1 || n == 0 || n > 86400)
 			goto bad;

@@ -28,6 +28,7 @@ struct config {
 	unsigned socket_mode;
 	int debug;
 	uint64_t upload_max;	   /* bytes per part */
+	uint64_t upload_hash_lag;  /* spliced, not hashed, before a pause */
 	unsigned unpacker_timeout; /* seconds, wall clock */
 	unsigned unpackers_per_project;
 	char https_address[128];      /* "" = no HTTPS */

@@ -1,10 +1,11 @@
 /*
  * Image uploads. The frontend streams each part of the request body into a
  * pipe whose read end it passes with UPLOAD_BEGIN (and UPLOAD_PART for a
- * split rootfs); the store hashes every byte itself as it writes it to an
- * unnamed temp file. UPLOAD_END says whether the body arrived whole. Only
- * then is there an operation: fingerprint checks, validation by an
- * unpacker, and an atomic commit, or nothing at all.
+ * split rootfs); the store splices it into an unnamed temp file and hashes
+ * every byte itself, from that file, in a thread of its own (hasher.c).
+ * UPLOAD_END says whether the body arrived whole. Only then is there an
+ * operation: fingerprint checks, validation by an unpacker, and an atomic
+ * commit, or nothing at all.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -22,6 +23,7 @@
 #include "ipc/log.h"
 #include "policy/names.h"
 #include "policy/sig.h"
+#include "store/hasher.h"
 #include "store/store.h"
 
 /* Writeback is started every so often during the upload, so that the
@@ -50,6 +52,9 @@ struct upload {
 	char end_reason[LIM_ERROR_MAX + 1];
 	EVP_MD_CTX *sha;
 	EVP_MD_CTX *psha[2]; /* a split image's files, each */
+	struct hasher *hash; /* owns the digests while it runs */
+	int paused;	     /* the pipe waits for the hashing */
+	unsigned pauses;
 	char part_sha[2][65];
 	/* import_key: each file's signature, checked over its BLAKE2b-512 */
 	int pinned;
@@ -115,6 +120,7 @@ upload_free(struct upload *u)
 	else
 		jobs_waiting--;
 	TAILQ_REMOVE(&uploads, u, entry);
+	hasher_free(u->hash); /* first: it reads the files and digests */
 	if (u->busy)
 		project_busy_leave(u->project, BUSY_UPLOAD);
 	if (u->ev)
@@ -293,49 +299,42 @@ watch_pipe(struct upload *u, int fd)
 	event_add(u->ev, NULL);
 }
 
-/* Every hash of the upload over n new bytes. */
+/*
+ * The hashing thread caught up (or failed): reading resumes, or the body
+ * that has all arrived goes on to its checks.
+ */
 static void
-hash_bytes(struct upload *u, const void *p, size_t n)
+hash_wake(void *arg)
 {
-	EVP_DigestUpdate(u->sha, p, n);
-	if (u->psha[u->part])
-		EVP_DigestUpdate(u->psha[u->part], p, n);
-	if (u->b2[u->part])
-		EVP_DigestUpdate(u->b2[u->part], p, n);
+	struct upload *u = arg;
+
+	if (hasher_error(u->hash)) {
+		errno = hasher_error(u->hash);
+		log_warn("upload: hashing the temp file");
+		upload_fail(u, fault_storage(errno), RES_IMAGE, NULL);
+		return;
+	}
+	if (u->paused) {
+		u->paused = 0;
+		if (u->ev)
+			event_add(u->ev, NULL);
+	}
+	upload_check_done(u);
 }
 
-/*
- * Up to want bytes from the pipe into the temp file, and hashed: spliced
- * into the file (the kernel's one copy, into the page cache), then hashed
- * where they now are, through a mapping of the file. What is hashed is
- * what the store holds, never a buffer the bytes passed through. Returns
- * the bytes moved; 0 at EOF; -1 with errno (EAGAIN: none now).
- */
-static ssize_t
-move_bytes(struct upload *u, int fd, size_t want)
+/* A pipe read ahead of its hashing by more than upload_hash_lag waits
+ * for it: the unhashed bytes are in the page cache, which a fast client
+ * must not fill faster than the store hashes. */
+static void
+hash_pace(struct upload *u)
 {
-	static uint64_t page;
-	int tmp = u->tmp[u->part];
-	uint64_t at = u->size[u->part], base;
-	ssize_t n;
-	size_t len;
-	uint8_t *m;
-
-	if (page == 0)
-		page = (uint64_t)sysconf(_SC_PAGESIZE);
-	n = splice(
-	    fd, NULL, tmp, NULL, want, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-	if (n <= 0)
-		return n;
-	base = at & ~(page - 1);
-	len = (size_t)(at + (uint64_t)n - base);
-	m = mmap(
-	    NULL, len, PROT_READ, MAP_SHARED | MAP_POPULATE, tmp, (off_t)base);
-	if (m == MAP_FAILED)
-		return -1;
-	hash_bytes(u, m + (at - base), (size_t)n);
-	munmap(m, len);
-	return n;
+	if (u->ev == NULL || hasher_lag(u->hash) <= S->cfg.upload_hash_lag)
+		return;
+	if (hasher_wait(u->hash, S->cfg.upload_hash_lag / 2))
+		return;
+	event_del(u->ev);
+	u->paused = 1;
+	u->pauses++;
 }
 
 static void
@@ -354,10 +353,12 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 		/* At most one byte past the limit reaches the temp file. */
 		uint64_t room = S->cfg.upload_max - u->size[u->part] + 1;
 
-		n = move_bytes(u, fd,
-		    room < LIM_UPLOAD_PIPE ? (size_t)room : LIM_UPLOAD_PIPE);
+		/* The kernel's one copy, into the page cache. */
+		n = splice(fd, NULL, u->tmp[u->part], NULL,
+		    room < LIM_UPLOAD_PIPE ? (size_t)room : LIM_UPLOAD_PIPE,
+		    SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
+			break;
 		if (n == -1) {
 			/* A pipe from the frontend or a fetcher does not
 			 * fail: the temp file did (no space, quota, EIO; a
@@ -387,6 +388,7 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 		if (quota_check(u, base, (uint64_t)n) == -1)
 			return;
 		u->size[u->part] += (uint64_t)n;
+		hasher_add(u->hash, (uint64_t)n);
 		done += (size_t)n;
 		if (u->size[u->part] - u->flushed[u->part] >=
 		    LIM_UPLOAD_WRITEBACK) {
@@ -397,6 +399,7 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 			u->flushed[u->part] = u->size[u->part];
 		}
 	}
+	hash_pace(u);
 }
 
 /* A new upload of the request, with what BEGIN said. */
@@ -595,6 +598,23 @@ upload_admit(struct upload *u)
 	return upload_pin(u);
 }
 
+/* The thread that hashes the temp files as they fill; -1 after failing u. */
+static int
+upload_hash_start(struct upload *u)
+{
+	struct hasher_digests d = {.all = u->sha,
+	    .file = {u->psha[0], u->psha[1]},
+	    .b2 = {u->b2[0], u->b2[1]}};
+
+	u->hash = hasher_new(S->base, u->tmp, &d, hash_wake, u);
+	if (u->hash == NULL) {
+		log_warn("upload: hashing thread");
+		upload_fail(u, ERR_INTERNAL, RES_NONE, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 void
 upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 {
@@ -621,6 +641,7 @@ upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 			upload_fail(u, fault_storage(errno), RES_IMAGE, NULL);
 			return;
 		}
+	(void)upload_hash_start(u);
 }
 
 void
@@ -790,17 +811,38 @@ upload_check_done(struct upload *u)
 	/* The rootfs pipe is read once the metadata pipe is drained. */
 	if (u->part == 0 && u->eof[0] && u->next_pipe != -1) {
 		u->part = 1;
+		hasher_next_file(u->hash);
 		watch_pipe(u, u->next_pipe);
 		u->next_pipe = -1;
 		return;
 	}
 	if (!u->ended || u->pipe != -1 || u->next_pipe != -1)
 		return;
+	if (u->end.status == UPLOAD_ABORTED) {
+		fault_set(&f, ERR_ABORTED, RES_IMAGE, NULL);
+		snprintf(f.detail, sizeof(f.detail), "%s", u->end_reason);
+		upload_fault(u, &f);
+		return;
+	}
+	/* Every byte is in; the digests are the loop's once all is hashed. */
+	if (!hasher_wait(u->hash, 0))
+		return; /* hash_wake comes back here */
+	if (hasher_finish(u->hash) == -1) {
+		u->hash = NULL;
+		log_warn("upload: hashing the temp file");
+		upload_fail(u, fault_storage(errno), RES_IMAGE, NULL);
+		return;
+	}
+	u->hash = NULL;
+	log_debug("upload %llu: %llu bytes hashed, reading paused %u times "
+		  "for it",
+	    (unsigned long long)u->reqid,
+	    (unsigned long long)(u->size[0] + u->size[1]), u->pauses);
 	if (u->count_own) {
 		u->end.bytes = u->size[0] + u->size[1];
 		u->end.part0_bytes = u->size[0];
 	}
-	if (u->fetched && u->end.status != UPLOAD_ABORTED) {
+	if (u->fetched) {
 		/* What came decides: a second file makes it split. */
 		u->layout = u->size[1] ? IMG_SPLIT : IMG_UNIFIED;
 		if (u->layout == IMG_UNIFIED) {
@@ -808,12 +850,6 @@ upload_check_done(struct upload *u)
 			EVP_MD_CTX_free(u->psha[1]);
 			u->psha[0] = u->psha[1] = NULL;
 		}
-	}
-	if (u->end.status == UPLOAD_ABORTED) {
-		fault_set(&f, ERR_ABORTED, RES_IMAGE, NULL);
-		snprintf(f.detail, sizeof(f.detail), "%s", u->end_reason);
-		upload_fault(u, &f);
-		return;
 	}
 	if (u->layout == IMG_SPLIT && !u->eof[1]) {
 		upload_fail(u, ERR_NO_ROOTFS, RES_IMAGE, NULL);
@@ -877,6 +913,8 @@ upload_fetch(const struct fetch_sink *k, int rfd[2])
 			upload_fail(u, fault_storage(errno), RES_IMAGE, NULL);
 			return NULL;
 		}
+	if (upload_hash_start(u) == -1)
+		return NULL;
 	return u;
 }
 

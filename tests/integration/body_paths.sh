@@ -94,6 +94,43 @@ done
 
 imgd_stop
 
+# The store hashes in a thread behind its splices; a pipe that runs more
+# than upload_hash_lag ahead waits for the hashing. At 1 MiB, a 48 MiB
+# image waits many times: it must still come out whole, and an upload cut
+# while its hashing runs must leave nothing.
+printf 'upload_hash_lag: 1M\ndebug: true\n' >"$W/lag.yaml"
+IMGD_ARGS="--config $W/lag.yaml" imgd_start "$T_TMP/state_lag" ||
+    { summary; exit 1; }
+mkimage_tree "$W/big"
+head -c $((48 * 1048576)) /dev/urandom >"$W/big/rootfs/bulk"
+tar -C "$W/big" -cf "$W/bu.tar" metadata.yaml rootfs templates
+tar -C "$W/big" -cf "$W/bm.tar" metadata.yaml templates
+tar -C "$W/big/rootfs" -cf "$W/br.tar" .
+BUFP=$(sha256sum <"$W/bu.tar" | cut -d' ' -f1)
+BSFP=$(cat "$W/bm.tar" "$W/br.tar" | sha256sum | cut -d' ' -f1)
+: >"$T_TMP/imgd.log"
+out=$("$BIN/imgctl" image import "$W/bu.tar" 2>&1)
+check_contains "lag 1M, unified 48 MiB: fingerprint" "$out" "$BUFP"
+out=$("$BIN/imgctl" image import "$W/bm.tar" "$W/br.tar" 2>&1)
+check_contains "lag 1M, split 48 MiB: fingerprint" "$out" "$BSFP"
+check_eq "lag 1M, split: each file's own sha256" "$(sqlite3 "$STATE/imgd.db" \
+    "SELECT part0_sha256 || ' ' || part1_sha256 FROM images
+     WHERE fingerprint = '$BSFP'")" \
+    "$(sha256sum <"$W/bm.tar" | cut -d' ' -f1) $(sha256sum <"$W/br.tar" |
+    cut -d' ' -f1)"
+paused=$(grep -c 'bytes hashed, reading paused [1-9][0-9]* times' \
+    "$T_TMP/imgd.log")
+check_eq "lag 1M: both uploads waited for their hashing" "$paused" 2
+before=$(state_snapshot)
+$SEND cut "$W/bu.tar" 6 >/dev/null 2>&1
+api DELETE "/1.0/images/$BUFP" >/dev/null
+api DELETE "/1.0/images/$BSFP" >/dev/null
+sleep 0.5
+check_eq "lag 1M, cut mid-chunk: nothing left behind" \
+    "$(api_body GET /1.0/images | jget metadata)" "[]"
+check_eq "lag 1M: still serving" "$(api_status GET /1.0)" 200
+imgd_stop
+
 # A store with no room for the image: the splice into the temp file fails
 # with ENOSPC. The client is told, nothing is left, and a small image
 # still imports.

@@ -230,6 +230,11 @@ refuse "config with an unknown key" 'line 1: unknown key "colour"' \
 printf 'socket_mode: 0777\n' >"$W/bad.conf"
 refuse "config with a bad value" 'bad value for socket_mode' \
     "$BIN/imgd" --state "$T_TMP/state3" --config "$W/bad.conf"
+for v in 512K 2G 64X; do
+	printf 'upload_hash_lag: %s\n' "$v" >"$W/bad.conf"
+	refuse "config with upload_hash_lag $v" 'bad value for upload_hash_lag' \
+	    "$BIN/imgd" --state "$T_TMP/state3" --config "$W/bad.conf"
+done
 printf 'just words\n' >"$W/bad.conf"
 refuse "config that is not key: value" \
     "line 1: the top level must be a mapping" \
