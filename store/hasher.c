@@ -10,6 +10,7 @@
  * below, under one mutex, and tells the loop through an eventfd.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -28,7 +29,10 @@ struct hasher {
 	uint64_t added, hashed; /* bytes of both files, in order */
 	uint64_t len0;		/* file 0's size once complete, else ~0 */
 	uint64_t wake_lag;	/* wake the loop at this lag, or ~0: not */
+	int want_sync, synced;	/* hasher_sync asked; the files are synced */
 	int stop, err;
+	/* the thread's own */
+	uint64_t flushed[2]; /* writeback started up to here */
 	/* fixed from hasher_new on */
 	int fd[2];
 	struct hasher_digests d;
@@ -38,14 +42,21 @@ struct hasher {
 	void *arg;
 };
 
+/* With mu held: what the loop waits for is there. */
+static int
+met(const struct hasher *h)
+{
+	return h->err != 0 || (h->added - h->hashed <= h->wake_lag &&
+				  (!h->want_sync || h->synced));
+}
+
 /* Called with mu held: the loop asked to hear of this lag. */
 static void
 maybe_wake(struct hasher *h)
 {
 	uint64_t one = 1;
 
-	if (h->wake_lag == UINT64_MAX ||
-	    (h->added - h->hashed > h->wake_lag && h->err == 0))
+	if (h->wake_lag == UINT64_MAX || !met(h))
 		return;
 	h->wake_lag = UINT64_MAX;
 	/* A counter: cannot fill up before the loop reads it. */
@@ -75,6 +86,25 @@ hash_range(struct hasher *h, int i, uint64_t off, size_t n)
 	if (h->d.b2[i])
 		EVP_DigestUpdate(h->d.b2[i], m + (off - base), n);
 	munmap(m, len);
+	/* Writeback starts behind the hashing, so that the sync at the end
+	 * (and the commit's) has little left to wait for; it may block on a
+	 * busy disk, which is why the loop does not do it. */
+	if (off + n - h->flushed[i] >= LIM_UPLOAD_WRITEBACK) {
+		(void)sync_file_range(h->fd[i], (off_t)h->flushed[i],
+		    (off_t)(off + n - h->flushed[i]), SYNC_FILE_RANGE_WRITE);
+		h->flushed[i] = off + n;
+	}
+	return 0;
+}
+
+/* Both files to the disk: the commit's own fdatasync then finds them
+ * clean instead of blocking the loop for the last seconds of writeback. */
+static int
+sync_files(struct hasher *h)
+{
+	for (int i = 0; i < 2; i++)
+		if (h->fd[i] != -1 && fdatasync(h->fd[i]) == -1)
+			return -1;
 	return 0;
 }
 
@@ -90,6 +120,16 @@ hasher_main(void *arg)
 
 		if (h->stop)
 			break;
+		if (at == end && h->want_sync && !h->synced && !h->err) {
+			pthread_mutex_unlock(&h->mu);
+			int r = sync_files(h), e = errno;
+			pthread_mutex_lock(&h->mu);
+			if (r == -1)
+				h->err = e ? e : EIO;
+			else
+				h->synced = 1;
+			continue;
+		}
 		if (at == end || h->err) {
 			maybe_wake(h);
 			pthread_cond_wait(&h->cv, &h->mu);
@@ -209,13 +249,32 @@ hasher_lag(struct hasher *h)
 int
 hasher_wait(struct hasher *h, uint64_t lag)
 {
-	int met;
+	int ok;
 
 	pthread_mutex_lock(&h->mu);
-	met = h->err != 0 || h->added - h->hashed <= lag;
-	h->wake_lag = met ? UINT64_MAX : lag;
+	h->wake_lag = lag;
+	ok = met(h);
+	if (ok)
+		h->wake_lag = UINT64_MAX;
 	pthread_mutex_unlock(&h->mu);
-	return met;
+	return ok;
+}
+
+int
+hasher_sync(struct hasher *h)
+{
+	int ok;
+
+	pthread_mutex_lock(&h->mu);
+	h->want_sync = 1;
+	h->wake_lag = 0;
+	ok = met(h);
+	if (ok)
+		h->wake_lag = UINT64_MAX;
+	else
+		pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	return ok;
 }
 
 int
@@ -240,8 +299,8 @@ hasher_join(struct hasher *h)
 	pthread_mutex_unlock(&h->mu);
 	pthread_join(h->thread, NULL);
 	err = h->err;
-	if (err == 0 && h->hashed != h->added)
-		err = EINPROGRESS; /* finished before hasher_wait(h, 0) */
+	if (err == 0 && (h->hashed != h->added || !h->synced))
+		err = EINPROGRESS; /* finished before hasher_sync said 1 */
 	event_free(h->ev);
 	close(h->efd);
 	pthread_cond_destroy(&h->cv);

@@ -2,7 +2,8 @@
  * A thread of the store that hashes an upload's temp files behind the
  * event loop's writes (store/hasher.c). The loop splices bytes into the
  * files and says how many (hasher_add); the thread reads them back through
- * a mapping and updates the digests. The digests belong to the thread from
+ * a mapping and updates the digests, starts the files' writeback, and at
+ * the end syncs them (hasher_sync). The digests belong to the thread from
  * hasher_new until hasher_finish or hasher_free has joined it.
  */
 #ifndef IMGD_STORE_HASHER_H
@@ -36,8 +37,11 @@ uint64_t hasher_lag(struct hasher *h);
 int hasher_wait(struct hasher *h, uint64_t lag);
 /* 0, or the errno of the mapping that failed (hashing stopped there). */
 int hasher_error(struct hasher *h);
-/* Joins the thread once all is hashed (hasher_wait(h, 0) said so): 0, or
- * -1 with errno when a mapping failed. Frees h. */
+/* Every byte is added: 1 when all is hashed and both files are synced to
+ * the disk (or hashing failed); else 0, and wake() runs once they are. */
+int hasher_sync(struct hasher *h);
+/* Joins the thread once hasher_sync said 1: 0, or -1 with errno when a
+ * mapping or the sync failed (EINPROGRESS: called too early). Frees h. */
 int hasher_finish(struct hasher *h);
 /* Stops the thread wherever it is and frees h; the digests are then
  * incomplete. */

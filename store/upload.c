@@ -26,9 +26,6 @@
 #include "store/hasher.h"
 #include "store/store.h"
 
-/* Writeback is started every so often during the upload, so that the
- * commit's fdatasync has little left to wait for in the event loop. */
-
 struct upload {
 	TAILQ_ENTRY(upload) entry;
 	uint64_t reqid;
@@ -45,7 +42,6 @@ struct upload {
 	struct event *ev;
 	int tmp[2];
 	uint64_t size[2];
-	uint64_t flushed[2]; /* writeback started up to here */
 	int eof[2];
 	int ended;
 	struct imsg_upload_end end;
@@ -390,14 +386,6 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 		u->size[u->part] += (uint64_t)n;
 		hasher_add(u->hash, (uint64_t)n);
 		done += (size_t)n;
-		if (u->size[u->part] - u->flushed[u->part] >=
-		    LIM_UPLOAD_WRITEBACK) {
-			(void)sync_file_range(u->tmp[u->part],
-			    (off_t)u->flushed[u->part],
-			    (off_t)(u->size[u->part] - u->flushed[u->part]),
-			    SYNC_FILE_RANGE_WRITE);
-			u->flushed[u->part] = u->size[u->part];
-		}
 	}
 	hash_pace(u);
 }
@@ -824,8 +812,9 @@ upload_check_done(struct upload *u)
 		upload_fault(u, &f);
 		return;
 	}
-	/* Every byte is in; the digests are the loop's once all is hashed. */
-	if (!hasher_wait(u->hash, 0))
+	/* Every byte is in; the digests are the loop's once all is hashed
+	 * (and the files synced, by the thread, not in the loop). */
+	if (!hasher_sync(u->hash))
 		return; /* hash_wake comes back here */
 	if (hasher_finish(u->hash) == -1) {
 		u->hash = NULL;

@@ -1,7 +1,8 @@
 /*
  * store/hasher.c: the hashing thread gives the digests openssl gives over
  * the same bytes, in whatever pieces they are added, across the split of
- * two files; it wakes the loop at the lag asked for; a file it cannot map
+ * two files; it wakes the loop at the lag asked for, and once all is
+ * hashed and synced; a file it cannot map
  * fails it with the errno; it stops wherever it is when freed.
  */
 #include <errno.h>
@@ -136,7 +137,7 @@ T_TEST(test_unified)
 	h = waking = hasher_new(base, fd, &d, on_wake, NULL);
 	T_CHECK(h != NULL);
 	add_pieces(h, n);
-	if (!hasher_wait(h, 0))
+	if (!hasher_sync(h))
 		wait_wake(w);
 	T_CHECK(hasher_lag(h) == 0);
 	T_EQ_INT(hasher_finish(h), 0);
@@ -169,7 +170,7 @@ T_TEST(test_split)
 	add_pieces(h, na);
 	hasher_next_file(h);
 	add_pieces(h, nb);
-	if (!hasher_wait(h, 0))
+	if (!hasher_sync(h))
 		wait_wake(w);
 	T_EQ_INT(hasher_finish(h), 0);
 	T_CHECK(same(d.all, all, 32));
@@ -213,7 +214,7 @@ T_TEST(test_wait_lag)
 	event_base_loopexit(base, &tv);
 	event_base_dispatch(base);
 	T_EQ_INT(wakes, w);
-	if (!hasher_wait(h, 0))
+	if (!hasher_sync(h))
 		wait_wake(w);
 	T_EQ_INT(hasher_finish(h), 0);
 	EVP_MD_CTX_free(d.all);
@@ -237,7 +238,7 @@ T_TEST(test_map_fails)
 	h = waking = hasher_new(base, fd, &d, on_wake, NULL);
 	T_CHECK(h != NULL);
 	hasher_add(h, MiB);
-	if (!hasher_wait(h, 0))
+	if (!hasher_sync(h))
 		wait_wake(w);
 	T_EQ_INT(hasher_error(h), EACCES);
 	errno = 0;
