@@ -246,35 +246,35 @@ hasher_lag(struct hasher *h)
 	return lag;
 }
 
-int
-hasher_wait(struct hasher *h, uint64_t lag)
+/* What the loop asks for (a lag; with sync, all hashed and synced): 1 if
+ * it is met now, else 0 and the thread wakes the loop when it is. */
+static int
+arm(struct hasher *h, uint64_t lag, int sync)
 {
 	int ok;
 
 	pthread_mutex_lock(&h->mu);
+	h->want_sync |= sync;
 	h->wake_lag = lag;
 	ok = met(h);
 	if (ok)
 		h->wake_lag = UINT64_MAX;
+	else if (sync)
+		pthread_cond_signal(&h->cv); /* a caught-up thread must sync */
 	pthread_mutex_unlock(&h->mu);
 	return ok;
 }
 
 int
+hasher_wait(struct hasher *h, uint64_t lag)
+{
+	return arm(h, lag, 0);
+}
+
+int
 hasher_sync(struct hasher *h)
 {
-	int ok;
-
-	pthread_mutex_lock(&h->mu);
-	h->want_sync = 1;
-	h->wake_lag = 0;
-	ok = met(h);
-	if (ok)
-		h->wake_lag = UINT64_MAX;
-	else
-		pthread_cond_signal(&h->cv);
-	pthread_mutex_unlock(&h->mu);
-	return ok;
+	return arm(h, 0, 1);
 }
 
 int

@@ -303,9 +303,10 @@ static void
 hash_wake(void *arg)
 {
 	struct upload *u = arg;
+	int err = hasher_error(u->hash);
 
-	if (hasher_error(u->hash)) {
-		errno = hasher_error(u->hash);
+	if (err) {
+		errno = err;
 		log_warn("upload: hashing the temp file");
 		upload_fail(u, fault_storage(errno), RES_IMAGE, NULL);
 		return;
