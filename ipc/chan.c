@@ -242,6 +242,9 @@ ipc_flush(struct ipc_chan *c)
 		if ((n = send_next(c->fd, c->head)) == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 1;
+			if (errno == EPIPE || errno == ECONNRESET ||
+			    errno == ECONNREFUSED)
+				c->gone = 1;
 			snprintf(c->err, sizeof(c->err), "send to the %s: %s",
 			    ipc_procname(c->peer), strerror(errno));
 			return -1;

@@ -29,6 +29,7 @@ struct ipc_chan {
 	size_t qbytes; /* and their bytes */
 	int blocking;  /* ipc_recv waits for a record */
 	int eof;       /* the peer closed (or sent an empty record) */
+	int gone;      /* a send found the peer's end closed (EPIPE) */
 	int corked;    /* ipc_send queues only: the owner flushes */
 	uint8_t *rbuf, *wbuf;
 	size_t rlen, rpos; /* the datagram in rbuf, and what was decoded */

@@ -158,6 +158,9 @@ enum imsg_type {
 	IMSG_PROJECT_CHANGE_REQ,
 	IMSG_METRIC,
 	IMSG_EVENTS_CLOSE,
+	/* store -> unpacker: how far a part that is still arriving may be
+	 * read (a streaming validation) */
+	IMSG_UNPACK_GROWN,
 	IMSG_TYPE_COUNT
 };
 
@@ -637,6 +640,15 @@ struct imsg_unpack_input {
 	uint8_t part;
 	uint8_t nparts;
 	uint64_t size;
+	/* The part is still arriving: read it only as far as the store's
+	 * IMSG_UNPACK_GROWN words say it has hashed, to their final one. */
+	uint8_t follow;
+};
+
+struct imsg_unpack_grown {
+	uint8_t part;  /* 0, or 1 (a split image's rootfs) */
+	uint64_t avail; /* bytes of it hashed: never less than before */
+	uint8_t final;	/* that is all of it */
 };
 
 struct imsg_unpack_meta {
@@ -877,6 +889,7 @@ union imsg_any {
 	struct imsg_upload_end upload_end;
 	struct imsg_upload_refused upload_refused;
 	struct imsg_unpack_input unpack_input;
+	struct imsg_unpack_grown unpack_grown;
 	struct imsg_unpack_meta unpack_meta;
 	struct imsg_unpack_template unpack_template;
 	struct imsg_unpack_done unpack_done;

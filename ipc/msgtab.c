@@ -423,6 +423,15 @@ static const struct ipc_field f_unpack_input[] = {
 	F_U8(S, part, PART_ROOTFS),
 	F_INT(S, nparts, FT_U8, 1, 2),
 	F_U64(S, size),
+	F_BOOL(S, follow),
+};
+#undef S
+
+#define S struct imsg_unpack_grown
+static const struct ipc_field f_unpack_grown[] = {
+	F_U8(S, part, 1),
+	F_U64(S, avail),
+	F_BOOL(S, final),
 };
 #undef S
 
@@ -726,6 +735,8 @@ static struct ipc_msgdef ipc_table[IMSG_TYPE_COUNT] = {
 	    struct imsg_image_ref_req, f_image_ref_req),
 	ROW(IMSG_UNPACK_INPUT, ST, PROC_UNPACKER, R, 0, FD_FILE_RD,
 	    struct imsg_unpack_input, f_unpack_input),
+	ROW(IMSG_UNPACK_GROWN, ST, PROC_UNPACKER, R, 0, FD_NONE,
+	    struct imsg_unpack_grown, f_unpack_grown),
 	ROW(IMSG_UNPACK_EXTRACT, ST, PROC_UNPACKER, R, 0, FD_NONE,
 	    struct imsg_unpack_extract, f_unpack_extract),
 	ROW(IMSG_UNPACK_WRITTEN, PROC_UNPACKER, ST, CH_META, 0, FD_NONE,

@@ -188,6 +188,8 @@
 #define LIM_UPLOAD_CHUNK			(256 * KiB)
 /* dirty bytes of a temp file before the store starts writeback */
 #define LIM_UPLOAD_WRITEBACK		(16 * MiB)
+/* a streaming validation hears of the hashed bytes in steps of this */
+#define LIM_UPLOAD_FEED_STEP		(1 * MiB)
 /* bytes one upload may move per wakeup, so that uploads share fairly */
 #define LIM_UPLOAD_BUDGET		(4 * MiB)
 /* input buffered per connection before reading stops */

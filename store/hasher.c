@@ -246,6 +246,17 @@ hasher_lag(struct hasher *h)
 	return lag;
 }
 
+uint64_t
+hasher_hashed(struct hasher *h)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&h->mu);
+	n = h->hashed;
+	pthread_mutex_unlock(&h->mu);
+	return n;
+}
+
 /* What the loop asks for (a lag; with sync, all hashed and synced): 1 if
  * it is met now, else 0 and the thread wakes the loop when it is. */
 static int

@@ -32,6 +32,8 @@ void hasher_add(struct hasher *h, uint64_t n);
 void hasher_next_file(struct hasher *h);
 /* Bytes added but not hashed yet. */
 uint64_t hasher_lag(struct hasher *h);
+/* Bytes of both files hashed, in order (file 0's first). */
+uint64_t hasher_hashed(struct hasher *h);
 /* 1 when the lag is at most lag (or hashing failed); else 0, and wake()
  * runs once it is. */
 int hasher_wait(struct hasher *h, uint64_t lag);

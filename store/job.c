@@ -38,6 +38,11 @@ struct job {
 	int fail;	       /* set when the job cannot run at all */
 	struct job_extract *x; /* an unpack job */
 	int got_written;
+	/* A streaming validation: how far the files are hashed, what the
+	 * unpacker has been told of it, and whether it has its inputs. */
+	int follow, inputs_sent;
+	uint64_t avail[2], told[2];
+	int final[2], told_final[2];
 };
 
 static TAILQ_HEAD(, job) jobs = TAILQ_HEAD_INITIALIZER(jobs);
@@ -87,7 +92,36 @@ running(const char *project)
 	int n = 0;
 
 	TAILQ_FOREACH (j, &jobs, entry)
-		if (j->state == JOB_RUNNING && strcmp(j->project, project) == 0)
+		if (j->state == JOB_RUNNING && !j->follow &&
+		    strcmp(j->project, project) == 0)
+			n++;
+	return n;
+}
+
+/* A streaming validation's files are all final (or it is none). */
+static int
+fed_all(const struct job *j)
+{
+	return !j->follow || (j->final[0] && (j->nparts == 1 || j->final[1]));
+}
+
+/* The unpacker was told every file is final. */
+static int
+told_all(const struct job *j)
+{
+	return j->told_final[0] && (j->nparts == 1 || j->told_final[1]);
+}
+
+/* Streaming validations of a project, running or about to. */
+static int
+following(const char *project)
+{
+	struct job *j;
+	int n = 0;
+
+	TAILQ_FOREACH (j, &jobs, entry)
+		if (j->follow && j->state != JOB_FINISHED &&
+		    strcmp(j->project, project) == 0)
 			n++;
 	return n;
 }
@@ -182,10 +216,12 @@ job_run(struct job *j)
 		return;
 	}
 	j->child->job = j;
-	/* The kick timer becomes the wall-clock watchdog. */
+	/* The kick timer becomes the wall-clock watchdog; a streaming
+	 * validation's starts once all has arrived (job_feed). */
 	event_free(j->ev_timeout);
 	j->ev_timeout = evtimer_new(S->base, timeout_cb, j);
-	event_add(j->ev_timeout, &tv);
+	if (fed_all(j))
+		event_add(j->ev_timeout, &tv);
 }
 
 static void
@@ -201,7 +237,8 @@ kick_cb(evutil_socket_t fd, short ev, void *arg)
 			break;
 	if (k == NULL || j->state != JOB_QUEUED)
 		return;
-	if (running(j->project) < (int)S->cfg.unpackers_per_project)
+	if (j->follow ||
+	    running(j->project) < (int)S->cfg.unpackers_per_project)
 		job_run(j);
 	else
 		log_debug("job for %s waits for a free unpacker", j->project);
@@ -240,6 +277,66 @@ job_start(const char *project, int fds[2], uint64_t sizes[2], int nparts,
 	return j;
 }
 
+struct job *
+job_follow(const char *project, int fds[2], int nparts,
+    void (*done)(void *, const struct fault *, const struct job_result *),
+    void *arg)
+{
+	uint64_t none[2] = {0, 0};
+	struct job *j;
+
+	if (following(project) >= (int)S->cfg.unpackers_per_project)
+		return NULL;
+	j = job_start(project, fds, none, nparts, done, arg);
+	j->follow = 1;
+	return j;
+}
+
+/* What the unpacker has not been told yet; -1 if it cannot be. */
+static int
+feed_send(struct job *j)
+{
+	for (int i = 0; i < j->nparts; i++) {
+		struct imsg_unpack_grown g = {
+		    .part = (uint8_t)i, .avail = j->avail[i], .final = 0};
+
+		if (j->told_final[i] ||
+		    (j->avail[i] == j->told[i] && !j->final[i]))
+			continue;
+		g.final = (uint8_t)j->final[i];
+		if (proc_send(j->child, IMSG_UNPACK_GROWN, 1, &g, -1) == -1)
+			return -1;
+		j->told[i] = j->avail[i];
+		j->told_final[i] = j->final[i];
+	}
+	return 0;
+}
+
+void
+job_feed(struct job *j, const uint64_t avail[2], const int final[2])
+{
+	struct timeval tv = {S->cfg.unpacker_timeout, 0};
+
+	for (int i = 0; i < j->nparts; i++) {
+		if (j->final[i])
+			continue; /* its word is given */
+		if (avail[i] > j->avail[i])
+			j->avail[i] = avail[i];
+		j->final[i] = final[i];
+	}
+	if (fed_all(j) && j->state == JOB_RUNNING && j->ev_timeout &&
+	    !evtimer_pending(j->ev_timeout, NULL))
+		event_add(j->ev_timeout, &tv);
+	if (j->child == NULL || !j->inputs_sent)
+		return; /* told when its inputs go */
+	/* A send fails when the unpacker has ended (its verdict or its
+	 * death, still unread, ends the job) or stopped reading (the
+	 * channel's bound kills it): neither is for this call to judge. */
+	if (feed_send(j) == -1)
+		log_debug("unpacker (pid %d) not told of the upload: %s",
+		    (int)j->child->pid, j->child->chan.err);
+}
+
 void
 job_set_extract(struct job *j, const struct job_extract *x)
 {
@@ -271,7 +368,11 @@ job_on_run(struct job *j, void (*fn)(void *))
 void
 job_cancel(struct job *j)
 {
-	if (j->child)
+	/* A streaming validation waits for bytes that will not come: it
+	 * reads the end of its channel instead and exits. */
+	if (j->child && j->follow)
+		proc_release(j->child);
+	else if (j->child)
 		proc_kill(j->child, "job cancelled");
 	j->state = JOB_FINISHED;
 	job_free(j);
@@ -283,6 +384,8 @@ job_child_ready(struct child *c)
 {
 	struct job *j = c->job;
 
+	if (j == NULL && c->released)
+		return;
 	if (j == NULL) {
 		proc_kill(c, "no job");
 		return;
@@ -299,6 +402,7 @@ job_child_ready(struct child *c)
 				: (i == 0 ? PART_METADATA : PART_ROOTFS),
 		    .nparts = (uint8_t)j->nparts,
 		    .size = j->sizes[i],
+		    .follow = (uint8_t)j->follow,
 		};
 		int fd = dup(j->fds[i]);
 
@@ -309,6 +413,10 @@ job_child_ready(struct child *c)
 			return;
 		}
 	}
+	j->inputs_sent = 1;
+	if (j->follow && feed_send(j) == -1)
+		log_debug("unpacker (pid %d) not told of the upload: %s",
+		    (int)c->pid, c->chan.err);
 }
 
 static int
@@ -349,12 +457,19 @@ job_dispatch(struct child *c, struct ipc_msg *m)
 	struct job *j = c->job;
 	struct fault f;
 
+	if (j == NULL && c->released)
+		return; /* sent before it saw the end */
 	if (j == NULL) {
 		proc_kill(c, "record for no job");
 		return;
 	}
 	switch (m->type) {
 	case IMSG_UNPACK_META:
+		/* Streaming: the metadata is a verdict's first half, and a
+		 * verdict before the last byte was hashed and told is about
+		 * bytes the store has not vouched for. */
+		if (j->follow && !told_all(j))
+			goto violation;
 		if (j->got_meta || copy_meta(j, &m->m.unpack_meta) == -1)
 			goto violation;
 		j->got_meta = 1;
@@ -372,6 +487,8 @@ job_dispatch(struct child *c, struct ipc_msg *m)
 		j->got_written = 1;
 		break;
 	case IMSG_UNPACK_DONE:
+		if (j->follow && !told_all(j))
+			goto violation;
 		if (!j->got_meta || j->templates != j->res.meta.ntemplates ||
 		    (j->x != NULL) != j->got_written)
 			goto violation;

@@ -226,6 +226,14 @@ proc_kill(struct child *c, const char *why)
 		kill(c->pid, SIGKILL);
 }
 
+void
+proc_release(struct child *c)
+{
+	c->released = 1;
+	(void)shutdown(c->chan.fd, SHUT_WR);
+	proc_expect_exit(c, 5);
+}
+
 static void
 linger_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -254,6 +262,12 @@ proc_send(struct child *c, uint16_t type, uint64_t id, const void *msg, int fd)
 		return -1;
 	}
 	if (ipc_send(&c->chan, type, id, msg, fd) == -1) {
+		/* A child that has exited is reaped and reported as such. */
+		if (c->chan.gone) {
+			log_debug("%s (pid %d): %s", c->def->title, (int)c->pid,
+			    c->chan.err);
+			return -1;
+		}
 		/* A peer that does not drain its queue is stuck. */
 		log_warnx("%s: %s", c->def->title, c->chan.err);
 		proc_kill(c, c->chan.err);
@@ -303,8 +317,8 @@ write_cb(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	if (rc == 1)
 		event_add(c->ev_write, NULL);
-	else if (rc == -1)
-		proc_kill(c, c->chan.err);
+	else if (rc == -1 && !c->released && !c->chan.gone)
+		proc_kill(c, c->chan.err); /* not if told, or exited */
 	else
 		run_drains(c, 0);
 }

@@ -85,6 +85,7 @@ struct child {
 	uint64_t caps; /* what it may keep (unpack jobs) */
 	int ready;
 	int killed; /* we sent SIGKILL: say why in the log */
+	int released; /* its job was dropped: it reads EOF and exits */
 	int reaped; /* waited for: its pid may be another process's now */
 	char why[128];
 	struct ipc_chan chan;
@@ -132,6 +133,9 @@ struct proc_opts {
 };
 struct child *proc_spawn_opts(int kind, const struct proc_opts *o);
 void proc_kill(struct child *c, const char *why);
+/* The child's work is no longer wanted: it reads EOF and exits on its
+ * own (within seconds, or it is killed); what it still sends is dropped. */
+void proc_release(struct child *c);
 void proc_expect_exit(struct child *c, int seconds);
 void proc_on_drain(struct child *c, void (*cb)(void *, int), void *arg);
 int proc_send(
@@ -431,6 +435,20 @@ struct job *job_start(const char *project, int fds[2], uint64_t sizes[2],
 	void *arg, const struct fault *err, const struct job_result *r),
     void *arg);
 void job_on_run(struct job *j, void (*fn)(void *));
+/*
+ * A validation of an upload that is still arriving: its unpacker starts
+ * now, outside the project's queue (at most unpackers_per_project of these
+ * per project: NULL when that many run, and the upload is validated when
+ * complete). It reads each file only as far as job_feed says is hashed;
+ * its watchdog starts at the final word, and a verdict before that is a
+ * protocol violation.
+ */
+struct job *job_follow(const char *project, int fds[2], int nparts,
+    void (*done)(
+	void *arg, const struct fault *err, const struct job_result *r),
+    void *arg);
+/* Bytes of each file hashed; final: all of them, the sizes are these. */
+void job_feed(struct job *j, const uint64_t avail[2], const int final[2]);
 /* store/publish.c: a directory packed into an image by an unpacker. */
 struct publish;
 void publish_request(uint64_t reqid, const struct imsg_publish_req *r);

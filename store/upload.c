@@ -62,6 +62,14 @@ struct upload {
 	struct op *op;
 	struct job *job;
 	char fp[65];
+	/* A validation that reads the body as it is hashed (job_follow), the
+	 * bytes it was last told of, and its verdict if it came before the
+	 * body's end: that verdict waits for the checks of the whole body. */
+	int follow;
+	uint64_t fed;
+	int told0; /* a split's metadata file was told final */
+	int has_early;
+	struct fault early;
 	/* a download (store/fetch.c): the layout is known at the end, and
 	 * done() hears the outcome before the operation does */
 	int fetched, auto_update;
@@ -202,6 +210,8 @@ upload_fail(struct upload *u, int cause, int subject, const char *name)
 
 static void read_cb(evutil_socket_t fd, short ev, void *arg);
 static void upload_check_done(struct upload *u);
+static void job_done(
+    void *arg, const struct fault *err, const struct job_result *r);
 
 static void
 quota_load(struct upload *u)
@@ -296,6 +306,36 @@ watch_pipe(struct upload *u, int fd)
 }
 
 /*
+ * Tells a streaming validation how far the files are hashed, in steps of
+ * LIM_UPLOAD_FEED_STEP (now: whatever is new, when the thread has caught
+ * up); only the end (upload_accept) makes them final. A
+ * split's metadata file is final once its pipe ended and all is hashed.
+ */
+static void
+upload_feed(struct upload *u, int now)
+{
+	uint64_t h, avail[2] = {0, 0};
+	int final[2] = {0, 0}, done0;
+
+	if (u->job == NULL || !u->follow || u->hash == NULL)
+		return;
+	h = hasher_hashed(u->hash);
+	done0 = u->layout == IMG_SPLIT && u->part == 1 && h >= u->size[0];
+	if (!(done0 && !u->told0) &&
+	    (h == u->fed || (!now && h < u->fed + LIM_UPLOAD_FEED_STEP)))
+		return;
+	if (u->layout == IMG_SPLIT && u->part == 1) {
+		avail[0] = h < u->size[0] ? h : u->size[0];
+		final[0] = h >= u->size[0];
+		avail[1] = h > u->size[0] ? h - u->size[0] : 0;
+	} else
+		avail[0] = h;
+	u->fed = h;
+	u->told0 = done0;
+	job_feed(u->job, avail, final);
+}
+
+/*
  * The hashing thread caught up (or failed): reading resumes, or the body
  * that has all arrived goes on to its checks.
  */
@@ -316,6 +356,7 @@ hash_wake(void *arg)
 		if (u->ev)
 			event_add(u->ev, NULL);
 	}
+	upload_feed(u, 1);
 	upload_check_done(u);
 }
 
@@ -388,7 +429,12 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 		hasher_add(u->hash, (uint64_t)n);
 		done += (size_t)n;
 	}
+	upload_feed(u, 0);
 	hash_pace(u);
+	/* A client that pauses must not leave its unpacker waiting for
+	 * bytes that are in: hear when they are all hashed. */
+	if (u->follow && u->job && !u->paused && hasher_wait(u->hash, 0))
+		upload_feed(u, 1);
 }
 
 /* A new upload of the request, with what BEGIN said. */
@@ -630,7 +676,15 @@ upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 			upload_fail(u, fault_storage(errno), RES_IMAGE, NULL);
 			return;
 		}
-	(void)upload_hash_start(u);
+	if (upload_hash_start(u) == -1)
+		return;
+	/* Validated as it arrives when an unpacker is free for it. */
+	u->job = job_follow(
+	    u->project, u->tmp, u->layout == IMG_SPLIT ? 2 : 1, job_done, u);
+	u->follow = u->job != NULL;
+	log_debug("upload %llu: validated %s", (unsigned long long)u->reqid,
+	    u->follow ? "as it arrives"
+		      : "once complete (project's streaming unpackers busy)");
 }
 
 void
@@ -683,6 +737,13 @@ job_done(void *arg, const struct fault *err, const struct job_result *r)
 	int fds[2] = {u->tmp[0], u->tmp[1]};
 
 	u->job = NULL;
+	if (err && !u->accepted) {
+		/* A streaming verdict: it waits for the body's own checks,
+		 * so that a refusal is what it would be after the body. */
+		u->has_early = 1;
+		u->early = *err;
+		return;
+	}
 	if (err) {
 		upload_fault(u, err);
 		return;
@@ -783,7 +844,22 @@ upload_accept(struct upload *u)
 	/* Limits changed, or others were accepted, while it came. */
 	if (quota_count(u) == -1)
 		return;
+	if (u->job) {
+		/* All is hashed: the streaming validation may finish (or
+		 * fails now, and the verdict is early). */
+		const int final[2] = {1, 1};
+
+		job_feed(u->job, u->size, final);
+	}
 	u->accepted = 1;
+	if (u->has_early || u->job)
+		op_start(u->op); /* as job_running would */
+	if (u->has_early) {
+		f = u->early;
+		goto fail;
+	}
+	if (u->job)
+		return;
 	u->job = job_start(u->project, u->tmp, u->size,
 	    u->layout == IMG_SPLIT ? 2 : 1, job_done, u);
 	job_on_run(u->job, job_running);

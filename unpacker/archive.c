@@ -28,6 +28,7 @@
 
 struct part_io {
 	int fd;
+	struct vstate *vs;
 	struct part *p;
 	uint64_t nread;
 	/* First bytes: the compression's magic and dictionary size. */
@@ -133,9 +134,7 @@ io_read(struct archive *a, void *arg, const void **buf)
 	ssize_t n;
 	size_t h;
 
-	do
-		n = read(io->fd, io->buf, sizeof(io->buf));
-	while (n == -1 && errno == EINTR);
+	n = part_fd_read(io->vs, io->p, io->fd, io->buf, sizeof(io->buf));
 	if (n == -1) {
 		io->p->rerrno = errno;
 		archive_set_error(a, errno, "read: %s", strerror(errno));
@@ -386,10 +385,10 @@ part_trailing(struct vstate *vs, struct part *p, struct part_io *io)
 	    io->stream, archive_filter_count(io->stream) - 1);
 	total = io->nread;
 	do {
-		n = read(io->fd, io->buf, sizeof(io->buf));
+		n = part_fd_read(vs, p, io->fd, io->buf, sizeof(io->buf));
 		if (n > 0)
 			total += (uint64_t)n;
-	} while (n > 0 || (n == -1 && errno == EINTR));
+	} while (n > 0);
 	if (n == -1) {
 		p->rerrno = errno;
 		return part_fail_read(vs, p);
@@ -531,8 +530,20 @@ part_account(struct vstate *vs, struct part *p, const struct tar_entry *en)
 	p->rep->unpacked_bytes += en->size;
 	if (en->type == NODE_DEVICE)
 		p->rep->devices++;
+	img_bound_fed(vs);
 	if (vs->unpacked <= vs->unpacked_max)
 		return 0;
+	if (vs->feed && !vs->sized) {
+		struct img_feed *f = vs->feed;
+
+		/* Over the limit for the bytes so far: the limit for all of
+		 * them decides, so that this entry is the one it names. */
+		while (!f->final[0] || !f->final[1])
+			f->next(f->arg, f);
+		img_bound_fed(vs);
+		if (vs->unpacked <= vs->unpacked_max)
+			return 0;
+	}
 	if (vs->unpacked_max == vs->lim->unpacked_abs_max)
 		msg_setp(vs->err, vs->errlen, p->label,
 		    "image unpacks to more than %llu bytes (at entry \"%s\"), "
@@ -608,6 +619,7 @@ part_read(struct vstate *vs, struct part *p, int fd)
 		return -1;
 	}
 	io->fd = fd;
+	io->vs = vs;
 	io->p = p;
 	if (part_open(vs, p, io) == 0)
 		rc = part_entries(vs, p, io);

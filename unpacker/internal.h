@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "unpacker/validate.h"
 
@@ -65,6 +66,9 @@ struct part {
 	int has_meta;
 	uint64_t csize; /* compressed bytes, from fstat */
 	int rerrno;	/* errno of a failed read(), for the message */
+	int no;		/* 0, or 1: a split image's rootfs */
+	uint64_t base;	/* fed: the fd's offset at the start */
+	uint64_t off;	/* fed: bytes read of it from there */
 	struct img_part_report *rep;
 };
 
@@ -95,7 +99,17 @@ struct vstate {
 	int have_meta;
 	char *err;
 	size_t errlen;
+	struct img_feed *feed; /* NULL: the parts are complete */
+	int sized;	       /* fed: csize_total is final */
 };
+
+/* read(2) of a part, or of a fed part only as far as the store hashed. */
+ssize_t part_fd_read(
+    struct vstate *vs, struct part *p, int fd, void *buf, size_t len);
+/* Fed: waits until part p is final, or has at least n bytes. */
+void part_wait(struct vstate *vs, const struct part *p, uint64_t n);
+/* Fed: the unpacked limit for the bytes hashed so far (or all of them). */
+void img_bound_fed(struct vstate *vs);
 
 int part_read(struct vstate *vs, struct part *p, int fd);
 /* An entry's bytes against the image's unpacked limit: 0, or -1 and err. */

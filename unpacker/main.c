@@ -4,6 +4,8 @@
  * streaming pass (unpacker/validate.c) inside its sandbox -- no network,
  * no file system, no exec, bounded memory and CPU -- and returns the parsed
  * metadata.yaml as typed records: META, TEMPLATE x n, DONE; or FAIL.
+ * Parts marked follow are still arriving: they are read only as far as
+ * the store's UNPACK_GROWN words say it has hashed, to the final one.
  */
 #include <fcntl.h>
 #include <sched.h>
@@ -118,16 +120,21 @@ static void __attribute__((noreturn)) fail(const char *msg)
 	exit(0);
 }
 
-/* The store hands over one fd per part, in order. */
-static void
+/* The store hands over one fd per part, in order; 1 if they are still
+ * arriving (all of them, or none). */
+static int
 receive_inputs(int fds[2])
 {
 	struct ipc_msg m;
-	int nparts = 0, got = 0;
+	int nparts = 0, got = 0, follow = 0;
 
 	fds[0] = fds[1] = -1;
 	do {
-		if (ipc_recv(&chan, &m) != 1)
+		int rc = ipc_recv(&chan, &m);
+
+		if (rc != 1 && chan.eof)
+			exit(0); /* the store dropped the job before it began */
+		if (rc != 1)
 			fatalx("input: %s", chan.err);
 		if (m.type != IMSG_UNPACK_INPUT)
 			fatalx("unexpected %s", ipc_typename(m.type));
@@ -135,11 +142,38 @@ receive_inputs(int fds[2])
 		int want = in->nparts == 1
 			       ? PART_UNIFIED
 			       : (got == 0 ? PART_METADATA : PART_ROOTFS);
-		if ((nparts && in->nparts != nparts) || in->part != want)
+		if ((nparts && in->nparts != nparts) || in->part != want ||
+		    (got && in->follow != follow))
 			fatalx("inputs out of order");
 		nparts = in->nparts;
+		follow = in->follow;
 		fds[got++] = m.fd;
 	} while (got < nparts);
+	return follow;
+}
+
+/* The store's next word on how far the parts are hashed. Its words only
+ * ever raise what may be read; anything else is a broken store. */
+static void
+feed_next(void *arg, struct img_feed *f)
+{
+	const int nparts = *(const int *)arg;
+	struct ipc_msg m;
+
+	int rc = ipc_recv(&chan, &m);
+
+	if (rc != 1 && chan.eof)
+		exit(0); /* the store dropped the upload, and this job */
+	if (rc != 1)
+		fatalx("feed: %s", chan.err);
+	if (m.type != IMSG_UNPACK_GROWN)
+		fatalx("unexpected %s", ipc_typename(m.type));
+	const struct imsg_unpack_grown *g = &m.m.unpack_grown;
+	if (g->part >= nparts || f->final[g->part] ||
+	    g->avail < f->avail[g->part])
+		fatalx("feed out of order");
+	f->avail[g->part] = g->avail;
+	f->final[g->part] = g->final;
 }
 
 static void
@@ -197,6 +231,18 @@ send_meta(const struct img_meta *meta)
 			fail(err);
 		}
 	}
+}
+
+static void __attribute__((noreturn)) early_verdict(int nparts)
+{
+	struct img_meta meta = {
+	    .architecture = "x86_64", .creation_date = 1700000000};
+	struct imsg_unpack_done ud = {
+	    .compression0 = "none", .compression1 = nparts == 2 ? "none" : ""};
+
+	send_meta(&meta);
+	send_or_die(IMSG_UNPACK_DONE, &ud);
+	exit(0);
 }
 
 static const char *
@@ -263,7 +309,8 @@ extract_main(const char *probe, struct img_meta *meta, struct img_report *rep)
 	}
 	ra.config = config;
 	ra.nconfig = x->nconfig;
-	receive_inputs(fds);
+	if (receive_inputs(fds))
+		fatalx("an unpack reads whole images only");
 	if (probe && strncmp(probe, "input:", 6) == 0)
 		sandbox_probe(probe + 6);
 	if ((root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
@@ -372,11 +419,21 @@ main(int argc, char **argv)
 	if (extract)
 		extract_main(probe, &meta, &rep);
 	else {
-		receive_inputs(fds);
+		int follow = receive_inputs(fds), nparts = fds[1] == -1 ? 1 : 2;
+		struct img_feed feed = {.next = feed_next, .arg = &nparts};
+		struct img_limits lim;
+
+		/* Tests: a subverted unpacker's verdict on bytes the store
+		 * has not hashed yet. */
+		if (probe && strcmp(probe, "input:early-verdict") == 0)
+			early_verdict(fds[1] == -1 ? 1 : 2);
 		if (probe && strncmp(probe, "input:", 6) == 0)
 			sandbox_probe(probe + 6);
-		if (img_validate(
-			fds[0], fds[1], &meta, &rep, err, sizeof(err)) == -1)
+		img_limits_default(&lim);
+		if ((follow ? img_validate_feed(fds[0], fds[1], &lim, &feed,
+				  &meta, &rep, err, sizeof(err))
+			    : img_validate(fds[0], fds[1], &meta, &rep, err,
+				  sizeof(err))) == -1)
 			fail(err);
 		send_meta(&meta);
 	}

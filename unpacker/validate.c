@@ -4,6 +4,7 @@
  * present), so that templates may come before or after metadata.yaml.
  */
 #include <sys/stat.h>
+#include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <stdio.h>
@@ -50,18 +51,17 @@ img_limits_default(struct img_limits *lim)
 	lim->name_index_max = LIM_NAME_INDEX_MAX;
 }
 
-/* Compressed size: what is left of the file from the current offset. */
+/* A regular file, and the offset it is read from: 0, or -1 and err. */
 static int
-img_csize(struct vstate *vs, struct part *p, int fd)
+img_fd_check(struct vstate *vs, struct part *p, int fd, struct stat *st)
 {
-	struct stat st;
 	off_t off;
 
-	if (fd < 0 || fstat(fd, &st) == -1) {
+	if (fd < 0 || fstat(fd, st) == -1) {
 		msg_setp(vs->err, vs->errlen, p->label, "bad file descriptor");
 		return -1;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		msg_setp(vs->err, vs->errlen, p->label, "not a regular file");
 		return -1;
 	}
@@ -69,13 +69,32 @@ img_csize(struct vstate *vs, struct part *p, int fd)
 		msg_setp(vs->err, vs->errlen, p->label, "cannot seek");
 		return -1;
 	}
-	p->csize = st.st_size > off ? (uint64_t)(st.st_size - off) : 0;
+	p->base = (uint64_t)off;
+	return 0;
+}
+
+static int
+img_part_max(struct vstate *vs, struct part *p)
+{
 	p->rep->compressed_bytes = p->csize;
 	if (p->csize <= vs->lim->part_max)
 		return 0;
 	msg_setp(vs->err, vs->errlen, p->label, "larger than %llu bytes",
 	    (unsigned long long)vs->lim->part_max);
 	return -1;
+}
+
+/* Compressed size: what is left of the file from the current offset. */
+static int
+img_csize(struct vstate *vs, struct part *p, int fd)
+{
+	struct stat st;
+
+	if (img_fd_check(vs, p, fd, &st) == -1)
+		return -1;
+	p->csize =
+	    (uint64_t)st.st_size > p->base ? (uint64_t)st.st_size - p->base : 0;
+	return img_part_max(vs, p);
 }
 
 /* min(absolute, factor x compressed + slack) over the whole image. */
@@ -148,17 +167,84 @@ img_complete(struct vstate *vs, struct part *parts)
 	return 0;
 }
 
+/* Fed: a part's size once it is final, as img_csize() would see it. */
+static int
+img_csize_fed(struct vstate *vs, struct part *p)
+{
+	part_wait(vs, p, UINT64_MAX);
+	p->csize = vs->feed->avail[p->no];
+	return img_part_max(vs, p);
+}
+
+ssize_t
+part_fd_read(struct vstate *vs, struct part *p, int fd, void *buf, size_t len)
+{
+	struct img_feed *f = vs->feed;
+	ssize_t n;
+
+	if (f == NULL) {
+		do
+			n = read(fd, buf, len);
+		while (n == -1 && errno == EINTR);
+		return n;
+	}
+	part_wait(vs, p, p->off + 1);
+	if (p->off >= f->avail[p->no])
+		return 0; /* final, and all read */
+	if (len > f->avail[p->no] - p->off)
+		len = (size_t)(f->avail[p->no] - p->off);
+	do
+		n = pread(fd, buf, len, (off_t)(p->base + p->off));
+	while (n == -1 && errno == EINTR);
+	if (n == 0) {
+		errno = EIO; /* shorter than the store said it hashed */
+		return -1;
+	}
+	if (n > 0)
+		p->off += (uint64_t)n;
+	return n;
+}
+
+void
+part_wait(struct vstate *vs, const struct part *p, uint64_t n)
+{
+	struct img_feed *f = vs->feed;
+
+	while (f != NULL && !f->final[p->no] && f->avail[p->no] < n)
+		f->next(f->arg, f);
+}
+
+void
+img_bound_fed(struct vstate *vs)
+{
+	struct img_feed *f = vs->feed;
+
+	if (f == NULL || vs->sized)
+		return;
+	vs->csize_total = f->avail[0] + f->avail[1];
+	vs->sized = f->final[0] && f->final[1];
+	img_bound(vs);
+}
+
 static int
 img_run(struct vstate *vs, struct part *parts, int nparts, const int *fds)
 {
 	int i;
 
 	for (i = 0; i < nparts; i++) {
-		if (img_csize(vs, &parts[i], fds[i]) == -1)
+		struct stat st;
+
+		if (vs->feed != NULL) {
+			if (img_fd_check(vs, &parts[i], fds[i], &st) == -1)
+				return -1;
+		} else if (img_csize(vs, &parts[i], fds[i]) == -1)
 			return -1;
 		vs->csize_total += parts[i].csize;
 	}
+	if (vs->feed && nparts == 1)
+		vs->feed->final[1] = 1; /* no second part: never more of it */
 	img_bound(vs);
+	img_bound_fed(vs);
 	for (i = 0; i < nparts; i++) {
 		if (pidx_init(&parts[i].idx, &vs->index_used,
 			vs->lim->name_index_max) == -1) {
@@ -167,12 +253,19 @@ img_run(struct vstate *vs, struct part *parts, int nparts, const int *fds)
 		}
 	}
 	for (i = 0; i < nparts; i++) {
-		int sq = parts[i].kind == PART_ROOTFS && squashfs_sniff(fds[i]);
+		int sq;
 
+		/* A squashfs is read where its tables point: only whole. */
+		part_wait(vs, &parts[i], 4);
+		sq = parts[i].kind == PART_ROOTFS && squashfs_sniff(fds[i]);
 		if (sq)
 			parts[i].label = "rootfs squashfs: ";
+		if (sq && vs->feed && img_csize_fed(vs, &parts[i]) == -1)
+			return -1;
 		if ((sq ? squashfs_read(vs, &parts[i], fds[i])
 			: part_read(vs, &parts[i], fds[i])) == -1)
+			return -1;
+		if (vs->feed && img_csize_fed(vs, &parts[i]) == -1)
 			return -1;
 	}
 	return img_complete(vs, parts);
@@ -186,10 +279,10 @@ img_validate_limits(int fd_main, int fd_rootfs, const struct img_limits *lim,
 	    fd_main, fd_rootfs, lim, NULL, meta, rep, err, errlen);
 }
 
-int
-img_validate_sink(int fd_main, int fd_rootfs, const struct img_limits *lim,
-    struct xsink *xs, struct img_meta *meta, struct img_report *rep, char *err,
-    size_t errlen)
+static int
+img_validate_run(int fd_main, int fd_rootfs, const struct img_limits *lim,
+    struct xsink *xs, struct img_feed *feed, struct img_meta *meta,
+    struct img_report *rep, char *err, size_t errlen)
 {
 	struct vstate vs;
 	struct part *parts;
@@ -204,6 +297,7 @@ img_validate_sink(int fd_main, int fd_rootfs, const struct img_limits *lim,
 	vs.xs = xs;
 	vs.err = err;
 	vs.errlen = errlen;
+	vs.feed = feed;
 	nparts = fd_rootfs == -1 ? 1 : 2;
 	/* On the heap: each name index carries a path-sized cache. */
 	if ((parts = calloc(2, sizeof(*parts))) == NULL) {
@@ -214,8 +308,10 @@ img_validate_sink(int fd_main, int fd_rootfs, const struct img_limits *lim,
 	parts[0].label = nparts == 1 ? "" : "metadata tarball: ";
 	parts[1].kind = PART_ROOTFS;
 	parts[1].label = "rootfs tarball: ";
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
 		parts[i].rep = &rep->part[i];
+		parts[i].no = i;
+	}
 	rc = img_run(&vs, parts, nparts, fds);
 	for (i = 0; i < nparts; i++)
 		if (parts[i].idx.root != NULL)
@@ -228,6 +324,24 @@ img_validate_sink(int fd_main, int fd_rootfs, const struct img_limits *lim,
 	img_meta_free(&vs.meta);
 	memset(rep, 0, sizeof(*rep));
 	return -1;
+}
+
+int
+img_validate_sink(int fd_main, int fd_rootfs, const struct img_limits *lim,
+    struct xsink *xs, struct img_meta *meta, struct img_report *rep, char *err,
+    size_t errlen)
+{
+	return img_validate_run(
+	    fd_main, fd_rootfs, lim, xs, NULL, meta, rep, err, errlen);
+}
+
+int
+img_validate_feed(int fd_main, int fd_rootfs, const struct img_limits *lim,
+    struct img_feed *feed, struct img_meta *meta, struct img_report *rep,
+    char *err, size_t errlen)
+{
+	return img_validate_run(
+	    fd_main, fd_rootfs, lim, NULL, feed, meta, rep, err, errlen);
 }
 
 int

@@ -95,6 +95,25 @@ int img_validate(int fd_main, int fd_rootfs, struct img_meta *meta,
  */
 int img_locale_init(char *err, size_t errlen);
 
+/*
+ * An image still arriving (a streaming validation): the parts may be read
+ * only as far as avail, which next() raises by blocking for the store's
+ * next word; final says a part has no more. Both are only ever raised.
+ */
+struct img_feed {
+	uint64_t avail[2];
+	int final[2];
+	void (*next)(void *arg, struct img_feed *f);
+	void *arg;
+};
+
+/* img_validate() of parts that are still arriving. Each part's size, and
+ * the unpacked limit that depends on it, is known once it is final; an
+ * entry over the limit for the bytes so far waits for that. */
+int img_validate_feed(int fd_main, int fd_rootfs, const struct img_limits *lim,
+    struct img_feed *feed, struct img_meta *meta, struct img_report *rep,
+    char *err, size_t errlen);
+
 void img_limits_default(struct img_limits *lim);
 /* img_validate() with explicit limits. */
 int img_validate_limits(int fd_main, int fd_rootfs,
