@@ -242,7 +242,14 @@ static void __attribute__((noreturn)) early_verdict(int nparts)
 
 	send_meta(&meta);
 	send_or_die(IMSG_UNPACK_DONE, &ud);
-	exit(0);
+	/* Held until the store has read the lie (and ends this process):
+	 * an exit now could reach it first, as a plain death. */
+	for (;;) {
+		struct ipc_msg m;
+
+		if (ipc_recv(&chan, &m) == -1 && chan.eof)
+			exit(0);
+	}
 }
 
 static const char *
