@@ -384,8 +384,6 @@ job_child_ready(struct child *c)
 {
 	struct job *j = c->job;
 
-	if (j == NULL && c->released)
-		return;
 	if (j == NULL) {
 		proc_kill(c, "no job");
 		return;
@@ -457,17 +455,16 @@ job_dispatch(struct child *c, struct ipc_msg *m)
 	struct job *j = c->job;
 	struct fault f;
 
-	if (j == NULL && c->released)
-		return; /* sent before it saw the end */
 	if (j == NULL) {
 		proc_kill(c, "record for no job");
 		return;
 	}
 	switch (m->type) {
 	case IMSG_UNPACK_META:
-		/* Streaming: the metadata is a verdict's first half, and a
-		 * verdict before the last byte was hashed and told is about
-		 * bytes the store has not vouched for. */
+		/* Streaming: the metadata is a verdict's first half (and
+		 * DONE comes after it), and a verdict before the last byte
+		 * was hashed and told is about bytes the store has not
+		 * vouched for. */
 		if (j->follow && !told_all(j))
 			goto violation;
 		if (j->got_meta || copy_meta(j, &m->m.unpack_meta) == -1)
@@ -487,8 +484,6 @@ job_dispatch(struct child *c, struct ipc_msg *m)
 		j->got_written = 1;
 		break;
 	case IMSG_UNPACK_DONE:
-		if (j->follow && !told_all(j))
-			goto violation;
 		if (!j->got_meta || j->templates != j->res.meta.ntemplates ||
 		    (j->x != NULL) != j->got_written)
 			goto violation;

@@ -355,6 +355,8 @@ dispatch(struct child *c, struct ipc_msg *m)
 		c->ping_nonce = 0;
 		return;
 	}
+	if (c->released)
+		return; /* its work was dropped: what it still sends is not */
 	if (!c->ready) {
 		if (m->type != IMSG_READY) {
 			proc_kill(c, "spoke before READY");

@@ -849,6 +849,33 @@ T_TEST(test_split_metadata_only)
 	T_ACCEPTS(fd, fd2, NULL);
 }
 
+/* A store that says more is hashed than the file holds: a read error,
+ * not a verdict on bytes that are not there; nothing left allocated. */
+static void
+overfeed_next(void *arg, struct img_feed *f)
+{
+	(void)arg;
+	f->avail[0] += 1 << 20;
+	f->final[0] = f->avail[0] > (4u << 20);
+}
+
+T_TEST(test_fed_past_the_end)
+{
+	struct img_feed f = {.next = overfeed_next};
+	struct img_limits lim;
+	struct img_meta m;
+	struct img_report r;
+	char e[LIM_ERROR_MAX] = "";
+	int fd = tm_unified("none");
+
+	img_limits_default(&lim);
+	T_EQ_INT(img_validate_feed(fd, -1, &lim, &f, &m, &r, e, sizeof(e)), -1);
+	T_EQ_STR(e, "cannot read: Input/output error");
+	T_CHECK(
+	    m.props == NULL && m.templates == NULL && r.part[0].entries == 0);
+	close(fd);
+}
+
 /* The fed pass was fed: in more than one word per image, on the whole. */
 T_TEST(test_fed_pass)
 {
@@ -887,5 +914,6 @@ main(void)
 		T_RUN(test_split_metadata_only);
 	}
 	T_RUN(test_fed_pass);
+	T_RUN(test_fed_past_the_end);
 	return T_DONE();
 }

@@ -369,6 +369,59 @@ good_image(const char *dir, char *out, size_t len)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/*
+ * A validation fed as the store hashes an upload, through the sandbox:
+ * an image told in two halves is validated; a store word that takes bytes
+ * back makes the unpacker exit with no verdict.
+ */
+T_TEST(unpacker_fed)
+{
+	char dir[] = "/tmp/imgd-unpack-XXXXXX", img[128];
+	struct imsg_unpack_input in = {
+	    .part = PART_UNIFIED, .nparts = 1, .follow = 1};
+	struct ipc_msg m;
+	struct stat st;
+	struct kid k;
+
+	T_CHECK(mkdtemp(dir) != NULL);
+	T_CHECK(good_image(dir, img, sizeof(img)) == 0);
+	T_CHECK(stat(img, &st) == 0);
+	for (int lie = 0; lie < 2; lie++) {
+		struct imsg_unpack_grown g = {
+		    .avail = (uint64_t)st.st_size / 2};
+		int seen_meta = 0, seen_done = 0, s;
+
+		T_CHECK(
+		    kid_start(&k, "imgd-unpacker", PROC_UNPACKER, NULL) == 0);
+		check_ready(&k, "imgd-unpacker", 1);
+		T_CHECK(ipc_send(&k.chan, IMSG_UNPACK_INPUT, 1, &in,
+			    open(img, O_RDONLY)) == 0);
+		T_CHECK(ipc_send(&k.chan, IMSG_UNPACK_GROWN, 1, &g, -1) == 0);
+		g.avail = lie ? 1 : (uint64_t)st.st_size;
+		g.final = 1;
+		T_CHECK(ipc_send(&k.chan, IMSG_UNPACK_GROWN, 1, &g, -1) == 0);
+		while (kid_recv(&k, &m) == 1) {
+			seen_meta |= m.type == IMSG_UNPACK_META;
+			if (m.type == IMSG_UNPACK_DONE) {
+				seen_done = 1;
+				T_EQ_STR(m.m.unpack_done.compression0, "xz");
+				break;
+			}
+		}
+		s = kid_wait(&k);
+		if (lie) {
+			T_CHECK(!seen_meta && !seen_done);
+			T_CHECK(s != -1 && WIFEXITED(s) && WEXITSTATUS(s) != 0);
+		} else {
+			T_CHECK(seen_meta && seen_done);
+			T_CHECK(s != -1 && WIFEXITED(s) && WEXITSTATUS(s) == 0);
+		}
+	}
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, img);
+	T_CHECK(system(cmd) == 0);
+}
+
 T_TEST(unpacker_sandbox)
 {
 	static const char *const deadly[] = {"socket", NULL};
@@ -617,6 +670,7 @@ main(void)
 	T_RUN(debug_mode_names_the_call_and_still_kills);
 	T_RUN(frontend_sandbox);
 	T_RUN(unpacker_sandbox);
+	T_RUN(unpacker_fed);
 	T_RUN(unpack_job_sandbox);
 	T_RUN(child_exits_on_bad_record);
 	T_RUN(frontend_exits_on_a_reply_it_never_asked_for);
