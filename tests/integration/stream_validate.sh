@@ -7,7 +7,8 @@
 # a client that gives up leaves nothing and no killed process; a verdict
 # before the last byte is hashed is a protocol violation; and an upload
 # that finds the project's streaming unpackers busy is validated once
-# complete, as before.
+# complete, as before; the watchdog (unpacker_timeout) starts at the end
+# of the body, not at its start.
 . "$(dirname "$0")/lib.bash"
 
 W=$T_TMP/work
@@ -126,7 +127,19 @@ check_eq "lying unpacker: nothing kept" "$(state_snapshot)" "$lie_before"
 imgd_stop
 BIN=$REALBIN
 
-# 5. One streaming unpacker per project: a second upload meanwhile is
+# 5. The watchdog starts at the body's end: an upload that takes longer
+# than unpacker_timeout to arrive is still validated.
+printf 'unpacker_timeout: 2\n' >"$W/short.yaml"
+IMGD_ARGS="--debug --config $W/short.yaml" imgd_start "$T_TMP/state-short" ||
+    { summary; exit 1; }
+out=$($POST "$SOCK" "$BIG" $((SIZE / 2)) "sleep 4")
+check_eq "slow body: held back for twice unpacker_timeout" \
+    "$(echo "$out" | head -1)" "gate: ok"
+check_eq "slow body: validated all the same" \
+    "$(op_wait "$(echo "$out" | op_of)")" Success
+imgd_stop
+
+# 6. One streaming unpacker per project: a second upload meanwhile is
 # validated once complete, and both succeed.
 printf 'unpackers_per_project: 1\n' >"$W/one.yaml"
 : >"$T_TMP/imgd.log"
