@@ -101,7 +101,8 @@ clear_images() {
 	done
 }
 
-# ---- 1. four imports at once ----
+# ---- 1. four imports at once (FOUR=0 skips it) ----
+if [ "${FOUR:-1}" != 0 ]; then
 bytes=$(stat -c %s "$IMG/c1.tar")
 cat "$IMG"/c*.tar >/dev/null
 declare -a DD1 DD4 IM1 IM4
@@ -144,6 +145,7 @@ printf '%-40s %8s %8s %10s\n' "four imgctl imports at once" "$im4" \
     "$(rate $((4 * bytes)) "$im4")" "$(ratio "$dd4" "$im4")"
 echo "goal: four imports' aggregate rate / the disk's (four dd) =" \
     "$(ratio "$dd4" "$im4") (>= 0.9)"
+fi
 
 # ---- 2. 64 listers, idle and during a big import ----
 echo
@@ -160,16 +162,16 @@ sleep 2
 [ "$(curl -s --unix-socket "$IMGD_SOCK" http://imgd/1.0/images |
     jq '.metadata | length')" = 100 ] || die "the 100 images did not all land"
 
-# listers OUTDIR: 64 curls, each LISTS lists on one connection, at once;
-# each line of OUTDIR/N is one list's seconds.
+# listers OUTDIR [CLIENTS [LISTS]]: CLIENTS curls (64), each LISTS lists
+# on one connection, at once; each line of OUTDIR/N is one list's seconds.
 listers() {
-	local out=$1 urls=() i
+	local out=$1 n=${2:-64} urls=() i
 	mkdir -p "$out"
-	for i in $(seq 1 "$LISTS"); do
+	for i in $(seq 1 "${3:-$LISTS}"); do
 		urls+=(-o /dev/null "http://imgd/1.0/images?recursion=1")
 	done
 	local pids=()
-	for i in $(seq 1 64); do
+	for i in $(seq 1 "$n"); do
 		curl -s --unix-socket "$IMGD_SOCK" \
 		    -w '%{http_code} %{time_total}\n' "${urls[@]}" >"$out/$i" &
 		pids+=($!)
@@ -177,13 +179,30 @@ listers() {
 	# Not a bare wait: imgd is a child of this shell too.
 	wait "${pids[@]}"
 }
-# until_done OUTDIR FILE: listers in rounds until FILE exists.
+# until_done OUTDIR FILE [CLIENTS [LISTS]]: listers in rounds until FILE
+# exists.
 until_done() {
 	local r=0
 	while [ ! -e "$2" ]; do
-		listers "$1/r$r"
+		listers "$1/r$r" "${3:-64}" "${4:-$LISTS}"
 		r=$((r + 1))
 	done
+}
+# busy_import OUTDIR CLIENTS LISTS: the big import, with listers until it
+# ends; prints its wall clock.
+busy_import() {
+	local lpid t
+	rm -f "$B_TMP/big.done"
+	( until_done "$1" "$B_TMP/big.done" "$2" "$3" ) &
+	lpid=$!
+	sleep 0.2
+	t=$(wall env IMGD_DIR="$IMGD_STATE" "$BIN/imgctl" image import \
+	    "$IMG/big.tar")
+	touch "$B_TMP/big.done"
+	wait "$lpid"
+	delete_image "$IMGD_SOCK" "$(sha256sum <"$IMG/big.tar" | cut -d' ' -f1)"
+	sync
+	echo "$t"
 }
 # stats DIR: median p95 max (ms) of the lists answered 200, their count,
 # and the count of the others (refused or failed).
@@ -200,21 +219,18 @@ stats() {
 
 listers "$B_TMP/idle"
 read -r i_med i_p95 i_max i_n i_bad <<<"$(stats "$B_TMP/idle")"
+listers "$B_TMP/idle1" 1 $((LISTS * 10))
+read -r j_med j_p95 j_max j_n j_bad <<<"$(stats "$B_TMP/idle1")"
 cat "$IMG/big.tar" >/dev/null
 sync
 big_alone=$(wall env IMGD_DIR="$IMGD_STATE" "$BIN/imgctl" image import \
     "$IMG/big.tar")
 delete_image "$IMGD_SOCK" "$(sha256sum <"$IMG/big.tar" | cut -d' ' -f1)"
 sync
-rm -f "$B_TMP/big.done"
-( until_done "$B_TMP/busy" "$B_TMP/big.done" ) &
-lpid=$!
-sleep 0.2
-big_busy=$(wall env IMGD_DIR="$IMGD_STATE" "$BIN/imgctl" image import \
-    "$IMG/big.tar")
-touch "$B_TMP/big.done"
-wait "$lpid"
+big_busy=$(busy_import "$B_TMP/busy" 64 "$LISTS")
 read -r b_med b_p95 b_max b_n b_bad <<<"$(stats "$B_TMP/busy")"
+big_one=$(busy_import "$B_TMP/busy1" 1 $((LISTS * 10)))
+read -r c_med c_p95 c_max c_n c_bad <<<"$(stats "$B_TMP/busy1")"
 echo
 echo "== 64 clients listing 100 images (GET /1.0/images?recursion=1, ms per" \
     "list)"
@@ -226,4 +242,16 @@ printf '%-34s %8s %8s %8s %7s %7s\n' "during a $BIG_MB MiB import" "$b_med" \
 echo "difference of the medians: $(awk -v a="$b_med" -v b="$i_med" \
     'BEGIN {printf "%.1f", a - b}') ms; the $BIG_MB MiB import took" \
     "$big_alone s alone, $big_busy s with the listers"
+echo
+echo "== one client listing 100 images, $((LISTS * 10)) lists on one" \
+    "connection (ms per list): the loop's own delay, without 64 clients'"
+echo "   share of the two cores"
+printf '%-34s %8s %8s %8s %7s %7s\n' "" median p95 max lists failed
+printf '%-34s %8s %8s %8s %7s %7s\n' "idle imgd" "$j_med" "$j_p95" "$j_max" \
+    "$j_n" "$j_bad"
+printf '%-34s %8s %8s %8s %7s %7s\n' "during a $BIG_MB MiB import" "$c_med" \
+    "$c_p95" "$c_max" "$c_n" "$c_bad"
+echo "difference of the medians: $(awk -v a="$c_med" -v b="$j_med" \
+    'BEGIN {printf "%.1f", a - b}') ms; the import took $big_one s with" \
+    "the one lister"
 echo "at the end, $(other_load)"
