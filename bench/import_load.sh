@@ -218,9 +218,9 @@ stats() {
 }
 
 listers "$B_TMP/idle"
-read -r i_med i_p95 i_max i_n i_bad <<<"$(stats "$B_TMP/idle")"
+idle64=$(stats "$B_TMP/idle")
 listers "$B_TMP/idle1" 1 $((LISTS * 10))
-read -r j_med j_p95 j_max j_n j_bad <<<"$(stats "$B_TMP/idle1")"
+idle1=$(stats "$B_TMP/idle1")
 cat "$IMG/big.tar" >/dev/null
 sync
 big_alone=$(wall env IMGD_DIR="$IMGD_STATE" "$BIN/imgctl" image import \
@@ -228,30 +228,30 @@ big_alone=$(wall env IMGD_DIR="$IMGD_STATE" "$BIN/imgctl" image import \
 delete_image "$IMGD_SOCK" "$(sha256sum <"$IMG/big.tar" | cut -d' ' -f1)"
 sync
 big_busy=$(busy_import "$B_TMP/busy" 64 "$LISTS")
-read -r b_med b_p95 b_max b_n b_bad <<<"$(stats "$B_TMP/busy")"
+busy64=$(stats "$B_TMP/busy")
 big_one=$(busy_import "$B_TMP/busy1" 1 $((LISTS * 10)))
-read -r c_med c_p95 c_max c_n c_bad <<<"$(stats "$B_TMP/busy1")"
-echo
-echo "== 64 clients listing 100 images (GET /1.0/images?recursion=1, ms per" \
-    "list)"
-printf '%-34s %8s %8s %8s %7s %7s\n' "" median p95 max lists failed
-printf '%-34s %8s %8s %8s %7s %7s\n' "idle imgd" "$i_med" "$i_p95" "$i_max" \
-    "$i_n" "$i_bad"
-printf '%-34s %8s %8s %8s %7s %7s\n' "during a $BIG_MB MiB import" "$b_med" \
-    "$b_p95" "$b_max" "$b_n" "$b_bad"
-echo "difference of the medians: $(awk -v a="$b_med" -v b="$i_med" \
-    'BEGIN {printf "%.1f", a - b}') ms; the $BIG_MB MiB import took" \
-    "$big_alone s alone, $big_busy s with the listers"
-echo
-echo "== one client listing 100 images, $((LISTS * 10)) lists on one" \
-    "connection (ms per list): the loop's own delay, without 64 clients'"
-echo "   share of the two cores"
-printf '%-34s %8s %8s %8s %7s %7s\n' "" median p95 max lists failed
-printf '%-34s %8s %8s %8s %7s %7s\n' "idle imgd" "$j_med" "$j_p95" "$j_max" \
-    "$j_n" "$j_bad"
-printf '%-34s %8s %8s %8s %7s %7s\n' "during a $BIG_MB MiB import" "$c_med" \
-    "$c_p95" "$c_max" "$c_n" "$c_bad"
-echo "difference of the medians: $(awk -v a="$c_med" -v b="$j_med" \
-    'BEGIN {printf "%.1f", a - b}') ms; the import took $big_one s with" \
-    "the one lister"
+busy1=$(stats "$B_TMP/busy1")
+# list_table TITLE IDLE BUSY: two rows of stats (median p95 max n bad),
+# and the difference of their medians.
+list_table() {
+	local i b
+	echo
+	echo "$1"
+	printf '%-34s %8s %8s %8s %7s %7s\n' "" median p95 max lists failed
+	read -ra i <<<"$2"
+	read -ra b <<<"$3"
+	printf '%-34s %8s %8s %8s %7s %7s\n' "idle imgd" "${i[@]}"
+	printf '%-34s %8s %8s %8s %7s %7s\n' "during a $BIG_MB MiB import" \
+	    "${b[@]}"
+	echo -n "difference of the medians: $(awk -v a="${b[0]}" \
+	    -v b="${i[0]}" 'BEGIN {printf "%.1f", a - b}') ms; "
+}
+list_table "== 64 clients listing 100 images (GET /1.0/images?recursion=1,\
+ ms per list)" "$idle64" "$busy64"
+echo "the $BIG_MB MiB import took $big_alone s alone, $big_busy s with the" \
+    "listers"
+list_table "== one client listing 100 images, $((LISTS * 10)) lists on one\
+ connection (ms per list): the loop's own delay, without 64 clients' share\
+ of the two cores" "$idle1" "$busy1"
+echo "the import took $big_one s with the one lister"
 echo "at the end, $(other_load)"
