@@ -377,16 +377,17 @@ ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 	c->rpos = c->rlen = 0;
 	n = recvmsg(
 	    c->fd, &mh, MSG_CMSG_CLOEXEC | (c->blocking ? 0 : MSG_DONTWAIT));
+	if (n == -1 && errno == ECONNRESET) {
+		/* The peer exited with records of ours unread. The kernel
+		 * says so before the records the peer sent first (its last
+		 * word, a verdict), and only once: read on, to them and then
+		 * to the EOF, not a bad record. */
+		mh.msg_controllen = sizeof(cm.buf);
+		n = recvmsg(c->fd, &mh,
+		    MSG_CMSG_CLOEXEC | (c->blocking ? 0 : MSG_DONTWAIT));
+	}
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return 0;
-	if (n == -1 && errno == ECONNRESET) {
-		/* The peer exited with records of ours unread: it is gone,
-		 * as at EOF, not a bad record. */
-		c->eof = 1;
-		snprintf(c->err, sizeof(c->err), "the %s closed the channel",
-		    ipc_procname(c->peer));
-		return -1;
-	}
 	if (n == -1) {
 		snprintf(c->err, sizeof(c->err), "receive from the %s: %s",
 		    ipc_procname(c->peer), strerror(errno));

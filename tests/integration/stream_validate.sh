@@ -8,7 +8,9 @@
 # before the last byte is hashed is a protocol violation; and an upload
 # that finds the project's streaming unpackers busy is validated once
 # complete, as before; the watchdog (unpacker_timeout) starts at the end
-# of the body, not at its start.
+# of the body, not at its start; and an early refusal of a split image's
+# metadata reaches the client as that refusal in every round, never as the
+# unpacker's death.
 . "$(dirname "$0")/lib.bash"
 
 W=$T_TMP/work
@@ -161,5 +163,35 @@ touch "$W/go"
 wait "$post"
 check_eq "busy: the streaming one succeeds too" \
     "$(op_wait "$(op_of <"$W/first.out")")" Success
+imgd_stop
+
+# 7. An early refusal is never lost to the unpacker's exit: it refuses a
+# split image's metadata tarball and exits while the store is still busy
+# with the rootfs and still feeding it, so it leaves records unread. The
+# kernel reports that (ECONNRESET) before the verdict it sent; read as the
+# end of the channel, the verdict was lost and the refusal read as a
+# death ("exited with status 0"). Rounds, since it is a race.
+read -r M R <<<"$(mksplit "$W/split" none none)"
+mkdir -p "$W/extra/rootfs/etc"
+echo 'root:x:0:0::/root:/bin/sh' >"$W/extra/rootfs/etc/passwd"
+cp "$M" "$W/meta-extra.tar"
+tar -C "$W/extra" -rf "$W/meta-extra.tar" rootfs/etc/passwd
+head -c $((32 << 20)) /dev/urandom >"$W/rootfs.big"
+want='metadata tarball: entry "rootfs/etc/passwd": a metadata tarball holds only metadata.yaml and templates/'
+imgd_start "$T_TMP/state-race" || { summary; exit 1; }
+race_before=$(state_snapshot)
+right=0 wrong=
+for round in $(seq 1 ${RACE_ROUNDS:-25}); do
+	op=$(api POST /1.0/images -F "metadata=@$W/meta-extra.tar" \
+	    -F "rootfs=@$W/rootfs.big" | sed '$d' | jget operation)
+	got=$(api_body GET "$op/wait?timeout=60" | jget metadata.err)
+	[ "$got" = "$want" ] && right=$((right + 1)) ||
+	    wrong="${wrong:-round $round: $got}"
+done
+check_eq "early refusal: the verdict, in every round" \
+    "$right${wrong:+ ($wrong)}" "${RACE_ROUNDS:-25}"
+check_eq "early refusal: no unpacker died" \
+    "$(grep -c '"event":"process-died"' "$STATE/audit.log")" 0
+check_eq "early refusal: nothing left" "$(state_snapshot)" "$race_before"
 imgd_stop
 summary

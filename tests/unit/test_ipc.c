@@ -1201,6 +1201,32 @@ T_TEST(records_share_datagrams)
 	T_CHECK(st.eof);
 	T_CONTAINS(st.err, "closed the channel");
 	ipc_chan_close(&st);
+
+	/* ... and what it sent before it exited is read first, all of it:
+	 * the kernel reports the reset before the peer's last records (an
+	 * unpacker's verdict, sent while our feed was unread). */
+	T_CHECK(
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sp) == 0);
+	ipc_chan_init(&st, sp[0], PROC_STORE, PROC_FRONTEND);
+	ipc_chan_init(&fe, sp[1], PROC_FRONTEND, PROC_STORE);
+	st.state = fe.state = CH_READY;
+	T_CHECK(ipc_send(&st, IMSG_LIST_END, 1, &e, -1) == 0);
+	T_CHECK(ipc_send(&st, IMSG_LIST_END, 2, &e, -1) == 0);
+	for (uint64_t nonce = 1; nonce <= 2; nonce++) {
+		struct imsg_ping pg = {.nonce = nonce};
+
+		T_CHECK(ipc_send(&fe, IMSG_PONG, nonce, &pg, -1) == 0);
+	}
+	ipc_chan_close(&fe);
+	T_EQ_INT(ipc_recv(&st, &m), 1);
+	T_EQ_INT(m.type, IMSG_PONG);
+	T_EQ_INT(m.id, 1);
+	T_EQ_INT(ipc_recv(&st, &m), 1);
+	T_EQ_INT(m.id, 2);
+	T_EQ_INT(ipc_recv(&st, &m), -1);
+	T_CHECK(st.eof);
+	T_CONTAINS(st.err, "closed the channel");
+	ipc_chan_close(&st);
 	T_EQ_INT(count_fds(), before);
 }
 
