@@ -71,7 +71,7 @@ DEB_BUILD := gcc make pkg-config libevent-dev libssl-dev libseccomp-dev \
 DEB_TEST  := clang lxd-client lxd curl python3 xz-utils bzip2 zstd lzma \
 	     tar passwd procps sqlite3 libarchive-tools acl attr e2fsprogs \
 	     openssl groff-base systemd squashfs-tools nginx minisign \
-	     signify-openbsd prometheus
+	     signify-openbsd prometheus strace
 deps:
 	@sh .ci/deps.sh $(DEB_BUILD) $(DEB_TEST)
 
