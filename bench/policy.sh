@@ -143,7 +143,7 @@ line "policy / no policy" $(pairs "$P1" "$P0")
 line "imgd (no policy) / LXD" $(pairs "$P0" "$PL")
 line "imgd (policy) / LXD" $(pairs "$P1" "$PL")
 line "imgd (no policy) / floor" $(pairs "$P0" "$F $F - -" | cut -d' ' -f1-2)
-echo "(imgd fdatasyncs one audit record per change before it answers,"
+echo "(imgd fdatasyncs the WAL and one audit record per change before it answers,"
 echo " $REC records in the policy run; LXD keeps no audit log and does"
 echo " not fsync. The policy run's client is a user whose grant is the"
 echo " last of 2001; the decision walks every grant.)"
