@@ -544,6 +544,10 @@ upload_start(struct conn *c)
 		u->split = 1;
 	}
 	b.layout = u->split ? IMG_SPLIT : IMG_UNIFIED;
+	/* The store refuses at once a body its disk cannot hold. */
+	b.length = c->chunked || c->head.content_length < 0
+		       ? 0
+		       : (uint64_t)c->head.content_length;
 	if (upload_headers(c, &b, msg, sizeof(msg)) == -1) {
 		upload_abort(c, 400, msg);
 		return -1;

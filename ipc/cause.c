@@ -115,8 +115,21 @@ fault_words(const struct ipc_fault *f, char *buf, size_t len)
 	case ERR_STOPPING:
 		return snprintf(buf, len, "imgd is stopping");
 	case ERR_NO_SPACE:
-		return snprintf(
-		    buf, len, "cannot store the image (disk full?)");
+		/* bytes: what the image needs, limit: what was free for it;
+		 * no limit: the disk filled after bytes of an image that
+		 * declared no size */
+		if (bytes == 0)
+			return snprintf(
+			    buf, len, "no space left on the image store");
+		if (limit == 0)
+			return snprintf(buf, len,
+			    "no space left on the image store: it filled "
+			    "after %llu bytes of the image",
+			    bytes);
+		return snprintf(buf, len,
+		    "no space left on the image store: %llu bytes needed, "
+		    "%llu free",
+		    bytes, limit);
 	case ERR_STORAGE:
 		return snprintf(buf, len,
 		    "cannot store or read the image file (details in imgd's "

@@ -599,6 +599,7 @@ struct imsg_upload_begin {
 	struct ipc_peer peer;
 	uint8_t public;
 	uint8_t layout; /* IMG_UNIFIED / IMG_SPLIT */
+	uint64_t length; /* the body's Content-Length; 0: chunked, unknown */
 	struct ipc_kv *properties;
 	uint32_t nproperties;
 	struct ipc_kv *aliases; /* created atomically with the image */

@@ -384,6 +384,7 @@ static const struct ipc_field f_upload_begin[] = {
 	PEER(S),
 	F_BOOL(S, public),
 	F_U8(S, layout, IMG_SPLIT),
+	F_U64(S, length),
 	PROPS(S, properties, nproperties),
 	F_KV(S, aliases, naliases, LIM_ALIASES_PER_IMAGE, LIM_ALIAS_NAME_MAX,
 	    LIM_ALIAS_DESC_MAX, CS_LINE, CS_LINE, 16 * KiB),

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/queue.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "ipc/cause.h"
@@ -35,6 +36,7 @@ struct upload {
 	char requestor[128]; /* derived by the store (peer.c) */
 	char username[64];
 	int public, layout;
+	uint64_t length; /* the body's Content-Length, or 0 */
 	struct ipc_kv *props, *aliases;
 	uint32_t nprops, naliases;
 	int part; /* part being read: 0, or 1 (split rootfs) */
@@ -209,6 +211,7 @@ upload_fail(struct upload *u, int cause, int subject, const char *name)
 }
 
 static void read_cb(evutil_socket_t fd, short ev, void *arg);
+static void upload_storage_fail(struct upload *u, int e);
 static void upload_check_done(struct upload *u);
 static void job_done(
     void *arg, const struct fault *err, const struct job_result *r);
@@ -348,7 +351,7 @@ hash_wake(void *arg)
 	if (err) {
 		errno = err;
 		log_warn("upload: hashing the temp file");
-		upload_fail(u, fault_storage(errno), RES_IMAGE, NULL);
+		upload_storage_fail(u, errno);
 		return;
 	}
 	if (u->paused) {
@@ -402,7 +405,7 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 			 * fail: the temp file did (no space, quota, EIO; a
 			 * file system without splice: EINVAL). */
 			log_warn("upload: into the temp file");
-			upload_fail(u, fault_storage(errno), RES_IMAGE, NULL);
+			upload_storage_fail(u, errno);
 			return;
 		}
 		if (n == 0) {
@@ -437,6 +440,37 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 		upload_feed(u, 1);
 }
 
+/* What is free for the temp files (and so for the images: one file
+ * system), in bytes; UINT64_MAX if it cannot be read. */
+static uint64_t
+store_free(int fd)
+{
+	struct statvfs sv;
+
+	if (fd == -1 || fstatvfs(fd, &sv) == -1)
+		return UINT64_MAX;
+	return (uint64_t)sv.f_bavail * sv.f_frsize;
+}
+
+/* The upload failed on e. Out of space, the client hears how much the
+ * image needs (what it declared) and what was free for it, or, when it
+ * declared no size, how much of it fit. */
+static void
+upload_storage_fail(struct upload *u, int e)
+{
+	struct fault f;
+	uint64_t got = u->size[0] + u->size[1], left;
+
+	fault_set(&f, fault_storage(e), RES_IMAGE, NULL);
+	if (f.cause == ERR_NO_SPACE &&
+	    (left = store_free(u->tmp[0])) != UINT64_MAX) {
+		/* What it had: what is free now and what it took. */
+		f.bytes = u->length > got ? u->length : got;
+		f.limit = u->length > got ? left + got : 0;
+	}
+	upload_fault(u, &f);
+}
+
 /* A new upload of the request, with what BEGIN said. */
 static struct upload *
 upload_new(uint64_t reqid, const struct imsg_upload_begin *b)
@@ -457,6 +491,7 @@ upload_new(uint64_t reqid, const struct imsg_upload_begin *b)
 	    u->username, sizeof(u->username), "%s", peer_current()->username);
 	u->public = b->public;
 	u->layout = b->layout;
+	u->length = b->length;
 	u->props = kv_dup(b->properties, b->nproperties);
 	u->nprops = b->nproperties;
 	u->aliases = kv_dup(b->aliases, b->naliases);
@@ -673,9 +708,19 @@ upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 	for (int i = 0; i < (u->layout == IMG_SPLIT ? 2 : 1); i++)
 		if ((u->tmp[i] = blob_tmp_create()) == -1) {
 			log_warn("upload: temp file");
-			upload_fail(u, fault_storage(errno), RES_IMAGE, NULL);
+			upload_storage_fail(u, errno);
 			return;
 		}
+	/* A body declared larger than the free space is refused before a
+	 * byte of it is read (a split image's two files share the disk). */
+	if (u->length > 0 && store_free(u->tmp[0]) < u->length) {
+		log_warnx("upload %llu: %llu bytes declared, %llu free on the "
+			  "image store",
+		    (unsigned long long)u->reqid, (unsigned long long)u->length,
+		    (unsigned long long)store_free(u->tmp[0]));
+		upload_storage_fail(u, ENOSPC);
+		return;
+	}
 	if (upload_hash_start(u) == -1)
 		return;
 	/* Validated as it arrives when an unpacker is free for it. */
@@ -896,7 +941,7 @@ upload_check_done(struct upload *u)
 	if (hasher_finish(u->hash) == -1) {
 		u->hash = NULL;
 		log_warn("upload: hashing the temp file");
-		upload_fail(u, fault_storage(errno), RES_IMAGE, NULL);
+		upload_storage_fail(u, errno);
 		return;
 	}
 	u->hash = NULL;
@@ -976,7 +1021,7 @@ upload_fetch(const struct fetch_sink *k, int rfd[2])
 	for (int i = 0; i < 2; i++)
 		if ((u->tmp[i] = blob_tmp_create()) == -1) {
 			log_warn("download: temp file");
-			upload_fail(u, fault_storage(errno), RES_IMAGE, NULL);
+			upload_storage_fail(u, errno);
 			return NULL;
 		}
 	if (upload_hash_start(u) == -1)

@@ -131,19 +131,31 @@ check_eq "lag 1M, cut mid-chunk: nothing left behind" \
 check_eq "lag 1M: still serving" "$(api_status GET /1.0)" 200
 imgd_stop
 
-# A store with no room for the image: the splice into the temp file fails
-# with ENOSPC. The client is told, nothing is left, and a small image
-# still imports.
+# A store with no room for the image. A body whose Content-Length is more
+# than the free space is refused before it is read; a chunked one fills
+# the disk (the splice into the temp file fails with ENOSPC). Either way
+# the client is told what the image needs and what is free, nothing is
+# left, and a small image still imports.
 FULL=$T_TMP/full
 mkdir -p "$FULL"
 if mount -t tmpfs -o size=4m tmpfs "$FULL"; then
 	imgd_start "$FULL/state" || fail "imgd on a 4 MiB tmpfs starts"
 	before=$(state_snapshot)
 	out=$(upload "$W/u.tar")
-	check_contains "no space: the client is told" "$out" "disk full"
-	check_eq "no space: nothing left behind" "$(state_snapshot)" "$before"
-	check_contains "no space: logged" "$(cat "$T_TMP/imgd.log")" \
-	    "No space left on device"
+	check_contains "no space, declared: the client is told what it needs" \
+	    "$out" "507|no space left on the image store: $(stat -c %s \
+	    "$W/u.tar") bytes needed, "
+	check_eq "no space, declared: nothing left behind" \
+	    "$(state_snapshot)" "$before"
+	check_contains "no space, declared: logged" \
+	    "$(cat "$T_TMP/imgd.log")" "bytes declared, "
+	out=$(upload "$W/u.tar" -H 'Transfer-Encoding: chunked')
+	check_contains "no space, chunked: the client is told" "$out" \
+	    "|no space left on the image store: it filled after "
+	check_eq "no space, chunked: nothing left behind" \
+	    "$(state_snapshot)" "$before"
+	check_contains "no space, chunked: logged" \
+	    "$(cat "$T_TMP/imgd.log")" "No space left on device"
 	check_eq "no space: a small image still imports" \
 	    "$(upload "$(mkunified "$W/small.tar" none desc=small)")" "202|"
 	imgd_stop
