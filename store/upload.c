@@ -713,11 +713,12 @@ upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 		}
 	/* A body declared larger than the free space is refused before a
 	 * byte of it is read (a split image's two files share the disk). */
-	if (u->length > 0 && store_free(u->tmp[0]) < u->length) {
+	uint64_t room = u->length > 0 ? store_free(u->tmp[0]) : UINT64_MAX;
+	if (room < u->length) {
 		log_warnx("upload %llu: %llu bytes declared, %llu free on the "
 			  "image store",
 		    (unsigned long long)u->reqid, (unsigned long long)u->length,
-		    (unsigned long long)store_free(u->tmp[0]));
+		    (unsigned long long)room);
 		upload_storage_fail(u, ENOSPC);
 		return;
 	}
