@@ -363,6 +363,7 @@ open_state(const char *state, int repair)
 	if (audit_open(S->state, err, sizeof(err)) == -1)
 		fatalx("audit log: %s", err);
 	blob_repair(repair);
+	unpack_repair();
 	image_backfill();
 	open_unix_socket();
 	if (S->cfg.https_address[0]) {

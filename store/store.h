@@ -84,9 +84,9 @@ struct child {
 	gid_t self_gid;
 	uint64_t caps; /* what it may keep (unpack jobs) */
 	int ready;
-	int killed; /* we sent SIGKILL: say why in the log */
+	int killed;   /* we sent SIGKILL: say why in the log */
 	int released; /* its job was dropped: it reads EOF and exits */
-	int reaped; /* waited for: its pid may be another process's now */
+	int reaped;   /* waited for: its pid may be another process's now */
 	char why[128];
 	struct ipc_chan chan;
 	struct event *ev_chan;
@@ -456,6 +456,7 @@ void publish_child_ready(struct child *c);
 void publish_dispatch(struct child *c, struct ipc_msg *m);
 void publish_child_gone(struct child *c, const char *why, int sigsys);
 /* store/unpack.c: POST /1.0/images/<fp>/unpack, for a resolved image. */
+void unpack_repair(void);
 void unpack_start(uint64_t reqid, const char *project, const struct image *img,
     const struct imsg_image_unpack_req *r, const char *requestor);
 /* Makes the job an unpack into x->target (copied). */

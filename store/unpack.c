@@ -5,6 +5,12 @@
  * here: the target's name, that it is new, the owner ids and the
  * capabilities the job keeps; the unpacker only writes inside it. A job
  * that fails for any reason leaves no target behind.
+ *
+ * The unpacker writes into ".<name>.imgd-partial" (a name no request can
+ * ask for: targets do not start with '.'), renamed to <name> when the job
+ * has succeeded: a tree under its final name is whole. A store killed
+ * mid-unpack leaves only the partial directory, which unpack_repair()
+ * removes at the next start.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,12 +29,14 @@
 #include "unpacker/validate.h"
 
 #define RM_DEPTH_MAX 1024 /* deeper than any tree an unpack can make */
+#define PARTIAL_SUFFIX ".imgd-partial"
 
 struct unpack {
 	struct op *op;
 	char project[LIM_PROJECT_NAME_MAX + 1];
 	char fp[65];
 	char name[LIM_UNPACK_TARGET_MAX + 1];
+	char partial[LIM_UNPACK_TARGET_MAX + sizeof(PARTIAL_SUFFIX) + 1];
 	char requestor[160];
 	char path[4096];
 };
@@ -84,20 +92,55 @@ target_remove(const struct unpack *u)
 	int rfd = open(unpack_root(root, sizeof(root)),
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (rfd == -1 || rm_at(rfd, u->name, 0) == -1)
-		log_warn("unpack: could not remove %s", u->path);
+	if (rfd == -1 || rm_at(rfd, u->partial, 0) == -1)
+		log_warn("unpack: could not remove %s/%s", root, u->partial);
 	else
-		log_info("unpack: removed %s", u->path);
+		log_info("unpack: removed %s/%s", root, u->partial);
 	if (rfd != -1)
 		close(rfd);
+}
+
+/* The finished tree takes its name; a name taken meanwhile is not replaced.
+ * 0, or -1 with f set (the partial tree is still there). */
+static int
+target_finish(const struct unpack *u, struct fault *f)
+{
+	char root[4096];
+	int rfd = open(unpack_root(root, sizeof(root)),
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int e;
+
+	if (rfd != -1 &&
+	    renameat2(rfd, u->partial, rfd, u->name, RENAME_NOREPLACE) == 0) {
+		close(rfd);
+		return 0;
+	}
+	e = errno;
+	if (rfd != -1)
+		close(rfd);
+	if (e == EEXIST) {
+		fault_set(f, ERR_EXISTS, RES_NONE, NULL);
+		snprintf(f->detail, sizeof(f->detail),
+		    "unpack target %s was created while the image was unpacked",
+		    u->path);
+	} else {
+		errno = e;
+		log_warn(
+		    "unpack: rename %s/%s to %s", root, u->partial, u->name);
+		fault_set(f, fault_storage(e), RES_NONE, NULL);
+	}
+	return -1;
 }
 
 static void
 unpack_done(void *arg, const struct fault *f, const struct job_result *r)
 {
 	struct unpack *u = arg;
+	struct fault ff;
 	char n[10][24];
 
+	if (!f && target_finish(u, &ff) == -1)
+		f = &ff;
 	if (f) {
 		char msg[LIM_ERROR_MAX + 128];
 
@@ -212,11 +255,13 @@ unpack_check(uint64_t reqid, const struct imsg_image_unpack_req *r,
 	return 0;
 }
 
-/* The new target directory, owned by the container's root. */
+/* The new target's partial directory, owned by the container's root; the
+ * target's own name must be free. */
 static int
-target_make(uint64_t reqid, const struct job_extract *x, const char *name,
-    char *path, size_t len)
+target_make(uint64_t reqid, const struct job_extract *x, const char *final,
+    const char *name, char *path, size_t len)
 {
+	struct stat st;
 	char root[4096];
 	struct fault f;
 	int rfd;
@@ -236,7 +281,15 @@ target_make(uint64_t reqid, const struct job_extract *x, const char *name,
 		api_refuse(reqid, ERR_STORAGE, RES_NONE, NULL);
 		return -1;
 	}
-	snprintf(path, len, "%s/%s", root, name);
+	snprintf(path, len, "%s/%s", root, final);
+	if (fstatat(rfd, final, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		close(rfd);
+		fault_set(&f, ERR_EXISTS, RES_NONE, NULL);
+		snprintf(f.detail, sizeof(f.detail),
+		    "unpack target %s already exists", path);
+		reply_fault(reqid, &f);
+		return -1;
+	}
 	if (mkdirat(rfd, name, 0755) == -1) {
 		int e = errno;
 
@@ -244,7 +297,7 @@ target_make(uint64_t reqid, const struct job_extract *x, const char *name,
 		if (e == EEXIST) {
 			fault_set(&f, ERR_EXISTS, RES_NONE, NULL);
 			snprintf(f.detail, sizeof(f.detail),
-			    "unpack target %s already exists", path);
+			    "unpack target %s is being unpacked already", path);
 			reply_fault(reqid, &f);
 		} else {
 			log_warn("unpack target %s", path);
@@ -301,13 +354,21 @@ unpack_start(uint64_t reqid, const char *project, const struct image *img,
 	snprintf(u->project, sizeof(u->project), "%s", project);
 	snprintf(u->fp, sizeof(u->fp), "%s", img->fingerprint);
 	snprintf(u->name, sizeof(u->name), "%s", r->target);
+	snprintf(
+	    u->partial, sizeof(u->partial), ".%s" PARTIAL_SUFFIX, r->target);
 	snprintf(u->requestor, sizeof(u->requestor), "%s", requestor);
-	if (target_make(reqid, &x, r->target, u->path, sizeof(u->path)) == -1) {
+	if (target_make(reqid, &x, u->name, u->partial, u->path,
+		sizeof(u->path)) == -1) {
 		project_busy_leave(project, BUSY_UNPACK);
 		free(u);
 		goto out;
 	}
-	snprintf(x.target, sizeof(x.target), "%s", u->path);
+	{
+		char root[4096];
+
+		snprintf(x.target, sizeof(x.target), "%s/%s",
+		    unpack_root(root, sizeof(root)), u->partial);
+	}
 	if (img->cached)
 		db_image_used(img->id, now_ns(), 1);
 	u->op = op_new(project, "Unpacking image", img->fingerprint);
@@ -321,4 +382,51 @@ out:
 	for (int i = 0; i < 2; i++)
 		if (fds[i] != -1)
 			close(fds[i]);
+}
+
+/*
+ * Start-up: the partial trees of unpacks a crash cut short are removed
+ * (only names unpack_start makes: ".<target>.imgd-partial").
+ */
+void
+unpack_repair(void)
+{
+	char root[4096];
+	struct dirent *de;
+	DIR *d;
+	int rfd, fd;
+
+	unpack_root(root, sizeof(root));
+	if ((rfd = open(root,
+		 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			log_warn("repair: unpack root %s", root);
+		return;
+	}
+	if ((fd = dup(rfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		log_warn("repair: unpack root %s", root);
+		if (fd != -1)
+			close(fd);
+		close(rfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		const char *n = de->d_name;
+		size_t len = strlen(n), sl = strlen(PARTIAL_SUFFIX);
+
+		if (n[0] != '.' || len <= sl + 1 ||
+		    strcmp(n + len - sl, PARTIAL_SUFFIX) != 0)
+			continue;
+		if (rm_at(rfd, n, 0) == -1) {
+			log_warn("repair: could not remove the unfinished "
+				 "unpack %s/%s",
+			    root, n);
+			continue;
+		}
+		log_warnx(
+		    "repair: removed the unfinished unpack %s/%s", root, n);
+		audit("repair-unpack-removed", "target", n, NULL);
+	}
+	closedir(d);
+	close(rfd);
 }

@@ -181,4 +181,28 @@ refused2=$("$C" image unpack dev d4 2>&1)
 check_contains "... but not for an unprivileged target" "$refused2" \
     "a character device"
 imgd_stop
+
+# An unpack that a crash cut short left its partial tree (the unpacker
+# writes into .<target>.imgd-partial and the store renames it when the job
+# succeeded): the next start removes it, and only it.
+R2=$T_TMP/state2/rootfs
+mkdir -p "$R2/.cut.imgd-partial/etc/deep" "$R2/.operator-notes"
+echo half >"$R2/.cut.imgd-partial/etc/deep/file"
+ln -s /etc/passwd "$R2/.cut.imgd-partial/etc/link"
+IMGD_ARGS="--config $T_TMP/dev.yaml" imgd_start "$T_TMP/state2" ||
+    { summary; exit 1; }
+check "a partial tree from a crash is removed at start" \
+    test ! -e "$R2/.cut.imgd-partial"
+check "... its symlink's target is untouched" test -s /etc/passwd
+check "... other names under the unpack root stay" \
+    test -d "$R2/.operator-notes" -a -d "$R2/d3"
+check_contains "... and the store says so" "$(cat "$T_TMP/imgd.log")" \
+    "repair: removed the unfinished unpack $R2/.cut.imgd-partial"
+check_contains "... in the audit log too" \
+    "$(cat "$T_TMP/state2/audit.log")" '"event":"repair-unpack-removed"'
+out=$("$C" image unpack dev cut --privileged 2>&1)
+check_contains "the target's name is free again" "$out" "Unpacked into"
+check "no partial tree after a finished unpack" \
+    test ! -e "$R2/.cut.imgd-partial"
+imgd_stop
 summary
