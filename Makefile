@@ -6,6 +6,7 @@
 #   make check    the whole test suite (unit, sandbox, integration, interop,
 #                 fuzz replay); ends with "N passed, N failed"
 #   make fuzz     run every libFuzzer target for FUZZ_SECONDS each
+#   make chaos    kill -9 rounds against a working imgd (CHAOS_ROUNDS, 200)
 #
 # Each folder adds its sources, programs and tests in its own module.mk.
 
@@ -84,6 +85,11 @@ run: deps-build all
 check: all tests
 	@bash tests/run $(BUILD)
 
+CHAOS_ROUNDS ?= 200
+chaos: all
+	@IMGD_BUILD=$(abspath $(BUILD)) CHAOS_ROUNDS=$(CHAOS_ROUNDS) \
+	    bash tests/chaos/run.sh
+
 fuzz: fuzz-build
 	@bash tests/fuzz/run $(BUILD)/fuzz $(FUZZ_SECONDS)
 
@@ -132,7 +138,7 @@ clean:
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-.PHONY: all tests deps deps-build run check fuzz fuzz-build clean format \
+.PHONY: all tests deps deps-build run check chaos fuzz fuzz-build clean format \
 	install uninstall
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
