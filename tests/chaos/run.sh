@@ -1,8 +1,8 @@
 #!/bin/bash
 # Crash consistency: kill -9 of the store, the frontend, an unpacker or a
 # fetcher at a random moment while one client imports (unified, split,
-# squashfs), copies from another imgd, deletes, moves aliases, edits and
-# unpacks; then a restart (the store's start-up repair) and
+# squashfs), copies from another imgd, publishes a directory, deletes,
+# moves aliases, edits and unpacks; then a restart (the store's start-up repair) and
 # tests/chaos/verify.py: the database whole, every row's files there and
 # hashing to its fingerprint, no orphan outside quarantine/, no half image
 # or half unpacked tree, every acknowledged operation there and audited,
@@ -95,12 +95,28 @@ print(" ".join(json.loads(sys.argv[1])["files"]))' "$e") >/dev/null ||
 	    { fail "the remote imports its images"; summary; exit 1; }
 done <"$CW/remote.jsonl"
 
+# Two of the trees published: the remote's fingerprint for a directory is
+# the one the store under test must make of it (publish is deterministic).
+for n in l0 l2; do
+	out=$(IMGD_DIR=$A_STATE "$BIN/imgctl" publish "$CW/pool/$n" 2>&1)
+	fp=$(sed -n 's/^Image published with fingerprint: //p' <<<"$out")
+	[ ${#fp} = 64 ] ||
+	    { fail "the remote publishes $n: $out"; summary; exit 1; }
+	python3 -c '
+import json, sys
+e = [json.loads(l) for l in open(sys.argv[1])][int(sys.argv[2])]
+print(json.dumps({"fp": sys.argv[3], "kind": "publish", "files": [],
+                  "tree": e["tree"], "publish": sys.argv[4]}))' \
+	    "$CW/local.jsonl" "${n#l}" "$fp" "$CW/pool/$n" >>"$CW/publish.jsonl"
+done
+
 POOL=$CW/pool.json
 python3 - "$CW" "$A_URL" "$A_STATE/server.crt" <<'EOF'
 import json, sys
 w = sys.argv[1]
 images = []
-for name, flags in (("local", (True, False)), ("remote", (False, True))):
+for name, flags in (("local", (True, False)), ("remote", (False, True)),
+                    ("publish", (False, False))):
     for line in open("%s/%s.jsonl" % (w, name)):
         e = json.loads(line)
         e["local"], e["remote"] = flags

@@ -143,7 +143,7 @@ def main():
             bad("rootfs/%s: not a whole image tree (%d paths)" % (n,
                                                                  len(got)))
             continue
-        seen_trees[n] = match[0]
+        seen_trees[n] = match  # images can share a tree (published ones)
 
     files = sorted(f for f in os.listdir(state) if f.startswith("audit.log"))
     files.sort(key=lambda f: int(f.rsplit(".", 1)[1])
@@ -187,7 +187,7 @@ def main():
         rec = json.loads(line)
         op, ok, fp = rec["op"], rec["ok"], rec.get("fp")
         tally.setdefault(op, [0, 0])[0 if ok else 1] += 1
-        if op in ("import", "copy"):
+        if op in ("import", "copy", "publish"):
             allow("img:" + fp, "present", ok)
             allow("prop:" + fp, None, ok)
             if ok and not audited("image-created", fingerprint=fp):
@@ -239,8 +239,10 @@ def main():
             seen.setdefault(k, None)
     for n, fp in aliases.items():
         seen["alias:" + n] = fp
-    for n, fp in seen_trees.items():
-        seen["tree:" + n] = fp
+    for n, fps in seen_trees.items():
+        may = allowed.get("tree:" + n, set())
+        seen["tree:" + n] = next((fp for fp in fps if json.dumps(fp) in may),
+                                 fps[0])
     for k, v in sorted(seen.items()):
         if k.startswith("prop:") and seen.get("img:" + k[5:]) != "present":
             continue

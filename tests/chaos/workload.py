@@ -4,7 +4,7 @@
     workload.py SOCKET POOL LEDGER STOPFILE SEED [FAVOUR]
 
 POOL is pool.json (tests/chaos/run.sh): the images this client can import,
-copy and unpack. Each operation ends with one JSON line in LEDGER, flushed
+copy, publish and unpack. Each operation ends with one JSON line in LEDGER, flushed
 before the next begins: {"op", its keys, "ok": true when imgd acknowledged
 it (the HTTP answer, or the operation's Success)}. Anything else (an error,
 a reset connection, a daemon that is gone) is "ok": false: the operation
@@ -139,6 +139,26 @@ class Client:
             headers={"Content-Type": "application/json"}, timeout=30))
         return self.cur, ok, m
 
+    def op_publish(self):
+        free = [i for i in self.pool["images"]
+                if i["fp"] not in self.view and i.get("publish")]
+        if not free:
+            return None
+        img = self.rnd.choice(free)
+        self.cur = {"op": "publish", "fp": img["fp"], "kind": img["kind"]}
+        # The fields imgctl publish sends, so that the fingerprint is the
+        # one the remote got for the same directory (run.sh).
+        body = {"source": {"type": "directory", "path": img["publish"]},
+                "aliases": [], "properties": {}, "public": False,
+                "split": False, "xattrs": False,
+                "compression_algorithm": "gzip"}
+        ok, m = wait_op(self.sock, call(
+            self.sock, "POST", "/1.0/images", body=json.dumps(body),
+            headers={"Content-Type": "application/json"}, timeout=30))
+        if ok and m.get("fingerprint") != img["fp"]:
+            ok, m = False, "acknowledged fingerprint %s" % m.get("fingerprint")
+        return self.cur, ok, m
+
     def op_delete(self):
         if not self.view:
             return None
@@ -200,7 +220,8 @@ class Client:
 
     def run(self):
         self.refresh_view()
-        ops = [(self.op_import, 5), (self.op_copy, 2), (self.op_delete, 2),
+        ops = [(self.op_import, 5), (self.op_copy, 2), (self.op_publish, 1),
+               (self.op_delete, 3),
                (self.op_alias, 4), (self.op_edit, 3), (self.op_unpack, 2)]
         fns = [f for f, w in ops
                for _ in range(w * (8 if f.__name__ == "op_" + self.favour
@@ -223,7 +244,7 @@ class Client:
             self.log(rec)
             if ok:
                 fp = rec.get("fp")
-                if rec["op"] in ("import", "copy"):
+                if rec["op"] in ("import", "copy", "publish"):
                     self.view.add(fp)
                 elif rec["op"] == "delete":
                     self.view.discard(fp)
