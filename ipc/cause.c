@@ -118,6 +118,8 @@ fault_words(const struct ipc_fault *f, char *buf, size_t len)
 		/* bytes: what the image needs, limit: what was free for it;
 		 * no limit: the disk filled after bytes of an image that
 		 * declared no size */
+		if (f->subject == RES_NONE && detail[0]) /* an unpack */
+			return snprintf(buf, len, "%s", detail);
 		if (bytes == 0)
 			return snprintf(
 			    buf, len, "no space left on the image store");

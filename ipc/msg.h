@@ -680,6 +680,7 @@ struct imsg_unpack_done {
 
 struct imsg_unpack_fail {
 	char *message;
+	uint8_t nospace; /* an unpack's write failed with ENOSPC/EDQUOT */
 };
 
 /* Unpack mode: what the templates see (before the inputs). */

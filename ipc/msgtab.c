@@ -546,6 +546,7 @@ static const struct ipc_field f_publish_req[] = {
 
 static const struct ipc_field f_unpack_fail[] = {
 	F_STR(struct imsg_unpack_fail, message, 1, LIM_ERROR_MAX, CS_LINE),
+	F_BOOL(struct imsg_unpack_fail, nospace),
 };
 
 #define S struct imsg_image_copy_req

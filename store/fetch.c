@@ -750,6 +750,10 @@ on_info(struct fetch *f, struct child *c, const struct imsg_fetch_info *in)
 	    .nprops = merge_props(f, in, props),
 	    .aliases = aliases,
 	    .naliases = merge_aliases(f, in, aliases),
+	    /* only for the early no-space check; the bytes are counted */
+	    .length = in->size0 > UINT64_MAX - in->size1
+			  ? UINT64_MAX
+			  : in->size0 + in->size1,
 	    .op = f->op,
 	    .done = sink_done,
 	    .arg = f};

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "ipc/log.h"
@@ -449,6 +450,31 @@ copy_meta(struct job *j, const struct imsg_unpack_meta *m)
 	return 0;
 }
 
+/* An unpack that ran out of room: where, what is free there, and the
+ * unpacker's line. */
+static void
+nospace_fault(struct fault *f, const char *target, const char *msg)
+{
+	char dir[sizeof(((struct job_extract *)0)->target)];
+	struct statvfs sv;
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", target);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
+		*slash = '\0';
+	fault_set(f, ERR_NO_SPACE, RES_NONE, NULL);
+	if (statvfs(dir, &sv) == 0)
+		snprintf(f->detail, sizeof(f->detail),
+		    "no space left under the unpack root %s (%llu bytes and "
+		    "%llu inodes free): %s",
+		    dir, (unsigned long long)sv.f_bavail * sv.f_frsize,
+		    (unsigned long long)sv.f_favail, msg);
+	else
+		snprintf(f->detail, sizeof(f->detail),
+		    "no space left under the unpack root %s: %s", dir, msg);
+	log_warnx("unpack into %s: %s", target, f->detail);
+}
+
 void
 job_dispatch(struct child *c, struct ipc_msg *m)
 {
@@ -499,8 +525,18 @@ job_dispatch(struct child *c, struct ipc_msg *m)
 		job_end(j, NULL);
 		break;
 	case IMSG_UNPACK_FAIL:
-		/* The sandbox's verdict on the client's image. */
-		fault_invalid(&f, "%s", m->m.unpack_fail.message);
+		if (m->m.unpack_fail.nospace) {
+			/* Only an unpack writes: a validation cannot fill a
+			 * disk. The store looks at the target's filesystem
+			 * itself for the figures. */
+			if (j->x == NULL)
+				goto violation;
+			nospace_fault(
+			    &f, j->x->target, m->m.unpack_fail.message);
+		} else {
+			/* The sandbox's verdict on the client's image. */
+			fault_invalid(&f, "%s", m->m.unpack_fail.message);
+		}
 		job_end(j, &f);
 		break;
 	default:

@@ -393,6 +393,7 @@ struct fetch_sink {
 	int public, auto_update;
 	const struct ipc_kv *props, *aliases;
 	uint32_t nprops, naliases;
+	uint64_t length; /* the remote's sizes added up, 0 = not promised */
 	struct op *op;
 	void (*done)(void *arg, const char *fp, const struct fault *f);
 	void *arg;

@@ -685,6 +685,34 @@ upload_hash_start(struct upload *u)
 	return 0;
 }
 
+/*
+ * An image declared larger than the free space (a client's Content-Length,
+ * a remote's sizes) is refused before a byte of it is read; a split
+ * image's two files share the disk. The claim decides nothing else: the
+ * bytes that arrive are counted and a full disk still ends the upload.
+ * 0, or -1 (failed).
+ */
+static int
+declared_fits(struct upload *u)
+{
+	uint64_t room = u->length > 0 ? store_free(u->tmp[0]) : UINT64_MAX;
+
+	if (room >= u->length)
+		return 0;
+	if (u->fetched)
+		log_warnx("download of %s: the remote says %llu bytes, %llu "
+			  "free on the image store",
+		    u->expected, (unsigned long long)u->length,
+		    (unsigned long long)room);
+	else
+		log_warnx("upload %llu: %llu bytes declared, %llu free on the "
+			  "image store",
+		    (unsigned long long)u->reqid, (unsigned long long)u->length,
+		    (unsigned long long)room);
+	upload_storage_fail(u, ENOSPC);
+	return -1;
+}
+
 void
 upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 {
@@ -711,17 +739,8 @@ upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 			upload_storage_fail(u, errno);
 			return;
 		}
-	/* A body declared larger than the free space is refused before a
-	 * byte of it is read (a split image's two files share the disk). */
-	uint64_t room = u->length > 0 ? store_free(u->tmp[0]) : UINT64_MAX;
-	if (room < u->length) {
-		log_warnx("upload %llu: %llu bytes declared, %llu free on the "
-			  "image store",
-		    (unsigned long long)u->reqid, (unsigned long long)u->length,
-		    (unsigned long long)room);
-		upload_storage_fail(u, ENOSPC);
+	if (declared_fits(u) == -1)
 		return;
-	}
 	if (upload_hash_start(u) == -1)
 		return;
 	/* Validated as it arrives when an unpacker is free for it. */
@@ -995,7 +1014,8 @@ upload_fetch(const struct fetch_sink *k, int rfd[2])
 	    .properties = (struct ipc_kv *)k->props,
 	    .nproperties = k->nprops,
 	    .aliases = (struct ipc_kv *)k->aliases,
-	    .naliases = k->naliases};
+	    .naliases = k->naliases,
+	    .length = k->length};
 	struct upload *u = upload_new(0, &b);
 
 	snprintf(u->requestor, sizeof(u->requestor), "%s", k->requestor);
@@ -1025,6 +1045,8 @@ upload_fetch(const struct fetch_sink *k, int rfd[2])
 			upload_storage_fail(u, errno);
 			return NULL;
 		}
+	if (declared_fits(u) == -1)
+		return NULL;
 	if (upload_hash_start(u) == -1)
 		return NULL;
 	return u;

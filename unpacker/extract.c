@@ -62,6 +62,15 @@ xs_open_beneath(int dirfd, const char *path, int flags)
 	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
 
+int img_nospace;
+
+void
+img_note_errno(int e)
+{
+	if (e == ENOSPC || e == EDQUOT)
+		img_nospace = 1;
+}
+
 static int
 xs_fail(struct vstate *vs, struct part *p, const struct tar_entry *en,
     const char *what)
@@ -69,6 +78,7 @@ xs_fail(struct vstate *vs, struct part *p, const struct tar_entry *en,
 	char q[MSG_QUOTE_MAX];
 	int e = errno;
 
+	img_note_errno(e);
 	msg_setp(vs->err, vs->errlen, p->label, "entry \"%s\": %s: %s",
 	    msg_quote(q, sizeof(q), en->name, strlen(en->name)), what,
 	    strerror(e));

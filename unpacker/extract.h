@@ -14,6 +14,11 @@
 
 #include "unpacker/validate.h"
 
+/* Set when a write into the target failed for want of space or inodes
+ * (ENOSPC, EDQUOT): the failure is the disk's, not the image's. */
+extern int img_nospace;
+void img_note_errno(int e);
+
 #define IMG_X_XATTRS 0x1  /* write user.* and security.capability xattrs */
 #define IMG_X_DEVICES 0x2 /* create device nodes and FIFOs */
 

@@ -7,6 +7,7 @@
  * Parts marked follow are still arriving: they are read only as far as
  * the store's UNPACK_GROWN words say it has hashed, to the final one.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -108,7 +109,7 @@ send_or_die(uint16_t type, const void *msg)
 static void __attribute__((noreturn)) fail(const char *msg)
 {
 	char line[LIM_ERROR_MAX + 1];
-	struct imsg_unpack_fail f = {.message = line};
+	struct imsg_unpack_fail f = {.message = line, .nospace = img_nospace};
 
 	/* One line, whatever a template's error quoted. */
 	snprintf(line, sizeof(line), "%s", msg[0] ? msg : "failed");
@@ -330,8 +331,10 @@ extract_main(const char *probe, struct img_meta *meta, struct img_report *rep)
 	if (img_render(root, meta, &xr, &ra, &rr, err, sizeof(err)) == -1)
 		fail(err);
 	/* Durable before it is reported done: one sync of the target. */
-	if (syncfs(root) == -1)
+	if (syncfs(root) == -1) {
+		img_note_errno(errno);
 		fail("cannot sync the target");
+	}
 	send_meta(meta);
 	send_written(&xr, &rr);
 	img_xresult_free(&xr);

@@ -339,8 +339,10 @@ render_one(int rootfd, const struct img_meta *meta,
 	r = img_open_target(rootfd, t->path, t->create_only, a->root_uid,
 	    a->root_gid, &fd, &created, terr, sizeof(terr));
 	if (r == 1 && write_all(fd, out, outlen) == -1) {
-		snprintf(
-		    terr, sizeof(terr), "cannot write: %s", strerror(errno));
+		int e = errno;
+
+		snprintf(terr, sizeof(terr), "cannot write: %s", strerror(e));
+		img_note_errno(e);
 		r = -1;
 	}
 	if (fd != -1)

@@ -1,0 +1,141 @@
+#!/bin/bash
+# Full disks and exhausted inodes, beyond an import's body (body_paths.sh):
+# an unpack whose unpack root fills up or runs out of inodes, a copy from
+# a remote into a store with no room, an import into a store with no free
+# inode. Each fails with a clear error, leaves nothing (no partial tree, no
+# temp file, no row), the database stays whole, and the same operation
+# works once there is room again. Small tmpfs mounts (the test runs as
+# root), unmounted on exit.
+. "$(dirname "$0")/lib.bash"
+
+W=$T_TMP/work
+mkdir -p "$W"
+MOUNTS=()
+mnt() { # DIR OPTIONS: a tmpfs
+	mkdir -p "$1"
+	mount -t tmpfs -o "$2" tmpfs "$1" && MOUNTS+=("$1")
+}
+unmount_all() {
+	for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null; done
+}
+trap 'imgd_stop >/dev/null 2>&1; unmount_all; cleanup' EXIT
+
+# big IMAGE_OUT KIB [FILES]: a unified image with KIB of random data (it
+# does not compress) and FILES small files more.
+big() {
+	mkimage_tree "$W/tree" desc="big $2"
+	head -c $(($2 * 1024)) /dev/urandom >"$W/tree/rootfs/etc/payload"
+	mkdir -p "$W/tree/rootfs/many"
+	for i in $(seq 1 "${3:-0}"); do echo "$i" >"$W/tree/rootfs/many/f$i"; done
+	tar -C "$W/tree" -czf "$1" metadata.yaml rootfs templates
+}
+db_ok() {
+	sqlite3 "$1/imgd.db" 'PRAGMA integrity_check' 2>&1
+}
+op_err() { # the JSON answer of a POST that made an operation: its error
+	local op
+	op=$(jget operation <<<"$1")
+	case $op in
+	/1.0/operations/*) api_body GET "$op/wait?timeout=60" | jget metadata.err ;;
+	*) jget error <<<"$1" ;;
+	esac
+}
+unpack() { # FP TARGET: the operation's error ("" on success)
+	op_err "$(api_body POST "/1.0/images/$1/unpack" -d "{\"target\": \"$2\"}")"
+}
+
+# ---- unpack: the unpack root fills up ----
+UR=$T_TMP/ur
+mnt "$UR" size=4m || fail "mount a 4 MiB tmpfs for the unpack root"
+printf 'unpack_root: %s\n%s\n' "$UR" "$FETCH_CONFIG" >"$W/imgd.yaml"
+IMGD_ARGS="--config $W/imgd.yaml" imgd_start || { summary; exit 1; }
+big "$W/big.tar.gz" 6144
+check_eq "a 6 MiB image imports" "$(upload "$W/big.tar.gz")" "202|"
+BFP=$(sha256sum <"$W/big.tar.gz" | cut -d' ' -f1)
+before=$(state_snapshot)
+err=$(unpack "$BFP" c1)
+check_contains "unpack into a full unpack root: a clear error" "$err" \
+    "no space left under the unpack root $UR ("
+check_contains "... that names the entry" "$err" \
+    'entry "rootfs/etc/payload": cannot be written: No space left on device' 
+echo "# the error: $err"
+check_eq "... nothing left under the unpack root" "$(ls -A "$UR")" ""
+check_eq "... the store unchanged" "$(state_snapshot)" "$before"
+check_contains "... and the store logged it" "$(cat "$T_TMP/imgd.log")" \
+    "unpack: removed $UR/.c1.imgd-partial"
+f=$(mkunified "$W/small.tar" gzip desc=small)
+check_eq "a small image imports" "$(upload "$f")" "202|"
+SFP=$(sha256sum <"$f" | cut -d' ' -f1)
+check_eq "... and unpacks into the same root" "$(unpack "$SFP" c1)" ""
+check "... whole" test -s "$UR/c1/bin/hello"
+rm -rf "${UR:?}/c1"
+
+# ---- unpack: no inode left under the unpack root ----
+big "$W/many.tar.gz" 16 300
+check_eq "an image of 300 files imports" "$(upload "$W/many.tar.gz")" "202|"
+MFP=$(sha256sum <"$W/many.tar.gz" | cut -d' ' -f1)
+umount "$UR" && mount -t tmpfs -o size=64m,nr_inodes=100 tmpfs "$UR"
+err=$(unpack "$MFP" c2)
+check_contains "unpack with no inode left: a clear error" "$err" \
+    "no space left under the unpack root $UR ("
+check_contains "... with the inodes free there" "$err" " 0 inodes free): "
+echo "# the error: $err"
+check_eq "... nothing left under the unpack root" "$(ls -A "$UR")" ""
+umount "$UR" && mount -t tmpfs -o size=64m,nr_inodes=1000 tmpfs "$UR"
+check_eq "... with inodes, the same unpack works" "$(unpack "$MFP" c2)" ""
+check "... whole" test -f "$UR/c2/many/f300"
+check_eq "the database is whole" "$(db_ok "$STATE")" ok
+imgd_stop
+
+# ---- import: no inode left in the store ----
+ST=$T_TMP/ist
+mnt "$ST" size=64m,nr_inodes=400 || fail "mount a tmpfs for the store"
+imgd_start "$ST/state" || { summary; exit 1; }
+free=$(df --output=iavail "$ST" | tail -1)
+mkdir "$ST/filler"
+for i in $(seq 1 "$free"); do : 2>/dev/null >"$ST/filler/$i" || break; done
+before=$(state_snapshot)
+out=$(upload "$f")
+check_contains "import with no inode left: a clear error" "$out" \
+    "|no space left on the image store"
+echo "# the answer: $out"
+check_eq "... nothing left behind" "$(state_snapshot)" "$before"
+check_eq "... still serving" "$(api_status GET /1.0)" 200
+rm -rf "$ST/filler"
+check_eq "... with inodes again, the import works" "$(upload "$f")" "202|"
+check_eq "the database is whole" "$(db_ok "$ST/state")" ok
+imgd_stop
+
+# ---- copy: the store fills up ----
+https_start || { summary; exit 1; }
+A_URL=$URL
+FAKE_PIDS="$IMGD_PID"
+IMGD_PID=
+# (the remote runs on the state of the first part: it has both images)
+for fp in "$BFP" "$SFP"; do
+	check_eq "the remote serves $fp publicly" "$(api_status PATCH \
+	    "/1.0/images/$fp" -d '{"public": true}')" 200
+done
+CERT=$(python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read()))' \
+    "$STATE/server.crt")
+CS=$T_TMP/cst
+mnt "$CS" size=5m || fail "mount a 5 MiB tmpfs for the store"
+echo "$FETCH_CONFIG" >"$W/b.yaml"
+IMGD_ARGS="--config $W/b.yaml" imgd_start "$CS/state" || { summary; exit 1; }
+copy() { # FP: the copy's error
+	op_err "$(api_body POST /1.0/images -H 'Content-Type: application/json' \
+	    -d "{\"source\": {\"type\": \"image\", \"protocol\": \"lxd\", \"server\": \"$A_URL\", \"fingerprint\": \"$1\", \"certificate\": $CERT}}")"
+}
+before=$(state_snapshot)
+err=$(copy "$BFP")
+check_contains "copy into a full store: refused before the download" \
+    "$err" "no space left on the image store: $(stat -c %s \
+    "$W/big.tar.gz") bytes needed, "
+check_contains "... logged with the remote's claim" \
+    "$(cat "$T_TMP/imgd.log")" "download of $BFP: the remote says "
+echo "# the error: $err"
+check_eq "... nothing left behind" "$(state_snapshot)" "$before"
+check_eq "... the small image copies" "$(copy "$SFP")" ""
+check_eq "the database is whole" "$(db_ok "$CS/state")" ok
+imgd_stop
+summary
