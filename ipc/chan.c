@@ -4,9 +4,11 @@
  * per datagram (SCM_RIGHTS) and then one record, bounded outbound queue.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -356,6 +358,18 @@ recv_next(struct ipc_chan *c, struct ipc_msg *m, int fd)
 	return 1;
 }
 
+/* Whether this process can open one more descriptor (have: one it has). */
+static int
+fd_left(int have)
+{
+	int fd = fcntl(have, F_DUPFD_CLOEXEC, 0);
+
+	if (fd == -1)
+		return errno != EMFILE && errno != ENFILE;
+	close(fd);
+	return 1;
+}
+
 int
 ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 {
@@ -397,6 +411,27 @@ ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 		c->eof = 1;
 		snprintf(c->err, sizeof(c->err), "the %s closed the channel",
 		    ipc_procname(c->peer));
+		close_fds(&mh);
+		return -1;
+	}
+	c->lost_fd = 0;
+	/* The control buffer has room for more fds than a peer may send, so
+	 * a cut control part with a short record is this process at its
+	 * RLIMIT_NOFILE (the kernel could not install the fd), not a peer
+	 * sending too much: say so, for the owner to decide. Only the store
+	 * asks (its peers are children; a child's seccomp filter has no
+	 * F_DUPFD, and a child out of fds is the child's fault). */
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == MSG_CTRUNC &&
+	    (size_t)n <= LIM_IPC_RECORD_MAX && c->peer != PROC_STORE &&
+	    !fd_left(c->fd)) {
+		struct rlimit rl;
+
+		c->lost_fd = 1;
+		getrlimit(RLIMIT_NOFILE, &rl);
+		snprintf(c->err, sizeof(c->err),
+		    "out of file descriptors (RLIMIT_NOFILE %llu): the fd of a "
+		    "record from the %s was lost",
+		    (unsigned long long)rl.rlim_cur, ipc_procname(c->peer));
 		close_fds(&mh);
 		return -1;
 	}

@@ -31,6 +31,9 @@ struct ipc_chan {
 	int eof;       /* the peer closed (or sent an empty record) */
 	int gone;      /* a send found the peer's end closed (EPIPE) */
 	int corked;    /* ipc_send queues only: the owner flushes */
+	int lost_fd;   /* the last ipc_recv failed because this process had
+			  no descriptor left for the record's fd: the
+			  fault is ours, not the peer's (the record is gone) */
 	uint8_t *rbuf, *wbuf;
 	size_t rlen, rpos; /* the datagram in rbuf, and what was decoded */
 	struct ipc_arena arena;

@@ -225,7 +225,21 @@ set_rlimits(const struct sandbox_spec *s)
 {
 	for (size_t i = 0; i < s->nrlimits; i++) {
 		struct rlimit rl = {s->rlimits[i].value, s->rlimits[i].value};
+		struct rlimit now;
 
+		/* A limit above the inherited hard one cannot be set (the
+		 * store was started with less): the lower one is stricter,
+		 * so keep it and say so, rather than fail every start. */
+		if (getrlimit(s->rlimits[i].resource, &now) == 0 &&
+		    now.rlim_max != RLIM_INFINITY &&
+		    rl.rlim_max > now.rlim_max) {
+			log_warnx("rlimit %d (%s): %llu wanted, the hard limit "
+				  "imgd was started with is %llu: keeping it",
+			    s->rlimits[i].resource, s->rlimits[i].why,
+			    (unsigned long long)rl.rlim_max,
+			    (unsigned long long)now.rlim_max);
+			rl.rlim_cur = rl.rlim_max = now.rlim_max;
+		}
 		if (setrlimit(s->rlimits[i].resource, &rl) == -1)
 			fatal("%s: setrlimit %d (%s)", __func__,
 			    s->rlimits[i].resource, s->rlimits[i].why);

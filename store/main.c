@@ -224,6 +224,32 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 	}
 }
 
+/*
+ * The store holds a descriptor per upload file, pipe and child channel:
+ * its soft RLIMIT_NOFILE goes up to the hard one, and a low hard limit is
+ * said at start, not found under load. Out of descriptors, the store
+ * fails the work that needed one (and ipc/chan.c does not blame a child
+ * for a descriptor the store could not take).
+ */
+static void
+nofile_raise(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit RLIMIT_NOFILE %llu",
+			    (unsigned long long)rl.rlim_max);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024)
+		log_warnx("RLIMIT_NOFILE is %llu: under load imgd will run out "
+			  "of file descriptors (give it 1024 or more)",
+		    (unsigned long long)rl.rlim_cur);
+}
+
 static int
 lock_state(void)
 {
@@ -354,6 +380,7 @@ open_state(const char *state, int repair)
 	check_binaries();
 	detect_architectures();
 	lock_state();
+	nofile_raise();
 	snprintf(err, sizeof(err), "%s/imgd.db", S->state);
 	if (db_open(err, err, sizeof(err)) == -1)
 		fatalx("database: %s", err);

@@ -400,6 +400,14 @@ chan_cb(evutil_socket_t fd, short ev, void *arg)
 		rc = ipc_recv(&c->chan, &m);
 		if (rc == 0)
 			return;
+		if (rc == -1 && c->chan.lost_fd) {
+			/* The store's own shortage costs the record (its
+			 * sender sees the descriptor's other end close), not
+			 * the child and all its work. */
+			log_warnx("%s (pid %d): %s", c->def->title, (int)c->pid,
+			    c->chan.err);
+			continue;
+		}
 		if (rc == -1) {
 			event_del(c->ev_chan);
 			if (!c->chan.eof) {

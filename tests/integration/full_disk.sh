@@ -106,6 +106,24 @@ check_eq "... with inodes again, the import works" "$(upload "$f")" "202|"
 check_eq "the database is whole" "$(db_ok "$ST/state")" ok
 imgd_stop
 
+# ---- descriptors: a store started with a low hard RLIMIT_NOFILE ----
+# The frontend wants 4096 and cannot raise past the store's hard limit: it
+# keeps the lower one and says so (it failed every start before), and the
+# store says at start that the limit is low.
+IMGD_PID=
+STATE=$T_TMP/nofile
+SOCK=$STATE/unix.socket
+mkdir -p "$STATE"
+prlimit --nofile=200:200 "$BIN/imgd" --state "$STATE" >>"$T_TMP/imgd.log" 2>&1 &
+IMGD_PID=$!
+check "imgd with RLIMIT_NOFILE 200 serves" wait_serving
+check_contains "... the store says the limit is low" "$(cat "$T_TMP/imgd.log")" \
+    "RLIMIT_NOFILE is 200: under load imgd will run out of file descriptors"
+check_contains "... the frontend keeps the lower limit" \
+    "$(cat "$T_TMP/imgd.log")" "4096 wanted, the hard limit imgd was started with is 200: keeping it"
+check_eq "... and an import works" "$(upload "$f")" "202|"
+imgd_stop
+
 # ---- copy: the store fills up ----
 https_start || { summary; exit 1; }
 A_URL=$URL

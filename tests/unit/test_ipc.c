@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
@@ -1016,6 +1017,53 @@ st_recv(struct ipc_chan *c)
 	return rc;
 }
 
+/*
+ * The store at its RLIMIT_NOFILE: the kernel cannot install the fd of a
+ * record, cuts the control part and drops the fd. That is the store's
+ * shortage, not a bad record from the frontend: lost_fd says so, and the
+ * channel goes on.
+ */
+T_TEST(store_out_of_fds_is_not_the_peers_fault)
+{
+	struct ipc_chan fe, st;
+	struct rlimit old, low;
+	int sp[2], before = count_fds(), spare;
+
+	T_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0);
+	T_CHECK(ipc_chan_init(&fe, sp[0], PROC_FRONTEND, PROC_STORE) == 0);
+	T_CHECK(ipc_chan_init(&st, sp[1], PROC_STORE, PROC_FRONTEND) == 0);
+	fe.state = st.state = CH_READY;
+	T_EQ_INT(fe_send(&fe, IMSG_UPLOAD_BEGIN, RAW_ID), 0);
+	T_EQ_INT(fe_send(&fe, IMSG_UPLOAD_PART, RAW_ID), 0); /* with a pipe */
+	T_EQ_INT(st_recv(&st), 1);
+	/* The store side's soft limit: the lowest free fd number, so that
+	 * no number below it is free. */
+	T_CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+	spare = dup(sp[1]);
+	T_CHECK(spare != -1);
+	close(spare);
+	low = old;
+	low.rlim_cur = (rlim_t)spare;
+	T_CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	T_EQ_INT(st_recv(&st), -1);
+	spare = dup(sp[1]);
+	T_CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+	T_EQ_INT(spare, -1); /* the limit was reached */
+	if (spare != -1)
+		close(spare);
+	T_EQ_INT(st.lost_fd, 1);
+	T_CONTAINS(st.err, "out of file descriptors (RLIMIT_NOFILE ");
+	T_CONTAINS(st.err, "the fd of a record from the frontend was lost");
+	T_EQ_INT(st.eof, 0);
+	/* With descriptors again the channel works. */
+	T_EQ_INT(fe_send(&fe, IMSG_UPLOAD_BEGIN, RAW_ID + 1), 0);
+	T_EQ_INT(st_recv(&st), 1);
+	T_EQ_INT(st.lost_fd, 0);
+	ipc_chan_close(&fe);
+	ipc_chan_close(&st);
+	T_EQ_INT(count_fds(), before);
+}
+
 T_TEST(request_sequences)
 {
 	struct ipc_chan fe, st;
@@ -1422,6 +1470,7 @@ main(int argc, char **argv)
 	T_RUN(queue_is_bounded_in_bytes);
 	T_RUN(channel_states_and_receivers);
 	T_RUN(request_sequences);
+	T_RUN(store_out_of_fds_is_not_the_peers_fault);
 	free(arena.base);
 	return T_DONE();
 }
