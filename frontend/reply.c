@@ -34,6 +34,7 @@ fault_status(int cause)
 		return 413;
 	case ERR_BUSY:
 	case ERR_STOPPING:
+	case ERR_NO_FDS:
 		return 503;
 	case ERR_NO_SPACE:
 		return 507;

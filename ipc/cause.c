@@ -132,6 +132,10 @@ fault_words(const struct ipc_fault *f, char *buf, size_t len)
 		    "no space left on the image store: %llu bytes needed, "
 		    "%llu free",
 		    bytes, limit);
+	case ERR_NO_FDS:
+		return snprintf(buf, len,
+		    "imgd is out of file descriptors (its RLIMIT_NOFILE): try "
+		    "again later; the operator can raise the limit");
 	case ERR_STORAGE:
 		return snprintf(buf, len,
 		    "cannot store or read the image file (details in imgd's "
@@ -234,6 +238,7 @@ fault_token(int cause)
 	    [ERR_STOPPING] = "stopping",
 	    [ERR_NO_SPACE] = "no-space",
 	    [ERR_STORAGE] = "storage",
+	    [ERR_NO_FDS] = "no-fds",
 	    [ERR_FILE_MISSING] = "file-missing",
 	    [ERR_DATABASE] = "database",
 	    [ERR_INTERNAL] = "internal",

@@ -370,6 +370,37 @@ fd_left(int have)
 	return 1;
 }
 
+/*
+ * A record whose fd this process could not take: if it is one whole
+ * record of a request that may pass now and carries an fd, its request
+ * step is taken as if it had come (so that the request's later records
+ * are in sequence) and lost_id/lost_type name it for the owner, who fails
+ * that request. 0, or -1: not such a record (a bad one after all).
+ */
+static int
+lost_step(struct ipc_chan *c, size_t n)
+{
+	const struct ipc_msgdef *d;
+	const uint8_t *b = c->rbuf;
+	char err[sizeof(c->err)];
+	uint64_t id = 0;
+
+	if (n < IPC_HDR_LEN || rec_len(b, n) != n)
+		return -1;
+	for (int i = 7; i >= 0; i--)
+		id = id << 8 | b[8 + i];
+	d = ipc_msgdef((uint16_t)(b[0] | b[1] << 8));
+	if (d == NULL || d->fd == FD_NONE || d->rq == RQ_NONE ||
+	    ipc_route_check(d, c->peer, c->self, c->state, err, sizeof(err)) ==
+		-1 ||
+	    req_step(c, d, id, 0) == -1)
+		return -1;
+	req_step(c, d, id, 1);
+	c->lost_type = d->type;
+	c->lost_id = id;
+	return 0;
+}
+
 int
 ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 {
@@ -423,7 +454,7 @@ ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 	 * F_DUPFD, and a child out of fds is the child's fault). */
 	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == MSG_CTRUNC &&
 	    (size_t)n <= LIM_IPC_RECORD_MAX && c->peer != PROC_STORE &&
-	    !fd_left(c->fd)) {
+	    !fd_left(c->fd) && lost_step(c, (size_t)n) == 0) {
 		struct rlimit rl;
 
 		c->lost_fd = 1;

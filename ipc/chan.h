@@ -33,7 +33,10 @@ struct ipc_chan {
 	int corked;    /* ipc_send queues only: the owner flushes */
 	int lost_fd;   /* the last ipc_recv failed because this process had
 			  no descriptor left for the record's fd: the
-			  fault is ours, not the peer's (the record is gone) */
+			  fault is ours, not the peer's (the record is gone,
+			  its request step taken: lost_type, lost_id) */
+	uint16_t lost_type;
+	uint64_t lost_id;
 	uint8_t *rbuf, *wbuf;
 	size_t rlen, rpos; /* the datagram in rbuf, and what was decoded */
 	struct ipc_arena arena;

@@ -315,7 +315,8 @@ enum err_cause {
 	ERR_QUOTA,	      /* a project's limit: name: the project,
 			       * detail: the key, limit: its value, bytes:
 			       * what the project would hold */
-	ERR_MAX = ERR_QUOTA
+	ERR_NO_FDS,	      /* the store is out of file descriptors */
+	ERR_MAX = ERR_NO_FDS
 };
 
 struct ipc_fault {

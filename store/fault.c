@@ -77,5 +77,7 @@ fault_props(struct fault *f)
 int
 fault_storage(int e)
 {
+	if (e == EMFILE || e == ENFILE)
+		return ERR_NO_FDS;
 	return e == ENOSPC || e == EDQUOT ? ERR_NO_SPACE : ERR_STORAGE;
 }

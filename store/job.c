@@ -212,8 +212,11 @@ job_run(struct job *j)
 	} else
 		j->child = proc_spawn(PROC_UNPACKER);
 	if (j->child == NULL) {
+		int e = errno;
+
 		log_warnx("cannot start an unpacker");
-		job_fail(j, ERR_INTERNAL);
+		job_fail(
+		    j, e == EMFILE || e == ENFILE ? ERR_NO_FDS : ERR_INTERNAL);
 		return;
 	}
 	j->child->job = j;

@@ -148,6 +148,16 @@ fork_kind(int kind)
 	return fork();
 }
 
+/* Logged, errno kept for the caller's fault (EMFILE: out of fds). */
+static void
+spawn_failed(const struct proc_def *d, const char *what)
+{
+	int e = errno;
+
+	log_warn("%s: %s", d->title, what);
+	errno = e;
+}
+
 struct child *
 proc_spawn_opts(int kind, const struct proc_opts *o)
 {
@@ -163,9 +173,18 @@ proc_spawn_opts(int kind, const struct proc_opts *o)
 		log_warnx("%s: %s", d->title, err);
 		return NULL;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1 ||
-	    pipe2(ep, O_CLOEXEC) == -1) {
-		log_warn("%s: socketpair/pipe", d->title);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		spawn_failed(d, "socketpair");
+		return NULL;
+	}
+	if (pipe2(ep, O_CLOEXEC) == -1) {
+		/* the pair goes too (out of fds, it leaked two more) */
+		int e = errno;
+
+		close(sp[0]);
+		close(sp[1]);
+		errno = e;
+		spawn_failed(d, "pipe");
 		return NULL;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -401,11 +420,12 @@ chan_cb(evutil_socket_t fd, short ev, void *arg)
 		if (rc == 0)
 			return;
 		if (rc == -1 && c->chan.lost_fd) {
-			/* The store's own shortage costs the record (its
-			 * sender sees the descriptor's other end close), not
-			 * the child and all its work. */
+			/* The store's own shortage costs the request the
+			 * record belonged to (an upload: the only requests
+			 * that bring an fd), not the child and all its work. */
 			log_warnx("%s (pid %d): %s", c->def->title, (int)c->pid,
 			    c->chan.err);
+			upload_lost_fd(c->chan.lost_id);
 			continue;
 		}
 		if (rc == -1) {

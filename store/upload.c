@@ -678,8 +678,12 @@ upload_hash_start(struct upload *u)
 
 	u->hash = hasher_new(S->base, u->tmp, &d, hash_wake, u);
 	if (u->hash == NULL) {
+		int e = errno;
+
 		log_warn("upload: hashing thread");
-		upload_fail(u, ERR_INTERNAL, RES_NONE, NULL);
+		upload_fail(u,
+		    e == EMFILE || e == ENFILE ? ERR_NO_FDS : ERR_INTERNAL,
+		    RES_NONE, NULL);
 		return -1;
 	}
 	return 0;
@@ -750,6 +754,26 @@ upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
 	log_debug("upload %llu: validated %s", (unsigned long long)u->reqid,
 	    u->follow ? "as it arrives"
 		      : "once complete (project's streaming unpackers busy)");
+}
+
+/*
+ * The store had no descriptor for an upload record's pipe (ipc/chan.c
+ * lost_fd): the upload fails as out of file descriptors (503), whether the
+ * lost record opened it (BEGIN: answered here, its later records are
+ * ignored as for any refused upload) or was its rootfs (PART).
+ */
+void
+upload_lost_fd(uint64_t reqid)
+{
+	struct upload *u = find(reqid);
+	struct fault f;
+
+	if (u) {
+		upload_fail(u, ERR_NO_FDS, RES_NONE, NULL);
+		return;
+	}
+	fault_set(&f, ERR_NO_FDS, RES_NONE, NULL);
+	reply_fault(reqid, &f);
 }
 
 void

@@ -1055,6 +1055,12 @@ T_TEST(store_out_of_fds_is_not_the_peers_fault)
 	T_CONTAINS(st.err, "out of file descriptors (RLIMIT_NOFILE ");
 	T_CONTAINS(st.err, "the fd of a record from the frontend was lost");
 	T_EQ_INT(st.eof, 0);
+	/* The lost record is named, and its request step was taken: the
+	 * request's END is in sequence. */
+	T_EQ_INT(st.lost_type, IMSG_UPLOAD_PART);
+	T_CHECK(st.lost_id == RAW_ID);
+	T_EQ_INT(fe_send(&fe, IMSG_UPLOAD_END, RAW_ID), 0);
+	T_EQ_INT(st_recv(&st), 1);
 	/* With descriptors again the channel works. */
 	T_EQ_INT(fe_send(&fe, IMSG_UPLOAD_BEGIN, RAW_ID + 1), 0);
 	T_EQ_INT(st_recv(&st), 1);
