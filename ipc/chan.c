@@ -417,6 +417,7 @@ ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 	ssize_t n;
 	int fd;
 
+	c->lost_fd = 0;
 	if (c->rpos < c->rlen)
 		return recv_next(c, m, -1);
 	c->rpos = c->rlen = 0;
@@ -445,7 +446,6 @@ ipc_recv(struct ipc_chan *c, struct ipc_msg *m)
 		close_fds(&mh);
 		return -1;
 	}
-	c->lost_fd = 0;
 	/* The control buffer has room for more fds than a peer may send, so
 	 * a cut control part with a short record is this process at its
 	 * RLIMIT_NOFILE (the kernel could not install the fd), not a peer

@@ -36,7 +36,8 @@ struct job {
 	uint32_t templates;
 	struct job_result res;
 	char arch[LIM_ARCH_NAME_MAX + 1];
-	int fail;	       /* set when the job cannot run at all */
+	int fail;	       /* set when the job cannot run at all: its
+				  cause (ERR_*) */
 	struct job_extract *x; /* an unpack job */
 	int got_written;
 	/* A streaming validation: how far the files are hashed, what the
@@ -194,7 +195,7 @@ job_run(struct job *j)
 	if (j->running)
 		j->running(j->arg);
 	if (j->fail) {
-		job_fail(j, ERR_INTERNAL);
+		job_fail(j, j->fail);
 		return;
 	}
 	if (j->x) {
@@ -273,8 +274,12 @@ job_start(const char *project, int fds[2], uint64_t sizes[2], int nparts,
 	j->state = JOB_QUEUED;
 	TAILQ_INSERT_TAIL(&jobs, j, entry);
 	if (j->fds[0] == -1 || (nparts == 2 && j->fds[1] == -1)) {
+		int e = errno;
+
 		log_warn("%s: reopen", __func__);
-		j->fail = 1; /* logged here, failed when it runs */
+		/* logged here, failed when it runs */
+		j->fail =
+		    e == EMFILE || e == ENFILE ? ERR_NO_FDS : ERR_INTERNAL;
 	}
 	j->ev_timeout = evtimer_new(S->base, kick_cb, j);
 	event_add(j->ev_timeout, &zero);

@@ -120,6 +120,10 @@ exec_child(const struct proc_def *d, int chan, int errw, uid_t uid, gid_t gid,
 	if (o && o->chroot_fd > 0 &&
 	    (cfd = fcntl(o->chroot_fd, F_DUPFD, 100)) == -1)
 		_exit(126);
+	/* The old stdin goes first: a store at its RLIMIT_NOFILE has no
+	 * slot for /dev/null otherwise (the child exited 126). */
+	if (chan != 0 && errw != 0 && cfd != 0)
+		close(0);
 	if ((null = open("/dev/null", O_RDWR)) == -1 || dup2(null, 0) == -1 ||
 	    dup2(null, 1) == -1 || dup2(errw, 2) == -1 || dup2(chan, 3) == -1)
 		_exit(126);
@@ -425,7 +429,7 @@ chan_cb(evutil_socket_t fd, short ev, void *arg)
 			 * that bring an fd), not the child and all its work. */
 			log_warnx("%s (pid %d): %s", c->def->title, (int)c->pid,
 			    c->chan.err);
-			upload_lost_fd(c->chan.lost_id);
+			upload_lost_fd(c->chan.lost_id, c->chan.lost_type);
 			continue;
 		}
 		if (rc == -1) {

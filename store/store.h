@@ -383,7 +383,7 @@ void ops_init(void);
 /* ---- uploads and unpacker jobs (store/upload.c, store/job.c) ---- */
 
 void upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd);
-void upload_lost_fd(uint64_t reqid);
+void upload_lost_fd(uint64_t reqid, uint16_t type);
 void upload_part(uint64_t reqid, struct imsg_upload_part *p, int fd);
 void upload_end(uint64_t reqid, struct imsg_upload_end *e);
 void upload_frontend_gone(void);

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,8 @@
 
 #define RM_DEPTH_MAX 1024 /* deeper than any tree an unpack can make */
 #define PARTIAL_SUFFIX ".imgd-partial"
+/* A target's name, so that its partial name fits in NAME_MAX. */
+#define TARGET_NAME_MAX (NAME_MAX - 1 - (sizeof(PARTIAL_SUFFIX) - 1))
 
 struct unpack {
 	struct op *op;
@@ -112,6 +115,9 @@ target_finish(const struct unpack *u, struct fault *f)
 
 	if (rfd != -1 &&
 	    renameat2(rfd, u->partial, rfd, u->name, RENAME_NOREPLACE) == 0) {
+		/* The tree was synced before DONE; now its name. */
+		if (fsync(rfd) == -1)
+			log_warn("unpack: fsync %s", root);
 		close(rfd);
 		return 0;
 	}
@@ -180,7 +186,7 @@ unpack_done(void *arg, const struct fault *f, const struct job_result *r)
 static int
 target_name_ok(const char *s)
 {
-	if (s[0] == '\0' || s[0] == '.' || strlen(s) > LIM_UNPACK_TARGET_MAX)
+	if (s[0] == '\0' || s[0] == '.' || strlen(s) > TARGET_NAME_MAX)
 		return 0;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
@@ -216,8 +222,8 @@ unpack_check(uint64_t reqid, const struct imsg_image_unpack_req *r,
 		snprintf(msg, sizeof(msg),
 		    "bad unpack target \"%s\": a name of letters, digits, "
 		    "'-', '_' and '.' under the unpack root, not starting "
-		    "with '.'",
-		    r->target);
+		    "with '.', at most %zu characters",
+		    r->target, (size_t)TARGET_NAME_MAX);
 		return refuse(reqid, msg);
 	}
 	if (t != TPL_WHEN_CREATE && t != TPL_WHEN_COPY && t != TPL_WHEN_START &&

@@ -763,7 +763,7 @@ upload_begin(uint64_t reqid, struct imsg_upload_begin *b, int fd)
  * ignored as for any refused upload) or was its rootfs (PART).
  */
 void
-upload_lost_fd(uint64_t reqid)
+upload_lost_fd(uint64_t reqid, uint16_t type)
 {
 	struct upload *u = find(reqid);
 	struct fault f;
@@ -772,6 +772,9 @@ upload_lost_fd(uint64_t reqid)
 		upload_fail(u, ERR_NO_FDS, RES_NONE, NULL);
 		return;
 	}
+	/* A lost PART of an upload refused already was answered then. */
+	if (type != IMSG_UPLOAD_BEGIN)
+		return;
 	fault_set(&f, ERR_NO_FDS, RES_NONE, NULL);
 	reply_fault(reqid, &f);
 }

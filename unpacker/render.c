@@ -135,6 +135,7 @@ dir_step(struct resolve *r, int dfd, const char *comp, uid_t uid, gid_t gid,
 	if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno != ENOENT || mkdirat(dfd, comp, 0755) == -1 ||
 		    fchownat(dfd, comp, uid, gid, AT_SYMLINK_NOFOLLOW) == -1) {
+			img_note_errno(errno);
 			msg_set(err, errlen,
 			    "cannot make the directory \"%s\": %s", comp,
 			    strerror(errno));
@@ -181,6 +182,7 @@ last_step(struct resolve *r, int dfd, const char *comp, int create_only,
 	} else
 		*fd = -1;
 	if (*fd == -1) {
+		img_note_errno(errno);
 		msg_set(err, errlen, "cannot open \"%s\": %s", comp,
 		    strerror(errno));
 		return -1;

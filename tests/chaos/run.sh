@@ -198,12 +198,15 @@ for r in $(seq 1 "$ROUNDS"); do
 		[ $gone = 1 ] || fail "round $r: the store's children outlived it"
 		;;
 	frontend)
+		# (one restarting after the last round has no pid yet)
+		wait_serving
 		kill -KILL "$(child_pid imgd-frontend)" ;;
 	*)
 		what=$(kill_when_running "imgd-$t" 4)
 		if [ -z "$what" ]; then
 			# none ran in time: the frontend instead
 			what="frontend (no $t ran)"
+			wait_serving
 			kill -KILL "$(child_pid imgd-frontend)"
 		fi ;;
 	esac

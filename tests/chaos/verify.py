@@ -165,12 +165,18 @@ def main():
                 audit.append(rec)
 
     # ---- the ledger ----
+    # An operation not acknowledged may still be running in the store (an
+    # async one whose wait was cut by a frontend kill): its value stays
+    # possible for the rest of the round, after later acknowledged ones.
+    pending = {}
+
     def allow(k, v, sure):
         v = json.dumps(v)
         if sure:
-            allowed[k] = {v}
+            allowed[k] = {v} | pending.get(k, set())
         else:
             allowed.setdefault(k, {json.dumps(default(k))}).add(v)
+            pending.setdefault(k, set()).add(v)
 
     def default(k):
         return "absent" if k.startswith("img:") else None
@@ -186,6 +192,8 @@ def main():
     for line in open(ledger_p) if os.path.exists(ledger_p) else []:
         rec = json.loads(line)
         op, ok, fp = rec["op"], rec["ok"], rec.get("fp")
+        if rec.get("wrong_fp"):
+            bad("%s of %s acknowledged as %s" % (op, fp, rec["wrong_fp"]))
         tally.setdefault(op, [0, 0])[0 if ok else 1] += 1
         if op in ("import", "copy", "publish"):
             allow("img:" + fp, "present", ok)
@@ -196,9 +204,11 @@ def main():
             allow("img:" + fp, "absent", ok)
             for k in [k for k in allowed if k.startswith("alias:")]:
                 if json.dumps(fp) in allowed[k]:
-                    if ok:
+                    if ok and json.dumps(fp) not in pending.get(k, ()):
                         allowed[k].discard(json.dumps(fp))
                     allowed[k].add(json.dumps(None))
+                    if not ok:
+                        pending.setdefault(k, set()).add(json.dumps(None))
             if ok and not audited("image-deleted", fingerprint=fp):
                 bad("delete of %s acknowledged but not audited" % fp)
         elif op in ("alias_create", "alias_move"):

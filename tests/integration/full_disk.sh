@@ -138,8 +138,9 @@ for i in 1 2 3 4 5 6; do
 	mkunified "$W/n$i.tar" gzip desc="nofile $i" >/dev/null
 done
 hard=$(prlimit --pid "$IMGD_PID" --nofile --output HARD --noheadings | tr -d ' ')
+soft=$(prlimit --pid "$IMGD_PID" --nofile --output SOFT --noheadings | tr -d ' ')
 prlimit --pid "$IMGD_PID" \
-    --nofile=$(($(ls "/proc/$IMGD_PID/fd" | wc -l) + 3)):"$hard"
+    --nofile=$(($(ls "/proc/$IMGD_PID/fd" | wc -l) + 10)):"$hard"
 pids=""
 for i in 1 2 3 4 5 6; do
 	upload "$W/n$i.tar.gz" >"$W/n$i.out" &
@@ -147,7 +148,7 @@ for i in 1 2 3 4 5 6; do
 done
 # shellcheck disable=SC2086
 wait $pids
-prlimit --pid "$IMGD_PID" --nofile=4096:"$hard"
+prlimit --pid "$IMGD_PID" --nofile="$soft":"$hard"
 ok=0 nofd=0 other=""
 for i in 1 2 3 4 5 6; do
 	case $(cat "$W/n$i.out") in

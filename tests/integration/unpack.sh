@@ -204,5 +204,12 @@ out=$("$C" image unpack dev cut --privileged 2>&1)
 check_contains "the target's name is free again" "$out" "Unpacked into"
 check "no partial tree after a finished unpack" \
     test ! -e "$R2/.cut.imgd-partial"
+# Its partial name must fit in NAME_MAX too: 241 characters at most.
+long=$(printf 'n%.0s' $(seq 1 241))
+out=$("$C" image unpack dev "$long" --privileged 2>&1)
+check_contains "a 241-character target unpacks" "$out" "Unpacked into"
+out=$("$C" image unpack dev "${long}x" --privileged 2>&1)
+check_contains "a 242-character one is refused, saying why" "$out" \
+    "at most 241 characters"
 imgd_stop
 summary
