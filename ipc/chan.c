@@ -381,23 +381,20 @@ static int
 lost_step(struct ipc_chan *c, size_t n)
 {
 	const struct ipc_msgdef *d;
-	const uint8_t *b = c->rbuf;
+	struct ipc_hdr hdr;
 	char err[sizeof(c->err)];
-	uint64_t id = 0;
 
-	if (n < IPC_HDR_LEN || rec_len(b, n) != n)
+	if (ipc_decode_hdr(c->rbuf, n, &hdr, err, sizeof(err)) == -1)
 		return -1;
-	for (int i = 7; i >= 0; i--)
-		id = id << 8 | b[8 + i];
-	d = ipc_msgdef((uint16_t)(b[0] | b[1] << 8));
+	d = ipc_msgdef(hdr.type);
 	if (d == NULL || d->fd == FD_NONE || d->rq == RQ_NONE ||
 	    ipc_route_check(d, c->peer, c->self, c->state, err, sizeof(err)) ==
 		-1 ||
-	    req_step(c, d, id, 0) == -1)
+	    req_step(c, d, hdr.id, 0) == -1)
 		return -1;
-	req_step(c, d, id, 1);
+	req_step(c, d, hdr.id, 1);
 	c->lost_type = d->type;
-	c->lost_id = id;
+	c->lost_id = hdr.id;
 	return 0;
 }
 

@@ -548,11 +548,9 @@ ipc_route_check(const struct ipc_msgdef *d, int sender, int receiver, int state,
 }
 
 int
-ipc_decode(int sender, int receiver, int state, const uint8_t *rec, size_t len,
-    int fd, struct ipc_hdr *hdr, void *msg, struct ipc_arena *arena, char *err,
+ipc_decode_hdr(const uint8_t *rec, size_t len, struct ipc_hdr *hdr, char *err,
     size_t errlen)
 {
-	const struct ipc_msgdef *d;
 	struct rbuf r = {.p = rec, .len = len};
 	uint64_t v;
 
@@ -574,6 +572,20 @@ ipc_decode(int sender, int receiver, int state, const uint8_t *rec, size_t len,
 	if (hdr->len != len - IPC_HDR_LEN)
 		return fail(err, errlen, "length %u, record has %zu", hdr->len,
 		    len - IPC_HDR_LEN);
+	return 0;
+}
+
+int
+ipc_decode(int sender, int receiver, int state, const uint8_t *rec, size_t len,
+    int fd, struct ipc_hdr *hdr, void *msg, struct ipc_arena *arena, char *err,
+    size_t errlen)
+{
+	const struct ipc_msgdef *d;
+	struct rbuf r;
+
+	if (ipc_decode_hdr(rec, len, hdr, err, errlen) == -1)
+		return -1;
+	r = (struct rbuf){.p = rec + IPC_HDR_LEN, .len = len - IPC_HDR_LEN};
 	if ((d = ipc_msgdef(hdr->type)) == NULL)
 		return fail(err, errlen, "unknown type %u", hdr->type);
 	if (ipc_route_check(d, sender, receiver, state, err, errlen) == -1)

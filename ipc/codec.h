@@ -51,6 +51,9 @@ int ipc_route_check(const struct ipc_msgdef *d, int sender, int receiver,
  * fd is the descriptor that came with the record or -1; it is never closed
  * here.
  */
+/* The header alone: version, flags and length checked. 0, or -1 with err. */
+int ipc_decode_hdr(const uint8_t *rec, size_t len, struct ipc_hdr *hdr,
+    char *err, size_t errlen);
 int ipc_decode(int sender, int receiver, int state, const uint8_t *rec,
     size_t len, int fd, struct ipc_hdr *hdr, void *msg, struct ipc_arena *arena,
     char *err, size_t errlen);

@@ -48,6 +48,12 @@ def call(sock, method, path, body=None, headers=None, timeout=30):
         c.close()
 
 
+def call_json(sock, method, path, obj, timeout=30):
+    return call(sock, method, path, body=json.dumps(obj),
+                headers={"Content-Type": "application/json"},
+                timeout=timeout)
+
+
 def wait_op(sock, resp):
     status, doc = resp
     if status != 202 or not doc.get("operation"):
@@ -135,10 +141,8 @@ class Client:
                "server": self.pool["remote"]["url"],
                "certificate": self.pool["remote"]["certificate"],
                "fingerprint": img["fp"]}
-        ok, m = wait_op(self.sock, call(
-            self.sock, "POST", "/1.0/images",
-            body=json.dumps({"source": src}),
-            headers={"Content-Type": "application/json"}, timeout=30))
+        ok, m = wait_op(self.sock, call_json(
+            self.sock, "POST", "/1.0/images", {"source": src}))
         return self.cur, ok, m
 
     def op_publish(self):
@@ -154,9 +158,8 @@ class Client:
                 "aliases": [], "properties": {}, "public": False,
                 "split": False, "xattrs": False,
                 "compression_algorithm": "gzip"}
-        ok, m = wait_op(self.sock, call(
-            self.sock, "POST", "/1.0/images", body=json.dumps(body),
-            headers={"Content-Type": "application/json"}, timeout=30))
+        ok, m = wait_op(self.sock, call_json(
+            self.sock, "POST", "/1.0/images", body))
         if ok and m.get("fingerprint") != img["fp"]:
             # Never "maybe": a store that acknowledges another image
             # than the one sent is wrong (verify.py fails the round).
@@ -184,18 +187,15 @@ class Client:
                     d.get("error", "")
             fp = self.rnd.choice(sorted(self.view))
             self.cur = {"op": "alias_move", "name": name, "fp": fp}
-            st, d = call(self.sock, "PUT", "/1.0/images/aliases/" + name,
-                         body=json.dumps({"target": fp,
-                                          "description": "moved"}),
-                         headers={"Content-Type": "application/json"})
+            st, d = call_json(self.sock, "PUT", "/1.0/images/aliases/" + name,
+                              {"target": fp, "description": "moved"})
             return self.cur, st == 200, d.get("error", "")
         if not self.view:
             return None
         fp = self.rnd.choice(sorted(self.view))
         self.cur = {"op": "alias_create", "name": name, "fp": fp}
-        st, d = call(self.sock, "POST", "/1.0/images/aliases",
-                     body=json.dumps({"name": name, "target": fp}),
-                     headers={"Content-Type": "application/json"})
+        st, d = call_json(self.sock, "POST", "/1.0/images/aliases",
+                          {"name": name, "target": fp})
         return self.cur, st in (200, 201), d.get("error", "")
 
     def op_edit(self):
@@ -204,9 +204,8 @@ class Client:
         fp = self.rnd.choice(sorted(self.view))
         value = "v%d-%d" % (self.seed, self.n)
         self.cur = {"op": "edit", "fp": fp, "value": value}
-        st, d = call(self.sock, "PATCH", "/1.0/images/" + fp,
-                     body=json.dumps({"properties": {"chaos": value}}),
-                     headers={"Content-Type": "application/json"})
+        st, d = call_json(self.sock, "PATCH", "/1.0/images/" + fp,
+                          {"properties": {"chaos": value}})
         return self.cur, st == 200, \
             d.get("error", "")
 
@@ -216,10 +215,9 @@ class Client:
         fp = self.rnd.choice(sorted(self.view))
         target = "t%d-%d" % (self.seed, self.n)
         self.cur = {"op": "unpack", "fp": fp, "target": target}
-        ok, m = wait_op(self.sock, call(
+        ok, m = wait_op(self.sock, call_json(
             self.sock, "POST", "/1.0/images/%s/unpack" % fp,
-            body=json.dumps({"target": target}),
-            headers={"Content-Type": "application/json"}))
+            {"target": target}))
         return self.cur, ok, m
 
     def run(self):
