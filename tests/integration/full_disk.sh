@@ -125,7 +125,9 @@ check_eq "... and an import works" "$(upload "$f")" "202|"
 imgd_stop
 
 # The store runs out of descriptors under load (its soft limit lowered to
-# what it holds idle, plus three): six imports at once. Each one succeeds
+# what it holds idle, plus three): six imports at once. (With ten to spare
+# some imports get through, and now and then an unpacker started at the
+# limit fails its sandbox self-check: a known defect, see issue 12.) Each one succeeds
 # or is told 503 "out of file descriptors"; the store does not blame the
 # frontend for a pipe it could not take (it killed it, and every client on
 # it, as a sender of bad records); nothing is left; with the limit back,
@@ -140,7 +142,7 @@ done
 hard=$(prlimit --pid "$IMGD_PID" --nofile --output HARD --noheadings | tr -d ' ')
 soft=$(prlimit --pid "$IMGD_PID" --nofile --output SOFT --noheadings | tr -d ' ')
 prlimit --pid "$IMGD_PID" \
-    --nofile=$(($(ls "/proc/$IMGD_PID/fd" | wc -l) + 10)):"$hard"
+    --nofile=$(($(ls "/proc/$IMGD_PID/fd" | wc -l) + 3)):"$hard"
 pids=""
 for i in 1 2 3 4 5 6; do
 	upload "$W/n$i.tar.gz" >"$W/n$i.out" &
